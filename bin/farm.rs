@@ -1,1 +1,5 @@
-fn main() {}
+//! The `farm` command: a thin entry point; everything lives in the library.
+
+fn main() {
+    std::process::exit(farm::cli::main());
+}

@@ -2,6 +2,26 @@
 //!
 //! A YAML plan of segments is rendered clip by clip, each clip in its own worker process with its
 //! own renderer, seed and ffmpeg encoder; the coordinator joins the clips with ffmpeg's concat
-//! demuxer. See README.md for the user's view and DESIGN notes in each module.
+//! demuxer. Modules, top to bottom (arrows point down, never back up):
+//!
+//! - [`cli`]: commands -> library calls; nothing else knows about argv.
+//! - [`coordinator`]: the dispatcher: which clips, which workers, events in, join out.
+//! - [`worker`]: the executor: one clip = renderer + encoder; speaks only events.
+//! - [`report`]: bars or plain lines; consumes reports, never drives the run.
+//! - [`events`]: the messages between coordinator and workers.
+//! - [`plan`]: parse and validate the YAML plan.
+//! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
+//! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
+//! - [`render`]: glyph atlas, grids, scenes, shaders; knows nothing of processes or plans.
 
+pub mod calibrate;
+pub mod cli;
+pub mod coordinator;
+pub mod events;
+pub mod hw;
+pub mod media;
+pub mod plan;
+pub mod profile;
 pub mod render;
+pub mod report;
+pub mod worker;

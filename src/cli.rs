@@ -1,0 +1,490 @@
+//! Commands -> library calls. Nothing else knows about argv.
+
+use crate::coordinator::{self, RunOptions, Tools};
+use crate::hw::Hardware;
+use crate::media::shell_quote;
+use crate::plan::Plan;
+use crate::profile::{self, Aspect, Overrides, Quality, RenderSettings};
+use crate::render::{self, FrameSpec, Params, Renderer, SceneSpec, ShaderLevel, ShaderSpec};
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// farm: render ASCII-art video from a YAML plan of segments, one isolated worker process per
+/// clip, joined with ffmpeg.
+#[derive(Parser, Debug)]
+#[command(name = "farm", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Render every clip of a plan, join them into the output, verify it and clean up.
+    Run(RunArgs),
+    /// Validate a plan (syntax, scenes, params, shaders, ffmpeg, audio) without rendering.
+    Check {
+        /// The plan file.
+        plan: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Show the detected hardware and the render settings it leads to.
+    Hw {
+        /// Optionally a plan, whose length and keys feed the choice.
+        plan: Option<PathBuf>,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Render one frame of a clip to a PNG and print its mean brightness (a test frame).
+    Frame {
+        /// The plan file.
+        plan: PathBuf,
+        /// The clip id.
+        id: String,
+        /// Time within the clip, in seconds.
+        #[arg(long, default_value_t = 0.0)]
+        at: f64,
+        /// Where to write the PNG.
+        #[arg(short, long, default_value = "frame.png")]
+        output: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Internal: a worker process (started by `farm run`).
+    #[command(hide = true)]
+    Worker {
+        /// The coordinator's IPC server name.
+        #[arg(long)]
+        connect: String,
+    },
+    /// Internal: renderer benchmark (ms/frame on one thread, no encoding).
+    #[command(hide = true)]
+    BenchRender(BenchArgs),
+}
+
+/// Flags that choose the render settings; they override the plan's keys.
+#[derive(Args, Debug, Clone, Default)]
+struct SettingsArgs {
+    /// Quality profile [default: the plan's, else auto].
+    #[arg(long, value_enum)]
+    quality: Option<Quality>,
+    /// Aspect preset (landscape keeps the profile's size).
+    #[arg(long, value_enum)]
+    aspect: Option<Aspect>,
+    /// Worker processes at once [default: from CPUs and memory].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    workers: Option<u32>,
+    /// Frame size WIDTHxHEIGHT; beats --aspect.
+    #[arg(long, value_parser = profile::parse_resolution)]
+    resolution: Option<(u32, u32)>,
+    /// x264 preset (ultrafast .. veryslow) [default: the profile's].
+    #[arg(long)]
+    preset: Option<String>,
+    /// x264 CRF [default: the profile's].
+    #[arg(long)]
+    crf: Option<f32>,
+}
+
+impl SettingsArgs {
+    /// The flags as they would be typed again.
+    fn as_args(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        if let Some(q) = self.quality {
+            a.extend(["--quality".into(), format!("{q:?}").to_lowercase()]);
+        }
+        if let Some(x) = self.aspect {
+            a.extend(["--aspect".into(), format!("{x:?}").to_lowercase()]);
+        }
+        if let Some(w) = self.workers {
+            a.extend(["--workers".into(), w.to_string()]);
+        }
+        if let Some((w, h)) = self.resolution {
+            a.extend(["--resolution".into(), format!("{w}x{h}")]);
+        }
+        if let Some(p) = &self.preset {
+            a.extend(["--preset".into(), p.clone()]);
+        }
+        if let Some(c) = self.crf {
+            a.extend(["--crf".into(), c.to_string()]);
+        }
+        a
+    }
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// The plan file.
+    plan: PathBuf,
+    /// Re-render only these clips (comma-separated ids); finished clips are reused; then join.
+    #[arg(long, value_delimiter = ',')]
+    only: Option<Vec<String>>,
+    /// Keep intermediates (clips, logs, concat list); KEEP_INTERMEDIATES=1 does the same.
+    #[arg(long)]
+    keep: bool,
+    #[command(flatten)]
+    settings: SettingsArgs,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Scene.
+    #[arg(long, default_value = "plasma")]
+    scene: String,
+    /// Frame size.
+    #[arg(long, default_value = "1920x1080", value_parser = profile::parse_resolution)]
+    size: (u32, u32),
+    /// Frames to time (after 3 warm-up frames).
+    #[arg(long, default_value_t = 48)]
+    frames: u32,
+    /// Shader chain, comma-separated.
+    #[arg(long, default_value = "bloom,vignette,grain")]
+    shaders: String,
+    /// Grid scale.
+    #[arg(long, default_value_t = 1.0)]
+    grid_scale: f32,
+    /// Text for the quote scene.
+    #[arg(long)]
+    text: Option<String>,
+    /// Also write the frames as raw rgb24 to this file (for the encoder-only comparison).
+    #[arg(long)]
+    raw_out: Option<PathBuf>,
+}
+
+/// Parse argv and run; returns the exit status.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Worker { connect } => crate::worker::main(&connect),
+        Cmd::Run(a) => cmd_run(a),
+        Cmd::Check { plan, settings } => cmd_check(&plan, &settings),
+        Cmd::Hw { plan, settings } => cmd_hw(plan.as_deref(), &settings),
+        Cmd::Frame {
+            plan,
+            id,
+            at,
+            output,
+            settings,
+        } => cmd_frame(&plan, &id, at, &output, &settings),
+        Cmd::BenchRender(b) => cmd_bench(&b),
+    }
+}
+
+fn load(plan: &Path) -> Result<Plan, i32> {
+    Plan::load(plan).map_err(|e| {
+        eprintln!("error: {e}");
+        2
+    })
+}
+
+fn overrides(plan: Option<&Plan>, a: &SettingsArgs) -> Overrides {
+    Overrides {
+        quality: a.quality.or(plan.and_then(|p| p.quality)),
+        aspect: a.aspect.or(plan.and_then(|p| p.aspect)),
+        resolution: a.resolution.or(plan.and_then(|p| p.resolution)),
+        workers: a.workers.map(|w| w as usize),
+        preset: a.preset.clone().or(plan.and_then(|p| p.preset.clone())),
+        crf: a.crf.or(plan.and_then(|p| p.crf)),
+    }
+}
+
+fn settings_for(
+    hw: &Hardware,
+    plan: Option<&Plan>,
+    a: &SettingsArgs,
+) -> Result<RenderSettings, String> {
+    if let Some(p) = &a.preset {
+        if !crate::plan::X264_PRESETS.contains(&p.as_str()) {
+            return Err(format!(
+                "--preset {p}: unknown x264 preset; one of {}",
+                crate::plan::X264_PRESETS.join(", ")
+            ));
+        }
+    }
+    if let Some(c) = a.crf {
+        if !(0.0..=51.0).contains(&c) {
+            return Err(format!("--crf {c}: must be between 0 and 51"));
+        }
+    }
+    let secs = plan.map(Plan::total_seconds).unwrap_or(60.0);
+    let ov = overrides(plan, a);
+    Ok(profile::resolve(hw, secs, &ov, |prof| {
+        plan.and_then(|p| crate::calibrate::seconds_per_frame(p, prof, hw))
+    }))
+}
+
+fn cmd_run(a: RunArgs) -> i32 {
+    let plan = match load(&a.plan) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let hw = Hardware::detect();
+    let tools = match Tools::from_hw(&hw) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let settings = match settings_for(&hw, Some(&plan), &a.settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if let Err(e) = plan.frame_counts(settings.frame.fps) {
+        eprintln!("error: {e}");
+        return 2;
+    }
+    let mut rep = crate::report::auto();
+    rep.line(&hw.summary());
+    rep.line(&settings.summary());
+    let mut rerun = vec![
+        "farm".to_string(),
+        "run".to_string(),
+        a.plan.display().to_string(),
+    ];
+    rerun.extend(a.settings.as_args());
+    let opts = RunOptions {
+        only: a.only.clone(),
+        keep: a.keep,
+        rerun: rerun
+            .iter()
+            .map(|w| shell_quote(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let t0 = std::time::Instant::now();
+    match coordinator::run(&plan, &settings, &tools, &opts, rep.as_mut()) {
+        Ok(s) => {
+            let fps = settings.frame.fps;
+            rep.line(&format!(
+                "Done: {} ({} frames, {:.2} s at {fps} fps; {} clips rendered, {} reused) in {:.1} s{}",
+                s.output.display(),
+                s.frames,
+                s.frames as f64 / fps as f64,
+                s.rendered,
+                s.reused,
+                t0.elapsed().as_secs_f64(),
+                if s.cleaned { "" } else { "; intermediates kept" }
+            ));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
+    let plan = match load(plan_path) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let hw = Hardware::detect();
+    let mut bad = false;
+    let tools = Tools::from_hw(&hw);
+    if let Err(e) = &tools {
+        eprintln!("error: {e}");
+        bad = true;
+    }
+    let settings = match settings_for(&hw, Some(&plan), a) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let frames = match plan.frame_counts(settings.frame.fps) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if let (Some(audio), Ok(t)) = (&plan.audio, &tools) {
+        match crate::media::probe_audio(&t.ffprobe, audio) {
+            Ok(d) => println!("audio: {} ({d:.2} s)", audio.display()),
+            Err(e) => {
+                eprintln!("error: audio: {e}");
+                bad = true;
+            }
+        }
+    }
+    println!("{}", settings.summary());
+    for (s, n) in plan.segments.iter().zip(&frames) {
+        println!(
+            "  {:<20} {:<12} {:>7} frames  {:.2} s",
+            s.id,
+            s.scene_name,
+            n,
+            *n as f64 / settings.frame.fps as f64
+        );
+    }
+    let total: u64 = frames.iter().sum();
+    println!(
+        "plan OK: {} segments, {total} frames -> {}",
+        plan.segments.len(),
+        plan.output.display()
+    );
+    if bad { 2 } else { 0 }
+}
+
+fn cmd_hw(plan_path: Option<&Path>, a: &SettingsArgs) -> i32 {
+    let plan = match plan_path.map(load).transpose() {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let hw = Hardware::detect();
+    match settings_for(&hw, plan.as_ref(), a) {
+        Ok(s) => {
+            println!("{}", hw.summary());
+            println!("{}", s.summary());
+            println!(
+                "worker footprint estimate: {:.0} MB (renderer + x264 {})",
+                profile::worker_footprint_mb(s.frame.width, s.frame.height, &s.preset),
+                s.preset
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &SettingsArgs) -> i32 {
+    let plan = match load(plan_path) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let Some(seg) = plan.segment(id) else {
+        let ids: Vec<&str> = plan.segments.iter().map(|s| s.id.as_str()).collect();
+        eprintln!(
+            "error: the plan has no clip '{id}'; its clips are: {}",
+            ids.join(", ")
+        );
+        return 2;
+    };
+    let hw = Hardware::detect();
+    let s = match settings_for(&hw, Some(&plan), a) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let index = (at.max(0.0) * s.frame.fps as f64).round() as u32;
+    let mut r = match Renderer::new(
+        &s.frame,
+        &seg.scene,
+        render::rng::clip_seed(plan.seed, seg.index as u32),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let mut buf = vec![0u8; s.frame.width as usize * s.frame.height as usize * 3];
+    for i in 0..=index {
+        r.render_frame(i, &mut buf);
+    }
+    let mean = buf.iter().map(|&b| b as u64).sum::<u64>() as f64 / buf.len() as f64;
+    let max = buf.iter().copied().max().unwrap_or(0);
+    if let Err(e) = image::save_buffer(
+        out,
+        &buf,
+        s.frame.width,
+        s.frame.height,
+        image::ExtendedColorType::Rgb8,
+    ) {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        return 1;
+    }
+    println!(
+        "{}: clip '{id}' frame {index} ({at:.2} s), mean brightness {mean:.1}, max {max}",
+        out.display()
+    );
+    0
+}
+
+fn cmd_bench(b: &BenchArgs) -> i32 {
+    let frame = FrameSpec {
+        width: b.size.0,
+        height: b.size.1,
+        fps: 24,
+        grid_scale: b.grid_scale,
+        shader_level: ShaderLevel::Full,
+        particles_max: 1200,
+    };
+    let shaders = b
+        .shaders
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|n| ShaderSpec {
+            name: n.to_string(),
+            params: Params::new(),
+        })
+        .collect();
+    let scene = SceneSpec {
+        scene: b.scene.clone(),
+        params: Params::new(),
+        text: b.text.clone(),
+        shaders,
+    };
+    let t0 = std::time::Instant::now();
+    let mut r = match Renderer::new(&frame, &scene, 42) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let init_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let mut buf = vec![0u8; b.size.0 as usize * b.size.1 as usize * 3];
+    let mut raw = b.raw_out.as_ref().map(|p| {
+        std::io::BufWriter::new(std::fs::File::create(p).expect("cannot create raw output"))
+    });
+    for i in 0..3 {
+        r.render_frame(i, &mut buf);
+    }
+    let before = r.timings();
+    let t = std::time::Instant::now();
+    let mut render_ns = 0u128;
+    for i in 0..b.frames {
+        let tf = std::time::Instant::now();
+        r.render_frame(i, &mut buf);
+        render_ns += tf.elapsed().as_nanos();
+        if let Some(w) = raw.as_mut() {
+            use std::io::Write;
+            w.write_all(&buf).expect("cannot write raw frames");
+        }
+    }
+    let wall = t.elapsed().as_secs_f64();
+    let after = r.timings();
+    let n = b.frames.max(1) as f64;
+    let per = |a: u64, b: u64| (a - b) as f64 / 1e6 / n;
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    println!(
+        "{{\"scene\":\"{}\",\"width\":{},\"height\":{},\"frames\":{},\"init_ms\":{:.1},\"ms_per_frame\":{:.3},\"fields_ms\":{:.3},\"blit_ms\":{:.3},\"blend_ms\":{:.3},\"shaders_ms\":{:.3},\"wall_s\":{:.3},\"max_rss_mb\":{:.1}}}",
+        b.scene,
+        b.size.0,
+        b.size.1,
+        b.frames,
+        init_ms,
+        render_ns as f64 / 1e6 / n,
+        per(after.fields_ns, before.fields_ns),
+        per(after.blit_ns, before.blit_ns),
+        per(after.blend_ns, before.blend_ns),
+        per(after.shaders_ns, before.shaders_ns),
+        wall,
+        ru.ru_maxrss as f64 / 1024.0
+    );
+    0
+}

@@ -1,0 +1,119 @@
+//! The messages between the coordinator and its workers: plain serde types, safe to send over
+//! ipc-channel. Nothing here has behaviour; the coordinator decides, the worker executes.
+
+use crate::media::EncoderSettings;
+use crate::render::{FrameSpec, SceneSpec};
+use ipc_channel::ipc::{IpcReceiver, IpcSender};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The first message a worker sends, over the coordinator's one-shot server.
+#[derive(Serialize, Deserialize)]
+pub enum Handshake {
+    /// A worker is ready: here is where to send it jobs and where to hear from it.
+    Hello {
+        /// The worker's process id.
+        pid: u32,
+        /// Jobs go here.
+        jobs: IpcSender<ToWorker>,
+        /// Its events come from here.
+        events: IpcReceiver<WorkerEvent>,
+    },
+    /// Sent by the coordinator itself to unblock `accept()` when the worker died before it
+    /// connected (`accept` has no timeout).
+    Abort,
+}
+
+/// Coordinator -> worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Render one clip.
+    Render(Box<ClipJob>),
+    /// No more work: exit.
+    Shutdown,
+}
+
+/// Everything a worker needs to render one clip; it reads nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClipJob {
+    /// The clip id (the segment id).
+    pub id: String,
+    /// The segment's index in the plan.
+    pub index: usize,
+    /// Frames to render.
+    pub frames: u64,
+    /// The clip's RNG seed (from the plan seed and the index, see `render::rng::clip_seed`).
+    pub seed: u64,
+    /// Frame geometry.
+    pub frame: FrameSpec,
+    /// What to draw.
+    pub scene: SceneSpec,
+    /// How to encode.
+    pub encoder: EncoderSettings,
+    /// The ffmpeg executable.
+    pub ffmpeg: PathBuf,
+    /// Where the finished clip goes (written under a temporary name, then renamed).
+    pub output: PathBuf,
+    /// The clip's log: ffmpeg's command line, then its stderr.
+    pub log: PathBuf,
+}
+
+/// Time spent on a clip, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClipTimings {
+    /// Renderer set-up (glyph atlas, grids, caches).
+    pub init_ms: f64,
+    /// Rendering frames.
+    pub render_ms: f64,
+    /// Blocked writing frames to ffmpeg (the encoder was the bottleneck).
+    pub write_ms: f64,
+    /// Waiting for ffmpeg to finish after the last frame.
+    pub drain_ms: f64,
+    /// The whole clip.
+    pub total_ms: f64,
+}
+
+/// Worker -> coordinator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum WorkerEvent {
+    /// The clip has started (renderer built, encoder running).
+    Started {
+        /// Clip id.
+        id: String,
+    },
+    /// Frames written so far.
+    Progress {
+        /// Clip id.
+        id: String,
+        /// Frames done.
+        frames: u64,
+    },
+    /// The clip is complete and its file is in place.
+    Finished {
+        /// Clip id.
+        id: String,
+        /// Frames written.
+        frames: u64,
+        /// Where the time went.
+        timings: ClipTimings,
+    },
+    /// The clip failed.
+    Failed {
+        /// Clip id.
+        id: String,
+        /// What went wrong, in words.
+        error: String,
+        /// False when retrying cannot help (the scene cannot be built).
+        retryable: bool,
+    },
+}
+
+impl WorkerEvent {
+    /// The clip this event is about.
+    pub fn id(&self) -> &str {
+        match self {
+            WorkerEvent::Started { id } | WorkerEvent::Progress { id, .. } => id,
+            WorkerEvent::Finished { id, .. } | WorkerEvent::Failed { id, .. } => id,
+        }
+    }
+}

@@ -1,0 +1,609 @@
+//! ffmpeg and ffprobe: the encoder pipe, probing, the concat join and the audio mux.
+//! The only module that spawns them; nothing here goes through a shell.
+//!
+//! Rules from the seed and from measurement:
+//! - The encoder's stderr goes to the clip's log FILE, never a pipe (a pipe fills at 64 KB and
+//!   deadlocks ffmpeg). The log's first line is the exact command, shell-quoted, to replay it.
+//! - `-pix_fmt yuv420p` always: libx264 otherwise keeps 4:4:4 from rgb24 input, which many
+//!   players refuse.
+//! - The concat demuxer silently corrupts inputs that differ in size, rate, codec or pixel
+//!   format and still exits 0, so every clip is probed before a join.
+
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+
+/// x264 settings of one clip encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncoderSettings {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// x264 preset.
+    pub preset: String,
+    /// x264 CRF.
+    pub crf: f32,
+}
+
+/// ffmpeg's container name for an output extension.
+pub fn muxer_for(path: &Path) -> &'static str {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("mkv") => "matroska",
+        Some("mov") => "mov",
+        _ => "mp4",
+    }
+}
+
+/// The encoder's argument list (without the program name).
+pub fn encoder_args(s: &EncoderSettings, out: &Path) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "info",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.push(format!("{}x{}", s.width, s.height));
+    a.extend([
+        "-r".into(),
+        s.fps.to_string(),
+        "-i".into(),
+        "pipe:0".into(),
+        "-an".into(),
+    ]);
+    a.extend([
+        "-c:v".into(),
+        "libx264".into(),
+        "-preset".into(),
+        s.preset.clone(),
+    ]);
+    a.extend(["-crf".into(), fmt_num(s.crf)]);
+    a.extend([
+        "-pix_fmt".into(),
+        "yuv420p".into(),
+        "-f".into(),
+        muxer_for(out).into(),
+    ]);
+    a.push(out.display().to_string());
+    a
+}
+
+fn fmt_num(x: f32) -> String {
+    if x.fract() == 0.0 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Quote one word for a POSIX shell (only for showing commands to a user; we never run a shell).
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// A command line as a user could paste it into a shell.
+pub fn command_line(program: &Path, args: &[String]) -> String {
+    std::iter::once(program.display().to_string())
+        .chain(args.iter().cloned())
+        .map(|w| shell_quote(&w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Open a log file whose first line is `cmdline`; the returned handle continues after it.
+fn open_log(log: &Path, cmdline: &str) -> io::Result<File> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = File::create(log)?;
+    writeln!(f, "{cmdline}")?;
+    f.flush()?;
+    Ok(f)
+}
+
+/// A running x264 encoder reading raw rgb24 frames on stdin.
+pub struct Encoder {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    frame_len: usize,
+}
+
+impl Encoder {
+    /// Start ffmpeg writing `out`, with its stderr appended to `log` after the command line.
+    pub fn spawn(
+        ffmpeg: &Path,
+        s: &EncoderSettings,
+        out: &Path,
+        log: &Path,
+    ) -> io::Result<Encoder> {
+        let args = encoder_args(s, out);
+        let logf = open_log(log, &command_line(ffmpeg, &args))?;
+        let mut child = Command::new(ffmpeg)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(logf))
+            .spawn()
+            .map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot start {}: {e}", ffmpeg.display()))
+            })?;
+        let stdin = child.stdin.take();
+        Ok(Encoder {
+            child,
+            stdin,
+            frame_len: s.width as usize * s.height as usize * 3,
+        })
+    }
+
+    /// The encoder's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Write one frame. A dead encoder shows up here as a broken pipe.
+    pub fn write_frame(&mut self, rgb: &[u8]) -> io::Result<()> {
+        assert_eq!(
+            rgb.len(),
+            self.frame_len,
+            "frame size does not match the encoder"
+        );
+        match &mut self.stdin {
+            Some(w) => w.write_all(rgb),
+            None => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "encoder input already closed",
+            )),
+        }
+    }
+
+    /// Close stdin and wait for ffmpeg to finish the file.
+    pub fn finish(mut self) -> io::Result<ExitStatus> {
+        drop(self.stdin.take());
+        self.child.wait()
+    }
+
+    /// Stop the encoder now and reap it (for a failed or abandoned clip).
+    pub fn kill(mut self) -> Option<ExitStatus> {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        self.child.wait().ok()
+    }
+
+    /// Wait for an encoder whose pipe broke, to learn how it ended.
+    pub fn wait_dead(mut self) -> Option<ExitStatus> {
+        drop(self.stdin.take());
+        // It is already exiting (its end of the pipe is closed); give it a moment, then kill.
+        for _ in 0..100 {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.kill()
+    }
+}
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        // Never leave a zombie or an orphaned ffmpeg behind.
+        if self.stdin.take().is_some() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Describe an exit status in words: "exit status 1", "killed by signal 9 (SIGKILL)".
+pub fn describe_status(st: &ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(code) = st.code() {
+        format!("exit status {code}")
+    } else if let Some(sig) = st.signal() {
+        format!("killed by signal {sig} ({})", signal_name(sig))
+    } else {
+        format!("{st}")
+    }
+}
+
+/// The usual name of a signal number.
+pub fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL (killed: out of memory, or by someone)",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        _ => "signal",
+    }
+}
+
+/// The last `n` lines of a log file (carriage-return progress lines are split too).
+pub fn log_tail(path: &Path, n: usize) -> Vec<String> {
+    let Ok(f) = File::open(path) else {
+        return Vec::new();
+    };
+    let mut ring = std::collections::VecDeque::with_capacity(n + 1);
+    for line in io::BufReader::new(f).split(b'\n').map_while(Result::ok) {
+        let text = String::from_utf8_lossy(&line);
+        for part in text.split('\r').filter(|s| !s.trim().is_empty()) {
+            ring.push_back(part.trim_end().to_string());
+            if ring.len() > n {
+                ring.pop_front();
+            }
+        }
+    }
+    ring.into()
+}
+
+/// What ffprobe says about a video file's first video stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoInfo {
+    /// Codec name (`h264`).
+    pub codec: String,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Pixel format (`yuv420p`).
+    pub pix_fmt: String,
+    /// Frame rate as a fraction (`r_frame_rate`).
+    pub fps: (u32, u32),
+    /// Frames (counted packets, or decoded frames with `count_frames`).
+    pub frames: u64,
+    /// Container duration in seconds, if known.
+    pub duration: Option<f64>,
+    /// Whether the file has an audio stream.
+    pub has_audio: bool,
+}
+
+fn run_probe(ffprobe: &Path, args: &[&str], path: &Path) -> Result<String, String> {
+    let out = Command::new(ffprobe)
+        .args(["-v", "error"])
+        .args(args)
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", ffprobe.display()))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "ffprobe cannot read {}: {}",
+            path.display(),
+            err.trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Probe a video: codec, size, pixel format, rate and frame count. `count_frames` decodes
+/// every frame (exact, slow); otherwise packets are counted (exact for our H.264 streams, fast).
+pub fn probe_video(ffprobe: &Path, path: &Path, count_frames: bool) -> Result<VideoInfo, String> {
+    let count = if count_frames {
+        "-count_frames"
+    } else {
+        "-count_packets"
+    };
+    let text = run_probe(
+        ffprobe,
+        &[
+            count,
+            "-show_entries",
+            "stream=codec_type,codec_name,width,height,pix_fmt,r_frame_rate,nb_read_packets,nb_read_frames:format=duration",
+            "-of",
+            "default",
+        ],
+        path,
+    )?;
+    let mut info = VideoInfo {
+        codec: String::new(),
+        width: 0,
+        height: 0,
+        pix_fmt: String::new(),
+        fps: (0, 1),
+        frames: 0,
+        duration: None,
+        has_audio: false,
+    };
+    let mut seen_video = false;
+    // ffprobe prints each stream as a [STREAM] block; fields come in its own order.
+    for block in text.split("[/STREAM]") {
+        let fields: Vec<(&str, &str)> = block.lines().filter_map(|l| l.split_once('=')).collect();
+        let get = |k: &str| fields.iter().find(|(fk, _)| *fk == k).map(|(_, v)| *v);
+        if let Some(d) = get("duration") {
+            info.duration = d.parse().ok();
+        }
+        match get("codec_type") {
+            Some("audio") => info.has_audio = true,
+            Some("video") if !seen_video => {
+                seen_video = true;
+                info.codec = get("codec_name").unwrap_or_default().to_string();
+                info.width = get("width").and_then(|v| v.parse().ok()).unwrap_or(0);
+                info.height = get("height").and_then(|v| v.parse().ok()).unwrap_or(0);
+                info.pix_fmt = get("pix_fmt").unwrap_or_default().to_string();
+                if let Some((n, d)) = get("r_frame_rate").and_then(|v| v.split_once('/')) {
+                    info.fps = (n.parse().unwrap_or(0), d.parse().unwrap_or(1));
+                }
+                let key = if count_frames {
+                    "nb_read_frames"
+                } else {
+                    "nb_read_packets"
+                };
+                info.frames = get(key).and_then(|v| v.parse().ok()).unwrap_or(0);
+            }
+            _ => {}
+        }
+    }
+    if !seen_video {
+        return Err(format!("{} has no video stream", path.display()));
+    }
+    Ok(info)
+}
+
+/// Check a probed clip against what it must be; the reason when it is not.
+pub fn check_clip(info: &VideoInfo, s: &EncoderSettings, frames: u64) -> Result<(), String> {
+    let mut wrong = Vec::new();
+    if info.codec != "h264" {
+        wrong.push(format!("codec {} (want h264)", info.codec));
+    }
+    if (info.width, info.height) != (s.width, s.height) {
+        wrong.push(format!(
+            "size {}x{} (want {}x{})",
+            info.width, info.height, s.width, s.height
+        ));
+    }
+    if info.pix_fmt != "yuv420p" {
+        wrong.push(format!("pixel format {} (want yuv420p)", info.pix_fmt));
+    }
+    if info.fps.1 == 0 || info.fps.0 as u64 != s.fps as u64 * info.fps.1 as u64 {
+        wrong.push(format!(
+            "frame rate {}/{} (want {})",
+            info.fps.0, info.fps.1, s.fps
+        ));
+    }
+    if info.frames != frames {
+        wrong.push(format!("{} frames (want {frames})", info.frames));
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join(", "))
+    }
+}
+
+/// Does this file have an audio stream ffprobe can read?
+pub fn probe_audio(ffprobe: &Path, path: &Path) -> Result<f64, String> {
+    let text = run_probe(
+        ffprobe,
+        &[
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=codec_type:format=duration",
+            "-of",
+            "default=noprint_wrappers=1",
+        ],
+        path,
+    )?;
+    if !text.contains("codec_type=audio") {
+        return Err(format!("{} has no audio stream", path.display()));
+    }
+    let dur = text
+        .lines()
+        .find_map(|l| l.strip_prefix("duration="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    Ok(dur)
+}
+
+/// One line of a concat list: `file '<absolute path>'`, with `'` escaped as `'\''`.
+pub fn concat_line(path: &Path) -> String {
+    format!(
+        "file '{}'\n",
+        path.display().to_string().replace('\'', r"'\''")
+    )
+}
+
+/// What to join and how.
+pub struct Join<'a> {
+    /// ffmpeg.
+    pub ffmpeg: &'a Path,
+    /// Clips in order (absolute paths).
+    pub clips: &'a [PathBuf],
+    /// Where to write the concat list.
+    pub list: &'a Path,
+    /// Soundtrack to mux, if any.
+    pub audio: Option<&'a Path>,
+    /// Total frames of the video.
+    pub frames: u64,
+    /// Frames per second.
+    pub fps: u32,
+    /// Output file (written by ffmpeg as given; the caller renames it into place).
+    pub out: &'a Path,
+    /// Log of the join (command line first).
+    pub log: &'a Path,
+}
+
+/// Join clips with the concat demuxer (stream copy). With audio: AAC 192k, padded with
+/// silence when short and cut when long, the output's length fixed to frames / fps.
+pub fn join(j: &Join) -> Result<(), String> {
+    let mut list = String::new();
+    for c in j.clips {
+        list.push_str(&concat_line(c));
+    }
+    std::fs::write(j.list, list).map_err(|e| format!("cannot write {}: {e}", j.list.display()))?;
+    let mut args: Vec<String> = [
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-y",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(j.list.display().to_string());
+    if let Some(a) = j.audio {
+        args.extend(["-i".into(), a.display().to_string()]);
+        args.extend(
+            [
+                "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "192k",
+                "-af", "apad",
+            ]
+            .map(String::from),
+        );
+        // A bare -shortest would cut the video when the audio is short; -t fixes the length.
+        args.extend([
+            "-t".into(),
+            format!("{:.6}", j.frames as f64 / j.fps as f64),
+        ]);
+    } else {
+        args.extend(["-map", "0:v:0", "-c:v", "copy"].map(String::from));
+    }
+    args.extend(["-movflags", "+faststart", "-f", muxer_for(j.out)].map(String::from));
+    if muxer_for(j.out) == "matroska" {
+        // -movflags is for mp4/mov only; harmless elsewhere but keep the command honest.
+        let i = args
+            .iter()
+            .position(|a| a == "-movflags")
+            .expect("just added");
+        args.drain(i..i + 2);
+    }
+    args.push(j.out.display().to_string());
+    let logf = open_log(j.log, &command_line(j.ffmpeg, &args))
+        .map_err(|e| format!("cannot write {}: {e}", j.log.display()))?;
+    let st = Command::new(j.ffmpeg)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(logf))
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", j.ffmpeg.display()))?;
+    if !st.success() {
+        let tail = log_tail(j.log, 8).join("\n    ");
+        return Err(format!(
+            "ffmpeg join failed ({}); log {}:\n    {tail}",
+            describe_status(&st),
+            j.log.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concat_lines_escape_quotes_and_keep_spaces() {
+        assert_eq!(concat_line(Path::new("/a b/c.mp4")), "file '/a b/c.mp4'\n");
+        assert_eq!(
+            concat_line(Path::new("/x/it's.mp4")),
+            "file '/x/it'\\''s.mp4'\n"
+        );
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote("plain-word_1.mp4"), "plain-word_1.mp4");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn encoder_always_writes_yuv420p() {
+        let s = EncoderSettings {
+            width: 320,
+            height: 180,
+            fps: 12,
+            preset: "ultrafast".into(),
+            crf: 18.5,
+        };
+        let a = encoder_args(&s, Path::new("/tmp/x.mp4.partial"));
+        let i = a.iter().rposition(|x| x == "-pix_fmt").unwrap();
+        assert_eq!(a[i + 1], "yuv420p");
+        assert!(a.windows(2).any(|w| w == ["-crf", "18.5"]));
+        assert!(
+            a.windows(2).any(|w| w == ["-f", "mp4"]),
+            "explicit muxer for a .partial name"
+        );
+    }
+
+    #[test]
+    fn clip_check_names_every_mismatch() {
+        let s = EncoderSettings {
+            width: 320,
+            height: 180,
+            fps: 12,
+            preset: "ultrafast".into(),
+            crf: 20.0,
+        };
+        let good = VideoInfo {
+            codec: "h264".into(),
+            width: 320,
+            height: 180,
+            pix_fmt: "yuv420p".into(),
+            fps: (12, 1),
+            frames: 24,
+            duration: Some(2.0),
+            has_audio: false,
+        };
+        assert!(check_clip(&good, &s, 24).is_ok());
+        let bad = VideoInfo {
+            width: 640,
+            pix_fmt: "yuv444p".into(),
+            frames: 20,
+            ..good
+        };
+        let e = check_clip(&bad, &s, 24).unwrap_err();
+        assert!(
+            e.contains("size") && e.contains("yuv444p") && e.contains("20 frames"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn log_tail_splits_carriage_returns() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l.log");
+        std::fs::write(&p, "cmd\nframe=1\rframe=2\rframe=3\nerror: boom\n").unwrap();
+        assert_eq!(log_tail(&p, 2), vec!["frame=3", "error: boom"]);
+        assert!(log_tail(&d.path().join("none"), 3).is_empty());
+    }
+}

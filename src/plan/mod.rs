@@ -1,0 +1,767 @@
+//! The plan: a YAML file of segments, parsed, validated and resolved into typed clips.
+//!
+//! Every error names the file, line and column, the key and what is wrong. Type errors and
+//! unknown keys come from serde (with serde_yaml_ng's position); the checks that serde cannot
+//! express (duplicate ids, timings, scenes, params) look their position up in [`spans::Spans`].
+
+pub mod spans;
+
+use crate::profile::{Aspect, Quality};
+use crate::render::{self, Param, Params, SceneSpec, ShaderSpec};
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+use spans::{Pos, Spans};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Most segments a plan may have (one worker process and one file each).
+pub const MAX_SEGMENTS: usize = 10_000;
+/// Longest clip, in seconds (a day).
+pub const MAX_SEGMENT_SECONDS: f64 = 86_400.0;
+/// Longest id, in bytes (it names files).
+pub const MAX_ID_LEN: usize = 100;
+
+/// Output containers the join can write with H.264 stream copy.
+pub const OUTPUT_EXTENSIONS: &[&str] = &["mp4", "mov", "mkv", "m4v"];
+
+/// Scene presets shipped with farm (the repository's `scenes/` folder), by name.
+const BUILTIN_PRESETS: &[(&str, &str)] = &[
+    ("aurora", include_str!("../../scenes/aurora.yaml")),
+    ("ember", include_str!("../../scenes/ember.yaml")),
+    ("title-card", include_str!("../../scenes/title-card.yaml")),
+];
+
+/// A plan error: where, which key, what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanError {
+    /// The file the error is in (the plan, or a scene preset it uses).
+    pub file: PathBuf,
+    /// Line and column, when known.
+    pub pos: Option<Pos>,
+    /// The key (`segments[1].duration`), empty for the whole document.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(p) = self.pos {
+            write!(f, ":{}:{}", p.line, p.column)?;
+        }
+        if self.key.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": {}: {}", self.key, self.message)
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+/// When a segment plays.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Timing {
+    /// `duration: seconds`.
+    Duration(f64),
+    /// `start:` and `end:` in seconds of the final video.
+    Range {
+        /// Start, seconds.
+        start: f64,
+        /// End, seconds.
+        end: f64,
+    },
+}
+
+impl Timing {
+    /// Exact frame count at `fps`. Durations round to the nearest frame; a start/end range
+    /// counts the frames between the rounded ends, so back-to-back ranges tile with no drift.
+    pub fn frames(self, fps: u32) -> u64 {
+        let f = fps as f64;
+        match self {
+            Timing::Duration(d) => (d * f).round().max(0.0) as u64,
+            Timing::Range { start, end } => {
+                ((end * f).round() - (start * f).round()).max(0.0) as u64
+            }
+        }
+    }
+
+    /// Length in seconds.
+    pub fn seconds(self) -> f64 {
+        match self {
+            Timing::Duration(d) => d,
+            Timing::Range { start, end } => end - start,
+        }
+    }
+}
+
+/// One segment of the plan: one clip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Position in the plan (0-based); seeds the clip's RNG with the plan seed.
+    pub index: usize,
+    /// Unique id; names the clip file, its log and its progress bar.
+    pub id: String,
+    /// The scene as the plan names it (a built-in or a preset).
+    pub scene_name: String,
+    /// When it plays.
+    pub timing: Timing,
+    /// What the renderer draws (presets resolved).
+    pub scene: SceneSpec,
+}
+
+/// A parsed, validated plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The plan file (absolute).
+    pub path: PathBuf,
+    /// Final video (absolute).
+    pub output: PathBuf,
+    /// `quality:`, if given.
+    pub quality: Option<Quality>,
+    /// `aspect:`, if given.
+    pub aspect: Option<Aspect>,
+    /// `resolution:`, if given.
+    pub resolution: Option<(u32, u32)>,
+    /// `preset:` (x264), if given.
+    pub preset: Option<String>,
+    /// `crf:`, if given.
+    pub crf: Option<f32>,
+    /// `seed:` (default 0).
+    pub seed: u64,
+    /// Soundtrack (absolute), if given.
+    pub audio: Option<PathBuf>,
+    /// The segments, in order.
+    pub segments: Vec<Segment>,
+    spans: Spans,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlan {
+    output: String,
+    #[serde(default)]
+    quality: Option<Quality>,
+    #[serde(default)]
+    aspect: Option<Aspect>,
+    #[serde(default)]
+    resolution: Option<String>,
+    #[serde(default)]
+    preset: Option<String>,
+    #[serde(default)]
+    crf: Option<f64>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    audio: Option<String>,
+    segments: Vec<RawSegment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSegment {
+    id: String,
+    scene: String,
+    #[serde(default)]
+    duration: Option<f64>,
+    #[serde(default)]
+    start: Option<f64>,
+    #[serde(default)]
+    end: Option<f64>,
+    #[serde(default)]
+    params: Option<serde_yaml_ng::Mapping>,
+    #[serde(default)]
+    shaders: Option<Vec<Value>>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPreset {
+    scene: String,
+    #[serde(default)]
+    params: Option<serde_yaml_ng::Mapping>,
+    #[serde(default)]
+    shaders: Option<Vec<Value>>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// x264 presets accepted by `preset:` and `--preset`.
+pub const X264_PRESETS: &[&str] = &[
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+
+struct Ctx<'a> {
+    file: &'a Path,
+    spans: &'a Spans,
+}
+
+impl Ctx<'_> {
+    fn at_value(&self, key: &str, message: impl Into<String>) -> PlanError {
+        PlanError {
+            file: self.file.to_path_buf(),
+            pos: self.spans.value(key),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+    fn at_key(&self, key: &str, message: impl Into<String>) -> PlanError {
+        PlanError {
+            file: self.file.to_path_buf(),
+            pos: self.spans.key(key),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Turn a serde_yaml_ng error into a PlanError with its position and path.
+fn yaml_error(file: &Path, e: serde_yaml_ng::Error) -> PlanError {
+    let pos = e.location().map(|l| Pos {
+        line: l.line(),
+        column: l.column(),
+    });
+    let mut msg = e.to_string();
+    // serde_yaml_ng appends " at line L column C"; we print the position up front instead.
+    if let Some(i) = msg.find(" at line ") {
+        msg.truncate(i);
+    }
+    // It prefixes the path ("segments[0]: unknown field ..."); keep it as the key.
+    let (key, message) = match msg.split_once(": ") {
+        Some((k, m)) if !k.contains(' ') => (k.to_string(), m.to_string()),
+        _ => (String::new(), msg),
+    };
+    PlanError {
+        file: file.to_path_buf(),
+        pos,
+        key,
+        message,
+    }
+}
+
+impl Plan {
+    /// Read and validate a plan file.
+    pub fn load(path: &Path) -> Result<Plan, PlanError> {
+        let abs = absolute(path);
+        let src = std::fs::read_to_string(&abs).map_err(|e| PlanError {
+            file: path.to_path_buf(),
+            pos: None,
+            key: String::new(),
+            message: format!("cannot read the plan: {e}"),
+        })?;
+        Plan::parse(&src, path)
+    }
+
+    /// Parse and validate plan text; `path` is where it came from (relative paths in the plan
+    /// are relative to its folder).
+    pub fn parse(src: &str, path: &Path) -> Result<Plan, PlanError> {
+        let shown = path.to_path_buf();
+        let raw: RawPlan = serde_yaml_ng::from_str(src).map_err(|e| yaml_error(&shown, e))?;
+        let spans = Spans::index(src);
+        let cx = Ctx {
+            file: &shown,
+            spans: &spans,
+        };
+        let abs = absolute(path);
+        let dir = abs
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+
+        let output = check_output(&cx, &dir, &raw.output, &abs)?;
+        let resolution = match &raw.resolution {
+            Some(r) => Some(
+                crate::profile::parse_resolution(r).map_err(|m| cx.at_value("resolution", m))?,
+            ),
+            None => None,
+        };
+        if let Some(p) = &raw.preset {
+            if !X264_PRESETS.contains(&p.as_str()) {
+                return Err(cx.at_value(
+                    "preset",
+                    format!(
+                        "unknown x264 preset '{p}'; one of {}",
+                        X264_PRESETS.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some(c) = raw.crf {
+            if !(0.0..=51.0).contains(&c) {
+                return Err(cx.at_value("crf", format!("must be between 0 and 51 (got {c})")));
+            }
+        }
+        let audio = match &raw.audio {
+            Some(a) => {
+                let p = dir.join(a);
+                if !p.is_file() {
+                    return Err(
+                        cx.at_value("audio", format!("audio file not found: {}", p.display()))
+                    );
+                }
+                Some(p)
+            }
+            None => None,
+        };
+        if raw.segments.is_empty() {
+            return Err(cx.at_value("segments", "a plan needs at least one segment"));
+        }
+        if raw.segments.len() > MAX_SEGMENTS {
+            return Err(cx.at_key(
+                "segments",
+                format!("{} segments; at most {MAX_SEGMENTS}", raw.segments.len()),
+            ));
+        }
+
+        let mut first_seen: HashMap<String, usize> = HashMap::new();
+        let mut segments = Vec::with_capacity(raw.segments.len());
+        for (i, rs) in raw.segments.into_iter().enumerate() {
+            let key = |k: &str| format!("segments[{i}].{k}");
+            check_id(&rs.id).map_err(|m| cx.at_value(&key("id"), m))?;
+            if let Some(&j) = first_seen.get(&rs.id) {
+                let line = spans
+                    .value(&format!("segments[{j}].id"))
+                    .map(|p| p.line)
+                    .unwrap_or(0);
+                return Err(cx.at_value(
+                    &key("id"),
+                    format!("duplicate id '{}' (first used on line {line})", rs.id),
+                ));
+            }
+            first_seen.insert(rs.id.clone(), i);
+            let timing = check_timing(&cx, i, rs.duration, rs.start, rs.end)?;
+            let scene = resolve_scene(&cx, &dir, i, &rs)?;
+            segments.push(Segment {
+                index: i,
+                id: rs.id,
+                scene_name: rs.scene,
+                timing,
+                scene,
+            });
+        }
+        Ok(Plan {
+            path: abs,
+            output,
+            quality: raw.quality,
+            aspect: raw.aspect,
+            resolution,
+            preset: raw.preset,
+            crf: raw.crf.map(|c| c as f32),
+            seed: raw.seed.unwrap_or(0),
+            audio,
+            segments,
+            spans,
+        })
+    }
+
+    /// Frame count of every segment at `fps`; an error for a segment shorter than one frame.
+    pub fn frame_counts(&self, fps: u32) -> Result<Vec<u64>, PlanError> {
+        self.segments
+            .iter()
+            .map(|s| {
+                let n = s.timing.frames(fps);
+                if n == 0 {
+                    let k = match s.timing {
+                        Timing::Duration(_) => "duration",
+                        Timing::Range { .. } => "end",
+                    };
+                    let key = format!("segments[{}].{k}", s.index);
+                    Err(PlanError {
+                        file: self.path.clone(),
+                        pos: self.spans.value(&key),
+                        key,
+                        message: format!(
+                            "{} s is shorter than one frame at {fps} fps",
+                            s.timing.seconds()
+                        ),
+                    })
+                } else {
+                    Ok(n)
+                }
+            })
+            .collect()
+    }
+
+    /// Length of the whole plan in seconds.
+    pub fn total_seconds(&self) -> f64 {
+        self.segments.iter().map(|s| s.timing.seconds()).sum()
+    }
+
+    /// The work dir: `.farm/<plan file stem>/` beside the plan.
+    pub fn work_dir(&self) -> PathBuf {
+        work_dir_for(&self.path)
+    }
+
+    /// The segment with this id.
+    pub fn segment(&self, id: &str) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.id == id)
+    }
+}
+
+fn work_dir_for(plan: &Path) -> PathBuf {
+    let dir = plan.parent().unwrap_or(Path::new("/"));
+    let stem = plan
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plan".into());
+    dir.join(".farm").join(stem)
+}
+
+/// Make a path absolute without touching the file system (no symlink resolution).
+pub fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn check_output(cx: &Ctx, dir: &Path, out: &str, plan: &Path) -> Result<PathBuf, PlanError> {
+    if out.trim().is_empty() {
+        return Err(cx.at_value("output", "is empty"));
+    }
+    let p = absolute(&dir.join(out));
+    let ext = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext {
+        Some(e) if OUTPUT_EXTENSIONS.contains(&e.as_str()) => {}
+        _ => {
+            return Err(cx.at_value(
+                "output",
+                format!(
+                    "'{out}': the output must end in one of .{} (H.264)",
+                    OUTPUT_EXTENSIONS.join(", .")
+                ),
+            ));
+        }
+    }
+    if p.is_dir() {
+        return Err(cx.at_value("output", format!("{} is a folder", p.display())));
+    }
+    let work = work_dir_for(plan);
+    if p.starts_with(&work) {
+        return Err(cx.at_value(
+            "output",
+            format!(
+                "{} is inside the work dir {}, which is removed after a run",
+                p.display(),
+                work.display()
+            ),
+        ));
+    }
+    Ok(p)
+}
+
+/// Ids name files, logs and `--only` lists: no path separators, no commas, no control
+/// characters, not `.`/`..`, no leading `.` or `-`, at most [`MAX_ID_LEN`] bytes. Spaces and
+/// apostrophes are fine.
+pub fn check_id(id: &str) -> Result<(), String> {
+    if id.trim().is_empty() {
+        return Err("an id cannot be empty".into());
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(format!(
+            "id is {} bytes long; at most {MAX_ID_LEN}",
+            id.len()
+        ));
+    }
+    if let Some(c) = id.chars().find(|c| {
+        matches!(
+            c,
+            '/' | '\\' | ',' | ':' | '*' | '?' | '"' | '<' | '>' | '|'
+        ) || c.is_control()
+    }) {
+        return Err(format!(
+            "id '{}' contains {:?}, which is not safe in a file name or an --only list",
+            id.escape_debug(),
+            c
+        ));
+    }
+    if id.starts_with('.') || id.starts_with('-') {
+        return Err(format!("id '{id}' cannot start with '.' or '-'"));
+    }
+    if id != id.trim() {
+        return Err(format!("id '{id}' has leading or trailing spaces"));
+    }
+    Ok(())
+}
+
+fn check_timing(
+    cx: &Ctx,
+    i: usize,
+    duration: Option<f64>,
+    start: Option<f64>,
+    end: Option<f64>,
+) -> Result<Timing, PlanError> {
+    let key = |k: &str| format!("segments[{i}].{k}");
+    let finite_nonneg = |k: &str, v: f64| -> Result<f64, PlanError> {
+        if !v.is_finite() {
+            return Err(cx.at_value(
+                &key(k),
+                format!("must be a finite number of seconds (got {v})"),
+            ));
+        }
+        if v < 0.0 {
+            return Err(cx.at_value(&key(k), format!("cannot be negative (got {v})")));
+        }
+        if v > MAX_SEGMENT_SECONDS * 1000.0 {
+            return Err(cx.at_value(&key(k), format!("{v} s is absurdly large")));
+        }
+        Ok(v)
+    };
+    let timing = match (duration, start, end) {
+        (Some(d), None, None) => {
+            let d = finite_nonneg("duration", d)?;
+            if d == 0.0 {
+                return Err(cx.at_value(&key("duration"), "must be greater than 0"));
+            }
+            Timing::Duration(d)
+        }
+        (None, Some(s), Some(e)) => {
+            let s = finite_nonneg("start", s)?;
+            let e = finite_nonneg("end", e)?;
+            if e <= s {
+                return Err(
+                    cx.at_value(&key("end"), format!("end ({e}) must be after start ({s})"))
+                );
+            }
+            Timing::Range { start: s, end: e }
+        }
+        (Some(_), _, _) => {
+            return Err(cx.at_key(
+                &key("duration"),
+                "give either duration or start/end, not both",
+            ));
+        }
+        (None, Some(_), None) => return Err(cx.at_key(&key("start"), "start needs an end")),
+        (None, None, Some(_)) => return Err(cx.at_key(&key("end"), "end needs a start")),
+        (None, None, None) => {
+            return Err(cx.at_value(
+                &format!("segments[{i}]"),
+                "needs a duration (seconds) or start and end",
+            ));
+        }
+    };
+    if timing.seconds() > MAX_SEGMENT_SECONDS {
+        let k = if duration.is_some() {
+            "duration"
+        } else {
+            "end"
+        };
+        return Err(cx.at_value(
+            &key(k),
+            format!(
+                "{} s is longer than the {MAX_SEGMENT_SECONDS} s a clip may last",
+                timing.seconds()
+            ),
+        ));
+    }
+    Ok(timing)
+}
+
+fn to_param(v: &Value) -> Result<Param, String> {
+    Ok(match v {
+        Value::Bool(b) => Param::Bool(*b),
+        Value::Number(n) => Param::Num(n.as_f64().ok_or("not a number")?),
+        Value::String(s) => Param::Text(s.clone()),
+        Value::Sequence(xs) => Param::List(xs.iter().map(to_param).collect::<Result<_, _>>()?),
+        Value::Null => return Err("has no value".into()),
+        Value::Mapping(_) => return Err("a nested mapping is not a parameter value".into()),
+        Value::Tagged(t) => return to_param(&t.value),
+    })
+}
+
+fn to_params(
+    m: &serde_yaml_ng::Mapping,
+    err: &dyn Fn(&str, String) -> PlanError,
+) -> Result<Params, PlanError> {
+    let mut out = Params::new();
+    for (k, v) in m {
+        let name = match k {
+            Value::String(s) => s.clone(),
+            other => {
+                return Err(err(
+                    "",
+                    format!("parameter names are strings, not {other:?}"),
+                ));
+            }
+        };
+        let p = to_param(v).map_err(|m| err(&name, m))?;
+        out.insert(name, p);
+    }
+    Ok(out)
+}
+
+fn to_shaders(
+    list: &[Value],
+    err: &dyn Fn(&str, String) -> PlanError,
+) -> Result<Vec<ShaderSpec>, PlanError> {
+    let mut out = Vec::new();
+    for (j, v) in list.iter().enumerate() {
+        let at = format!("[{j}]");
+        let spec = match v {
+            Value::String(name) => ShaderSpec {
+                name: name.clone(),
+                params: Params::new(),
+            },
+            Value::Mapping(m) if m.len() == 1 => {
+                let (k, pv) = m.iter().next().expect("one entry");
+                let name = k
+                    .as_str()
+                    .ok_or_else(|| err(&at, "a shader name is a string".into()))?
+                    .to_string();
+                let params = match pv {
+                    Value::Null => Params::new(),
+                    Value::Mapping(pm) => to_params(pm, &|pk, m| err(&format!("{at}.{pk}"), m))?,
+                    _ => {
+                        return Err(err(
+                            &at,
+                            format!(
+                                "the parameters of '{name}' must be a mapping, e.g. {{{name}: {{...}}}}"
+                            ),
+                        ));
+                    }
+                };
+                ShaderSpec { name, params }
+            }
+            _ => {
+                return Err(err(
+                    &at,
+                    "a shader is a name (bloom) or a one-key mapping ({bloom: {thr: 120}})".into(),
+                ));
+            }
+        };
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+fn resolve_scene(cx: &Ctx, dir: &Path, i: usize, rs: &RawSegment) -> Result<SceneSpec, PlanError> {
+    let seg_key = format!("segments[{i}]");
+    let name = rs.scene.trim();
+    let mut spec = if render::builtin_scenes().contains(&name) {
+        SceneSpec {
+            scene: name.to_string(),
+            params: Params::new(),
+            text: None,
+            shaders: Vec::new(),
+        }
+    } else {
+        load_preset(cx, dir, i, name)?
+    };
+    let perr = |k: &str, m: String| {
+        let key = if k.is_empty() {
+            format!("{seg_key}.params")
+        } else {
+            format!("{seg_key}.params.{k}")
+        };
+        cx.at_value(&key, m)
+    };
+    if let Some(m) = &rs.params {
+        for (k, v) in to_params(m, &perr)? {
+            spec.params.insert(k, v);
+        }
+    }
+    if let Some(list) = &rs.shaders {
+        spec.shaders = to_shaders(list, &|k, m| {
+            cx.at_value(&format!("{seg_key}.shaders{k}"), m)
+        })?;
+    }
+    if rs.text.is_some() {
+        spec.text = rs.text.clone();
+    }
+    render::validate(&spec).map_err(|e| {
+        let key = format!("{seg_key}.{}", e.key);
+        cx.at_value(&key, e.message)
+    })?;
+    Ok(spec)
+}
+
+fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneSpec, PlanError> {
+    let key = format!("segments[{i}].scene");
+    let safe = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let local = dir.join("scenes").join(format!("{name}.yaml"));
+    let (file, src) = if safe && local.is_file() {
+        let src = std::fs::read_to_string(&local)
+            .map_err(|e| cx.at_value(&key, format!("cannot read {}: {e}", local.display())))?;
+        (local, src)
+    } else if let Some((_, src)) = BUILTIN_PRESETS.iter().find(|(n, _)| *n == name) {
+        (
+            PathBuf::from(format!("<built-in scenes/{name}.yaml>")),
+            src.to_string(),
+        )
+    } else {
+        return Err(cx.at_value(
+            &key,
+            format!("unknown scene '{name}'; {}", scene_choices(dir)),
+        ));
+    };
+    let raw: RawPreset = serde_yaml_ng::from_str(&src).map_err(|e| yaml_error(&file, e))?;
+    let spans = Spans::index(&src);
+    let pcx = Ctx {
+        file: &file,
+        spans: &spans,
+    };
+    if !render::builtin_scenes().contains(&raw.scene.as_str()) {
+        return Err(pcx.at_value(
+            "scene",
+            format!(
+                "a preset builds on a built-in scene: one of {}",
+                render::builtin_scenes().join(", ")
+            ),
+        ));
+    }
+    let params = match &raw.params {
+        Some(m) => to_params(m, &|k, m| pcx.at_value(&format!("params.{k}"), m))?,
+        None => Params::new(),
+    };
+    let shaders = match &raw.shaders {
+        Some(l) => to_shaders(l, &|k, m| pcx.at_value(&format!("shaders{k}"), m))?,
+        None => Vec::new(),
+    };
+    Ok(SceneSpec {
+        scene: raw.scene,
+        params,
+        text: raw.text,
+        shaders,
+    })
+}
+
+/// The scenes a plan in `dir` can use, for error messages and `farm check`.
+pub fn scene_choices(dir: &Path) -> String {
+    let mut presets: Vec<String> = BUILTIN_PRESETS.iter().map(|(n, _)| n.to_string()).collect();
+    if let Ok(rd) = std::fs::read_dir(dir.join("scenes")) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "yaml") {
+                if let Some(s) = p.file_stem().and_then(|s| s.to_str()) {
+                    presets.push(s.to_string());
+                }
+            }
+        }
+    }
+    presets.sort();
+    presets.dedup();
+    format!(
+        "built-in scenes: {}; presets: {}",
+        render::builtin_scenes().join(", "),
+        presets.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests;

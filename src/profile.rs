@@ -1,0 +1,574 @@
+//! Quality profiles and overrides -> the settings of one run.
+//!
+//! The numbers are the seed's (draft / preview / production / max / auto, aspect presets,
+//! `--quality --aspect --workers --resolution` and their precedence), with two changes that
+//! measurements on this kind of machine asked for (`../shared/spec/baseline.md`):
+//!
+//! - **Encoder preset.** The seed's CRFs assume x264's default preset (medium). We encode with
+//!   faster presets at a CRF that gives the same quality: veryfast at crf 18.5 matches medium at
+//!   crf 20 (SSIM within 0.003) at 2.4x the speed. Per profile: draft ultrafast/26, preview
+//!   ultrafast/20, production veryfast/18.5, max medium/18; auto's low-end and downgraded
+//!   profiles use veryfast at the seed's CRF minus 1.5. A plan's `preset`/`crf` or the flags
+//!   `--preset`/`--crf` override these.
+//! - **Memory cap counts the encoder.** The seed caps workers at 60% of memory divided by 150 MB;
+//!   one x264 process alone peaks near 490 MB at 1080p (medium). We estimate a worker's footprint
+//!   as renderer + encoder for the chosen size and preset (measured RSS, see [`worker_footprint_mb`]).
+
+use crate::hw::Hardware;
+use crate::render::{FrameSpec, ShaderLevel};
+use serde::Deserialize;
+
+/// The `quality` of a plan or `--quality`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Quality {
+    /// 960x540@12, fast to look at.
+    Draft,
+    /// 1280x720@15.
+    Preview,
+    /// 1920x1080@24.
+    Production,
+    /// 3840x2160@30.
+    Max,
+    /// Chosen from the hardware and the estimated render time.
+    Auto,
+}
+
+/// The `aspect` of a plan or `--aspect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Aspect {
+    /// 1920x1080 (the profile's own size).
+    Landscape,
+    /// 1080x1920.
+    Portrait,
+    /// 1080x1080.
+    Square,
+}
+
+impl Aspect {
+    /// The seed's aspect presets; landscape keeps the profile's size.
+    pub fn preset_size(self) -> (u32, u32) {
+        match self {
+            Aspect::Landscape => (1920, 1080),
+            Aspect::Portrait => (1080, 1920),
+            Aspect::Square => (1080, 1080),
+        }
+    }
+}
+
+/// One quality profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Name as shown to the user (`draft`, `auto: low-end -> 720p@15`, ...).
+    pub name: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// x264 CRF.
+    pub crf: f32,
+    /// x264 preset.
+    pub preset: String,
+    /// A cap on the worker count (draft: 4).
+    pub worker_cap: Option<usize>,
+    /// Grid scale.
+    pub grid_scale: f32,
+    /// Shader level.
+    pub shaders: ShaderLevel,
+    /// Particle cap.
+    pub particles_max: u32,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn p(
+    name: &str,
+    w: u32,
+    h: u32,
+    fps: u32,
+    preset: &str,
+    crf: f32,
+    cap: Option<usize>,
+    gs: f32,
+    sh: ShaderLevel,
+    parts: u32,
+) -> Profile {
+    Profile {
+        name: name.to_string(),
+        width: w,
+        height: h,
+        fps,
+        crf,
+        preset: preset.to_string(),
+        worker_cap: cap,
+        grid_scale: gs,
+        shaders: sh,
+        particles_max: parts,
+    }
+}
+
+/// The fixed profiles (auto is decided by [`resolve`]).
+pub fn fixed_profile(q: Quality) -> Profile {
+    use ShaderLevel::*;
+    match q {
+        Quality::Draft => p(
+            "draft",
+            960,
+            540,
+            12,
+            "ultrafast",
+            26.0,
+            Some(4),
+            0.5,
+            Minimal,
+            200,
+        ),
+        Quality::Preview => p(
+            "preview",
+            1280,
+            720,
+            15,
+            "ultrafast",
+            20.0,
+            None,
+            0.75,
+            Standard,
+            500,
+        ),
+        Quality::Production | Quality::Auto => p(
+            "production",
+            1920,
+            1080,
+            24,
+            "veryfast",
+            18.5,
+            None,
+            1.0,
+            Full,
+            1200,
+        ),
+        Quality::Max => p("max", 3840, 2160, 30, "medium", 18.0, None, 2.0, Full, 3000),
+    }
+}
+
+/// What the user asked for, flags merged over plan keys (flags win).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// Quality (default auto).
+    pub quality: Option<Quality>,
+    /// Aspect (default landscape).
+    pub aspect: Option<Aspect>,
+    /// Explicit size; beats aspect.
+    pub resolution: Option<(u32, u32)>,
+    /// Explicit worker count; replaces the detected count (the draft cap still applies, as in the seed).
+    pub workers: Option<usize>,
+    /// x264 preset.
+    pub preset: Option<String>,
+    /// x264 CRF.
+    pub crf: Option<f32>,
+}
+
+/// Everything a run needs to know about how to render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderSettings {
+    /// The profile as chosen (before size/preset overrides).
+    pub profile: Profile,
+    /// Frame geometry and renderer knobs.
+    pub frame: FrameSpec,
+    /// x264 preset.
+    pub preset: String,
+    /// x264 CRF.
+    pub crf: f32,
+    /// Worker processes to run at once.
+    pub workers: usize,
+    /// Why the worker count is what it is (e.g. "3 by CPUs, capped by memory to 2").
+    pub workers_reason: String,
+}
+
+impl RenderSettings {
+    /// The seed's start-up line: `Render: 1280x720 @15fps, CRF 20, 2 workers`.
+    pub fn summary(&self) -> String {
+        format!(
+            "Render: {}x{} @{}fps, CRF {} (x264 {}), {} workers ({}), quality {}, grid scale {}, shaders {:?}",
+            self.frame.width,
+            self.frame.height,
+            self.frame.fps,
+            self.crf,
+            self.preset,
+            self.workers,
+            self.workers_reason,
+            self.profile.name,
+            self.frame.grid_scale,
+            self.frame.shader_level,
+        )
+    }
+}
+
+/// Estimated peak RSS in MB of one worker at this size and x264 preset: the renderer (canvases
+/// and glyph atlases) plus its x264 process. Encoder figures were measured here with
+/// `/usr/bin/time -f %M` on 1280x720 and 1920x1080 (ultrafast 90/121 MB, veryfast 162/284 MB,
+/// medium 256/477 MB) and fitted as base + per-megapixel.
+pub fn worker_footprint_mb(width: u32, height: u32, preset: &str) -> f64 {
+    let mpx = width as f64 * height as f64 / 1e6;
+    let (base, per_mpx) = match preset {
+        "ultrafast" => (65.0, 27.0),
+        "superfast" => (65.0, 60.0),
+        "veryfast" => (64.0, 106.0),
+        "faster" => (70.0, 150.0),
+        "fast" => (75.0, 170.0),
+        "medium" => (80.0, 192.0),
+        _ => (90.0, 260.0), // slow, slower, veryslow, placebo
+    };
+    let renderer = 24.0 + 20.0 * mpx;
+    renderer + base + per_mpx * mpx
+}
+
+/// Worker count by memory: 60% of available memory / footprint (at least 1).
+pub fn workers_by_memory(hw: &Hardware, width: u32, height: u32, preset: &str) -> usize {
+    let avail_mb = hw.mem_available as f64 / (1024.0 * 1024.0);
+    ((avail_mb * 0.6 / worker_footprint_mb(width, height, preset)) as usize).max(1)
+}
+
+/// Choose the settings of a run.
+///
+/// `total_seconds` is the plan's length; `calibrate` measures seconds per frame per worker at
+/// production settings and is called only for `auto` on a machine that is not low-end (the
+/// seed's fixed 180 ms estimate is replaced by a measurement).
+pub fn resolve(
+    hw: &Hardware,
+    total_seconds: f64,
+    ov: &Overrides,
+    calibrate: impl FnOnce(&Profile) -> Option<f64>,
+) -> RenderSettings {
+    let quality = ov.quality.unwrap_or(Quality::Auto);
+    let cpu_workers = ov.workers.unwrap_or_else(|| hw.cpu_workers()).max(1);
+    let mut profile = if quality == Quality::Auto {
+        auto_profile(hw, total_seconds, cpu_workers, calibrate)
+    } else {
+        fixed_profile(quality)
+    };
+    // Aspect preset before the manual resolution; resolution beats aspect (the seed's order).
+    let aspect = ov.aspect.unwrap_or(Aspect::Landscape);
+    let (mut w, mut h) = (profile.width, profile.height);
+    if aspect != Aspect::Landscape && ov.resolution.is_none() {
+        (w, h) = aspect.preset_size();
+    }
+    if let Some((rw, rh)) = ov.resolution {
+        (w, h) = (rw, rh);
+    }
+    let preset = ov.preset.clone().unwrap_or_else(|| profile.preset.clone());
+    let crf = ov.crf.unwrap_or(profile.crf);
+
+    let (workers, reason) = match ov.workers {
+        Some(n) => {
+            let n = n.max(1);
+            match profile.worker_cap {
+                Some(cap) if n > cap => (
+                    cap,
+                    format!(
+                        "--workers {n}, capped to {cap} by the {} profile",
+                        profile.name
+                    ),
+                ),
+                _ => (n, "--workers".to_string()),
+            }
+        }
+        None => {
+            let by_mem = workers_by_memory(hw, w, h, &preset);
+            let mut n = cpu_workers.min(by_mem);
+            let mut why = format!("{cpu_workers} by CPUs");
+            if by_mem < cpu_workers {
+                why += &format!(
+                    ", {by_mem} by memory ({:.0} MB each)",
+                    worker_footprint_mb(w, h, &preset)
+                );
+            }
+            if let Some(cap) = profile.worker_cap {
+                if n > cap {
+                    n = cap;
+                    why += &format!(", {cap} by the {} profile", profile.name);
+                }
+            }
+            (n, why)
+        }
+    };
+    profile.width = profile.width.max(1);
+    RenderSettings {
+        frame: FrameSpec {
+            width: w,
+            height: h,
+            fps: profile.fps,
+            grid_scale: profile.grid_scale,
+            shader_level: profile.shaders,
+            particles_max: profile.particles_max,
+        },
+        preset,
+        crf,
+        workers,
+        workers_reason: reason,
+        profile,
+    }
+}
+
+fn auto_profile(
+    hw: &Hardware,
+    total_seconds: f64,
+    workers: usize,
+    calibrate: impl FnOnce(&Profile) -> Option<f64>,
+) -> Profile {
+    use ShaderLevel::*;
+    if hw.mem_gb() < 4.0 || hw.cpus <= 2 {
+        return p(
+            "auto: low-end machine (<4 GB or <=2 cores) -> 720p@15",
+            1280,
+            720,
+            15,
+            "veryfast",
+            21.5,
+            None,
+            0.75,
+            Standard,
+            500,
+        );
+    }
+    let production = fixed_profile(Quality::Production);
+    let n_frames = (total_seconds * 24.0).ceil();
+    // The seed's constant (180 ms a frame at 1080p) only when a measurement is impossible.
+    let spf = calibrate(&production).unwrap_or(0.18);
+    let est_total_s = n_frames * spf / workers.max(1) as f64;
+    if est_total_s > 3600.0 {
+        return p(
+            &format!(
+                "auto: production estimated at {:.0} min -> 720p@24",
+                est_total_s / 60.0
+            ),
+            1280,
+            720,
+            24,
+            "veryfast",
+            18.5,
+            None,
+            0.75,
+            Standard,
+            800,
+        );
+    }
+    Profile {
+        name: "auto: production".to_string(),
+        ..production
+    }
+}
+
+/// Parse `WxH` (e.g. `1280x720`). Both sides even, 16..=8192.
+pub fn parse_resolution(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .trim()
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("resolution '{s}' is not WIDTHxHEIGHT (e.g. 1280x720)"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("resolution '{s}' is not WIDTHxHEIGHT (e.g. 1280x720)"))
+    };
+    let (w, h) = (parse(w)?, parse(h)?);
+    for (name, v) in [("width", w), ("height", h)] {
+        if !(16..=8192).contains(&v) {
+            return Err(format!("resolution '{s}': {name} {v} is outside 16..=8192"));
+        }
+        if v % 2 != 0 {
+            return Err(format!(
+                "resolution '{s}': {name} {v} is odd (yuv420p needs even sizes)"
+            ));
+        }
+    }
+    Ok((w, h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hw(cpus: usize, mem_gb: f64) -> Hardware {
+        let b = (mem_gb * 1024.0 * 1024.0 * 1024.0) as u64;
+        Hardware {
+            cpus,
+            mem_total: b,
+            mem_available: b,
+            cgroup_mem_limit: None,
+            platform: "linux".into(),
+            arch: "x86_64".into(),
+            ffmpeg: None,
+            ffprobe: None,
+        }
+    }
+
+    fn no_cal(_: &Profile) -> Option<f64> {
+        panic!("calibration must not run here")
+    }
+
+    #[test]
+    fn fixed_profiles_match_the_seed() {
+        let s = resolve(
+            &hw(8, 32.0),
+            10.0,
+            &Overrides {
+                quality: Some(Quality::Draft),
+                ..Default::default()
+            },
+            no_cal,
+        );
+        assert_eq!((s.frame.width, s.frame.height, s.frame.fps), (960, 540, 12));
+        assert_eq!(s.workers, 4, "draft caps at 4");
+        assert_eq!(s.frame.grid_scale, 0.5);
+        assert_eq!(s.frame.particles_max, 200);
+        let s = resolve(
+            &hw(8, 32.0),
+            10.0,
+            &Overrides {
+                quality: Some(Quality::Preview),
+                ..Default::default()
+            },
+            no_cal,
+        );
+        assert_eq!(
+            (s.frame.width, s.frame.height, s.frame.fps, s.workers),
+            (1280, 720, 15, 7)
+        );
+        let s = resolve(
+            &hw(8, 32.0),
+            10.0,
+            &Overrides {
+                quality: Some(Quality::Max),
+                ..Default::default()
+            },
+            no_cal,
+        );
+        assert_eq!(
+            (s.frame.width, s.frame.height, s.frame.fps),
+            (3840, 2160, 30)
+        );
+        assert_eq!(s.frame.particles_max, 3000);
+    }
+
+    #[test]
+    fn aspect_then_resolution_precedence() {
+        let base = Overrides {
+            quality: Some(Quality::Preview),
+            aspect: Some(Aspect::Portrait),
+            ..Default::default()
+        };
+        let s = resolve(&hw(4, 16.0), 1.0, &base, no_cal);
+        assert_eq!(
+            (s.frame.width, s.frame.height),
+            (1080, 1920),
+            "non-landscape aspect replaces the profile size"
+        );
+        let s = resolve(
+            &hw(4, 16.0),
+            1.0,
+            &Overrides {
+                resolution: Some((640, 360)),
+                ..base.clone()
+            },
+            no_cal,
+        );
+        assert_eq!(
+            (s.frame.width, s.frame.height),
+            (640, 360),
+            "resolution beats aspect"
+        );
+        let s = resolve(
+            &hw(4, 16.0),
+            1.0,
+            &Overrides {
+                aspect: Some(Aspect::Landscape),
+                ..base
+            },
+            no_cal,
+        );
+        assert_eq!(
+            (s.frame.width, s.frame.height),
+            (1280, 720),
+            "landscape keeps the profile size"
+        );
+    }
+
+    #[test]
+    fn auto_low_end_and_calibrated_downgrade() {
+        let s = resolve(&hw(2, 24.0), 10.0, &Overrides::default(), no_cal);
+        assert_eq!(
+            (s.frame.width, s.frame.height, s.frame.fps),
+            (1280, 720, 15)
+        );
+        let s = resolve(&hw(8, 2.0), 10.0, &Overrides::default(), no_cal);
+        assert_eq!(
+            (s.frame.width, s.frame.fps),
+            (1280, 15),
+            "under 4 GB is low-end"
+        );
+        // 8 cores -> 7 workers; 600 s * 24 = 14400 frames at 2 s a frame = 68 min > 1 h.
+        let s = resolve(&hw(8, 32.0), 600.0, &Overrides::default(), |_| Some(2.0));
+        assert_eq!(
+            (s.frame.width, s.frame.height, s.frame.fps),
+            (1280, 720, 24)
+        );
+        assert_eq!(s.frame.particles_max, 800);
+        let s = resolve(&hw(8, 32.0), 600.0, &Overrides::default(), |_| Some(0.05));
+        assert_eq!(
+            (s.frame.width, s.frame.height, s.frame.fps),
+            (1920, 1080, 24)
+        );
+    }
+
+    #[test]
+    fn workers_override_and_memory_cap() {
+        let s = resolve(
+            &hw(8, 32.0),
+            1.0,
+            &Overrides {
+                quality: Some(Quality::Production),
+                workers: Some(3),
+                ..Default::default()
+            },
+            no_cal,
+        );
+        assert_eq!(s.workers, 3);
+        // 1 GB: 60% = 614 MB; a 1080p veryfast worker needs ~350 MB -> 1 worker.
+        let s = resolve(
+            &hw(8, 1.0),
+            1.0,
+            &Overrides {
+                quality: Some(Quality::Production),
+                ..Default::default()
+            },
+            no_cal,
+        );
+        assert_eq!(s.workers, 1);
+        assert!(s.workers_reason.contains("memory"), "{}", s.workers_reason);
+        // Medium at 1080p must count the encoder's ~490 MB, not the seed's 150 MB.
+        assert!(worker_footprint_mb(1920, 1080, "medium") > 490.0);
+    }
+
+    #[test]
+    fn preset_and_crf_overrides() {
+        let ov = Overrides {
+            quality: Some(Quality::Draft),
+            preset: Some("medium".into()),
+            crf: Some(30.0),
+            ..Default::default()
+        };
+        let s = resolve(&hw(4, 16.0), 1.0, &ov, no_cal);
+        assert_eq!((s.preset.as_str(), s.crf), ("medium", 30.0));
+    }
+
+    #[test]
+    fn resolution_parsing() {
+        assert_eq!(parse_resolution("1280x720"), Ok((1280, 720)));
+        assert!(parse_resolution("1280").is_err());
+        assert!(parse_resolution("100000x100000").is_err());
+        assert!(parse_resolution("161x90").is_err());
+        assert!(parse_resolution("axb").is_err());
+    }
+}

@@ -1,0 +1,274 @@
+//! The executor: a worker process renders one clip at a time (renderer + its own ffmpeg
+//! encoder) and speaks only events. It never draws progress and never decides what to render.
+//!
+//! Started by the coordinator as `farm worker --connect NAME`; it connects to the coordinator's
+//! one-shot server, hands over a job sender and an event receiver, then serves jobs until told
+//! to shut down or until the coordinator goes away (a failed send or receive), in which case it
+//! stops its encoder and exits: a worker never outlives its coordinator's interest.
+
+use crate::events::{ClipJob, ClipTimings, Handshake, ToWorker, WorkerEvent};
+use crate::media::{self, Encoder};
+use crate::render::Renderer;
+use ipc_channel::ipc::{self, IpcSender};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Minimum time between two progress events of a clip.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Test hook: `FARM_FAULT=<clip id>:<kind>` makes that clip fail on purpose, so that the
+/// end-to-end tests can exercise real failures of real processes. Kinds: `panic` (the worker
+/// panics), `exit` (the worker exits with status 3), `kill-encoder` (the worker's ffmpeg is
+/// SIGKILLed mid-clip), `abort` (SIGABRT), `hang` (stop sending progress). A kind may end in
+/// `@N` to strike at frame N (default: half-way).
+pub const FAULT_ENV: &str = "FARM_FAULT";
+
+/// The clip log that a panic should be appended to.
+static CURRENT_LOG: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Entry point of `farm worker --connect NAME`; returns the process exit code.
+pub fn main(server: &str) -> i32 {
+    install_panic_hook();
+    let boot = match IpcSender::<Handshake>::connect(server.to_string()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("farm worker: cannot connect to the coordinator ({server}): {e}");
+            return 2;
+        }
+    };
+    let (jobs_tx, jobs_rx) = match ipc::channel::<ToWorker>() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("farm worker: cannot create a channel: {e}");
+            return 2;
+        }
+    };
+    let (events_tx, events_rx) = match ipc::channel::<WorkerEvent>() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("farm worker: cannot create a channel: {e}");
+            return 2;
+        }
+    };
+    if boot
+        .send(Handshake::Hello {
+            pid: std::process::id(),
+            jobs: jobs_tx,
+            events: events_rx,
+        })
+        .is_err()
+    {
+        eprintln!("farm worker: the coordinator went away during the handshake");
+        return 2;
+    }
+    drop(boot);
+    loop {
+        match jobs_rx.recv() {
+            Ok(ToWorker::Render(job)) => {
+                if run_clip(&job, &events_tx).is_err() {
+                    // The coordinator is gone: nothing left to do.
+                    return 1;
+                }
+            }
+            Ok(ToWorker::Shutdown) => return 0,
+            Err(_) => return 1,
+        }
+    }
+}
+
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(log) = CURRENT_LOG.lock().ok().and_then(|g| g.clone()) {
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(&log) {
+                let _ = writeln!(f, "farm worker {}: panic: {info}", std::process::id());
+            }
+        }
+        default(info);
+    }));
+}
+
+/// The coordinator stopped listening.
+struct Gone;
+
+#[derive(Clone, Copy)]
+enum Fault {
+    Panic,
+    Exit,
+    KillEncoder,
+    Abort,
+    Hang,
+}
+
+fn fault_for(id: &str, frames: u64) -> Option<(Fault, u64)> {
+    let spec = std::env::var(FAULT_ENV).ok()?;
+    spec.split(';').find_map(|one| {
+        let (fid, kind) = one.rsplit_once(':')?;
+        if fid != id {
+            return None;
+        }
+        let (kind, at) = match kind.split_once('@') {
+            Some((k, n)) => (k, n.parse().ok()?),
+            None => (kind, frames / 2),
+        };
+        let f = match kind {
+            "panic" => Fault::Panic,
+            "exit" => Fault::Exit,
+            "kill-encoder" => Fault::KillEncoder,
+            "abort" => Fault::Abort,
+            "hang" => Fault::Hang,
+            _ => return None,
+        };
+        Some((f, at))
+    })
+}
+
+fn partial_path(out: &Path) -> PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(".partial");
+    PathBuf::from(s)
+}
+
+fn append_log(log: &Path, msg: &str) {
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(log)
+    {
+        let _ = writeln!(f, "farm worker {}: {msg}", std::process::id());
+    }
+}
+
+fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> {
+    let send = |ev: WorkerEvent| events.send(ev).map_err(|_| Gone);
+    let fail = |error: String, retryable: bool| {
+        append_log(&job.log, &format!("clip '{}' failed: {error}", job.id));
+        send(WorkerEvent::Failed {
+            id: job.id.clone(),
+            error,
+            retryable,
+        })
+    };
+    let t0 = Instant::now();
+    *CURRENT_LOG.lock().unwrap_or_else(|e| e.into_inner()) = Some(job.log.clone());
+    let mut renderer = match Renderer::new(&job.frame, &job.scene, job.seed) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::write(
+                &job.log,
+                format!("farm worker: cannot build the scene: {e}\n"),
+            );
+            return fail(format!("cannot build the scene: {e}"), false);
+        }
+    };
+    let init_ms = ms(t0.elapsed());
+    let tmp = partial_path(&job.output);
+    let mut enc = match Encoder::spawn(&job.ffmpeg, &job.encoder, &tmp, &job.log) {
+        Ok(e) => e,
+        Err(e) => return fail(format!("cannot start the encoder: {e}"), true),
+    };
+    send(WorkerEvent::Started { id: job.id.clone() })?;
+    let fault = fault_for(&job.id, job.frames);
+    let frame_len = job.frame.width as usize * job.frame.height as usize * 3;
+    let mut buf = vec![0u8; frame_len];
+    let (mut render_ms, mut write_ms) = (0.0, 0.0);
+    let mut last_progress = Instant::now();
+    for i in 0..job.frames {
+        if let Some((f, at)) = fault {
+            if i == at {
+                match f {
+                    Fault::Panic => panic!("injected fault ({FAULT_ENV}) at frame {i}"),
+                    Fault::Exit => std::process::exit(3),
+                    Fault::Abort => std::process::abort(),
+                    Fault::KillEncoder => unsafe {
+                        libc::kill(enc.pid() as i32, libc::SIGKILL);
+                    },
+                    Fault::Hang => std::thread::sleep(Duration::from_secs(3600)),
+                }
+            }
+        }
+        let t = Instant::now();
+        renderer.render_frame(i as u32, &mut buf);
+        let t1 = Instant::now();
+        render_ms += ms(t1 - t);
+        if let Err(e) = enc.write_frame(&buf) {
+            let st = enc
+                .wait_dead()
+                .map(|s| media::describe_status(&s))
+                .unwrap_or_else(|| "unknown status".into());
+            let _ = std::fs::remove_file(&tmp);
+            return fail(
+                format!(
+                    "ffmpeg stopped reading at frame {i} of {} ({e}); ffmpeg {st}",
+                    job.frames
+                ),
+                true,
+            );
+        }
+        write_ms += ms(t1.elapsed());
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            if send(WorkerEvent::Progress {
+                id: job.id.clone(),
+                frames: i + 1,
+            })
+            .is_err()
+            {
+                enc.kill();
+                let _ = std::fs::remove_file(&tmp);
+                return Err(Gone);
+            }
+        }
+    }
+    send(WorkerEvent::Progress {
+        id: job.id.clone(),
+        frames: job.frames,
+    })?;
+    let td = Instant::now();
+    let status = enc.finish();
+    let drain_ms = ms(td.elapsed());
+    match status {
+        Ok(st) if st.success() => {}
+        Ok(st) => {
+            let _ = std::fs::remove_file(&tmp);
+            return fail(
+                format!(
+                    "ffmpeg {} after all {} frames were written",
+                    media::describe_status(&st),
+                    job.frames
+                ),
+                true,
+            );
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return fail(format!("cannot wait for ffmpeg: {e}"), true);
+        }
+    }
+    if let Err(e) = std::fs::rename(&tmp, &job.output) {
+        return fail(
+            format!("cannot move {} into place: {e}", tmp.display()),
+            true,
+        );
+    }
+    *CURRENT_LOG.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    let timings = ClipTimings {
+        init_ms,
+        render_ms,
+        write_ms,
+        drain_ms,
+        total_ms: ms(t0.elapsed()),
+    };
+    send(WorkerEvent::Finished {
+        id: job.id.clone(),
+        frames: job.frames,
+        timings,
+    })
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
