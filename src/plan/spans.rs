@@ -183,7 +183,7 @@ mod tests {
             s.value("segments[1].params.hue"),
             Some(Pos {
                 line: 6,
-                column: 18
+                column: 19
             })
         );
         // A path that is absent falls back to its nearest ancestor.
