@@ -224,7 +224,12 @@ pub fn describe_status(st: &ExitStatus) -> String {
     if let Some(code) = st.code() {
         format!("exit status {code}")
     } else if let Some(sig) = st.signal() {
-        format!("killed by signal {sig} ({})", signal_name(sig))
+        let hint = if sig == libc::SIGKILL {
+            "; the out-of-memory killer or a person sent it"
+        } else {
+            ""
+        };
+        format!("killed by signal {sig} ({}{hint})", signal_name(sig))
     } else {
         format!("{st}")
     }
@@ -240,7 +245,7 @@ pub fn signal_name(sig: i32) -> &'static str {
         libc::SIGABRT => "SIGABRT",
         libc::SIGBUS => "SIGBUS",
         libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL (killed: out of memory, or by someone)",
+        libc::SIGKILL => "SIGKILL",
         libc::SIGSEGV => "SIGSEGV",
         libc::SIGPIPE => "SIGPIPE",
         libc::SIGTERM => "SIGTERM",

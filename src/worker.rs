@@ -24,12 +24,19 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// `@N` to strike at frame N (default: half-way).
 pub const FAULT_ENV: &str = "FARM_FAULT";
 
+/// Test hook: `FARM_FAULT_CONNECT=exit` makes a worker exit (status 3) before it connects, to
+/// prove that the coordinator does not wait forever in `accept()`.
+pub const FAULT_CONNECT_ENV: &str = "FARM_FAULT_CONNECT";
+
 /// The clip log that a panic should be appended to.
 static CURRENT_LOG: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// Entry point of `farm worker --connect NAME`; returns the process exit code.
 pub fn main(server: &str) -> i32 {
     install_panic_hook();
+    if std::env::var(FAULT_CONNECT_ENV).is_ok_and(|v| v == "exit") {
+        std::process::exit(3);
+    }
     let boot = match IpcSender::<Handshake>::connect(server.to_string()) {
         Ok(s) => s,
         Err(e) => {
