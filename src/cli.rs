@@ -193,18 +193,18 @@ fn settings_for(
     plan: Option<&Plan>,
     a: &SettingsArgs,
 ) -> Result<RenderSettings, String> {
-    if let Some(p) = &a.preset {
-        if !crate::plan::X264_PRESETS.contains(&p.as_str()) {
-            return Err(format!(
-                "--preset {p}: unknown x264 preset; one of {}",
-                crate::plan::X264_PRESETS.join(", ")
-            ));
-        }
+    if let Some(p) = &a.preset
+        && !crate::plan::X264_PRESETS.contains(&p.as_str())
+    {
+        return Err(format!(
+            "--preset {p}: unknown x264 preset; one of {}",
+            crate::plan::X264_PRESETS.join(", ")
+        ));
     }
-    if let Some(c) = a.crf {
-        if !(0.0..=51.0).contains(&c) {
-            return Err(format!("--crf {c}: must be between 0 and 51"));
-        }
+    if let Some(c) = a.crf
+        && !(0.0..=51.0).contains(&c)
+    {
+        return Err(format!("--crf {c}: must be between 0 and 51"));
     }
     let secs = plan.map(Plan::total_seconds).unwrap_or(60.0);
     let ov = overrides(plan, a);
@@ -238,8 +238,8 @@ fn cmd_run(a: RunArgs) -> i32 {
         return 2;
     }
     let mut rep = crate::report::auto();
-    rep.line(&hw.summary());
-    rep.line(&settings.summary());
+    // One start-up line: hardware and the chosen render settings.
+    rep.line(&format!("{}; {}", hw.summary(), settings.summary()));
     let mut rerun = vec![
         "farm".to_string(),
         "run".to_string(),

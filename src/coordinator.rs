@@ -177,8 +177,8 @@ impl Layout {
         self.work.join("logs").join(format!("{id}.log"))
     }
     /// A worker process's own stderr.
-    pub fn worker_log(&self, slot: usize) -> PathBuf {
-        self.work.join("logs").join(format!("worker-{slot}.stderr"))
+    pub fn worker_log(&self, wid: u64) -> PathBuf {
+        self.work.join("logs").join(format!("worker-{wid}.stderr"))
     }
 }
 
@@ -217,12 +217,15 @@ fn signals() -> u32 {
 // ---------------------------------------------------------------------------------------------
 // Workers
 
+/// A message from a worker's forwarding thread, tagged with the worker's unique id (not its
+/// slot: a slot's next worker must never receive its predecessor's last words).
 enum Msg {
-    Event(usize, WorkerEvent),
-    Gone(usize),
+    Event(u64, WorkerEvent),
+    Gone(u64),
 }
 
 struct Worker {
+    wid: u64,
     child: Child,
     jobs: IpcSender<ToWorker>,
     busy: Option<Busy>,
@@ -256,7 +259,7 @@ fn reap(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> 
     }
 }
 
-fn spawn_worker(slot: usize, layout: &Layout, tx: &Sender<Msg>) -> Result<Worker, String> {
+fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worker, String> {
     let exe =
         std::env::current_exe().map_err(|e| format!("cannot find the farm executable: {e}"))?;
     let (server, name) = IpcOneShotServer::<Handshake>::new()
@@ -264,8 +267,8 @@ fn spawn_worker(slot: usize, layout: &Layout, tx: &Sender<Msg>) -> Result<Worker
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(layout.worker_log(slot))
-        .map_err(|e| format!("cannot write {}: {e}", layout.worker_log(slot).display()))?;
+        .open(layout.worker_log(wid))
+        .map_err(|e| format!("cannot write {}: {e}", layout.worker_log(wid).display()))?;
     let mut child = Command::new(&exe)
         .arg("worker")
         .arg("--connect")
@@ -310,7 +313,7 @@ fn spawn_worker(slot: usize, layout: &Layout, tx: &Sender<Msg>) -> Result<Worker
             let _ = acc_rx.recv_timeout(Duration::from_secs(5));
             reap(&mut child, Duration::ZERO);
             let _ = acceptor.join();
-            return Err(format!("{why}; see {}", layout.worker_log(slot).display()));
+            return Err(format!("{why}; see {}", layout.worker_log(wid).display()));
         }
     };
     let _ = acceptor.join();
@@ -319,13 +322,14 @@ fn spawn_worker(slot: usize, layout: &Layout, tx: &Sender<Msg>) -> Result<Worker
             let tx = tx.clone();
             std::thread::spawn(move || {
                 while let Ok(ev) = events.recv() {
-                    if tx.send(Msg::Event(slot, ev)).is_err() {
+                    if tx.send(Msg::Event(wid, ev)).is_err() {
                         return;
                     }
                 }
-                let _ = tx.send(Msg::Gone(slot));
+                let _ = tx.send(Msg::Gone(wid));
             });
             Ok(Worker {
+                wid,
                 child,
                 jobs,
                 busy: None,
@@ -587,6 +591,47 @@ fn verify_output(
     Ok(())
 }
 
+/// Give `job` to the worker in `entry`, starting a fresh one if the slot is empty. A worker
+/// that cannot take the job (it died between jobs) is replaced once.
+fn assign(
+    entry: &mut Option<Worker>,
+    job: ClipJob,
+    next_wid: &mut u64,
+    layout: &Layout,
+    tx: &Sender<Msg>,
+) -> Result<(), String> {
+    let id = job.id.clone();
+    let msg = ToWorker::Render(Box::new(job));
+    let mut last_err = String::new();
+    for _ in 0..2 {
+        if entry.is_none() {
+            *next_wid += 1;
+            *entry = Some(
+                spawn_worker(*next_wid, layout, tx)
+                    .map_err(|e| format!("cannot start a worker: {e}"))?,
+            );
+        }
+        let w = entry.as_mut().expect("just filled");
+        match w.jobs.send(msg.clone()) {
+            Ok(()) => {
+                w.busy = Some(Busy {
+                    id,
+                    started: Instant::now(),
+                });
+                return Ok(());
+            }
+            Err(e) => {
+                // The worker died between jobs; replace it (its Gone message will find no one).
+                last_err = format!("cannot send the job to a worker: {e}");
+                if let Some(w) = entry.take() {
+                    stop_worker(w);
+                }
+            }
+        }
+    }
+    Err(last_err)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn dispatch(
     plan: &Plan,
@@ -604,6 +649,7 @@ fn dispatch(
     let mut workers: Vec<Option<Worker>> = (0..n_workers).map(|_| None).collect();
     let mut failed: Vec<FailedClip> = Vec::new();
     let mut inflight = 0usize;
+    let mut next_wid = 0u64;
     let by_id: HashMap<&str, usize> = plan
         .segments
         .iter()
@@ -630,29 +676,15 @@ fn dispatch(
             return Err(RunError::Interrupted);
         }
         // Hand out work to idle slots.
-        for slot in 0..n_workers {
+        for entry in workers.iter_mut() {
             if queue.is_empty() {
                 break;
             }
-            if workers[slot].as_ref().is_some_and(|w| w.busy.is_some()) {
+            if entry.as_ref().is_some_and(|w| w.busy.is_some()) {
                 continue;
             }
             let idx = queue.pop_front().expect("not empty");
             let seg = &plan.segments[idx];
-            if workers[slot].is_none() {
-                match spawn_worker(slot, layout, &tx) {
-                    Ok(w) => workers[slot] = Some(w),
-                    Err(e) => {
-                        fail(
-                            &mut failed,
-                            rep,
-                            &seg.id,
-                            format!("cannot start a worker: {e}"),
-                        );
-                        continue;
-                    }
-                }
-            }
             let job = ClipJob {
                 id: seg.id.clone(),
                 index: seg.index,
@@ -665,21 +697,10 @@ fn dispatch(
                 output: layout.clip(&seg.id),
                 log: layout.log(&seg.id),
             };
-            let w = workers[slot].as_mut().expect("spawned");
-            if w.jobs.send(ToWorker::Render(Box::new(job))).is_err() {
-                // The worker died between jobs; its Gone message will reap it. Retry the clip
-                // on a fresh worker.
-                queue.push_front(idx);
-                if let Some(w) = workers[slot].take() {
-                    stop_worker(w);
-                }
-                continue;
+            match assign(entry, job, &mut next_wid, layout, &tx) {
+                Ok(()) => inflight += 1,
+                Err(e) => fail(&mut failed, rep, &seg.id, e),
             }
-            w.busy = Some(Busy {
-                id: seg.id.clone(),
-                started: Instant::now(),
-            });
-            inflight += 1;
         }
         if inflight == 0 && queue.is_empty() {
             break;
@@ -690,7 +711,10 @@ fn dispatch(
             Err(RecvTimeoutError::Disconnected) => unreachable!("we hold a sender"),
         };
         match msg {
-            Msg::Event(slot, ev) => {
+            Msg::Event(wid, ev) => {
+                let Some(slot) = slot_of(&workers, wid) else {
+                    continue;
+                };
                 let Some(w) = workers[slot].as_mut() else {
                     continue;
                 };
@@ -723,7 +747,10 @@ fn dispatch(
                     }
                 }
             }
-            Msg::Gone(slot) => {
+            Msg::Gone(wid) => {
+                let Some(slot) = slot_of(&workers, wid) else {
+                    continue;
+                };
                 let Some(mut w) = workers[slot].take() else {
                     continue;
                 };
@@ -750,6 +777,12 @@ fn dispatch(
         stop_worker(w);
     }
     Ok(failed)
+}
+
+fn slot_of(workers: &[Option<Worker>], wid: u64) -> Option<usize> {
+    workers
+        .iter()
+        .position(|w| w.as_ref().is_some_and(|w| w.wid == wid))
 }
 
 fn partial(p: &Path) -> PathBuf {

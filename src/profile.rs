@@ -191,7 +191,7 @@ impl RenderSettings {
     /// The seed's start-up line: `Render: 1280x720 @15fps, CRF 20, 2 workers`.
     pub fn summary(&self) -> String {
         format!(
-            "Render: {}x{} @{}fps, CRF {} (x264 {}), {} workers ({}), quality {}, grid scale {}, shaders {:?}",
+            "Render: {}x{} @{}fps, CRF {} (x264 {}), {} workers ({}), quality {}, grid scale {}, shaders {}",
             self.frame.width,
             self.frame.height,
             self.frame.fps,
@@ -201,7 +201,7 @@ impl RenderSettings {
             self.workers_reason,
             self.profile.name,
             self.frame.grid_scale,
-            self.frame.shader_level,
+            format!("{:?}", self.frame.shader_level).to_lowercase(),
         )
     }
 }
@@ -244,7 +244,7 @@ pub fn resolve(
 ) -> RenderSettings {
     let quality = ov.quality.unwrap_or(Quality::Auto);
     let cpu_workers = ov.workers.unwrap_or_else(|| hw.cpu_workers()).max(1);
-    let mut profile = if quality == Quality::Auto {
+    let profile = if quality == Quality::Auto {
         auto_profile(hw, total_seconds, cpu_workers, calibrate)
     } else {
         fixed_profile(quality)
@@ -285,16 +285,15 @@ pub fn resolve(
                     worker_footprint_mb(w, h, &preset)
                 );
             }
-            if let Some(cap) = profile.worker_cap {
-                if n > cap {
-                    n = cap;
-                    why += &format!(", {cap} by the {} profile", profile.name);
-                }
+            if let Some(cap) = profile.worker_cap
+                && n > cap
+            {
+                n = cap;
+                why += &format!(", {cap} by the {} profile", profile.name);
             }
             (n, why)
         }
     };
-    profile.width = profile.width.max(1);
     RenderSettings {
         frame: FrameSpec {
             width: w,

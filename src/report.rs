@@ -256,15 +256,16 @@ impl Reporter for Plain {
             }
             Report::Progress { id, frames } => {
                 let total = self.frames.get(id).copied().unwrap_or(0);
-                if let Some((start, last)) = self.last.get_mut(id) {
-                    if last.elapsed() >= self.every && *frames < total {
-                        *last = Instant::now();
-                        let fps = *frames as f64 / start.elapsed().as_secs_f64().max(1e-9);
-                        let pct = 100.0 * *frames as f64 / total.max(1) as f64;
-                        let line =
-                            format!("farm: {id} {frames}/{total} frames ({pct:.0}%, {fps:.1} fps)");
-                        self.line(&line);
-                    }
+                if let Some((start, last)) = self.last.get_mut(id)
+                    && last.elapsed() >= self.every
+                    && *frames < total
+                {
+                    *last = Instant::now();
+                    let fps = *frames as f64 / start.elapsed().as_secs_f64().max(1e-9);
+                    let pct = 100.0 * *frames as f64 / total.max(1) as f64;
+                    let line =
+                        format!("farm: {id} {frames}/{total} frames ({pct:.0}%, {fps:.1} fps)");
+                    self.line(&line);
                 }
             }
             Report::Finished { id, frames, secs } => {

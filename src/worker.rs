@@ -184,17 +184,17 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
     let (mut render_ms, mut write_ms) = (0.0, 0.0);
     let mut last_progress = Instant::now();
     for i in 0..job.frames {
-        if let Some((f, at)) = fault {
-            if i == at {
-                match f {
-                    Fault::Panic => panic!("injected fault ({FAULT_ENV}) at frame {i}"),
-                    Fault::Exit => std::process::exit(3),
-                    Fault::Abort => std::process::abort(),
-                    Fault::KillEncoder => unsafe {
-                        libc::kill(enc.pid() as i32, libc::SIGKILL);
-                    },
-                    Fault::Hang => std::thread::sleep(Duration::from_secs(3600)),
-                }
+        if let Some((f, at)) = fault
+            && i == at
+        {
+            match f {
+                Fault::Panic => panic!("injected fault ({FAULT_ENV}) at frame {i}"),
+                Fault::Exit => std::process::exit(3),
+                Fault::Abort => std::process::abort(),
+                Fault::KillEncoder => unsafe {
+                    libc::kill(enc.pid() as i32, libc::SIGKILL);
+                },
+                Fault::Hang => std::thread::sleep(Duration::from_secs(3600)),
             }
         }
         let t = Instant::now();

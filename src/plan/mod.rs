@@ -288,21 +288,21 @@ impl Plan {
             ),
             None => None,
         };
-        if let Some(p) = &raw.preset {
-            if !X264_PRESETS.contains(&p.as_str()) {
-                return Err(cx.at_value(
-                    "preset",
-                    format!(
-                        "unknown x264 preset '{p}'; one of {}",
-                        X264_PRESETS.join(", ")
-                    ),
-                ));
-            }
+        if let Some(p) = &raw.preset
+            && !X264_PRESETS.contains(&p.as_str())
+        {
+            return Err(cx.at_value(
+                "preset",
+                format!(
+                    "unknown x264 preset '{p}'; one of {}",
+                    X264_PRESETS.join(", ")
+                ),
+            ));
         }
-        if let Some(c) = raw.crf {
-            if !(0.0..=51.0).contains(&c) {
-                return Err(cx.at_value("crf", format!("must be between 0 and 51 (got {c})")));
-            }
+        if let Some(c) = raw.crf
+            && !(0.0..=51.0).contains(&c)
+        {
+            return Err(cx.at_value("crf", format!("must be between 0 and 51 (got {c})")));
         }
         let audio = match &raw.audio {
             Some(a) => {
@@ -747,10 +747,10 @@ pub fn scene_choices(dir: &Path) -> String {
     if let Ok(rd) = std::fs::read_dir(dir.join("scenes")) {
         for e in rd.flatten() {
             let p = e.path();
-            if p.extension().is_some_and(|x| x == "yaml") {
-                if let Some(s) = p.file_stem().and_then(|s| s.to_str()) {
-                    presets.push(s.to_string());
-                }
+            if p.extension().is_some_and(|x| x == "yaml")
+                && let Some(s) = p.file_stem().and_then(|s| s.to_str())
+            {
+                presets.push(s.to_string());
             }
         }
     }
