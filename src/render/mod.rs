@@ -8,9 +8,28 @@
 //! - [`validate`]: checks a scene spec (scene name, params, shaders, text) without rendering.
 //! - [`Renderer::new`] / [`Renderer::render_frame`]: one renderer per clip.
 //! - [`builtin_scenes`], [`shader_names`]: the vocabulary, for error messages and `farm check`.
+//!
+//! Module map (one job each): [`rng`] seeds and PRNG; [`font`] embedded font and glyph atlases;
+//! [`grid`] character grids and cached coordinates; [`color`] HSV; [`palette`] character palettes;
+//! [`canvas`] integer blits; [`scenes`] the built-in scenes; [`shaders`] post-processing;
+//! [`params`] the parameter vocabulary and validation. `docs/renderer.md` is the user reference.
+//!
+//! Determinism: the output of [`Renderer::render_frame`] depends only on the frame spec, scene spec,
+//! seed and frame index, never on which frames were rendered before, on threads or on hash order.
+
+pub mod canvas;
+pub mod color;
+pub mod font;
+pub mod grid;
+pub mod palette;
+pub mod params;
+pub mod rng;
+pub mod scenes;
+pub mod shaders;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// A parameter value from the plan (`params:` of a segment, or a shader's parameters).
 ///
@@ -88,3 +107,223 @@ pub struct SpecError {
     /// What is wrong, in words a user can act on.
     pub message: String,
 }
+
+impl std::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Names of the built-in scenes.
+pub fn builtin_scenes() -> &'static [&'static str] {
+    &["plasma", "quote"]
+}
+
+/// Names of the shaders a scene's chain may use.
+pub fn shader_names() -> &'static [&'static str] {
+    shaders::SHADER_NAMES
+}
+
+/// Names of the character palettes (`params.palette`).
+pub fn palette_names() -> &'static [&'static str] {
+    palette::PALETTE_NAMES
+}
+
+/// The parameter table of scene `scene`, if it is a built-in scene.
+pub fn scene_params(scene: &str) -> Option<&'static [params::ParamSpec]> {
+    match scene {
+        "plasma" => Some(params::PLASMA_PARAMS),
+        "quote" => Some(params::QUOTE_PARAMS),
+        _ => None,
+    }
+}
+
+/// The parameter table of shader `shader`, if it is a known shader.
+pub fn shader_params(shader: &str) -> Option<&'static [params::ParamSpec]> {
+    match shader {
+        "bloom" => Some(params::BLOOM_PARAMS),
+        "vignette" => Some(params::VIGNETTE_PARAMS),
+        "grain" => Some(params::GRAIN_PARAMS),
+        _ => None,
+    }
+}
+
+/// Checks a scene spec without rendering: scene name, its params (names, types, ranges), shader
+/// names and their params, and the text the `quote` scene requires. The error's `key` locates the
+/// problem (`"scene"`, `"params.palette"`, `"shaders[1]"`, `"shaders[0].thr"`, `"text"`) and its
+/// message lists the valid choices.
+pub fn validate(spec: &SceneSpec) -> Result<(), SpecError> {
+    let Some(table) = scene_params(&spec.scene) else {
+        return Err(SpecError {
+            key: "scene".to_string(),
+            message: format!(
+                "unknown scene {:?}; built-in scenes: {}",
+                spec.scene,
+                builtin_scenes().join(", ")
+            ),
+        });
+    };
+    params::validate_params(
+        &spec.params,
+        table,
+        "params",
+        &format!("scene {}", spec.scene),
+    )?;
+    if spec.scene == "quote" && spec.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        return Err(SpecError {
+            key: "text".to_string(),
+            message: "the quote scene needs a non-empty `text`".to_string(),
+        });
+    }
+    for (i, sh) in spec.shaders.iter().enumerate() {
+        let key = format!("shaders[{i}]");
+        let Some(table) = shader_params(&sh.name) else {
+            return Err(SpecError {
+                key,
+                message: format!(
+                    "unknown shader {:?}; shaders: {}",
+                    sh.name,
+                    shader_names().join(", ")
+                ),
+            });
+        };
+        params::validate_params(&sh.params, table, &key, &format!("shader {}", sh.name))?;
+    }
+    Ok(())
+}
+
+/// Cumulative time spent per stage by one [`Renderer`], in nanoseconds.
+///
+/// `fields`: value fields, characters and colours (per cell). `blit`: clearing the frame and
+/// drawing the base layer's glyphs (and text rows). `blend`: drawing upper layers' glyphs fused
+/// with their screen blend (see `canvas`). `shaders`: the shader chain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTimings {
+    /// Frames rendered.
+    pub frames: u64,
+    /// Value fields, characters and colours.
+    pub fields_ns: u64,
+    /// Frame clear and base-layer glyph blits.
+    pub blit_ns: u64,
+    /// Upper-layer glyph blits fused with the screen blend.
+    pub blend_ns: u64,
+    /// The shader chain.
+    pub shaders_ns: u64,
+}
+
+impl StageTimings {
+    /// Total nanoseconds over all stages.
+    pub fn total_ns(&self) -> u64 {
+        self.fields_ns + self.blit_ns + self.blend_ns + self.shaders_ns
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Scene {
+    Plasma(Box<scenes::plasma::Plasma>),
+    Quote(Box<scenes::quote::Quote>),
+}
+
+/// Renders the frames of one clip. Build one per clip (construction rasterizes glyphs and caches
+/// grids, so it costs a few milliseconds), then call [`Renderer::render_frame`] per frame.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    width: usize,
+    height: usize,
+    fps: u32,
+    scene: Scene,
+    chain: shaders::ShaderChain,
+    timings: StageTimings,
+}
+
+impl Renderer {
+    /// Validates `scene` (see [`validate`]) and the frame geometry, then builds grids, glyph atlases
+    /// and shader caches. `seed` drives every random choice (today: grain noise).
+    pub fn new(frame: &FrameSpec, scene: &SceneSpec, seed: u64) -> Result<Renderer, String> {
+        validate(scene).map_err(|e| e.to_string())?;
+        if frame.width == 0 || frame.height == 0 {
+            return Err(format!(
+                "frame size {}x{} is empty",
+                frame.width, frame.height
+            ));
+        }
+        if frame.width > 16384 || frame.height > 16384 {
+            return Err(format!(
+                "frame size {}x{} is larger than 16384 pixels on a side",
+                frame.width, frame.height
+            ));
+        }
+        if frame.fps == 0 {
+            return Err("fps must be at least 1".to_string());
+        }
+        let (w, h) = (frame.width as usize, frame.height as usize);
+        let s = match scene.scene.as_str() {
+            "plasma" => Scene::Plasma(Box::new(scenes::plasma::Plasma::new(frame, &scene.params))),
+            "quote" => Scene::Quote(Box::new(scenes::quote::Quote::new(
+                frame,
+                &scene.params,
+                scene.text.as_deref().unwrap_or(""),
+            ))),
+            other => return Err(format!("scene {other:?} has no renderer")),
+        };
+        Ok(Renderer {
+            width: w,
+            height: h,
+            fps: frame.fps,
+            scene: s,
+            chain: shaders::ShaderChain::new(&scene.shaders, frame.shader_level, w, h, seed),
+            timings: StageTimings::default(),
+        })
+    }
+
+    /// Frame width in pixels.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Frame height in pixels.
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Bytes of one frame (`width * height * 3`).
+    pub fn frame_len(&self) -> usize {
+        self.width * self.height * 3
+    }
+
+    /// Renders frame `index` (scene time `index / fps`) into `out` as rgb24, overwriting it
+    /// completely. The result depends only on the renderer's inputs and `index`.
+    ///
+    /// # Panics
+    /// If `out.len() != width * height * 3`.
+    pub fn render_frame(&mut self, index: u32, out: &mut [u8]) {
+        assert_eq!(
+            out.len(),
+            self.frame_len(),
+            "render_frame: buffer of {} bytes for a {}x{} rgb24 frame",
+            out.len(),
+            self.width,
+            self.height
+        );
+        let t = f64::from(index) / f64::from(self.fps);
+        let tm = &mut self.timings;
+        match &mut self.scene {
+            Scene::Plasma(p) => p.render(t, out, self.width, tm),
+            Scene::Quote(q) => q.render(t, out, self.width, tm),
+        }
+        let t0 = Instant::now();
+        self.chain.apply(out, index);
+        tm.shaders_ns += t0.elapsed().as_nanos() as u64;
+        tm.frames += 1;
+    }
+
+    /// Cumulative per-stage timings since the renderer was built.
+    pub fn timings(&self) -> StageTimings {
+        self.timings
+    }
+}
+
+#[cfg(test)]
+mod tests;

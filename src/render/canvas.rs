@@ -1,0 +1,294 @@
+//! Pixel compositing on rgb24 buffers: glyph blits, text rows and rectangle darkening.
+//!
+//! All arithmetic is integer. A glyph pixel of coverage `a` (0..=255) in colour `c` contributes
+//! `b = a * c / 255` per channel. Two compositing modes exist:
+//! - [`Mode::Max`]: `out = max(out, b)`, the seed's blit (layers drawn this way never darken).
+//! - [`Mode::Screen`]: `out = out + b * (255 - out) / 255`, the screen blend `1 - (1-a)(1-b)` fused
+//!   into the blit. Cells of one grid never overlap, so blitting an upper layer in screen mode onto
+//!   the finished lower layer equals rendering it onto black and screen-blending the two canvases
+//!   (opacity is folded into the layer's colours by the caller); pixels the layer leaves black are
+//!   untouched, exactly as with the full-frame blend, but only lit glyph pixels cost anything.
+//!
+//! Glyph bitmaps are pre-trimmed and pre-expanded to three bytes per pixel (see `font`), so each
+//! glyph row is one loop over three equal-length `u8` slices that the compiler vectorises.
+
+use crate::render::font::{Atlas, BLANK, Glyph, GlyphId};
+use crate::render::grid::Grid;
+
+/// How a glyph is composited onto the canvas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `max(canvas, glyph)`.
+    Max,
+    /// Screen blend of the glyph over the canvas.
+    Screen,
+}
+
+/// `x / 255` rounded down, exact for `x <= 255 * 255` (checked exhaustively in the tests).
+#[inline(always)]
+pub fn div255(x: u16) -> u16 {
+    (x + 1 + (x >> 8)) >> 8
+}
+
+/// Fills `pat` with `colour` repeated for `n` pixels and returns that prefix.
+#[inline]
+fn pattern(pat: &mut Vec<u8>, colour: [u8; 3], n: usize) -> &[u8] {
+    if pat.len() < n * 3 {
+        pat.resize(n * 3, 0);
+    }
+    for px in pat[..n * 3].chunks_exact_mut(3) {
+        px.copy_from_slice(&colour);
+    }
+    &pat[..n * 3]
+}
+
+/// Composites glyph `g` (whose cell's top-left corner is at pixel `(x, y)`) onto `out`.
+///
+/// The caller guarantees the cell lies inside the frame; `stride` is `width * 3`.
+#[inline(always)]
+fn blit_glyph<const SCREEN: bool>(
+    out: &mut [u8],
+    stride: usize,
+    x: usize,
+    y: usize,
+    g: &Glyph,
+    pat: &[u8],
+) {
+    let rw = g.w * 3;
+    let pat = &pat[..rw];
+    let mut start = (y + g.y0) * stride + (x + g.x0) * 3;
+    for cov in g.cov3.chunks_exact(rw) {
+        let row = &mut out[start..start + rw];
+        if SCREEN {
+            for ((o, &a), &p) in row.iter_mut().zip(cov).zip(pat) {
+                let b = div255(u16::from(a) * u16::from(p));
+                let base = u16::from(*o);
+                *o = (base + div255(b * (255 - base))) as u8;
+            }
+        } else {
+            for ((o, &a), &p) in row.iter_mut().zip(cov).zip(pat) {
+                let b = div255(u16::from(a) * u16::from(p)) as u8;
+                *o = (*o).max(b);
+            }
+        }
+        start += stride;
+    }
+}
+
+/// Draws every non-blank cell of `grid`: `glyphs[i]` in `colours[i]`, cells row-major.
+///
+/// `out` is a `width * height * 3` rgb24 buffer the grid was built for. `pat` is scratch space
+/// reused between calls. Slices shorter than the grid draw only the cells they cover.
+pub fn blit_cells(
+    out: &mut [u8],
+    width: usize,
+    grid: &Grid,
+    glyphs: &[GlyphId],
+    colours: &[[u8; 3]],
+    mode: Mode,
+    pat: &mut Vec<u8>,
+) {
+    match mode {
+        Mode::Max => blit_cells_impl::<false>(out, width, grid, glyphs, colours, pat),
+        Mode::Screen => blit_cells_impl::<true>(out, width, grid, glyphs, colours, pat),
+    }
+}
+
+fn blit_cells_impl<const SCREEN: bool>(
+    out: &mut [u8],
+    width: usize,
+    grid: &Grid,
+    glyphs: &[GlyphId],
+    colours: &[[u8; 3]],
+    pat: &mut Vec<u8>,
+) {
+    if grid.cols == 0 {
+        return;
+    }
+    let stride = width * 3;
+    let table = grid.atlas.glyphs();
+    for (row, (ids, cols)) in glyphs
+        .chunks_exact(grid.cols)
+        .zip(colours.chunks_exact(grid.cols))
+        .take(grid.rows)
+        .enumerate()
+    {
+        let y = grid.oy + row * grid.ch;
+        for (col, (&id, &colour)) in ids.iter().zip(cols).enumerate() {
+            if id == BLANK || colour == [0, 0, 0] {
+                continue;
+            }
+            let Some(g) = table.get(usize::from(id)) else {
+                continue;
+            };
+            let x = grid.ox + col * grid.cw;
+            let p = pattern(pat, colour, g.w);
+            blit_glyph::<SCREEN>(out, stride, x, y, g, p);
+        }
+    }
+}
+
+/// Draws a row of text whose first cell's top-left corner is at pixel `(x, y)`, one cell per
+/// character (`atlas.cw` apart), in `colour`, with [`Mode::Max`]. Cells not wholly inside the
+/// `width x height` frame are skipped.
+#[allow(clippy::too_many_arguments)]
+pub fn blit_text(
+    out: &mut [u8],
+    width: usize,
+    height: usize,
+    x: i64,
+    y: i64,
+    atlas: &Atlas,
+    glyphs: &[GlyphId],
+    colour: [u8; 3],
+    pat: &mut Vec<u8>,
+) {
+    let (cw, ch) = (atlas.cw as i64, atlas.ch as i64);
+    if y < 0 || y + ch > height as i64 {
+        return;
+    }
+    let stride = width * 3;
+    for (i, &id) in glyphs.iter().enumerate() {
+        let cx = x + i as i64 * cw;
+        if id == BLANK || cx < 0 || cx + cw > width as i64 {
+            continue;
+        }
+        let g = atlas.glyph(id);
+        let p = pattern(pat, colour, g.w);
+        blit_glyph::<false>(out, stride, cx as usize, y as usize, g, p);
+    }
+}
+
+/// Multiplies the pixels of the rectangle `[x0, x1) x [y0, y1)` (clipped to the frame) by
+/// `k / 256`.
+pub fn scale_rect(
+    out: &mut [u8],
+    width: usize,
+    height: usize,
+    (x0, y0, x1, y1): (i64, i64, i64, i64),
+    k: u16,
+) {
+    let x0 = x0.clamp(0, width as i64) as usize;
+    let x1 = x1.clamp(0, width as i64) as usize;
+    let y0 = y0.clamp(0, height as i64) as usize;
+    let y1 = y1.clamp(0, height as i64) as usize;
+    if x1 <= x0 || y1 <= y0 {
+        return;
+    }
+    let k = k.min(256);
+    let stride = width * 3;
+    for y in y0..y1 {
+        for o in &mut out[y * stride + x0 * 3..y * stride + x1 * 3] {
+            *o = ((u16::from(*o) * k) >> 8) as u8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn div255_is_exact() {
+        for x in 0..=(255u32 * 255) {
+            assert_eq!(u32::from(div255(x as u16)), x / 255, "x = {x}");
+        }
+    }
+
+    #[test]
+    fn max_and_screen_blits() {
+        let mut grid = Grid::new(16.0, 1.0, 40, 40);
+        let id = grid.atlas.id('█');
+        let n = grid.cells();
+        let (w, h) = (40, 40);
+        let mut out = vec![0u8; w * h * 3];
+        let mut pat = Vec::new();
+        blit_cells(
+            &mut out,
+            w,
+            &grid,
+            &vec![id; n],
+            &vec![[200, 100, 0]; n],
+            Mode::Max,
+            &mut pat,
+        );
+        let lit = out
+            .chunks_exact(3)
+            .filter(|p| p[0] == 200 && p[1] == 100)
+            .count();
+        assert!(lit > 100);
+        // Screen-blending a layer over itself brightens lit pixels, never darkens any.
+        let before = out.clone();
+        blit_cells(
+            &mut out,
+            w,
+            &grid,
+            &vec![id; n],
+            &vec![[200, 100, 0]; n],
+            Mode::Screen,
+            &mut pat,
+        );
+        assert!(out.iter().zip(&before).all(|(a, b)| a >= b));
+        let p = out
+            .chunks_exact(3)
+            .find(|p| p[0] > 200)
+            .expect("brightened pixel");
+        // 200 + 200 * 55 / 255 = 243; 100 + 100 * 155 / 255 = 160.
+        assert_eq!(p, [243, 160, 0]);
+        // Blank cells and black colours draw nothing.
+        let mut empty = vec![0u8; w * h * 3];
+        blit_cells(
+            &mut empty,
+            w,
+            &grid,
+            &vec![BLANK; n],
+            &vec![[255; 3]; n],
+            Mode::Max,
+            &mut pat,
+        );
+        blit_cells(
+            &mut empty,
+            w,
+            &grid,
+            &vec![id; n],
+            &vec![[0; 3]; n],
+            Mode::Max,
+            &mut pat,
+        );
+        assert!(empty.iter().all(|&v| v == 0));
+    }
+
+    #[test]
+    fn text_is_clipped_to_the_frame() {
+        let mut atlas = Atlas::new(20.0);
+        let ids = atlas.ids("HELLO WORLD");
+        let (w, h) = (50, 30);
+        let mut out = vec![0u8; w * h * 3];
+        let mut pat = Vec::new();
+        blit_text(
+            &mut out,
+            w,
+            h,
+            -5,
+            2,
+            &atlas,
+            &ids,
+            [255, 255, 255],
+            &mut pat,
+        );
+        blit_text(
+            &mut out,
+            w,
+            h,
+            0,
+            100,
+            &atlas,
+            &ids,
+            [255, 255, 255],
+            &mut pat,
+        );
+        assert!(out.iter().any(|&v| v > 0));
+        scale_rect(&mut out, w, h, (-10, -10, 100, 100), 0);
+        assert!(out.iter().all(|&v| v == 0));
+    }
+}

@@ -1,0 +1,134 @@
+//! Character grids: cell geometry, centring and cached per-cell coordinates (the seed's `GridLayer`).
+//!
+//! A grid is laid over the frame with `cols = W / cw` and `rows = H / ch` whole cells, centred by the
+//! offsets `ox`, `oy`. Every cell therefore lies fully inside the frame; a frame smaller than one
+//! cell gives a grid with 0 columns or rows, which simply draws nothing.
+
+use crate::render::font::Atlas;
+
+/// Grid keys and their nominal font sizes in pixels (before the profile's `grid_scale`).
+pub const GRID_SIZES: &[(&str, f32)] = &[
+    ("xs", 8.0),
+    ("sm", 10.0),
+    ("md", 16.0),
+    ("lg", 20.0),
+    ("xl", 24.0),
+    ("xxl", 40.0),
+];
+
+/// Names of the grid keys, smallest first.
+pub const GRID_KEYS: &[&str] = &["xs", "sm", "md", "lg", "xl", "xxl"];
+
+/// Nominal pixel size of grid `key`, if it is a known key.
+pub fn grid_px(key: &str) -> Option<f32> {
+    GRID_SIZES
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|&(_, px)| px)
+}
+
+/// A grid of character cells over a `width x height` frame, with its glyph atlas and cached
+/// coordinate arrays.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    /// Glyph bitmaps at this grid's font size; also defines `cw` and `ch`.
+    pub atlas: Atlas,
+    /// Cell width in pixels.
+    pub cw: usize,
+    /// Cell height in pixels.
+    pub ch: usize,
+    /// Number of whole columns that fit the frame (may be 0).
+    pub cols: usize,
+    /// Number of whole rows that fit the frame (may be 0).
+    pub rows: usize,
+    /// Left offset of column 0, centring the grid.
+    pub ox: usize,
+    /// Top offset of row 0, centring the grid.
+    pub oy: usize,
+    /// Row index of each row as `f32` (`rows` entries).
+    pub rr: Vec<f32>,
+    /// Column index of each column as `f32` (`cols` entries).
+    pub cc: Vec<f32>,
+    /// Per cell (row-major, `rows * cols`): distance from the centre in column units, rows scaled by
+    /// the cell aspect `cw / ch` so that circles look round.
+    pub dist: Vec<f32>,
+    /// Per cell: angle from the centre, `atan2(dy, dx)`, in radians.
+    pub angle: Vec<f32>,
+    /// Per cell: `dist` divided by its maximum, in `[0, 1]`.
+    pub dist_n: Vec<f32>,
+}
+
+impl Grid {
+    /// A grid whose font is `px * grid_scale` pixels per em over a `width x height` frame.
+    pub fn new(px: f32, grid_scale: f32, width: usize, height: usize) -> Grid {
+        let scale = if grid_scale.is_finite() && grid_scale > 0.0 {
+            grid_scale
+        } else {
+            1.0
+        };
+        let atlas = Atlas::new((px * scale).round());
+        let (cw, ch) = (atlas.cw, atlas.ch);
+        let cols = width / cw;
+        let rows = height / ch;
+        let ox = (width - cols * cw) / 2;
+        let oy = (height - rows * ch) / 2;
+        let rr: Vec<f32> = (0..rows).map(|r| r as f32).collect();
+        let cc: Vec<f32> = (0..cols).map(|c| c as f32).collect();
+        let (cx, cy) = (cols as f32 / 2.0, rows as f32 / 2.0);
+        let asp = cw as f32 / ch as f32;
+        let n = rows * cols;
+        let mut dist = Vec::with_capacity(n);
+        let mut angle = Vec::with_capacity(n);
+        for &r in &rr {
+            let dy = (r - cy) * asp;
+            for &c in &cc {
+                let dx = c - cx;
+                dist.push((dx * dx + dy * dy).sqrt());
+                angle.push(dy.atan2(dx));
+            }
+        }
+        let max = dist.iter().copied().fold(0.0f32, f32::max).max(1e-6);
+        let dist_n = dist.iter().map(|d| d / max).collect();
+        Grid {
+            atlas,
+            cw,
+            ch,
+            cols,
+            rows,
+            ox,
+            oy,
+            rr,
+            cc,
+            dist,
+            angle,
+            dist_n,
+        }
+    }
+
+    /// Number of cells (`rows * cols`).
+    pub fn cells(&self) -> usize {
+        self.rows * self.cols
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_is_centred_and_inside() {
+        let g = Grid::new(16.0, 1.0, 1920, 1080);
+        assert_eq!((g.cw, g.ch), (10, 19));
+        assert_eq!((g.cols, g.rows), (192, 56));
+        assert!(g.ox + g.cols * g.cw <= 1920 && g.oy + g.rows * g.ch <= 1080);
+        assert_eq!(g.dist.len(), g.cells());
+        assert!(g.dist_n.iter().all(|d| (0.0..=1.0).contains(d)));
+    }
+
+    #[test]
+    fn tiny_frames_give_empty_grids() {
+        let g = Grid::new(40.0, 2.0, 16, 16);
+        assert_eq!(g.cells(), 0);
+        assert!(g.dist.is_empty());
+    }
+}
