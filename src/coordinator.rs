@@ -426,8 +426,15 @@ pub fn run(
             .collect();
         let workers = settings.workers.min(todo.len()).max(1);
         rep.report(&Report::Begin { clips, workers });
-        let failed = dispatch(plan, settings, tools, &layout, &frames, todo, workers, rep)?;
+        let mut failed = dispatch(plan, settings, tools, &layout, &frames, todo, workers, rep)?;
         if !failed.is_empty() {
+            // In plan order, whatever order they failed in.
+            let order: HashMap<&str, usize> = plan
+                .segments
+                .iter()
+                .map(|s| (s.id.as_str(), s.index))
+                .collect();
+            failed.sort_by_key(|f| order.get(f.id.as_str()).copied().unwrap_or(usize::MAX));
             let ids: Vec<&str> = failed.iter().map(|f| f.id.as_str()).collect();
             let rerun = format!(
                 "{} --only {}",
