@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long stopped workers get to exit before they are killed.
 const GRACE: Duration = Duration::from_secs(3);
+/// ffprobe processes at once when checking clips.
+const PROBE_JOBS: usize = 8;
 /// Lines of a failed clip's log shown to the user.
 pub const TAIL_LINES: usize = 12;
 
@@ -390,35 +392,56 @@ pub fn run(
         }
         None => None,
     };
+    // Clips outside --only are reused when their files check out (probed several at a time).
+    let optional: Vec<usize> = match &only {
+        Some(o) => plan
+            .segments
+            .iter()
+            .filter(|s| !o.contains(s.id.as_str()))
+            .map(|s| s.index)
+            .collect(),
+        None => Vec::new(),
+    };
+    let probes: Vec<(PathBuf, u64)> = optional
+        .iter()
+        .map(|&i| (layout.clip(&plan.segments[i].id), frames[i]))
+        .collect();
+    let mut reusable: HashMap<usize, Result<(), String>> = optional
+        .into_iter()
+        .zip(media::check_clips(
+            &tools.ffprobe,
+            &probes,
+            &enc,
+            PROBE_JOBS,
+        ))
+        .collect();
     let mut todo = VecDeque::new();
-    let mut reused = 0;
+    let mut checked: HashSet<&str> = HashSet::new();
     for (seg, &n) in plan.segments.iter().zip(&frames) {
-        let forced = only.as_ref().is_none_or(|o| o.contains(seg.id.as_str()));
-        if !forced {
-            match media::probe_video(&tools.ffprobe, &layout.clip(&seg.id), false)
-                .and_then(|i| media::check_clip(&i, &enc, n))
-            {
-                Ok(()) => {
-                    rep.report(&Report::Reused {
-                        id: seg.id.clone(),
-                        frames: n,
-                    });
-                    reused += 1;
-                    continue;
-                }
-                Err(why) => rep.line(&format!(
-                    "farm: {} is not --only but must be rendered: {}",
-                    seg.id,
-                    first_line(&why)
-                )),
+        match reusable.remove(&seg.index) {
+            Some(Ok(())) => {
+                rep.report(&Report::Reused {
+                    id: seg.id.clone(),
+                    frames: n,
+                });
+                checked.insert(seg.id.as_str());
+                continue;
             }
+            Some(Err(why)) => rep.line(&format!(
+                "farm: {} is not in --only but must be rendered: {}",
+                seg.id,
+                first_line(&why)
+            )),
+            None => {}
         }
         // A clip being rendered has no file until it is done: an old one must not pass for it.
         remove_if_exists(&layout.clip(&seg.id)).map_err(RunError::Setup)?;
         todo.push_back(seg.index);
     }
+    let reused = checked.len();
 
     let rendered = todo.len();
+    let mut checks: HashMap<String, ClipCheck> = HashMap::new();
     if !todo.is_empty() {
         let clips: Vec<(String, u64)> = todo
             .iter()
@@ -426,7 +449,11 @@ pub fn run(
             .collect();
         let workers = settings.workers.min(todo.len()).max(1);
         rep.report(&Report::Begin { clips, workers });
-        let mut failed = dispatch(plan, settings, tools, &layout, &frames, todo, workers, rep)?;
+        let Dispatched {
+            mut failed,
+            checks: done,
+        } = dispatch(plan, settings, tools, &layout, &frames, todo, workers, rep)?;
+        checks = done;
         if !failed.is_empty() {
             // In plan order, whatever order they failed in.
             let order: HashMap<&str, usize> = plan
@@ -455,18 +482,55 @@ pub fn run(
         clips: plan.segments.len(),
     });
     let clip_paths: Vec<PathBuf> = plan.segments.iter().map(|s| layout.clip(&s.id)).collect();
-    for (seg, (p, &n)) in plan.segments.iter().zip(clip_paths.iter().zip(&frames)) {
-        media::probe_video(&tools.ffprobe, p, false)
-            .and_then(|i| media::check_clip(&i, &enc, n))
-            .map_err(|e| {
-                RunError::Join(format!(
-                    "clip '{}' ({}) cannot be joined: {e}; re-render it with: {} --only {}",
-                    seg.id,
-                    p.display(),
-                    opts.rerun,
-                    media::shell_quote(&seg.id)
-                ))
-            })?;
+    // Every clip is checked before the join: reused ones were probed above, rendered ones as
+    // they finished (while the others rendered); anything else is probed now.
+    let rest: Vec<(PathBuf, u64)> = plan
+        .segments
+        .iter()
+        .zip(&frames)
+        .filter(|(s, _)| !checks.contains_key(&s.id) && !checked.contains(s.id.as_str()))
+        .map(|(s, &n)| (layout.clip(&s.id), n))
+        .collect();
+    let mut rest = media::check_clips(&tools.ffprobe, &rest, &enc, PROBE_JOBS).into_iter();
+    let checks: Vec<Result<(), String>> = plan
+        .segments
+        .iter()
+        .map(|s| match checks.remove(&s.id) {
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err("the probe thread panicked".to_string())),
+            None if checked.contains(s.id.as_str()) => Ok(()),
+            None => rest.next().expect("one result per clip not yet checked"),
+        })
+        .collect();
+    let bad: Vec<(&str, String)> = plan
+        .segments
+        .iter()
+        .zip(checks)
+        .filter_map(|(seg, r)| {
+            r.err().map(|e| {
+                (
+                    seg.id.as_str(),
+                    format!(
+                        "  clip '{}' ({}): {e}",
+                        seg.id,
+                        layout.clip(&seg.id).display()
+                    ),
+                )
+            })
+        })
+        .collect();
+    if !bad.is_empty() {
+        rep.finish();
+        let lines: Vec<&str> = bad.iter().map(|(_, l)| l.as_str()).collect();
+        let ids: Vec<&str> = bad.iter().map(|(id, _)| *id).collect();
+        return Err(RunError::Join(format!(
+            "{} clips cannot be joined (the concat demuxer would corrupt the video):\n{}\nre-render them with: {} --only {}",
+            bad.len(),
+            lines.join("\n"),
+            opts.rerun,
+            media::shell_quote(&ids.join(","))
+        )));
     }
     let out = &plan.output;
     let out_dir = out.parent().unwrap_or(Path::new("/"));
@@ -509,8 +573,8 @@ pub fn run(
 
     // Cleanup, only once the output is there, non-trivial and readable (the seed's rule).
     let keep = opts.keep || std::env::var("KEEP_INTERMEDIATES").is_ok_and(|v| v == "1");
-    let good = std::fs::metadata(out).is_ok_and(|m| m.len() > 1000)
-        && media::probe_video(&tools.ffprobe, out, false).is_ok();
+    // `joined` included an ffprobe of the file now at `out` (verify_output, before the rename).
+    let good = std::fs::metadata(out).is_ok_and(|m| m.len() > 1000);
     let cleaned = !keep && good && remove_work_dir(&layout.work);
     Ok(RunSummary {
         output: out.clone(),
@@ -639,6 +703,15 @@ fn assign(
     Err(last_err)
 }
 
+/// A clip's ffprobe check, running on its own thread.
+type ClipCheck = std::thread::JoinHandle<Result<(), String>>;
+
+/// What the workers left: the clips that failed, and the checks of those that finished.
+struct Dispatched {
+    failed: Vec<FailedClip>,
+    checks: HashMap<String, ClipCheck>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn dispatch(
     plan: &Plan,
@@ -649,12 +722,13 @@ fn dispatch(
     mut queue: VecDeque<usize>,
     n_workers: usize,
     rep: &mut dyn Reporter,
-) -> Result<Vec<FailedClip>, RunError> {
+) -> Result<Dispatched, RunError> {
     install_signal_handlers();
     let enc = encoder_settings(settings);
     let (tx, rx): (Sender<Msg>, Receiver<Msg>) = crossbeam_channel::unbounded();
     let mut workers: Vec<Option<Worker>> = (0..n_workers).map(|_| None).collect();
     let mut failed: Vec<FailedClip> = Vec::new();
+    let mut checks: HashMap<String, ClipCheck> = HashMap::new();
     let mut inflight = 0usize;
     let mut next_wid = 0u64;
     let by_id: HashMap<&str, usize> = plan
@@ -734,14 +808,37 @@ fn dispatch(
                     WorkerEvent::Progress { id, frames } => {
                         rep.report(&Report::Progress { id, frames })
                     }
-                    WorkerEvent::Finished { id, frames, .. } => {
+                    WorkerEvent::Finished {
+                        id,
+                        frames: written,
+                        ..
+                    } => {
                         let secs = w
                             .busy
                             .take()
                             .map(|b| b.started.elapsed().as_secs_f64())
                             .unwrap_or(0.0);
                         inflight -= 1;
-                        rep.report(&Report::Finished { id, frames, secs });
+                        // Probe the clip now, while the others render: at join time only the
+                        // last clip's probe is left on the critical path.
+                        let (ffprobe, path, enc) =
+                            (tools.ffprobe.clone(), layout.clip(&id), enc.clone());
+                        let expected = by_id
+                            .get(id.as_str())
+                            .map(|&i| frames[i])
+                            .unwrap_or(written);
+                        checks.insert(
+                            id.clone(),
+                            std::thread::spawn(move || {
+                                media::probe_video(&ffprobe, &path, false)
+                                    .and_then(|i| media::check_clip(&i, &enc, expected))
+                            }),
+                        );
+                        rep.report(&Report::Finished {
+                            id,
+                            frames: written,
+                            secs,
+                        });
                     }
                     WorkerEvent::Failed { id, error, .. } => {
                         w.busy = None;
@@ -783,7 +880,7 @@ fn dispatch(
     for w in workers.iter_mut().filter_map(Option::take) {
         stop_worker(w);
     }
-    Ok(failed)
+    Ok(Dispatched { failed, checks })
 }
 
 fn slot_of(workers: &[Option<Worker>], wid: u64) -> Option<usize> {

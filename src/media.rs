@@ -407,6 +407,29 @@ pub fn check_clip(info: &VideoInfo, s: &EncoderSettings, frames: u64) -> Result<
     }
 }
 
+/// Probe many clips at once (up to `jobs` ffprobe processes at a time; ffprobe's start-up
+/// dominates for small clips) and check each against `s` and its expected frame count.
+pub fn check_clips(
+    ffprobe: &Path,
+    clips: &[(PathBuf, u64)],
+    s: &EncoderSettings,
+    jobs: usize,
+) -> Vec<Result<(), String>> {
+    let mut out: Vec<Result<(), String>> = vec![Ok(()); clips.len()];
+    let jobs = jobs.clamp(1, 16);
+    for (chunk_in, chunk_out) in clips.chunks(jobs).zip(out.chunks_mut(jobs)) {
+        std::thread::scope(|scope| {
+            for ((path, frames), slot) in chunk_in.iter().zip(chunk_out.iter_mut()) {
+                scope.spawn(move || {
+                    *slot =
+                        probe_video(ffprobe, path, false).and_then(|i| check_clip(&i, s, *frames));
+                });
+            }
+        });
+    }
+    out
+}
+
 /// Does this file have an audio stream ffprobe can read?
 pub fn probe_audio(ffprobe: &Path, path: &Path) -> Result<f64, String> {
     let text = run_probe(
