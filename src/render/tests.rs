@@ -288,3 +288,23 @@ fn bench_plasma_full_chain() {
         }
     }
 }
+
+/// `cargo test --release -- --ignored --nocapture bench_` prints each shader's own ms/frame.
+#[test]
+#[ignore]
+fn bench_each_shader() {
+    for (w, h) in [(1280, 720), (1920, 1080)] {
+        for name in ["bloom", "vignette", "grain"] {
+            let mut spec = plasma();
+            spec.shaders = vec![shader(name)];
+            let mut r = Renderer::new(&frame(w, h), &spec, 1).unwrap();
+            let mut out = vec![0u8; r.frame_len()];
+            let n = 100;
+            for i in 0..n {
+                r.render_frame(i, &mut out);
+            }
+            let ms = r.timings().shaders_ns as f64 / 1e6 / f64::from(n);
+            println!("{name} {w}x{h}: {ms:.2} ms/frame");
+        }
+    }
+}
