@@ -308,3 +308,20 @@ fn bench_each_shader() {
         }
     }
 }
+
+/// Writes sample frames as PNG files to `$FARM_DUMP_DIR` (default `/tmp/farm-render-dump`) for
+/// eyeballing: `cargo test --release -- --ignored dump_sample_frames`.
+#[test]
+#[ignore]
+fn dump_sample_frames() {
+    let dir = std::env::var("FARM_DUMP_DIR").unwrap_or_else(|_| "/tmp/farm-render-dump".into());
+    std::fs::create_dir_all(&dir).unwrap();
+    for (w, h) in [(1280, 720), (720, 1280)] {
+        for spec in [plasma(), quote()] {
+            let out = render(&frame(w, h), &spec, 1, 48);
+            let path = format!("{dir}/{}_{w}x{h}.png", spec.scene);
+            image::save_buffer(&path, &out, w, h, image::ColorType::Rgb8).unwrap();
+            println!("{path}: mean {:.1}", mean(&out));
+        }
+    }
+}
