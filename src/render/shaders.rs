@@ -153,6 +153,7 @@ impl Bloom {
         }
     }
 
+    #[inline(never)]
     fn apply(&mut self, out: &mut [u8], w: usize, h: usize) {
         let (sw, sh) = (self.sw, self.sh);
         if sw == 0 || sh == 0 {
@@ -295,6 +296,7 @@ impl Vignette {
         Vignette { map, half }
     }
 
+    #[inline(never)]
     fn apply(&self, out: &mut [u8], w: usize, h: usize) {
         let stride = w * 3;
         if stride == 0 {
@@ -333,6 +335,7 @@ impl Grain {
         }
     }
 
+    #[inline(never)]
     fn apply(&mut self, out: &mut [u8], w: usize, h: usize, index: u32) {
         if self.amt == 0 || w == 0 {
             return;
