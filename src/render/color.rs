@@ -11,9 +11,10 @@ pub fn hsv2rgb(h: f32, s: f32, v: f32) -> [u8; 3] {
     let v = v.clamp(0.0, 1.0);
     let c = v * s;
     let h6 = h * 6.0;
-    let x = c * (1.0 - ((h6 % 2.0) - 1.0).abs());
+    let sector = h6 as u32; // 0..=5 (6 only if h rounds up to 1.0; treated as 5 below)
+    let x = c * (1.0 - ((h6 - (sector & !1) as f32) - 1.0).abs().min(1.0));
     let m = v - c;
-    let (r, g, b) = match h6 as u32 {
+    let (r, g, b) = match sector {
         0 => (c, x, 0.0),
         1 => (x, c, 0.0),
         2 => (0.0, c, x),

@@ -59,14 +59,16 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// A grid whose font is `px * grid_scale` pixels per em over a `width x height` frame.
+    /// A grid whose font is `px * grid_scale` pixels per em over a `width x height` frame; its atlas
+    /// is preloaded with every palette character and the common text characters.
     pub fn new(px: f32, grid_scale: f32, width: usize, height: usize) -> Grid {
         let scale = if grid_scale.is_finite() && grid_scale > 0.0 {
             grid_scale
         } else {
             1.0
         };
-        let atlas = Atlas::new((px * scale).round());
+        let mut atlas = Atlas::new((px * scale).round());
+        atlas.preload();
         let (cw, ch) = (atlas.cw, atlas.ch);
         let cols = width / cw;
         let rows = height / ch;

@@ -17,6 +17,8 @@
 //! Determinism: the output of [`Renderer::render_frame`] depends only on the frame spec, scene spec,
 //! seed and frame index, never on which frames were rendered before, on threads or on hash order.
 
+#![warn(missing_docs)]
+
 pub mod canvas;
 pub mod color;
 pub mod font;

@@ -153,6 +153,7 @@ impl Bloom {
         }
     }
 
+    #[inline(never)]
     fn apply(&mut self, out: &mut [u8], w: usize, h: usize) {
         let (sw, sh) = (self.sw, self.sh);
         if sw == 0 || sh == 0 {
@@ -194,19 +195,15 @@ impl Bloom {
         }
         // Three 3x3 box blurs, each as a horizontal then a vertical 3-tap mean, edges clamped.
         let third = 1.0f32 / 3.0;
+        let rw = sw * 3;
         for _ in 0..3 {
-            for sy in 0..sh {
-                let src = &self.small[sy * sw * 3..(sy + 1) * sw * 3];
-                let dst = &mut self.tmp[sy * sw * 3..(sy + 1) * sw * 3];
-                for x in 0..sw {
-                    let l = x.saturating_sub(1);
-                    let r = (x + 1).min(sw - 1);
-                    for k in 0..3 {
-                        dst[x * 3 + k] = (src[l * 3 + k] + src[x * 3 + k] + src[r * 3 + k]) * third;
-                    }
-                }
+            for (src, dst) in self
+                .small
+                .chunks_exact(rw)
+                .zip(self.tmp.chunks_exact_mut(rw))
+            {
+                blur_row(src, dst, third);
             }
-            let rw = sw * 3;
             for sy in 0..sh {
                 let up = sy.saturating_sub(1) * rw;
                 let mid = sy * rw;
@@ -246,6 +243,27 @@ impl Bloom {
     }
 }
 
+/// Horizontal 3-tap mean of one row of rgb `f32` pixels, edges clamped.
+#[inline]
+fn blur_row(src: &[f32], dst: &mut [f32], third: f32) {
+    let n = src.len();
+    if n <= 3 {
+        dst.copy_from_slice(src);
+        return;
+    }
+    for k in 0..3 {
+        dst[k] = (src[k] + src[k] + src[k + 3]) * third;
+        dst[n - 3 + k] = (src[n - 6 + k] + src[n - 3 + k] + src[n - 3 + k]) * third;
+    }
+    let (l, rest) = src.split_at(n - 6);
+    let m = &src[3..n - 3];
+    let r = &src[6..];
+    for (((d, &a), &b), &c) in dst[3..n - 3].iter_mut().zip(l).zip(m).zip(r) {
+        *d = (a + b + c) * third;
+    }
+    let _ = rest;
+}
+
 /// Cached vignette multipliers.
 #[derive(Debug, Clone)]
 struct Vignette {
@@ -278,6 +296,7 @@ impl Vignette {
         Vignette { map, half }
     }
 
+    #[inline(never)]
     fn apply(&self, out: &mut [u8], w: usize, h: usize) {
         let stride = w * 3;
         if stride == 0 {
@@ -298,6 +317,8 @@ impl Vignette {
 struct Grain {
     amt: u8,
     seed: u64,
+    half_pos: Vec<u8>,
+    half_neg: Vec<u8>,
     pos: Vec<u8>,
     neg: Vec<u8>,
 }
@@ -307,11 +328,14 @@ impl Grain {
         Grain {
             amt: amt.round().clamp(0.0, 127.0) as u8,
             seed,
-            pos: vec![0; w * 3 + 6],
-            neg: vec![0; w * 3 + 6],
+            half_pos: vec![0; w.div_ceil(2)],
+            half_neg: vec![0; w.div_ceil(2)],
+            pos: vec![0; w.div_ceil(2) * 6],
+            neg: vec![0; w.div_ceil(2) * 6],
         }
     }
 
+    #[inline(never)]
     fn apply(&mut self, out: &mut [u8], w: usize, h: usize, index: u32) {
         if self.amt == 0 || w == 0 {
             return;
@@ -320,24 +344,25 @@ impl Grain {
         let span = 2 * u32::from(self.amt) + 1;
         let amt = i32::from(self.amt);
         let stride = w * 3;
-        let hw = w.div_ceil(2);
         for hy in 0..h.div_ceil(2) {
             // One noise value per 2x2 block: 8 values per 64 random bits.
-            let mut bits = 0u64;
-            for bx in 0..hw {
-                if bx % 8 == 0 {
-                    bits = rng.next_u64();
+            for (ps, ns) in self.half_pos.chunks_mut(8).zip(self.half_neg.chunks_mut(8)) {
+                let bits = rng.next_u64().to_le_bytes();
+                for ((p, m), &byte) in ps.iter_mut().zip(ns.iter_mut()).zip(&bits) {
+                    let n = ((u32::from(byte) * span) >> 8) as i32 - amt;
+                    *p = n.max(0) as u8;
+                    *m = (-n).max(0) as u8;
                 }
-                let byte = (bits & 0xFF) as u32;
-                bits >>= 8;
-                let n = ((byte * span) >> 8) as i32 - amt;
-                let (p, m) = if n >= 0 {
-                    (n as u8, 0)
-                } else {
-                    (0, (-n) as u8)
-                };
-                self.pos[bx * 6..bx * 6 + 6].fill(p);
-                self.neg[bx * 6..bx * 6 + 6].fill(m);
+            }
+            // Expand to two pixels of three channels each.
+            for ((dp, dn), (&p, &m)) in self
+                .pos
+                .chunks_exact_mut(6)
+                .zip(self.neg.chunks_exact_mut(6))
+                .zip(self.half_pos.iter().zip(&self.half_neg))
+            {
+                dp.copy_from_slice(&[p; 6]);
+                dn.copy_from_slice(&[m; 6]);
             }
             for y in hy * 2..(hy * 2 + 2).min(h) {
                 let line = &mut out[y * stride..(y + 1) * stride];

@@ -288,3 +288,40 @@ fn bench_plasma_full_chain() {
         }
     }
 }
+
+/// `cargo test --release -- --ignored --nocapture bench_` prints each shader's own ms/frame.
+#[test]
+#[ignore]
+fn bench_each_shader() {
+    for (w, h) in [(1280, 720), (1920, 1080)] {
+        for name in ["bloom", "vignette", "grain"] {
+            let mut spec = plasma();
+            spec.shaders = vec![shader(name)];
+            let mut r = Renderer::new(&frame(w, h), &spec, 1).unwrap();
+            let mut out = vec![0u8; r.frame_len()];
+            let n = 100;
+            for i in 0..n {
+                r.render_frame(i, &mut out);
+            }
+            let ms = r.timings().shaders_ns as f64 / 1e6 / f64::from(n);
+            println!("{name} {w}x{h}: {ms:.2} ms/frame");
+        }
+    }
+}
+
+/// Writes sample frames as PNG files to `$FARM_DUMP_DIR` (default `/tmp/farm-render-dump`) for
+/// eyeballing: `cargo test --release -- --ignored dump_sample_frames`.
+#[test]
+#[ignore]
+fn dump_sample_frames() {
+    let dir = std::env::var("FARM_DUMP_DIR").unwrap_or_else(|_| "/tmp/farm-render-dump".into());
+    std::fs::create_dir_all(&dir).unwrap();
+    for (w, h) in [(1280, 720), (720, 1280)] {
+        for spec in [plasma(), quote()] {
+            let out = render(&frame(w, h), &spec, 1, 48);
+            let path = format!("{dir}/{}_{w}x{h}.png", spec.scene);
+            image::save_buffer(&path, &out, w, h, image::ColorType::Rgb8).unwrap();
+            println!("{path}: mean {:.1}", mean(&out));
+        }
+    }
+}

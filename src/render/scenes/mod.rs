@@ -23,7 +23,7 @@ fn phase(x: f64) -> f32 {
 /// The value field is the reference's `vf_plasma` at field time `t * t_scale + t_offset`:
 /// `0.5 sin(fx c + .7 s t) + 0.4 sin(fy r - .5 s t) + 0.3 sin(.7 fx c + .6 fy r + .3 s t)
 ///  + 0.3 sin(9 dist_n - .8 s t)`, mapped by `clip(v * 0.33 + 0.55, 0, 1)` (`s` = `speed`).
-/// Cell colour is `hsv(hue_base + hue_rate t + hue_v v, sat, min(v val_gain, 1)) * colour_gain`.
+/// Cell colour is `hsv(hue_base + hue_rate t + hue_v v, sat, min(val_floor + v val_gain, 1)) * colour_gain`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FieldStyle {
     /// Column frequency.
@@ -44,8 +44,10 @@ pub struct FieldStyle {
     pub hue_v: f32,
     /// Saturation.
     pub sat: f32,
-    /// Brightness per unit of value (clamped to 1).
+    /// Brightness per unit of value (added to `val_floor`, clamped to 1).
     pub val_gain: f32,
+    /// Brightness of a cell with value 0 (a floor that keeps dim fields visible).
+    pub val_floor: f32,
     /// Cells with a value at or below this draw nothing.
     pub threshold: f32,
     /// Final colour multiplier (layer opacity), in `[0, 1]`.
@@ -160,7 +162,11 @@ impl FieldLayer {
                 colours[i] = if id == BLANK {
                     [0; 3]
                 } else {
-                    let rgb = hsv2rgb(hue0 + s.hue_v * v, s.sat, (v * s.val_gain).min(1.0));
+                    let rgb = hsv2rgb(
+                        hue0 + s.hue_v * v,
+                        s.sat,
+                        (s.val_floor + v * s.val_gain).min(1.0),
+                    );
                     if s.colour_gain < 1.0 {
                         scale_rgb(rgb, s.colour_gain)
                     } else {
@@ -194,6 +200,7 @@ mod tests {
             hue_v: 0.35,
             sat: 0.75,
             val_gain: 1.1,
+            val_floor: 0.0,
             threshold: 0.12,
             colour_gain: 1.0,
         }

@@ -116,8 +116,9 @@ impl Quote {
                     hue_rate: 0.02,
                     hue_v: 0.2,
                     sat: 0.65,
-                    val_gain: 0.5,
-                    threshold: 0.05,
+                    val_gain: 0.75,
+                    val_floor: 0.25,
+                    threshold: 0.0,
                     colour_gain: 1.0,
                 },
             )
