@@ -12,6 +12,7 @@ use crate::render::Renderer;
 use ipc_channel::ipc::{self, IpcSender};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// Minimum time between two progress events of a clip.
@@ -30,6 +31,9 @@ pub const FAULT_CONNECT_ENV: &str = "FARM_FAULT_CONNECT";
 
 /// The clip log that a panic should be appended to.
 static CURRENT_LOG: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// The running encoder's pid (0: none), so that a panic stops it before it buries the panic
+/// message under its closing statistics.
+static ENCODER_PID: AtomicU32 = AtomicU32::new(0);
 
 /// Entry point of `farm worker --connect NAME`; returns the process exit code.
 pub fn main(server: &str) -> i32 {
@@ -87,6 +91,13 @@ pub fn main(server: &str) -> i32 {
 fn install_panic_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        let pid = ENCODER_PID.swap(0, Ordering::SeqCst);
+        if pid != 0 {
+            // SAFETY: kill(2) on our own child's pid; no memory is touched.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGKILL);
+            }
+        }
         if let Some(log) = CURRENT_LOG.lock().ok().and_then(|g| g.clone()) {
             use std::io::Write;
             if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(&log) {
@@ -149,16 +160,32 @@ fn append_log(log: &Path, msg: &str) {
     }
 }
 
-fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> {
-    let send = |ev: WorkerEvent| events.send(ev).map_err(|_| Gone);
-    let fail = |error: String, retryable: bool| {
-        append_log(&job.log, &format!("clip '{}' failed: {error}", job.id));
-        send(WorkerEvent::Failed {
-            id: job.id.clone(),
+/// How a clip talks back: events to the coordinator, failures also into the clip's log.
+struct Reply<'a> {
+    job: &'a ClipJob,
+    events: &'a IpcSender<WorkerEvent>,
+}
+
+impl Reply<'_> {
+    fn send(&self, ev: WorkerEvent) -> Result<(), Gone> {
+        self.events.send(ev).map_err(|_| Gone)
+    }
+
+    fn fail(&self, error: String, retryable: bool) -> Result<(), Gone> {
+        append_log(
+            &self.job.log,
+            &format!("clip '{}' failed: {error}", self.job.id),
+        );
+        self.send(WorkerEvent::Failed {
+            id: self.job.id.clone(),
             error,
             retryable,
         })
-    };
+    }
+}
+
+fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> {
+    let reply = Reply { job, events };
     let t0 = Instant::now();
     *CURRENT_LOG.lock().unwrap_or_else(|e| e.into_inner()) = Some(job.log.clone());
     let mut renderer = match Renderer::new(&job.frame, &job.scene, job.seed) {
@@ -168,16 +195,34 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
                 &job.log,
                 format!("farm worker: cannot build the scene: {e}\n"),
             );
-            return fail(format!("cannot build the scene: {e}"), false);
+            return reply.fail(format!("cannot build the scene: {e}"), false);
         }
     };
     let init_ms = ms(t0.elapsed());
     let tmp = partial_path(&job.output);
-    let mut enc = match Encoder::spawn(&job.ffmpeg, &job.encoder, &tmp, &job.log) {
+    let enc = match Encoder::spawn(&job.ffmpeg, &job.encoder, &tmp, &job.log) {
         Ok(e) => e,
-        Err(e) => return fail(format!("cannot start the encoder: {e}"), true),
+        Err(e) => return reply.fail(format!("cannot start the encoder: {e}"), true),
     };
-    send(WorkerEvent::Started { id: job.id.clone() })?;
+    ENCODER_PID.store(enc.pid(), Ordering::SeqCst);
+    let result = encode_frames(job, &mut renderer, enc, &tmp, events, t0, init_ms);
+    ENCODER_PID.store(0, Ordering::SeqCst);
+    *CURRENT_LOG.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    result
+}
+
+/// Render every frame into the encoder, finish the file and move it into place.
+fn encode_frames(
+    job: &ClipJob,
+    renderer: &mut Renderer,
+    mut enc: Encoder,
+    tmp: &Path,
+    events: &IpcSender<WorkerEvent>,
+    t0: Instant,
+    init_ms: f64,
+) -> Result<(), Gone> {
+    let reply = Reply { job, events };
+    reply.send(WorkerEvent::Started { id: job.id.clone() })?;
     let fault = fault_for(&job.id, job.frames);
     let frame_len = job.frame.width as usize * job.frame.height as usize * 3;
     let mut buf = vec![0u8; frame_len];
@@ -206,8 +251,8 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
                 .wait_dead()
                 .map(|s| media::describe_status(&s))
                 .unwrap_or_else(|| "unknown status".into());
-            let _ = std::fs::remove_file(&tmp);
-            return fail(
+            let _ = std::fs::remove_file(tmp);
+            return reply.fail(
                 format!(
                     "ffmpeg stopped reading at frame {i} of {} ({e}); ffmpeg {st}",
                     job.frames
@@ -218,19 +263,20 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
         write_ms += ms(t1.elapsed());
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
-            if send(WorkerEvent::Progress {
-                id: job.id.clone(),
-                frames: i + 1,
-            })
-            .is_err()
+            if reply
+                .send(WorkerEvent::Progress {
+                    id: job.id.clone(),
+                    frames: i + 1,
+                })
+                .is_err()
             {
                 enc.kill();
-                let _ = std::fs::remove_file(&tmp);
+                let _ = std::fs::remove_file(tmp);
                 return Err(Gone);
             }
         }
     }
-    send(WorkerEvent::Progress {
+    reply.send(WorkerEvent::Progress {
         id: job.id.clone(),
         frames: job.frames,
     })?;
@@ -240,8 +286,8 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
     match status {
         Ok(st) if st.success() => {}
         Ok(st) => {
-            let _ = std::fs::remove_file(&tmp);
-            return fail(
+            let _ = std::fs::remove_file(tmp);
+            return reply.fail(
                 format!(
                     "ffmpeg {} after all {} frames were written",
                     media::describe_status(&st),
@@ -251,12 +297,12 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
             );
         }
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return fail(format!("cannot wait for ffmpeg: {e}"), true);
+            let _ = std::fs::remove_file(tmp);
+            return reply.fail(format!("cannot wait for ffmpeg: {e}"), true);
         }
     }
-    if let Err(e) = std::fs::rename(&tmp, &job.output) {
-        return fail(
+    if let Err(e) = std::fs::rename(tmp, &job.output) {
+        return reply.fail(
             format!("cannot move {} into place: {e}", tmp.display()),
             true,
         );
@@ -269,7 +315,7 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
         drain_ms,
         total_ms: ms(t0.elapsed()),
     };
-    send(WorkerEvent::Finished {
+    reply.send(WorkerEvent::Finished {
         id: job.id.clone(),
         frames: job.frames,
         timings,
