@@ -153,6 +153,9 @@ impl Encoder {
                 io::Error::new(e.kind(), format!("cannot start {}: {e}", ffmpeg.display()))
             })?;
         let stdin = child.stdin.take();
+        if let Some(w) = &stdin {
+            grow_pipe(w);
+        }
         Ok(Encoder {
             child,
             stdin,
@@ -215,6 +218,83 @@ impl Drop for Encoder {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
+    }
+}
+
+/// Ask for a 1 MiB pipe (the default is 64 KiB): a 720p frame is 2.7 MB, and every refill of a
+/// small pipe costs a pair of context switches. Best effort: the kernel may refuse.
+fn grow_pipe(w: &ChildStdin) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a file descriptor we own; F_SETPIPE_SZ takes an int and touches no memory.
+    unsafe {
+        libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20);
+    }
+}
+
+/// An encoder fed by its own writer thread through a short queue of frames, so that rendering
+/// the next frames overlaps with ffmpeg's start-up and with the pipe writes. Frame buffers are
+/// recycled: the queue holds at most `depth` frames and no frame is allocated per frame.
+pub struct QueuedEncoder {
+    full: Option<crossbeam_channel::Sender<Vec<u8>>>,
+    empty: crossbeam_channel::Receiver<Vec<u8>>,
+    writer: Option<std::thread::JoinHandle<(Encoder, io::Result<()>)>>,
+    pid: u32,
+}
+
+impl QueuedEncoder {
+    /// Start the writer thread with `depth` frame buffers of `frame_len` bytes.
+    pub fn new(mut enc: Encoder, depth: usize) -> QueuedEncoder {
+        let depth = depth.max(1);
+        let frame_len = enc.frame_len;
+        let pid = enc.pid();
+        let (full_tx, full_rx) = crossbeam_channel::bounded::<Vec<u8>>(depth);
+        let (empty_tx, empty_rx) = crossbeam_channel::bounded::<Vec<u8>>(depth + 1);
+        for _ in 0..=depth {
+            empty_tx
+                .send(vec![0u8; frame_len])
+                .expect("room for every buffer");
+        }
+        let writer = std::thread::spawn(move || {
+            for buf in full_rx {
+                if let Err(e) = enc.write_frame(&buf) {
+                    return (enc, Err(e));
+                }
+                let _ = empty_tx.send(buf);
+            }
+            (enc, Ok(()))
+        });
+        QueuedEncoder {
+            full: Some(full_tx),
+            empty: empty_rx,
+            writer: Some(writer),
+            pid,
+        }
+    }
+
+    /// The encoder's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// A buffer to render the next frame into; None once the writer has stopped (a write
+    /// failed: [`QueuedEncoder::close`] tells why). Blocks while the encoder is behind.
+    pub fn buffer(&self) -> Option<Vec<u8>> {
+        self.empty.recv().ok()
+    }
+
+    /// Queue a rendered frame; false once the writer has stopped.
+    pub fn submit(&self, frame: Vec<u8>) -> bool {
+        self.full.as_ref().is_some_and(|tx| tx.send(frame).is_ok())
+    }
+
+    /// Flush the queue and stop the writer: the encoder back, with the first write error if any.
+    pub fn close(mut self) -> (Encoder, io::Result<()>) {
+        drop(self.full.take());
+        let writer = self.writer.take().expect("closed once");
+        match writer.join() {
+            Ok(r) => r,
+            Err(p) => std::panic::resume_unwind(p),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! stops its encoder and exits: a worker never outlives its coordinator's interest.
 
 use crate::events::{ClipJob, ClipTimings, Handshake, ToWorker, WorkerEvent};
-use crate::media::{self, Encoder};
+use crate::media::{self, Encoder, QueuedEncoder};
 use crate::render::Renderer;
 use ipc_channel::ipc::{self, IpcSender};
 use std::path::{Path, PathBuf};
@@ -143,6 +143,20 @@ fn fault_for(id: &str, frames: u64) -> Option<(Fault, u64)> {
     })
 }
 
+/// Strike with an injected fault (see [`FAULT_ENV`]).
+fn inject(f: Fault, frame: u64, encoder_pid: u32) {
+    match f {
+        Fault::Panic => panic!("injected fault ({FAULT_ENV}) at frame {frame}"),
+        Fault::Exit => std::process::exit(3),
+        Fault::Abort => std::process::abort(),
+        // SAFETY: kill(2) on our own child's pid; no memory is touched.
+        Fault::KillEncoder => unsafe {
+            libc::kill(encoder_pid as libc::pid_t, libc::SIGKILL);
+        },
+        Fault::Hang => std::thread::sleep(Duration::from_secs(3600)),
+    }
+}
+
 fn partial_path(out: &Path) -> PathBuf {
     let mut s = out.as_os_str().to_owned();
     s.push(".partial");
@@ -211,11 +225,14 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
     result
 }
 
+/// Frames queued between the renderer and the encoder's writer thread.
+const QUEUE_DEPTH: usize = 3;
+
 /// Render every frame into the encoder, finish the file and move it into place.
 fn encode_frames(
     job: &ClipJob,
     renderer: &mut Renderer,
-    mut enc: Encoder,
+    enc: Encoder,
     tmp: &Path,
     events: &IpcSender<WorkerEvent>,
     t0: Instant,
@@ -224,63 +241,63 @@ fn encode_frames(
     let reply = Reply { job, events };
     reply.send(WorkerEvent::Started { id: job.id.clone() })?;
     let fault = fault_for(&job.id, job.frames);
-    let frame_len = job.frame.width as usize * job.frame.height as usize * 3;
-    let mut buf = vec![0u8; frame_len];
     let (mut render_ms, mut write_ms) = (0.0, 0.0);
     let mut last_progress = Instant::now();
+    let queue = QueuedEncoder::new(enc, QUEUE_DEPTH);
+    let mut stopped_at = None;
     for i in 0..job.frames {
         if let Some((f, at)) = fault
             && i == at
         {
-            match f {
-                Fault::Panic => panic!("injected fault ({FAULT_ENV}) at frame {i}"),
-                Fault::Exit => std::process::exit(3),
-                Fault::Abort => std::process::abort(),
-                Fault::KillEncoder => unsafe {
-                    libc::kill(enc.pid() as i32, libc::SIGKILL);
-                },
-                Fault::Hang => std::thread::sleep(Duration::from_secs(3600)),
-            }
+            inject(f, i, queue.pid());
         }
+        let tw = Instant::now();
+        let Some(mut buf) = queue.buffer() else {
+            stopped_at = Some(i);
+            break;
+        };
         let t = Instant::now();
+        write_ms += ms(t - tw);
         renderer.render_frame(i as u32, &mut buf);
-        let t1 = Instant::now();
-        render_ms += ms(t1 - t);
-        if let Err(e) = enc.write_frame(&buf) {
-            let st = enc
-                .wait_dead()
-                .map(|s| media::describe_status(&s))
-                .unwrap_or_else(|| "unknown status".into());
-            let _ = std::fs::remove_file(tmp);
-            return reply.fail(
-                format!(
-                    "ffmpeg stopped reading at frame {i} of {} ({e}); ffmpeg {st}",
-                    job.frames
-                ),
-                true,
-            );
+        render_ms += ms(t.elapsed());
+        if !queue.submit(buf) {
+            stopped_at = Some(i);
+            break;
         }
-        write_ms += ms(t1.elapsed());
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
-            if reply
-                .send(WorkerEvent::Progress {
-                    id: job.id.clone(),
-                    frames: i + 1,
-                })
-                .is_err()
-            {
+            let progress = WorkerEvent::Progress {
+                id: job.id.clone(),
+                frames: i + 1,
+            };
+            if reply.send(progress).is_err() {
+                let (enc, _) = queue.close();
                 enc.kill();
                 let _ = std::fs::remove_file(tmp);
                 return Err(Gone);
             }
         }
     }
+    let td = Instant::now();
+    let (enc, written) = queue.close();
+    if let Err(e) = written {
+        let st = enc
+            .wait_dead()
+            .map(|s| media::describe_status(&s))
+            .unwrap_or_else(|| "unknown status".into());
+        let _ = std::fs::remove_file(tmp);
+        let at = stopped_at
+            .map(|i| format!(" near frame {i} of {}", job.frames))
+            .unwrap_or_default();
+        return reply.fail(
+            format!("ffmpeg stopped reading{at} ({e}); ffmpeg {st}"),
+            true,
+        );
+    }
     reply.send(WorkerEvent::Progress {
         id: job.id.clone(),
         frames: job.frames,
     })?;
-    let td = Instant::now();
     let status = enc.finish();
     let drain_ms = ms(td.elapsed());
     match status {
