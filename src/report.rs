@@ -108,12 +108,24 @@ impl Bars {
     }
 }
 
-fn clip_style() -> ProgressStyle {
-    ProgressStyle::with_template(
-        "{prefix:>16.bold} [{bar:30.cyan/blue}] {pos:>6}/{len:6} frames {per_sec:>10} ETA {eta:>4}",
+/// `{fps}`: frames per second with one decimal (indicatif's `{per_sec}` prints ten digits).
+fn with_fps(style: ProgressStyle) -> ProgressStyle {
+    style.with_key(
+        "fps",
+        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.1} fps", s.per_sec());
+        },
     )
-    .expect("valid template")
-    .progress_chars("=> ")
+}
+
+fn clip_style() -> ProgressStyle {
+    with_fps(
+        ProgressStyle::with_template(
+            "{prefix:>16.bold} [{bar:30.cyan/blue}] {pos:>6}/{len:6} frames {fps:>9} ETA {eta:>4}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    )
 }
 
 impl Reporter for Bars {
@@ -124,11 +136,11 @@ impl Reporter for Bars {
                 let total: u64 = clips.iter().map(|c| c.1).sum();
                 self.frames = clips.iter().cloned().collect();
                 let bar = self.multi.add(ProgressBar::new(total));
-                bar.set_style(
-                    ProgressStyle::with_template("{prefix:>16.bold} [{bar:30.green/white}] {pos:>6}/{len:6} frames {per_sec:>10} ETA {eta:>4} {msg}")
+                bar.set_style(with_fps(
+                    ProgressStyle::with_template("{prefix:>16.bold} [{bar:30.green/white}] {pos:>6}/{len:6} frames {fps:>9} ETA {eta:>4} {msg}")
                         .expect("valid template")
                         .progress_chars("=> "),
-                );
+                ));
                 bar.set_prefix("total");
                 bar.enable_steady_tick(Duration::from_millis(250));
                 self.total = Some(bar);
