@@ -577,7 +577,14 @@ fn to_param(v: &Value) -> Result<Param, String> {
         Value::String(s) => Param::Text(s.clone()),
         Value::Sequence(xs) => Param::List(xs.iter().map(to_param).collect::<Result<_, _>>()?),
         Value::Null => return Err("has no value".into()),
-        Value::Mapping(_) => return Err("a nested mapping is not a parameter value".into()),
+        Value::Mapping(m) => {
+            let mut out = Params::new();
+            for (k, v) in m {
+                let k = k.as_str().ok_or("parameter names are strings")?;
+                out.insert(k.to_string(), to_param(v).map_err(|e| format!("{k}: {e}"))?);
+            }
+            Param::Map(out)
+        }
         Value::Tagged(t) => return to_param(&t.value),
     })
 }

@@ -46,6 +46,8 @@ pub enum Param {
     Text(String),
     /// A list of values.
     List(Vec<Param>),
+    /// Named values (a nested mapping, e.g. one layer of a composed scene).
+    Map(Params),
 }
 
 /// Named parameters, sorted by name so that hashing and iteration are stable.

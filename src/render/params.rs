@@ -208,6 +208,7 @@ fn describe(p: &Param) -> String {
         Param::Bool(b) => format!("the boolean {b}"),
         Param::Text(s) => format!("the text {s:?}"),
         Param::List(l) => format!("a list of {} items", l.len()),
+        Param::Map(m) => format!("a mapping of {} keys", m.len()),
     }
 }
 
