@@ -435,6 +435,7 @@ fn cmd_bench(b: &BenchArgs) -> i32 {
         params: Params::new(),
         text: b.text.clone(),
         shaders,
+        fonts: Vec::new(),
     };
     let t0 = std::time::Instant::now();
     let mut r = match Renderer::new(&frame, &scene, 42) {

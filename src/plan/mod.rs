@@ -133,6 +133,8 @@ pub struct Plan {
     pub seed: u64,
     /// Soundtrack (absolute), if given.
     pub audio: Option<PathBuf>,
+    /// Extra font files (absolute), tried before the embedded fonts.
+    pub fonts: Vec<PathBuf>,
     /// The segments, in order.
     pub segments: Vec<Segment>,
     spans: Spans,
@@ -156,6 +158,8 @@ struct RawPlan {
     seed: Option<u64>,
     #[serde(default)]
     audio: Option<String>,
+    #[serde(default)]
+    fonts: Option<Vec<String>>,
     segments: Vec<RawSegment>,
 }
 
@@ -316,6 +320,17 @@ impl Plan {
             }
             None => None,
         };
+        let mut fonts = Vec::new();
+        for (i, f) in raw.fonts.iter().flatten().enumerate() {
+            let p = dir.join(f);
+            if !p.is_file() {
+                return Err(cx.at_value(
+                    &format!("fonts[{i}]"),
+                    format!("font file not found: {}", p.display()),
+                ));
+            }
+            fonts.push(p);
+        }
         if raw.segments.is_empty() {
             return Err(cx.at_value("segments", "a plan needs at least one segment"));
         }
@@ -343,7 +358,8 @@ impl Plan {
             }
             first_seen.insert(rs.id.clone(), i);
             let timing = check_timing(&cx, i, rs.duration, rs.start, rs.end)?;
-            let scene = resolve_scene(&cx, &dir, i, &rs)?;
+            let mut scene = resolve_scene(&cx, &dir, i, &rs)?;
+            scene.fonts = fonts.clone();
             segments.push(Segment {
                 index: i,
                 id: rs.id,
@@ -362,6 +378,7 @@ impl Plan {
             crf: raw.crf.map(|c| c as f32),
             seed: raw.seed.unwrap_or(0),
             audio,
+            fonts,
             segments,
             spans,
         })
@@ -663,6 +680,7 @@ fn resolve_scene(cx: &Ctx, dir: &Path, i: usize, rs: &RawSegment) -> Result<Scen
             params: Params::new(),
             text: None,
             shaders: Vec::new(),
+            fonts: Vec::new(),
         }
     } else {
         load_preset(cx, dir, i, name)?
@@ -745,6 +763,7 @@ fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneSpec, 
         params,
         text: raw.text,
         shaders,
+        fonts: Vec::new(),
     })
 }
 

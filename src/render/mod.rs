@@ -101,6 +101,10 @@ pub struct SceneSpec {
     pub text: Option<String>,
     /// The shader chain, in order.
     pub shaders: Vec<ShaderSpec>,
+    /// User font files (absolute paths, from the plan's `fonts:`), tried before the embedded
+    /// fonts for every character.
+    #[serde(default)]
+    pub fonts: Vec<std::path::PathBuf>,
 }
 
 /// A problem with a scene spec, found before rendering.

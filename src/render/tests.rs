@@ -26,6 +26,7 @@ fn plasma() -> SceneSpec {
         params: Params::new(),
         text: None,
         shaders: vec![shader("bloom"), shader("vignette"), shader("grain")],
+        fonts: Vec::new(),
     }
 }
 
@@ -38,6 +39,7 @@ fn quote() -> SceneSpec {
                 .to_string(),
         ),
         shaders: vec![shader("bloom"), shader("vignette"), shader("grain")],
+        fonts: Vec::new(),
     }
 }
 
