@@ -377,10 +377,21 @@ fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &SettingsArgs) 
             return 2;
         }
     };
-    let index = (at.max(0.0) * s.frame.fps as f64).round() as u32;
+    let clip_frames = match plan.frame_counts(s.frame.fps) {
+        Ok(f) => f[seg.index],
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let index = ((at.max(0.0) * s.frame.fps as f64).round() as u64).min(clip_frames - 1) as u32;
+    let scene = SceneSpec {
+        frames: clip_frames.min(u32::MAX as u64) as u32,
+        ..seg.scene.clone()
+    };
     let mut r = match Renderer::new(
         &s.frame,
-        &seg.scene,
+        &scene,
         render::rng::clip_seed(plan.seed, seg.index as u32),
     ) {
         Ok(r) => r,
@@ -436,6 +447,7 @@ fn cmd_bench(b: &BenchArgs) -> i32 {
         text: b.text.clone(),
         shaders,
         fonts: Vec::new(),
+        frames: 0,
     };
     let t0 = std::time::Instant::now();
     let mut r = match Renderer::new(&frame, &scene, 42) {

@@ -11,6 +11,7 @@ use crate::events::{ClipJob, Handshake, ToWorker, WorkerEvent};
 use crate::media::{self, EncoderSettings, Join};
 use crate::plan::{Plan, PlanError};
 use crate::profile::RenderSettings;
+use crate::render::SceneSpec;
 use crate::render::rng::clip_seed;
 use crate::report::{Report, Reporter};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -772,7 +773,10 @@ fn dispatch(
                 frames: frames[idx],
                 seed: clip_seed(plan.seed, seg.index as u32),
                 frame: settings.frame.clone(),
-                scene: seg.scene.clone(),
+                scene: SceneSpec {
+                    frames: frames[idx].min(u32::MAX as u64) as u32,
+                    ..seg.scene.clone()
+                },
                 encoder: enc.clone(),
                 ffmpeg: tools.ffmpeg.clone(),
                 output: layout.clip(&seg.id),

@@ -681,6 +681,7 @@ fn resolve_scene(cx: &Ctx, dir: &Path, i: usize, rs: &RawSegment) -> Result<Scen
             text: None,
             shaders: Vec::new(),
             fonts: Vec::new(),
+            frames: 0,
         }
     } else {
         load_preset(cx, dir, i, name)?
@@ -764,6 +765,7 @@ fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneSpec, 
         text: raw.text,
         shaders,
         fonts: Vec::new(),
+        frames: 0,
     })
 }
 

@@ -105,6 +105,10 @@ pub struct SceneSpec {
     /// fonts for every character.
     #[serde(default)]
     pub fonts: Vec<std::path::PathBuf>,
+    /// The clip's length in frames, for effects that depend on it (fade out, transitions).
+    /// Set by the coordinator for each clip; 0 when unknown (validation, single test frames).
+    #[serde(default)]
+    pub frames: u32,
 }
 
 /// A problem with a scene spec, found before rendering.

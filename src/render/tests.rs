@@ -27,6 +27,7 @@ fn plasma() -> SceneSpec {
         text: None,
         shaders: vec![shader("bloom"), shader("vignette"), shader("grain")],
         fonts: Vec::new(),
+        frames: 0,
     }
 }
 
@@ -40,6 +41,7 @@ fn quote() -> SceneSpec {
         ),
         shaders: vec![shader("bloom"), shader("vignette"), shader("grain")],
         fonts: Vec::new(),
+        frames: 0,
     }
 }
 
