@@ -22,6 +22,25 @@ pub struct Cli {
 enum Cmd {
     /// Render every clip of a plan, join them into the output, verify it and clean up.
     Run(RunArgs),
+    /// Render one clip in the foreground with its log streamed (no join).
+    Render {
+        /// The plan file.
+        plan: PathBuf,
+        /// The clip id.
+        id: String,
+        #[command(flatten)]
+        policy: PolicyArgs,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Each clip's state (done, failed, missing, stale), frames, time, attempts, log, and what
+    /// the next `farm run` would do.
+    Status {
+        /// The plan file.
+        plan: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
     /// Validate a plan (syntax, scenes, params, shaders, ffmpeg, audio) without rendering.
     Check {
         /// The plan file.
@@ -84,6 +103,9 @@ struct SettingsArgs {
     /// x264 CRF [default: the profile's].
     #[arg(long)]
     crf: Option<f32>,
+    /// Frames per second [default: the profile's].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=240))]
+    fps: Option<u32>,
 }
 
 impl SettingsArgs {
@@ -108,6 +130,9 @@ impl SettingsArgs {
         if let Some(c) = self.crf {
             a.extend(["--crf".into(), c.to_string()]);
         }
+        if let Some(f) = self.fps {
+            a.extend(["--fps".into(), f.to_string()]);
+        }
         a
     }
 }
@@ -123,7 +148,39 @@ struct RunArgs {
     #[arg(long)]
     keep: bool,
     #[command(flatten)]
+    policy: PolicyArgs,
+    #[command(flatten)]
     settings: SettingsArgs,
+}
+
+/// Retries and timeouts.
+#[derive(Args, Debug, Clone)]
+struct PolicyArgs {
+    /// Retries of a failed clip, each in a fresh worker process, with backoff.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=100))]
+    retries: u32,
+    /// Seconds without progress after which a clip is killed and counted as failed.
+    #[arg(long, default_value_t = 120.0, value_parser = parse_seconds)]
+    stall_timeout: f64,
+}
+
+impl PolicyArgs {
+    fn policy(&self) -> coordinator::Policy {
+        coordinator::Policy {
+            retries: self.retries,
+            stall_timeout: std::time::Duration::from_secs_f64(self.stall_timeout),
+            ..Default::default()
+        }
+    }
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 86400"
+        )),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -158,6 +215,13 @@ pub fn main() -> i32 {
         Cmd::Worker { connect } => crate::worker::main(&connect),
         Cmd::Run(a) => cmd_run(a),
         Cmd::Check { plan, settings } => cmd_check(&plan, &settings),
+        Cmd::Render {
+            plan,
+            id,
+            policy,
+            settings,
+        } => cmd_render(&plan, &id, &policy, &settings),
+        Cmd::Status { plan, settings } => cmd_status(&plan, &settings),
         Cmd::Hw { plan, settings } => cmd_hw(plan.as_deref(), &settings),
         Cmd::Frame {
             plan,
@@ -185,6 +249,7 @@ fn overrides(plan: Option<&Plan>, a: &SettingsArgs) -> Overrides {
         workers: a.workers.map(|w| w as usize),
         preset: a.preset.clone().or(plan.and_then(|p| p.preset.clone())),
         crf: a.crf.or(plan.and_then(|p| p.crf)),
+        fps: a.fps.or(plan.and_then(|p| p.fps)),
     }
 }
 
@@ -213,47 +278,52 @@ fn settings_for(
     }))
 }
 
+/// Plan, hardware, tools and settings, or the exit status of what went wrong (all before any
+/// worker starts).
+fn prepare(
+    plan_path: &Path,
+    a: &SettingsArgs,
+) -> Result<(Plan, Hardware, Tools, RenderSettings), i32> {
+    let plan = load(plan_path)?;
+    let hw = Hardware::detect();
+    let fail = |e: String| {
+        eprintln!("error: {e}");
+        2
+    };
+    let tools = Tools::from_hw(&hw).map_err(fail)?;
+    let settings = settings_for(&hw, Some(&plan), a).map_err(fail)?;
+    plan.frame_counts(settings.frame.fps)
+        .map_err(|e| fail(e.to_string()))?;
+    Ok((plan, hw, tools, settings))
+}
+
+fn rerun_command(verb: &str, plan: &Path, a: &SettingsArgs) -> String {
+    let mut words = vec![
+        "farm".to_string(),
+        verb.to_string(),
+        plan.display().to_string(),
+    ];
+    words.extend(a.as_args());
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn cmd_run(a: RunArgs) -> i32 {
-    let plan = match load(&a.plan) {
+    let (plan, hw, tools, settings) = match prepare(&a.plan, &a.settings) {
         Ok(p) => p,
         Err(c) => return c,
     };
-    let hw = Hardware::detect();
-    let tools = match Tools::from_hw(&hw) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let settings = match settings_for(&hw, Some(&plan), &a.settings) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    if let Err(e) = plan.frame_counts(settings.frame.fps) {
-        eprintln!("error: {e}");
-        return 2;
-    }
     let mut rep = crate::report::auto();
     // One start-up line: hardware and the chosen render settings.
     rep.line(&format!("{}; {}", hw.summary(), settings.summary()));
-    let mut rerun = vec![
-        "farm".to_string(),
-        "run".to_string(),
-        a.plan.display().to_string(),
-    ];
-    rerun.extend(a.settings.as_args());
     let opts = RunOptions {
         only: a.only.clone(),
         keep: a.keep,
-        rerun: rerun
-            .iter()
-            .map(|w| shell_quote(w))
-            .collect::<Vec<_>>()
-            .join(" "),
+        rerun: rerun_command("run", &a.plan, &a.settings),
+        policy: a.policy.policy(),
     };
     let t0 = std::time::Instant::now();
     match coordinator::run(&plan, &settings, &tools, &opts, rep.as_mut()) {
@@ -261,7 +331,7 @@ fn cmd_run(a: RunArgs) -> i32 {
             let fps = settings.frame.fps;
             rep.line(&format!(
                 "Done: {} ({} frames, {:.2} s at {fps} fps; {} clips rendered, {} reused) in {:.1} s{}",
-                s.output.display(),
+                plan.output.display(),
                 s.frames,
                 s.frames as f64 / fps as f64,
                 s.rendered,
@@ -276,6 +346,131 @@ fn cmd_run(a: RunArgs) -> i32 {
             e.exit_code()
         }
     }
+}
+
+fn cmd_render(plan_path: &Path, id: &str, policy: &PolicyArgs, a: &SettingsArgs) -> i32 {
+    let (plan, hw, tools, settings) = match prepare(plan_path, a) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let mut rep = crate::report::Plain::new();
+    use crate::report::Reporter;
+    rep.line(&format!("{}; {}", hw.summary(), settings.summary()));
+    let log = coordinator::Layout::of(&plan).log(id);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tail = crate::report::follow_log(log.clone(), stop.clone());
+    let opts = RunOptions {
+        rerun: rerun_command("render", plan_path, a),
+        policy: policy.policy(),
+        ..Default::default()
+    };
+    let result = coordinator::render_one(&plan, &settings, &tools, id, &opts, &mut rep);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = tail.join();
+    match result {
+        Ok(s) => {
+            rep.line(&format!(
+                "Done: clip '{id}' ({} frames) is in place; `farm run` will reuse it. Log: {}",
+                s.frames,
+                log.display()
+            ));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn cmd_status(plan_path: &Path, a: &SettingsArgs) -> i32 {
+    let plan = match load(plan_path) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let hw = Hardware::detect();
+    let settings = match settings_for(&hw, Some(&plan), a) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let mut rep = crate::report::Plain::new();
+    let rows = match coordinator::status(&plan, &settings, &mut rep) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return e.exit_code();
+        }
+    };
+    println!("{}", settings.summary());
+    println!(
+        "{:<20} {:<12} {:>8} {:>9} {:>7} {:>8}  {:<34} log",
+        "clip", "state", "frames", "time", "fps", "attempts", "next run"
+    );
+    let mut render = Vec::new();
+    for r in &rows {
+        let state = match (&r.record, &r.decision) {
+            (_, coordinator::Decision::Stale) => "stale".to_string(),
+            (Some(rec), _) => rec.state.name().to_string(),
+            (None, _) => "missing".to_string(),
+        };
+        let secs = r.record.as_ref().and_then(|x| x.seconds);
+        let time = secs
+            .map(|s| format!("{s:.1} s"))
+            .unwrap_or_else(|| "-".into());
+        let fps = secs
+            .filter(|&s| s > 0.0)
+            .map(|s| format!("{:.1}", r.clip.frames as f64 / s))
+            .unwrap_or_else(|| "-".into());
+        let attempts = r
+            .record
+            .as_ref()
+            .map(|x| x.attempts.to_string())
+            .unwrap_or_else(|| "0".into());
+        let log = r
+            .log
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<20} {:<12} {:>8} {:>9} {:>7} {:>8}  {:<34} {log}",
+            r.clip.id,
+            state,
+            r.clip.frames,
+            time,
+            fps,
+            attempts,
+            r.decision.word()
+        );
+        if let Some(err) = r
+            .record
+            .as_ref()
+            .and_then(|x| x.error.as_ref())
+            .filter(|_| r.decision != coordinator::Decision::Reuse)
+        {
+            println!("{:<20} last error: {err}", "");
+        }
+        if r.decision != coordinator::Decision::Reuse {
+            render.push(r.clip.id.as_str());
+        }
+    }
+    let reuse = rows.len() - render.len();
+    if render.is_empty() {
+        println!(
+            "next `farm run`: every clip is done; it would only join them into {}",
+            plan.output.display()
+        );
+    } else {
+        println!(
+            "next `farm run`: render {} clip(s) ({}), reuse {reuse}, then join into {}",
+            render.len(),
+            render.join(", "),
+            plan.output.display()
+        );
+    }
+    0
 }
 
 fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {

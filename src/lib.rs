@@ -19,6 +19,7 @@ pub mod cli;
 pub mod coordinator;
 pub mod events;
 pub mod hw;
+pub mod manifest;
 pub mod media;
 pub mod plan;
 pub mod profile;

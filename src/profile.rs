@@ -168,6 +168,8 @@ pub struct Overrides {
     pub preset: Option<String>,
     /// x264 CRF.
     pub crf: Option<f32>,
+    /// Frames per second (beats the profile's).
+    pub fps: Option<u32>,
 }
 
 /// Everything a run needs to know about how to render.
@@ -298,7 +300,7 @@ pub fn resolve(
         frame: FrameSpec {
             width: w,
             height: h,
-            fps: profile.fps,
+            fps: ov.fps.unwrap_or(profile.fps),
             grid_scale: profile.grid_scale,
             shader_level: profile.shaders,
             particles_max: profile.particles_max,

@@ -56,6 +56,19 @@ pub enum Report {
         /// Why.
         error: String,
     },
+    /// A clip failed and will be tried again in a fresh worker.
+    Retry {
+        /// Clip id.
+        id: String,
+        /// The coming attempt (2 for the first retry).
+        attempt: u32,
+        /// Attempts allowed in all.
+        of: u32,
+        /// Backoff before it, seconds.
+        secs: f64,
+        /// Why the last attempt failed.
+        error: String,
+    },
     /// All clips are rendered; joining starts.
     Joining {
         /// How many clips.
@@ -199,6 +212,25 @@ impl Reporter for Bars {
                 }
                 self.line(&format!("FAILED  {id}: {error}"));
             }
+            Report::Retry {
+                id,
+                attempt,
+                of,
+                secs,
+                error,
+            } => {
+                if let Some((bar, done)) = self.bars.remove(id) {
+                    // The attempt's frames will be rendered again.
+                    if let Some(t) = &self.total {
+                        t.set_position(t.position().saturating_sub(done));
+                    }
+                    bar.finish_and_clear();
+                    self.multi.remove(&bar);
+                }
+                self.line(&format!(
+                    "retry   {id} (attempt {attempt} of {of}, in {secs:.1} s): {error}"
+                ));
+            }
             Report::Joining { clips } => {
                 if let Some(t) = &self.total {
                     t.set_message(format!("joining {clips} clips"));
@@ -291,6 +323,18 @@ impl Reporter for Plain {
                 self.last.remove(id);
                 self.line(&format!("farm: FAILED {id}: {error}"));
             }
+            Report::Retry {
+                id,
+                attempt,
+                of,
+                secs,
+                error,
+            } => {
+                self.last.remove(id);
+                self.line(&format!(
+                    "farm: retry {id} (attempt {attempt} of {of}, in {secs:.1} s): {error}"
+                ));
+            }
             Report::Joining { clips } => self.line(&format!("farm: joining {clips} clips")),
         }
     }
@@ -308,4 +352,48 @@ fn short(s: &str, n: usize) -> String {
     } else {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
     }
+}
+
+/// Print a log file's lines to stderr as it grows, until `stop` is set (then print the rest).
+/// The file may not exist yet, and may be recreated (a retry starts a new log).
+pub fn follow_log(
+    path: std::path::PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    std::thread::spawn(move || {
+        let mut offset = 0u64;
+        let mut pending = Vec::new();
+        loop {
+            let done = stop.load(std::sync::atomic::Ordering::SeqCst);
+            if let Ok(mut f) = std::fs::File::open(&path) {
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                if len < offset {
+                    offset = 0; // recreated
+                    pending.clear();
+                }
+                if len > offset && f.seek(SeekFrom::Start(offset)).is_ok() {
+                    let mut buf = Vec::new();
+                    if f.take(len - offset).read_to_end(&mut buf).is_ok() {
+                        offset += buf.len() as u64;
+                        pending.extend_from_slice(&buf);
+                        while let Some(i) = pending.iter().position(|&b| b == b'\n' || b == b'\r') {
+                            let line: Vec<u8> = pending.drain(..=i).collect();
+                            let text = String::from_utf8_lossy(&line[..line.len() - 1]);
+                            if !text.trim().is_empty() {
+                                eprintln!("  | {text}");
+                            }
+                        }
+                    }
+                }
+            }
+            if done {
+                if !pending.is_empty() {
+                    eprintln!("  | {}", String::from_utf8_lossy(&pending));
+                }
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
 }

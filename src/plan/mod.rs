@@ -129,6 +129,8 @@ pub struct Plan {
     pub preset: Option<String>,
     /// `crf:`, if given.
     pub crf: Option<f32>,
+    /// `fps:`, if given (beats the profile's).
+    pub fps: Option<u32>,
     /// `seed:` (default 0).
     pub seed: u64,
     /// Soundtrack (absolute), if given.
@@ -154,6 +156,8 @@ struct RawPlan {
     preset: Option<String>,
     #[serde(default)]
     crf: Option<f64>,
+    #[serde(default)]
+    fps: Option<i64>,
     #[serde(default)]
     seed: Option<u64>,
     #[serde(default)]
@@ -308,6 +312,13 @@ impl Plan {
         {
             return Err(cx.at_value("crf", format!("must be between 0 and 51 (got {c})")));
         }
+        let fps = match raw.fps {
+            Some(f) if !(1..=240).contains(&f) => {
+                return Err(cx.at_value("fps", format!("must be between 1 and 240 (got {f})")));
+            }
+            Some(f) => Some(f as u32),
+            None => None,
+        };
         let audio = match &raw.audio {
             Some(a) => {
                 let p = dir.join(a);
@@ -376,6 +387,7 @@ impl Plan {
             resolution,
             preset: raw.preset,
             crf: raw.crf.map(|c| c as f32),
+            fps,
             seed: raw.seed.unwrap_or(0),
             audio,
             fonts,

@@ -1,0 +1,449 @@
+//! The dispatch loop: hand clips to workers, merge their events as they come, retry failures
+//! with backoff in fresh workers, kill stalled clips, stop cleanly on an interrupt, and keep the
+//! manifest true at every step.
+
+use super::pool::{self, Msg, Worker};
+use super::{Clip, FailedClip, Layout, ManifestWriter, Policy, Tools, encoder_settings};
+use crate::events::{ClipJob, ToWorker, WorkerEvent};
+use crate::manifest::ClipState;
+use crate::media::{self, EncoderSettings};
+use crate::plan::Plan;
+use crate::profile::RenderSettings;
+use crate::render::SceneSpec;
+use crate::render::rng::clip_seed;
+use crate::report::{Report, Reporter};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Lines of a failed clip's log shown to the user.
+pub const TAIL_LINES: usize = 12;
+/// ffprobe processes at once when checking finished clips.
+pub const PROBE_JOBS: usize = 4;
+
+/// Everything the loop reads.
+pub struct Context<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// Render settings.
+    pub settings: &'a RenderSettings,
+    /// ffmpeg and ffprobe.
+    pub tools: &'a Tools,
+    /// Where files go.
+    pub layout: &'a Layout,
+    /// Every clip of the plan, by plan index.
+    pub clips: &'a [Clip],
+    /// Retries, backoff, stall timeout.
+    pub policy: &'a Policy,
+}
+
+/// What the loop leaves behind.
+pub struct Outcome {
+    /// Clips that failed for good, in the order they failed.
+    pub failed: Vec<FailedClip>,
+    /// ffprobe checks of the clips that finished, by id.
+    pub checks: HashMap<String, Result<(), String>>,
+    /// The run was interrupted.
+    pub interrupted: bool,
+}
+
+/// The `.partial` name a clip is written under until it is complete.
+pub fn partial(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".partial");
+    PathBuf::from(s)
+}
+
+/// Checks finished clips with ffprobe on a few threads, while other clips still render.
+struct ProbePool {
+    jobs: Option<Sender<(String, PathBuf, u64)>>,
+    results: Receiver<(String, Result<(), String>)>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    pending: usize,
+}
+
+impl ProbePool {
+    fn new(ffprobe: &Path, enc: &EncoderSettings, n: usize) -> ProbePool {
+        let (jtx, jrx) = crossbeam_channel::unbounded::<(String, PathBuf, u64)>();
+        let (rtx, rrx) = crossbeam_channel::unbounded();
+        let threads = (0..n)
+            .map(|_| {
+                let (jrx, rtx, ffprobe, enc) =
+                    (jrx.clone(), rtx.clone(), ffprobe.to_path_buf(), enc.clone());
+                std::thread::spawn(move || {
+                    for (id, path, frames) in jrx {
+                        let r = media::probe_video(&ffprobe, &path, false)
+                            .and_then(|i| media::check_clip(&i, &enc, frames));
+                        if rtx.send((id, r)).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        ProbePool {
+            jobs: Some(jtx),
+            results: rrx,
+            threads,
+            pending: 0,
+        }
+    }
+
+    fn submit(&mut self, id: String, path: PathBuf, frames: u64) {
+        if let Some(tx) = &self.jobs
+            && tx.send((id, path, frames)).is_ok() {
+                self.pending += 1;
+            }
+    }
+
+    fn finish(mut self) -> HashMap<String, Result<(), String>> {
+        drop(self.jobs.take());
+        let out: HashMap<_, _> = self.results.iter().take(self.pending).collect();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        out
+    }
+}
+
+/// Backoff before retry `attempt` (1-based): 0.5 s, 1 s, 2 s, ... capped at 8 s.
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
+    (base * 2u32.saturating_pow(attempt.saturating_sub(1).min(16))).min(Duration::from_secs(8))
+}
+
+/// Run the loop over the clips in `todo` (plan indices, in order).
+pub fn dispatch(
+    cx: &Context,
+    todo: Vec<usize>,
+    manifest: &mut ManifestWriter,
+    rep: &mut dyn Reporter,
+) -> Outcome {
+    pool::install_signal_handlers();
+    let enc = encoder_settings(cx.settings);
+    let n_workers = cx.settings.workers.min(todo.len()).max(1);
+    let (tx, rx): (Sender<Msg>, Receiver<Msg>) = crossbeam_channel::unbounded();
+    let mut workers: Vec<Option<Worker>> = (0..n_workers).map(|_| None).collect();
+    let mut queue: VecDeque<usize> = todo.into();
+    let mut delayed: Vec<(Instant, usize)> = Vec::new();
+    let mut attempts: HashMap<usize, u32> = HashMap::new();
+    let mut failed: Vec<FailedClip> = Vec::new();
+    let mut probes = ProbePool::new(&cx.tools.ffprobe, &enc, PROBE_JOBS);
+    let by_id: HashMap<&str, usize> = cx.clips.iter().map(|c| (c.id.as_str(), c.index)).collect();
+    let mut next_wid = 0u64;
+    let mut inflight = 0usize;
+
+    loop {
+        if pool::signals() > 0 {
+            for id in pool::shutdown_all(&mut workers) {
+                let c = &cx.clips[by_id[id.as_str()]];
+                let _ = std::fs::remove_file(partial(&cx.layout.clip(&c.id)));
+                manifest.set(c, ClipState::Interrupted, |r| {
+                    r.error = Some("interrupted".into())
+                });
+            }
+            manifest.flush(true, rep);
+            let checks = probes.finish();
+            // Clips that finished before the interrupt are done; so say the checks.
+            return Outcome {
+                failed,
+                checks,
+                interrupted: true,
+            };
+        }
+        // Retries whose backoff is over go to the front of the queue.
+        let now = Instant::now();
+        delayed.retain(|&(at, idx)| {
+            if at <= now {
+                queue.push_front(idx);
+                false
+            } else {
+                true
+            }
+        });
+        // Hand out work to idle slots.
+        for entry in workers.iter_mut() {
+            if queue.is_empty() {
+                break;
+            }
+            if entry.as_ref().is_some_and(|w| w.busy.is_some()) {
+                continue;
+            }
+            let idx = queue.pop_front().expect("not empty");
+            let clip = &cx.clips[idx];
+            let seg = &cx.plan.segments[idx];
+            let job = ClipJob {
+                id: clip.id.clone(),
+                index: idx,
+                frames: clip.frames,
+                seed: clip_seed(cx.plan.seed, idx as u32),
+                frame: cx.settings.frame.clone(),
+                scene: SceneSpec {
+                    frames: clip.frames.min(u32::MAX as u64) as u32,
+                    ..seg.scene.clone()
+                },
+                encoder: enc.clone(),
+                ffmpeg: cx.tools.ffmpeg.clone(),
+                output: cx.layout.clip(&clip.id),
+                log: cx.layout.log(&clip.id),
+            };
+            *attempts.entry(idx).or_default() += 1;
+            manifest.set(clip, ClipState::Running, |r| r.attempts += 1);
+            match assign(entry, job, &mut next_wid, cx.layout, &tx) {
+                Ok(()) => inflight += 1,
+                Err(e) => settle_failure(
+                    cx,
+                    idx,
+                    e,
+                    true,
+                    &attempts,
+                    &mut delayed,
+                    &mut failed,
+                    manifest,
+                    rep,
+                ),
+            }
+        }
+        manifest.flush(false, rep);
+        if inflight == 0 && queue.is_empty() && delayed.is_empty() {
+            break;
+        }
+        // Stalled clips: no event for longer than the stall timeout.
+        for entry in workers.iter_mut() {
+            let stalled = entry
+                .as_ref()
+                .and_then(|w| w.busy.as_ref())
+                .is_some_and(|b| b.last_activity.elapsed() > cx.policy.stall_timeout);
+            if stalled {
+                let mut w = entry.take().expect("checked");
+                let b = w.busy.take().expect("checked");
+                pool::kill_worker(w);
+                inflight -= 1;
+                let _ = std::fs::remove_file(partial(&cx.layout.clip(&b.id)));
+                let why = format!(
+                    "no progress for {} s (stalled); the worker and its ffmpeg were killed",
+                    cx.policy.stall_timeout.as_secs_f64()
+                );
+                settle_failure(
+                    cx,
+                    by_id[b.id.as_str()],
+                    why,
+                    true,
+                    &attempts,
+                    &mut delayed,
+                    &mut failed,
+                    manifest,
+                    rep,
+                );
+            }
+        }
+        let msg = match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => unreachable!("we hold a sender"),
+        };
+        match msg {
+            Msg::Event(wid, ev) => {
+                let Some(slot) = slot_of(&workers, wid) else {
+                    continue;
+                };
+                let w = workers[slot].as_mut().expect("found");
+                let Some(busy) = w.busy.as_mut().filter(|b| b.id == ev.id()) else {
+                    continue; // a late event of a clip already settled
+                };
+                busy.last_activity = Instant::now();
+                match ev {
+                    WorkerEvent::Started { id } => rep.report(&Report::Started { id }),
+                    WorkerEvent::Progress { id, frames } => {
+                        rep.report(&Report::Progress { id, frames })
+                    }
+                    WorkerEvent::Finished { id, frames, .. } => {
+                        let secs = w
+                            .busy
+                            .take()
+                            .map(|b| b.started.elapsed().as_secs_f64())
+                            .unwrap_or(0.0);
+                        inflight -= 1;
+                        let clip = &cx.clips[by_id[id.as_str()]];
+                        // Probe it now, while the others render: at join time only the last
+                        // clip's probe is left on the critical path.
+                        probes.submit(id.clone(), cx.layout.clip(&id), clip.frames);
+                        manifest.set(clip, ClipState::Done, |r| {
+                            r.error = None;
+                            r.seconds = Some(secs);
+                        });
+                        rep.report(&Report::Finished { id, frames, secs });
+                    }
+                    WorkerEvent::Failed {
+                        id,
+                        error,
+                        retryable,
+                    } => {
+                        w.busy = None;
+                        inflight -= 1;
+                        // A fresh process for whatever comes next: no state carries over a failure.
+                        if let Some(w) = workers[slot].take() {
+                            pool::stop_worker(w);
+                        }
+                        settle_failure(
+                            cx,
+                            by_id[id.as_str()],
+                            error,
+                            retryable,
+                            &attempts,
+                            &mut delayed,
+                            &mut failed,
+                            manifest,
+                            rep,
+                        );
+                    }
+                }
+            }
+            Msg::Gone(wid) => {
+                let Some(slot) = slot_of(&workers, wid) else {
+                    continue;
+                };
+                let mut w = workers[slot].take().expect("found");
+                let status = pool::reap(&mut w.child, pool::GRACE);
+                if let Some(b) = w.busy.take() {
+                    inflight -= 1;
+                    let how = status
+                        .map(|s| media::describe_status(&s))
+                        .unwrap_or_else(|| "unknown status".into());
+                    let _ = std::fs::remove_file(partial(&cx.layout.clip(&b.id)));
+                    let why = format!("the worker process died ({how}) while rendering it");
+                    settle_failure(
+                        cx,
+                        by_id[b.id.as_str()],
+                        why,
+                        true,
+                        &attempts,
+                        &mut delayed,
+                        &mut failed,
+                        manifest,
+                        rep,
+                    );
+                }
+            }
+        }
+    }
+    for w in workers.iter_mut().filter_map(Option::take) {
+        pool::stop_worker(w);
+    }
+    manifest.flush(true, rep);
+    Outcome {
+        failed,
+        checks: probes.finish(),
+        interrupted: false,
+    }
+}
+
+/// A clip failed: retry it after a backoff if the policy allows, else record the failure.
+#[allow(clippy::too_many_arguments)]
+fn settle_failure(
+    cx: &Context,
+    idx: usize,
+    error: String,
+    retryable: bool,
+    attempts: &HashMap<usize, u32>,
+    delayed: &mut Vec<(Instant, usize)>,
+    failed: &mut Vec<FailedClip>,
+    manifest: &mut ManifestWriter,
+    rep: &mut dyn Reporter,
+) {
+    let clip = &cx.clips[idx];
+    let n = attempts.get(&idx).copied().unwrap_or(1);
+    if retryable && n <= cx.policy.retries {
+        let wait = backoff(cx.policy.backoff, n);
+        manifest.set(clip, ClipState::Pending, |r| r.error = Some(error.clone()));
+        rep.report(&Report::Retry {
+            id: clip.id.clone(),
+            attempt: n + 1,
+            of: cx.policy.retries + 1,
+            secs: wait.as_secs_f64(),
+            error,
+        });
+        delayed.push((Instant::now() + wait, idx));
+        return;
+    }
+    let log = cx.layout.log(&clip.id);
+    let error = if retryable && n > 1 {
+        format!("{error} (after {n} attempts)")
+    } else {
+        error
+    };
+    manifest.set(clip, ClipState::Failed, |r| r.error = Some(error.clone()));
+    rep.report(&Report::Failed {
+        id: clip.id.clone(),
+        error: error.clone(),
+    });
+    failed.push(FailedClip {
+        id: clip.id.clone(),
+        error,
+        tail: media::log_tail(&log, TAIL_LINES),
+        log,
+    });
+}
+
+/// Give `job` to the worker in `entry`, starting a fresh one if the slot is empty. A worker
+/// that cannot take the job (it died between jobs) is replaced once.
+fn assign(
+    entry: &mut Option<Worker>,
+    job: ClipJob,
+    next_wid: &mut u64,
+    layout: &Layout,
+    tx: &Sender<Msg>,
+) -> Result<(), String> {
+    let id = job.id.clone();
+    let msg = ToWorker::Render(Box::new(job));
+    let mut last_err = String::new();
+    for _ in 0..2 {
+        if entry.is_none() {
+            *next_wid += 1;
+            *entry = Some(
+                pool::spawn_worker(*next_wid, layout, tx)
+                    .map_err(|e| format!("cannot start a worker: {e}"))?,
+            );
+        }
+        let w = entry.as_mut().expect("just filled");
+        match w.jobs.send(msg.clone()) {
+            Ok(()) => {
+                let now = Instant::now();
+                w.busy = Some(pool::Busy {
+                    id,
+                    started: now,
+                    last_activity: now,
+                });
+                return Ok(());
+            }
+            Err(e) => {
+                // The worker died between jobs; replace it (its Gone message will find no one).
+                last_err = format!("cannot send the job to a worker: {e}");
+                if let Some(w) = entry.take() {
+                    pool::stop_worker(w);
+                }
+            }
+        }
+    }
+    Err(last_err)
+}
+
+fn slot_of(workers: &[Option<Worker>], wid: u64) -> Option<usize> {
+    workers
+        .iter()
+        .position(|w| w.as_ref().is_some_and(|w| w.wid == wid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let b = Duration::from_millis(500);
+        assert_eq!(backoff(b, 1), Duration::from_millis(500));
+        assert_eq!(backoff(b, 2), Duration::from_secs(1));
+        assert_eq!(backoff(b, 3), Duration::from_secs(2));
+        assert_eq!(backoff(b, 30), Duration::from_secs(8));
+    }
+}

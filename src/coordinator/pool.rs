@@ -1,0 +1,231 @@
+//! Worker processes: start one (spawn + handshake), stop one, reap one, signal its group.
+//!
+//! A worker is this same executable run as `farm worker --connect NAME`, leading its own process
+//! group (its ffmpeg inherits it), so that one signal reaches a worker and its encoder together.
+//! Each worker's events are forwarded by one thread into the coordinator's single channel,
+//! tagged with the worker's unique id; the thread's last message is `Gone` when the channel
+//! closes (the worker exited, crashed or was killed).
+
+use super::Layout;
+use crate::events::{Handshake, ToWorker, WorkerEvent};
+use crate::media;
+use crossbeam_channel::{RecvTimeoutError, Sender};
+use ipc_channel::ipc::{IpcOneShotServer, IpcSender};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a worker may take to connect after it was spawned.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long stopped workers get to exit before they are killed.
+pub const GRACE: Duration = Duration::from_secs(3);
+
+/// A message from a worker's forwarding thread, tagged with the worker's unique id (not its
+/// slot: a slot's next worker must never receive its predecessor's last words).
+pub enum Msg {
+    /// An event from worker `wid`.
+    Event(u64, WorkerEvent),
+    /// Worker `wid`'s channel closed.
+    Gone(u64),
+}
+
+/// A running worker process.
+pub struct Worker {
+    /// Unique id for this run.
+    pub wid: u64,
+    /// The process (leader of its own group).
+    pub child: Child,
+    /// Where its jobs go.
+    pub jobs: IpcSender<ToWorker>,
+    /// The clip it is rendering, if any.
+    pub busy: Option<Busy>,
+}
+
+/// A clip in flight on a worker.
+pub struct Busy {
+    /// Clip id.
+    pub id: String,
+    /// When it was handed out.
+    pub started: Instant,
+    /// When the worker last showed progress (for the stall timeout).
+    pub last_activity: Instant,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signals: the first SIGINT/SIGTERM stops the run gracefully, a second one kills at once.
+
+static SIGNALS: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    SIGNALS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Count SIGINT and SIGTERM instead of dying on them.
+pub fn install_signal_handlers() {
+    // SAFETY: the handler only touches an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+    }
+}
+
+/// How many interrupts have arrived.
+pub fn signals() -> u32 {
+    SIGNALS.load(Ordering::SeqCst)
+}
+
+/// Signal a worker's whole process group (the worker and its ffmpeg).
+pub fn signal_group(child: &Child, sig: libc::c_int) {
+    // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), sig);
+    }
+}
+
+/// Wait for a child up to `limit`, then SIGKILL its group and reap it. Afterwards nothing of
+/// its group is left running (an encoder whose worker died goes too).
+pub fn reap(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let t = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) if t.elapsed() < limit => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                signal_group(child, libc::SIGKILL);
+                break child.wait().ok();
+            }
+        }
+    };
+    signal_group(child, libc::SIGKILL);
+    status
+}
+
+/// Start worker `wid` and complete its handshake. `accept()` has no timeout, so it runs on a
+/// thread; if the worker dies (or dawdles) before connecting, the coordinator connects itself
+/// with `Abort` so that the thread ends: a worker that never connects cannot hang the run.
+pub fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worker, String> {
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the farm executable: {e}"))?;
+    let (server, name) = IpcOneShotServer::<Handshake>::new()
+        .map_err(|e| format!("cannot create an IPC server: {e}"))?;
+    let log = layout.worker_log(wid);
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let mut child = Command::new(&exe)
+        .arg("worker")
+        .arg("--connect")
+        .arg(&name)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(stderr))
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start a worker ({}): {e}", exe.display()))?;
+
+    let (acc_tx, acc_rx) = crossbeam_channel::bounded(1);
+    let acceptor = std::thread::spawn(move || {
+        let _ = acc_tx.send(server.accept().map(|(_, hello)| hello));
+    });
+    let t0 = Instant::now();
+    let outcome = loop {
+        match acc_rx.recv_timeout(Duration::from_millis(10)) {
+            Ok(r) => break r.map_err(|e| format!("worker handshake failed: {e:?}")),
+            Err(RecvTimeoutError::Disconnected) => {
+                break Err("worker handshake thread ended".to_string());
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let dead = match child.try_wait() {
+            Ok(Some(st)) => Some(format!(
+                "the worker exited before connecting ({})",
+                media::describe_status(&st)
+            )),
+            _ if t0.elapsed() > HANDSHAKE_TIMEOUT => Some(format!(
+                "the worker did not connect within {} s",
+                HANDSHAKE_TIMEOUT.as_secs()
+            )),
+            _ if signals() > 0 => Some("interrupted while a worker was starting".to_string()),
+            _ => None,
+        };
+        if let Some(why) = dead {
+            if let Ok(s) = IpcSender::<Handshake>::connect(name.clone()) {
+                let _ = s.send(Handshake::Abort);
+            }
+            let _ = acc_rx.recv_timeout(Duration::from_secs(5));
+            reap(&mut child, Duration::ZERO);
+            let _ = acceptor.join();
+            return Err(format!("{why}; see {}", log.display()));
+        }
+    };
+    let _ = acceptor.join();
+    match outcome {
+        Ok(Handshake::Hello { jobs, events, .. }) => {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                while let Ok(ev) = events.recv() {
+                    if tx.send(Msg::Event(wid, ev)).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.send(Msg::Gone(wid));
+            });
+            Ok(Worker {
+                wid,
+                child,
+                jobs,
+                busy: None,
+            })
+        }
+        Ok(Handshake::Abort) => {
+            reap(&mut child, Duration::ZERO);
+            Err("worker handshake aborted".to_string())
+        }
+        Err(e) => {
+            reap(&mut child, Duration::ZERO);
+            Err(e)
+        }
+    }
+}
+
+/// Ask a worker to exit, and reap it (killing it after the grace period).
+pub fn stop_worker(mut w: Worker) {
+    let _ = w.jobs.send(ToWorker::Shutdown);
+    reap(&mut w.child, GRACE);
+}
+
+/// Kill a worker and its encoder now, and reap it.
+pub fn kill_worker(mut w: Worker) -> Option<ExitStatus> {
+    signal_group(&w.child, libc::SIGKILL);
+    reap(&mut w.child, Duration::ZERO)
+}
+
+/// Stop every worker and its encoder: SIGTERM to each process group, a grace period, then
+/// SIGKILL (at once on a second interrupt). Returns the clips that were in flight.
+pub fn shutdown_all(workers: &mut [Option<Worker>]) -> Vec<String> {
+    let mut live: Vec<Worker> = workers.iter_mut().filter_map(Option::take).collect();
+    for w in &live {
+        signal_group(&w.child, libc::SIGTERM);
+    }
+    let t = Instant::now();
+    let mut interrupted = Vec::new();
+    for w in &mut live {
+        loop {
+            if matches!(w.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            if t.elapsed() > GRACE || signals() > 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        reap(&mut w.child, Duration::ZERO);
+        if let Some(b) = w.busy.take() {
+            interrupted.push(b.id);
+        }
+    }
+    interrupted
+}

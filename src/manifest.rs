@@ -1,0 +1,304 @@
+//! The manifest: the work dir's record of every clip's state, so that a second run does only
+//! what is left and never trusts a clip blindly.
+//!
+//! - Written to a temporary file, flushed to disk, then renamed over the old one: a power cut
+//!   leaves the old manifest or the new one, never half of one.
+//! - A clip is recorded `done` only after its file is in place; a `done` clip is reused only if
+//!   its hash still matches the plan (scene, params, duration, size, fps, encoder settings, seed,
+//!   fonts, renderer version) AND its file passes ffprobe (exists, frame count, size, rate).
+//! - A manifest that cannot be read is never guessed at: the run says so, keeps the damaged file
+//!   aside, and renders every clip again (a safe rebuild, never a wrong video).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Bump when the renderer's output for the same inputs changes: every clip becomes stale.
+pub const RENDERER_REVISION: u32 = 1;
+
+/// The manifest's last line starts with this, followed by the FNV-1a-128 of the lines before.
+const CHECKSUM_PREFIX: &str = "# checksum: ";
+
+/// Format version of the manifest file.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// Where a clip stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipState {
+    /// Not rendered yet.
+    Pending,
+    /// A worker is rendering it (a manifest left in this state means the run died).
+    Running,
+    /// Rendered and in place.
+    Done,
+    /// Failed (after its retries).
+    Failed,
+    /// Stopped by an interrupt; its partial file was removed.
+    Interrupted,
+}
+
+impl ClipState {
+    /// Lower-case name, as in the file.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClipState::Pending => "pending",
+            ClipState::Running => "running",
+            ClipState::Done => "done",
+            ClipState::Failed => "failed",
+            ClipState::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One clip's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClipRecord {
+    /// State.
+    pub state: ClipState,
+    /// Hash of everything that determines the clip's frames ([`clip_hash`]).
+    pub hash: String,
+    /// Frames the clip has (or will have).
+    pub frames: u64,
+    /// Attempts so far with this hash.
+    pub attempts: u32,
+    /// Why it failed, when it did.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Wall time of the last successful render, seconds.
+    #[serde(default)]
+    pub seconds: Option<f64>,
+    /// Unix time of the last change.
+    pub updated: u64,
+}
+
+/// The whole manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// [`MANIFEST_VERSION`].
+    pub version: u32,
+    /// Records by clip id.
+    pub clips: BTreeMap<String, ClipRecord>,
+}
+
+impl Default for Manifest {
+    fn default() -> Self {
+        Manifest {
+            version: MANIFEST_VERSION,
+            clips: BTreeMap::new(),
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Manifest {
+    /// Read a manifest: `Ok(None)` when there is none, `Err` (with the reason) when it exists
+    /// but cannot be trusted (truncated, corrupt, another version).
+    pub fn load(path: &Path) -> Result<Option<Manifest>, String> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        // The last line is a checksum of everything before it: a truncated or edited file fails.
+        let body = text.strip_suffix('\n').unwrap_or(&text);
+        let (body, sum) = body.rsplit_once('\n').unwrap_or(("", body));
+        let want = sum.strip_prefix(CHECKSUM_PREFIX).ok_or_else(|| {
+            format!(
+                "{} is damaged: its checksum line is missing (truncated?)",
+                path.display()
+            )
+        })?;
+        if format!("{:032x}", fnv1a128(body.as_bytes())) != want.trim() {
+            return Err(format!(
+                "{} is damaged: its checksum does not match its contents",
+                path.display()
+            ));
+        }
+        let m: Manifest = serde_yaml_ng::from_str(body)
+            .map_err(|e| format!("{} is damaged: {e}", path.display()))?;
+        if m.version != MANIFEST_VERSION {
+            return Err(format!(
+                "{} has version {}, this farm writes {MANIFEST_VERSION}",
+                path.display(),
+                m.version
+            ));
+        }
+        Ok(Some(m))
+    }
+
+    /// Write atomically: a temporary file in the same folder, fsync, rename, fsync the folder.
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let text = serde_yaml_ng::to_string(self)
+            .map_err(|e| format!("cannot encode the manifest: {e}"))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let tmp = dir.join(format!(".manifest.tmp-{}", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            let body = format!(
+                "# farm manifest: clip states; written atomically, do not edit by hand\n{}",
+                text.trim_end_matches('\n')
+            );
+            let sum = format!("{:032x}", fnv1a128(body.as_bytes()));
+            f.write_all(format!("{body}\n{CHECKSUM_PREFIX}{sum}\n").as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write the manifest {}: {e}", path.display())
+        })
+    }
+
+    /// Set a clip's state (creating its record), stamping the time.
+    pub fn set(&mut self, id: &str, hash: &str, frames: u64, state: ClipState) -> &mut ClipRecord {
+        let r = self
+            .clips
+            .entry(id.to_string())
+            .or_insert_with(|| ClipRecord {
+                state,
+                hash: hash.to_string(),
+                frames,
+                attempts: 0,
+                error: None,
+                seconds: None,
+                updated: 0,
+            });
+        if r.hash != hash {
+            // Different inputs: a different clip as far as history goes.
+            r.attempts = 0;
+            r.error = None;
+            r.seconds = None;
+        }
+        r.hash = hash.to_string();
+        r.frames = frames;
+        r.state = state;
+        r.updated = now();
+        r
+    }
+
+    /// Move a damaged manifest aside (`manifest.yaml.damaged`) so that a fresh one can start.
+    pub fn quarantine(path: &Path) -> Option<PathBuf> {
+        let mut aside = path.as_os_str().to_owned();
+        aside.push(".damaged");
+        let aside = PathBuf::from(aside);
+        std::fs::rename(path, &aside).ok().map(|_| aside)
+    }
+}
+
+/// FNV-1a, 128 bits: a stable hash (unlike std's RandomState) for clip inputs.
+pub fn fnv1a128(bytes: &[u8]) -> u128 {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ b as u128).wrapping_mul(PRIME))
+}
+
+/// Hash of everything that determines a clip's frames and file: `inputs` is any serializable
+/// description of them (the coordinator passes scene, frame spec, encoder settings, seed and
+/// font digests); the renderer revision and farm's version are mixed in.
+pub fn clip_hash<T: Serialize>(inputs: &T) -> String {
+    let text = serde_yaml_ng::to_string(inputs).unwrap_or_default();
+    let salted = format!(
+        "farm {} renderer {RENDERER_REVISION}\n{text}",
+        env!("CARGO_PKG_VERSION")
+    );
+    format!("{:032x}", fnv1a128(salted.as_bytes()))
+}
+
+/// Hash of a file's contents (fonts feed clip hashes by content, not by name).
+pub fn file_digest(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(format!("{:032x}", fnv1a128(&bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_atomic_save() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("manifest.yaml");
+        assert_eq!(Manifest::load(&p), Ok(None));
+        let mut m = Manifest::default();
+        m.set("it's a clip", "abc", 24, ClipState::Done).seconds = Some(1.5);
+        m.set("b", "def", 12, ClipState::Failed).error = Some("boom".into());
+        m.save(&p).unwrap();
+        assert_eq!(Manifest::load(&p).unwrap(), Some(m));
+        let leftovers: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+    }
+
+    #[test]
+    fn truncated_or_foreign_manifests_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("manifest.yaml");
+        let mut m = Manifest::default();
+        for i in 0..20 {
+            m.set(&format!("clip{i}"), "h", 10, ClipState::Done);
+        }
+        m.save(&p).unwrap();
+        let full = std::fs::read(&p).unwrap();
+        // Every truncation is refused, with a reason: never a manifest that was not written.
+        for cut in 0..full.len() - 1 {
+            std::fs::write(&p, &full[..cut]).unwrap();
+            let e = Manifest::load(&p).expect_err(&format!("cut at {cut} must be refused"));
+            assert!(e.contains("damaged") || e.contains("version"), "{e}");
+        }
+        // So is a flipped byte.
+        let mut flipped = full.clone();
+        flipped[full.len() / 2] ^= 1;
+        std::fs::write(&p, &flipped).unwrap();
+        assert!(Manifest::load(&p).is_err());
+        Manifest {
+            version: 99,
+            clips: BTreeMap::new(),
+        }
+        .save(&p)
+        .unwrap();
+        assert!(Manifest::load(&p).unwrap_err().contains("version 99"));
+        std::fs::write(&p, "\u{0}\u{1}garbage: [").unwrap();
+        assert!(Manifest::load(&p).is_err());
+        let aside = Manifest::quarantine(&p).unwrap();
+        assert!(aside.ends_with("manifest.yaml.damaged") && !p.exists());
+    }
+
+    #[test]
+    fn hashes_are_stable_and_sensitive() {
+        let a = clip_hash(&("plasma", 1.0f64, 42u64));
+        assert_eq!(a, clip_hash(&("plasma", 1.0f64, 42u64)));
+        assert_ne!(a, clip_hash(&("plasma", 1.0f64, 43u64)));
+        assert_ne!(a, clip_hash(&("plasma", 1.5f64, 42u64)));
+        assert_eq!(a.len(), 32);
+        // FNV-1a 128 of "" is its offset basis.
+        assert_eq!(fnv1a128(b""), 0x6c62272e07bb014262b821756295c58d);
+    }
+
+    #[test]
+    fn a_new_hash_resets_the_history() {
+        let mut m = Manifest::default();
+        m.set("a", "h1", 10, ClipState::Failed).attempts = 3;
+        assert_eq!(m.set("a", "h1", 10, ClipState::Running).attempts, 3);
+        assert_eq!(m.set("a", "h2", 10, ClipState::Running).attempts, 0);
+    }
+}
