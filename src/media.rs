@@ -352,6 +352,39 @@ pub fn log_tail(path: &Path, n: usize) -> Vec<String> {
     ring.into()
 }
 
+/// The line of an ffmpeg log that best says what went wrong (a line naming a file wins):
+/// e.g. `Error writing trailer of /x/b.mp4.partial: No space left on device`.
+pub fn first_error(path: &Path) -> Option<String> {
+    const MARKS: &[&str] = &[
+        "Error",
+        "error",
+        "No space left",
+        "Permission denied",
+        "Invalid",
+        "No such file",
+        "Cannot",
+        "cannot",
+        "Killed",
+    ];
+    let text = std::fs::read_to_string(path).ok()?;
+    let candidates: Vec<&str> = text
+        .lines()
+        .skip(1) // the command line
+        .flat_map(|l| l.split('\r'))
+        .map(str::trim)
+        .filter(|l| {
+            !l.starts_with("farm worker")
+                && !l.contains("Conversion failed")
+                && MARKS.iter().any(|m| l.contains(m))
+        })
+        .collect();
+    candidates
+        .iter()
+        .find(|l| l.contains('/'))
+        .or(candidates.first())
+        .map(|l| l.to_string())
+}
+
 /// What ffprobe says about a video file's first video stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoInfo {
@@ -624,8 +657,11 @@ pub fn join(j: &Join) -> Result<(), String> {
         .map_err(|e| format!("cannot run {}: {e}", j.ffmpeg.display()))?;
     if !st.success() {
         let tail = log_tail(j.log, 8).join("\n    ");
+        let cause = first_error(j.log)
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
         return Err(format!(
-            "ffmpeg join failed ({}); log {}:\n    {tail}",
+            "ffmpeg join failed ({}){cause}; log {}:\n    {tail}",
             describe_status(&st),
             j.log.display()
         ));
@@ -704,6 +740,19 @@ mod tests {
             e.contains("size") && e.contains("yuv444p") && e.contains("20 frames"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn first_error_prefers_a_line_naming_a_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l.log");
+        std::fs::write(&p, "ffmpeg -i x error.mp4\nav_interleaved_write_frame(): No space left on device\nError writing trailer of /w/b.mp4.partial: No space left on device\nConversion failed!\n").unwrap();
+        assert_eq!(
+            first_error(&p).as_deref(),
+            Some("Error writing trailer of /w/b.mp4.partial: No space left on device")
+        );
+        std::fs::write(&p, "cmd\nall good\n").unwrap();
+        assert_eq!(first_error(&p), None);
     }
 
     #[test]

@@ -21,8 +21,10 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Test hook: `FARM_FAULT=<clip id>:<kind>` makes that clip fail on purpose, so that the
 /// end-to-end tests can exercise real failures of real processes. Kinds: `panic` (the worker
 /// panics), `exit` (the worker exits with status 3), `kill-encoder` (the worker's ffmpeg is
-/// SIGKILLed mid-clip), `abort` (SIGABRT), `hang` (stop sending progress). A kind may end in
-/// `@N` to strike at frame N (default: half-way).
+/// SIGKILLed mid-clip), `abort` (SIGABRT), `hang` (stop sending progress), `slow` (40 ms more
+/// per frame from frame N on, so that a test can act mid-clip), `unbuildable` (the scene cannot
+/// be built: a failure retrying cannot fix). A kind may end in `@N` to strike at frame N
+/// (default: half-way; `slow` from frame 0).
 pub const FAULT_ENV: &str = "FARM_FAULT";
 
 /// Test hook: `FARM_FAULT_CONNECT=exit` makes a worker exit (status 3) before it connects, to
@@ -118,6 +120,8 @@ enum Fault {
     KillEncoder,
     Abort,
     Hang,
+    Slow,
+    Unbuildable,
 }
 
 fn fault_for(id: &str, frames: u64) -> Option<(Fault, u64)> {
@@ -129,6 +133,7 @@ fn fault_for(id: &str, frames: u64) -> Option<(Fault, u64)> {
         }
         let (kind, at) = match kind.split_once('@') {
             Some((k, n)) => (k, n.parse().ok()?),
+            None if kind == "slow" => (kind, 0),
             None => (kind, frames / 2),
         };
         let f = match kind {
@@ -137,6 +142,8 @@ fn fault_for(id: &str, frames: u64) -> Option<(Fault, u64)> {
             "kill-encoder" => Fault::KillEncoder,
             "abort" => Fault::Abort,
             "hang" => Fault::Hang,
+            "slow" => Fault::Slow,
+            "unbuildable" => Fault::Unbuildable,
             _ => return None,
         };
         Some((f, at))
@@ -154,6 +161,7 @@ fn inject(f: Fault, frame: u64, encoder_pid: u32) {
             libc::kill(encoder_pid as libc::pid_t, libc::SIGKILL);
         },
         Fault::Hang => std::thread::sleep(Duration::from_secs(3600)),
+        Fault::Slow | Fault::Unbuildable => {}
     }
 }
 
@@ -202,7 +210,13 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
     let reply = Reply { job, events };
     let t0 = Instant::now();
     *CURRENT_LOG.lock().unwrap_or_else(|e| e.into_inner()) = Some(job.log.clone());
-    let mut renderer = match Renderer::new(&job.frame, &job.scene, job.seed) {
+    let built = match fault_for(&job.id, job.frames) {
+        Some((Fault::Unbuildable, _)) => {
+            Err(format!("injected fault ({FAULT_ENV}): unbuildable scene"))
+        }
+        _ => Renderer::new(&job.frame, &job.scene, job.seed),
+    };
+    let mut renderer = match built {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::write(
@@ -246,10 +260,10 @@ fn encode_frames(
     let queue = QueuedEncoder::new(enc, QUEUE_DEPTH);
     let mut stopped_at = None;
     for i in 0..job.frames {
-        if let Some((f, at)) = fault
-            && i == at
-        {
-            inject(f, i, queue.pid());
+        match fault {
+            Some((Fault::Slow, from)) if i >= from => std::thread::sleep(Duration::from_millis(40)),
+            Some((f, at)) if i == at => inject(f, i, queue.pid()),
+            _ => {}
         }
         let tw = Instant::now();
         let Some(mut buf) = queue.buffer() else {
@@ -306,9 +320,10 @@ fn encode_frames(
             let _ = std::fs::remove_file(tmp);
             return reply.fail(
                 format!(
-                    "ffmpeg {} after all {} frames were written",
+                    "ffmpeg {} after all {} frames were written{}",
                     media::describe_status(&st),
-                    job.frames
+                    job.frames,
+                    cause(&job.log)
                 ),
                 true,
             );
@@ -337,6 +352,13 @@ fn encode_frames(
         frames: job.frames,
         timings,
     })
+}
+
+/// `: <ffmpeg's own words>` when its log says what went wrong, else nothing.
+fn cause(log: &Path) -> String {
+    media::first_error(log)
+        .map(|e| format!(": {e}"))
+        .unwrap_or_default()
 }
 
 fn ms(d: Duration) -> f64 {

@@ -92,9 +92,10 @@ impl ProbePool {
 
     fn submit(&mut self, id: String, path: PathBuf, frames: u64) {
         if let Some(tx) = &self.jobs
-            && tx.send((id, path, frames)).is_ok() {
-                self.pending += 1;
-            }
+            && tx.send((id, path, frames)).is_ok()
+        {
+            self.pending += 1;
+        }
     }
 
     fn finish(mut self) -> HashMap<String, Result<(), String>> {

@@ -41,13 +41,47 @@ impl Scratch {
     /// Run farm with args (and extra env), killing it if it runs over `limit`: a hang fails the
     /// test instead of hanging the suite. Afterwards no process started by this run may remain.
     pub fn run(&self, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+        self.run_limited(args, env, limit, None)
+    }
+
+    /// The farm command, tagged, with a clean environment for the variables farm reads.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(farm());
         cmd.args(args)
             .current_dir(self.path())
             .env("FARM_TEST_TAG", &self.tag)
-            .env_remove("KEEP_INTERMEDIATES");
+            .env_remove("KEEP_INTERMEDIATES")
+            .env_remove("FARM_FAULT");
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Like [`Scratch::run`], with the open-file limit (`ulimit -n`) set for farm and its children.
+    pub fn run_limited(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        limit: Duration,
+        nofile: Option<u64>,
+    ) -> Output {
+        let mut cmd = self.command(args, env);
+        if let Some(n) = nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         let child = cmd
             .stdout(Stdio::piped())
@@ -62,7 +96,7 @@ impl Scratch {
         let out = match rx.recv_timeout(limit) {
             Ok(o) => o.unwrap(),
             Err(_) => {
-                unsafe { libc_kill(pid as i32, 9) };
+                unsafe { libc::kill(pid as i32, 9) };
                 kill_tagged(&self.tag);
                 panic!("farm {args:?} did not finish within {limit:?}");
             }
@@ -72,9 +106,105 @@ impl Scratch {
     }
 }
 
-unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
+/// A farm run going on in the background; its stderr goes to a file.
+pub struct Running {
+    pub child: std::process::Child,
+    pub stderr_path: PathBuf,
+    tag: String,
+}
+
+impl Scratch {
+    /// Start farm without waiting for it.
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let stderr_path = self.path().join(format!(
+            "farm-{}.stderr",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let f = std::fs::File::create(&stderr_path).unwrap();
+        let child = self
+            .command(args, env)
+            .stdout(Stdio::null())
+            .stderr(f)
+            .spawn()
+            .expect("farm starts");
+        Running {
+            child,
+            stderr_path,
+            tag: self.tag.clone(),
+        }
+    }
+}
+
+impl Running {
+    /// What farm has printed so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Wait for farm to exit (killing everything after `limit`), then check nothing is left.
+    pub fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
+        let t = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                assert_no_leftovers(&self.tag);
+                return (st.code(), self.stderr());
+            }
+            if t.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                kill_tagged(&self.tag);
+                panic!(
+                    "farm did not finish within {limit:?}; it printed:\n{}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Send a signal to farm itself.
+    pub fn signal(&self, sig: i32) {
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+}
+
+/// Wait until `cond` holds (polling), at most `limit`; false if it never did.
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// The pid of a tagged process whose command line contains `needle`.
+pub fn find_process(tag: &str, needle: &str) -> Option<i32> {
+    tagged_processes(tag)
+        .into_iter()
+        .find(|(_, cmd)| cmd.contains(needle))
+        .map(|(pid, _)| pid)
+}
+
+/// The parent pid of a process.
+pub fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Send a signal to a process.
+pub fn kill(pid: i32, sig: i32) {
+    unsafe { libc::kill(pid, sig) };
 }
 
 /// Processes whose environment carries `FARM_TEST_TAG=tag` (farm, its workers, their ffmpeg).
@@ -116,7 +246,7 @@ pub fn tagged_processes(tag: &str) -> Vec<(i32, String)> {
 
 fn kill_tagged(tag: &str) {
     for (pid, _) in tagged_processes(tag) {
-        unsafe { libc_kill(pid, 9) };
+        unsafe { libc::kill(pid, 9) };
     }
 }
 
