@@ -83,3 +83,9 @@ farm_s=$(median "${FARM_T[@]}")
 ff_s=$(median "${FF_T[@]}")
 echo "farm run runs: ${FARM_T[*]}   ffmpeg alone runs: ${FF_T[*]}"
 printf 'median farm run: %.2f s   ffmpeg alone: %.2f s   ratio farm/ffmpeg: %.2f (target <= 1.15)\n' "$farm_s" "$ff_s" "$(awk "BEGIN{print $farm_s / $ff_s}")"
+grep -o 'worker start [0-9]* ms, renderer set-up [0-9]* ms' "$TMP/farm.log" | sed 's/^/start-up (720p): /' || true
+
+echo "== (c) joining 100 clips (one frame each, 320x180): check + concat + verify"
+{ echo "output: many.mp4"; echo "segments:"; for i in $(seq -w 1 100); do echo "  - {id: c$i, scene: plasma, duration: 0.0417}"; done; } > "$TMP/many.yaml"
+"$FARM" run "$TMP/many.yaml" --quality production --resolution 320x180 --workers 2 2>"$TMP/many.log" || { cat "$TMP/many.log"; exit 1; }
+grep -o 'Done:.*' "$TMP/many.log" | sed 's/^Done: [^ ]* //'

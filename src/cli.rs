@@ -330,13 +330,15 @@ fn cmd_run(a: RunArgs) -> i32 {
         Ok(s) => {
             let fps = settings.frame.fps;
             rep.line(&format!(
-                "Done: {} ({} frames, {:.2} s at {fps} fps; {} clips rendered, {} reused) in {:.1} s{}",
+                "Done: {} ({} frames, {:.2} s at {fps} fps; {} clips rendered, {} reused) in {:.1} s (join {:.2} s{}){}",
                 plan.output.display(),
                 s.frames,
                 s.frames as f64 / fps as f64,
                 s.rendered,
                 s.reused,
                 t0.elapsed().as_secs_f64(),
+                s.join_secs,
+                s.startup_ms.map(|(w, r)| format!("; worker start {w:.0} ms, renderer set-up {r:.0} ms (medians)")).unwrap_or_default(),
                 if s.cleaned { "" } else { "; intermediates kept" }
             ));
             0

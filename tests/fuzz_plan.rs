@@ -46,8 +46,20 @@ fn scalar() -> impl Strategy<Value = String> {
 
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("id"), Just("scene"), Just("duration"), Just("start"), Just("end"), Just("params"), Just("shaders"),
-        Just("text"), Just("palette"), Just("hue"), Just("grids"), Just("bloom"), Just("thr"), Just("bogus"),
+        Just("id"),
+        Just("scene"),
+        Just("duration"),
+        Just("start"),
+        Just("end"),
+        Just("params"),
+        Just("shaders"),
+        Just("text"),
+        Just("palette"),
+        Just("hue"),
+        Just("grids"),
+        Just("bloom"),
+        Just("thr"),
+        Just("bogus"),
     ]
     .prop_map(str::to_string)
 }
@@ -63,7 +75,19 @@ fn plan() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(
             (
-                prop_oneof![Just("output"), Just("quality"), Just("aspect"), Just("resolution"), Just("seed"), Just("fps"), Just("crf"), Just("preset"), Just("audio"), Just("fonts"), Just("nope")],
+                prop_oneof![
+                    Just("output"),
+                    Just("quality"),
+                    Just("aspect"),
+                    Just("resolution"),
+                    Just("seed"),
+                    Just("fps"),
+                    Just("crf"),
+                    Just("preset"),
+                    Just("audio"),
+                    Just("fonts"),
+                    Just("nope")
+                ],
                 scalar(),
             ),
             0..6,

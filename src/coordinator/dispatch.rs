@@ -46,6 +46,8 @@ pub struct Outcome {
     pub checks: HashMap<String, Result<(), String>>,
     /// The run was interrupted.
     pub interrupted: bool,
+    /// Worker start-up (spawn + handshake) and renderer set-up times, milliseconds.
+    pub startup_ms: Vec<(f64, f64)>,
 }
 
 /// The `.partial` name a clip is written under until it is complete.
@@ -133,6 +135,7 @@ pub fn dispatch(
     let by_id: HashMap<&str, usize> = cx.clips.iter().map(|c| (c.id.as_str(), c.index)).collect();
     let mut next_wid = 0u64;
     let mut inflight = 0usize;
+    let mut startup_ms: Vec<(f64, f64)> = Vec::new();
 
     loop {
         if pool::signals() > 0 {
@@ -150,6 +153,7 @@ pub fn dispatch(
                 failed,
                 checks,
                 interrupted: true,
+                startup_ms,
             };
         }
         // Retries whose backoff is over go to the front of the queue.
@@ -258,7 +262,14 @@ pub fn dispatch(
                     WorkerEvent::Progress { id, frames } => {
                         rep.report(&Report::Progress { id, frames })
                     }
-                    WorkerEvent::Finished { id, frames, .. } => {
+                    WorkerEvent::Finished {
+                        id,
+                        frames,
+                        timings,
+                    } => {
+                        if w.busy.as_ref().is_some_and(|_| startup_ms.len() < 1000) {
+                            startup_ms.push((w.start_time.as_secs_f64() * 1000.0, timings.init_ms));
+                        }
                         let secs = w
                             .busy
                             .take()
@@ -336,6 +347,7 @@ pub fn dispatch(
         failed,
         checks: probes.finish(),
         interrupted: false,
+        startup_ms,
     }
 }
 

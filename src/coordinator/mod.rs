@@ -168,6 +168,10 @@ pub struct RunSummary {
     pub reused: usize,
     /// Whether intermediates were removed.
     pub cleaned: bool,
+    /// Seconds spent checking, joining and verifying (0 for `farm render`).
+    pub join_secs: f64,
+    /// Medians of worker start-up (spawn + handshake) and renderer set-up, milliseconds.
+    pub startup_ms: Option<(f64, f64)>,
 }
 
 /// Where a plan's intermediates live.
@@ -338,6 +342,19 @@ impl ManifestWriter {
     }
 }
 
+fn medians(xs: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (!xs.is_empty()).then(|| {
+        (
+            med(xs.iter().map(|x| x.0).collect()),
+            med(xs.iter().map(|x| x.1).collect()),
+        )
+    })
+}
+
 /// Why a clip will be rendered, or that it will be reused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -492,7 +509,13 @@ pub fn run(
     };
     let layout = Layout::of(plan);
     preflight(plan, tools, &layout)?;
-    let (todo, reused, checks, mut manifest) = render_clips(
+    let Rendered {
+        failed: todo,
+        reused,
+        checks,
+        mut manifest,
+        startup_ms,
+    } = render_clips(
         plan,
         settings,
         tools,
@@ -517,6 +540,7 @@ pub fn run(
         });
     }
     rep.report(&Report::Joining { clips: clips.len() });
+    let t_join = Instant::now();
     let joined = join::join(
         plan,
         &clips,
@@ -539,6 +563,8 @@ pub fn run(
         rendered: clips.len() - reused,
         reused,
         cleaned,
+        join_secs: t_join.elapsed().as_secs_f64(),
+        startup_ms: medians(&startup_ms),
     })
 }
 
@@ -558,7 +584,7 @@ pub fn render_one(
     preflight(plan, tools, &layout)?;
     let only: Vec<Clip> = clips.iter().filter(|c| c.id == id).cloned().collect();
     // Decide only for this clip; the others are left as they are.
-    let (failed, _, checks, _) = render_clips(
+    let Rendered { failed, checks, .. } = render_clips(
         plan,
         settings,
         tools,
@@ -587,15 +613,20 @@ pub fn render_one(
         rendered: 1,
         reused: 0,
         cleaned: false,
+        join_secs: 0.0,
+        startup_ms: None,
     })
 }
 
-type Rendered = (
-    Option<Vec<FailedClip>>,
-    usize,
-    HashMap<String, Result<(), String>>,
-    ManifestWriter,
-);
+/// What rendering left: failures (None when every clip rendered), reuse count, ffprobe checks
+/// of finished clips, the manifest, and start-up times (worker spawn + handshake, renderer set-up).
+struct Rendered {
+    failed: Option<Vec<FailedClip>>,
+    reused: usize,
+    checks: HashMap<String, Result<(), String>>,
+    manifest: ManifestWriter,
+    startup_ms: Vec<(f64, f64)>,
+}
 
 /// Decide, then render what must be rendered. For `farm run` every clip not reused is rendered;
 /// with `only_forced` (`farm render`) only the forced clips, and the others are left alone.
@@ -660,7 +691,13 @@ fn render_clips(
     }
     manifest.flush(true, rep);
     if todo.is_empty() {
-        return Ok((None, reused, checks, manifest));
+        return Ok(Rendered {
+            failed: None,
+            reused,
+            checks,
+            manifest,
+            startup_ms: Vec::new(),
+        });
     }
     let list: Vec<(String, u64)> = todo
         .iter()
@@ -693,7 +730,13 @@ fn render_clips(
         f.sort_by_key(|x| order.get(x.id.as_str()).copied().unwrap_or(usize::MAX));
         Some(f)
     };
-    Ok((failed, reused, checks, manifest))
+    Ok(Rendered {
+        failed,
+        reused,
+        checks,
+        manifest,
+        startup_ms: out.startup_ms,
+    })
 }
 
 /// One row of `farm status`.

@@ -40,6 +40,8 @@ pub struct Worker {
     pub jobs: IpcSender<ToWorker>,
     /// The clip it is rendering, if any.
     pub busy: Option<Busy>,
+    /// How long spawn + handshake took.
+    pub start_time: Duration,
 }
 
 /// A clip in flight on a worker.
@@ -178,6 +180,7 @@ pub fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worke
                 child,
                 jobs,
                 busy: None,
+                start_time: t0.elapsed(),
             })
         }
         Ok(Handshake::Abort) => {
