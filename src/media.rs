@@ -594,7 +594,13 @@ pub struct Join<'a> {
     pub out: &'a Path,
     /// Log of the join (command line first).
     pub log: &'a Path,
+    /// Polled while ffmpeg runs: true stops it (an interrupt); the join then fails with
+    /// [`JOIN_STOPPED`].
+    pub stop: &'a dyn Fn() -> bool,
 }
+
+/// The error of a join stopped by [`Join::stop`].
+pub const JOIN_STOPPED: &str = "the join was interrupted";
 
 /// Join clips with the concat demuxer (stream copy). With audio: AAC 192k, padded with
 /// silence when short and cut when long, the output's length fixed to frames / fps.
@@ -648,13 +654,25 @@ pub fn join(j: &Join) -> Result<(), String> {
     args.push(j.out.display().to_string());
     let logf = open_log(j.log, &command_line(j.ffmpeg, &args))
         .map_err(|e| format!("cannot write {}: {e}", j.log.display()))?;
-    let st = Command::new(j.ffmpeg)
+    let mut child = Command::new(j.ffmpeg)
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(logf))
-        .status()
+        .spawn()
         .map_err(|e| format!("cannot run {}: {e}", j.ffmpeg.display()))?;
+    let st = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break st,
+            Ok(None) if (j.stop)() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(JOIN_STOPPED.to_string());
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => return Err(format!("cannot wait for ffmpeg: {e}")),
+        }
+    };
     if !st.success() {
         let tail = log_tail(j.log, 8).join("\n    ");
         let cause = first_error(j.log)

@@ -81,6 +81,7 @@ pub fn join(
         fps: enc.fps,
         out: &tmp,
         log: &layout.work.join("logs").join("join.log"),
+        stop: &|| super::pool::signals() > 0,
     })
     .and_then(|()| verify_output(&tools.ffprobe, &tmp, enc, total, plan.audio.is_some()))
     .and_then(|()| {
@@ -89,7 +90,11 @@ pub fn join(
     });
     if let Err(e) = joined {
         let _ = std::fs::remove_file(&tmp);
-        return Err(RunError::Join(e));
+        return Err(if e == media::JOIN_STOPPED {
+            RunError::Interrupted
+        } else {
+            RunError::Join(e)
+        });
     }
     Ok(())
 }

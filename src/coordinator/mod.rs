@@ -509,6 +509,7 @@ pub fn run(
     };
     let layout = Layout::of(plan);
     preflight(plan, tools, &layout)?;
+    pool::install_signal_handlers();
     let Rendered {
         failed: todo,
         reused,
@@ -583,6 +584,7 @@ pub fn render_one(
     let layout = Layout::of(plan);
     preflight(plan, tools, &layout)?;
     let only: Vec<Clip> = clips.iter().filter(|c| c.id == id).cloned().collect();
+    pool::install_signal_handlers();
     // Decide only for this clip; the others are left as they are.
     let Rendered { failed, checks, .. } = render_clips(
         plan,
