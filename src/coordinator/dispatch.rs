@@ -115,6 +115,26 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
     (base * 2u32.saturating_pow(attempt.saturating_sub(1).min(16))).min(Duration::from_secs(8))
 }
 
+/// The loop's state: workers, the queue, retries in waiting, and what has been settled.
+struct Loop<'c, 'm> {
+    cx: &'c Context<'c>,
+    manifest: &'m mut ManifestWriter,
+    enc: EncoderSettings,
+    tx: Sender<Msg>,
+    workers: Vec<Option<Worker>>,
+    queue: VecDeque<usize>,
+    /// Retries waiting for their backoff to end: (when, plan index).
+    delayed: Vec<(Instant, usize)>,
+    /// Attempts this run, by plan index.
+    attempts: HashMap<usize, u32>,
+    failed: Vec<FailedClip>,
+    probes: ProbePool,
+    by_id: HashMap<&'c str, usize>,
+    next_wid: u64,
+    inflight: usize,
+    startup_ms: Vec<(f64, f64)>,
+}
+
 /// Run the loop over the clips in `todo` (plan indices, in order).
 pub fn dispatch(
     cx: &Context,
@@ -126,276 +146,275 @@ pub fn dispatch(
     let enc = encoder_settings(cx.settings);
     let n_workers = cx.settings.workers.min(todo.len()).max(1);
     let (tx, rx): (Sender<Msg>, Receiver<Msg>) = crossbeam_channel::unbounded();
-    let mut workers: Vec<Option<Worker>> = (0..n_workers).map(|_| None).collect();
-    let mut queue: VecDeque<usize> = todo.into();
-    let mut delayed: Vec<(Instant, usize)> = Vec::new();
-    let mut attempts: HashMap<usize, u32> = HashMap::new();
-    let mut failed: Vec<FailedClip> = Vec::new();
-    let mut probes = ProbePool::new(&cx.tools.ffprobe, &enc, PROBE_JOBS);
-    let by_id: HashMap<&str, usize> = cx.clips.iter().map(|c| (c.id.as_str(), c.index)).collect();
-    let mut next_wid = 0u64;
-    let mut inflight = 0usize;
-    let mut startup_ms: Vec<(f64, f64)> = Vec::new();
-
+    let mut lp = Loop {
+        cx,
+        manifest,
+        probes: ProbePool::new(&cx.tools.ffprobe, &enc, PROBE_JOBS),
+        enc,
+        tx,
+        workers: (0..n_workers).map(|_| None).collect(),
+        queue: todo.into(),
+        delayed: Vec::new(),
+        attempts: HashMap::new(),
+        failed: Vec::new(),
+        by_id: cx.clips.iter().map(|c| (c.id.as_str(), c.index)).collect(),
+        next_wid: 0,
+        inflight: 0,
+        startup_ms: Vec::new(),
+    };
     loop {
         if pool::signals() > 0 {
-            for id in pool::shutdown_all(&mut workers) {
-                let c = &cx.clips[by_id[id.as_str()]];
-                let _ = std::fs::remove_file(partial(&cx.layout.clip(&c.id)));
-                manifest.set(c, ClipState::Interrupted, |r| {
-                    r.error = Some("interrupted".into())
-                });
-            }
-            manifest.flush(true, rep);
-            let checks = probes.finish();
-            // Clips that finished before the interrupt are done; so say the checks.
-            return Outcome {
-                failed,
-                checks,
-                interrupted: true,
-                startup_ms,
-            };
+            lp.interrupt(rep);
+            return lp.outcome(true);
         }
-        // Retries whose backoff is over go to the front of the queue.
-        let now = Instant::now();
-        delayed.retain(|&(at, idx)| {
-            if at <= now {
-                queue.push_front(idx);
-                false
-            } else {
-                true
-            }
-        });
-        // Hand out work to idle slots.
-        for entry in workers.iter_mut() {
-            if queue.is_empty() {
-                break;
-            }
-            if entry.as_ref().is_some_and(|w| w.busy.is_some()) {
-                continue;
-            }
-            let idx = queue.pop_front().expect("not empty");
-            let clip = &cx.clips[idx];
-            let seg = &cx.plan.segments[idx];
-            let job = ClipJob {
-                id: clip.id.clone(),
-                index: idx,
-                frames: clip.frames,
-                seed: clip_seed(cx.plan.seed, idx as u32),
-                frame: cx.settings.frame.clone(),
-                scene: SceneSpec {
-                    frames: clip.frames.min(u32::MAX as u64) as u32,
-                    ..seg.scene.clone()
-                },
-                encoder: enc.clone(),
-                ffmpeg: cx.tools.ffmpeg.clone(),
-                output: cx.layout.clip(&clip.id),
-                log: cx.layout.log(&clip.id),
-            };
-            *attempts.entry(idx).or_default() += 1;
-            manifest.set(clip, ClipState::Running, |r| r.attempts += 1);
-            match assign(entry, job, &mut next_wid, cx.layout, &tx) {
-                Ok(()) => inflight += 1,
-                Err(e) => settle_failure(
-                    cx,
-                    idx,
-                    e,
-                    true,
-                    &attempts,
-                    &mut delayed,
-                    &mut failed,
-                    manifest,
-                    rep,
-                ),
-            }
-        }
-        manifest.flush(false, rep);
-        if inflight == 0 && queue.is_empty() && delayed.is_empty() {
+        lp.release_retries();
+        lp.assign_idle(rep);
+        lp.manifest.flush(false, rep);
+        if lp.inflight == 0 && lp.queue.is_empty() && lp.delayed.is_empty() {
             break;
         }
-        // Stalled clips: no event for longer than the stall timeout.
-        for entry in workers.iter_mut() {
-            let stalled = entry
-                .as_ref()
-                .and_then(|w| w.busy.as_ref())
-                .is_some_and(|b| b.last_activity.elapsed() > cx.policy.stall_timeout);
-            if stalled {
-                let mut w = entry.take().expect("checked");
-                let b = w.busy.take().expect("checked");
-                pool::kill_worker(w);
-                inflight -= 1;
-                let _ = std::fs::remove_file(partial(&cx.layout.clip(&b.id)));
-                let why = format!(
-                    "no progress for {} s (stalled); the worker and its ffmpeg were killed",
-                    cx.policy.stall_timeout.as_secs_f64()
-                );
-                settle_failure(
-                    cx,
-                    by_id[b.id.as_str()],
-                    why,
-                    true,
-                    &attempts,
-                    &mut delayed,
-                    &mut failed,
-                    manifest,
-                    rep,
-                );
-            }
-        }
-        let msg = match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(m) => m,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => unreachable!("we hold a sender"),
-        };
-        match msg {
-            Msg::Event(wid, ev) => {
-                let Some(slot) = slot_of(&workers, wid) else {
-                    continue;
-                };
-                let w = workers[slot].as_mut().expect("found");
-                let Some(busy) = w.busy.as_mut().filter(|b| b.id == ev.id()) else {
-                    continue; // a late event of a clip already settled
-                };
-                busy.last_activity = Instant::now();
-                match ev {
-                    WorkerEvent::Started { id } => rep.report(&Report::Started { id }),
-                    WorkerEvent::Progress { id, frames } => {
-                        rep.report(&Report::Progress { id, frames })
-                    }
-                    WorkerEvent::Finished {
-                        id,
-                        frames,
-                        timings,
-                    } => {
-                        if w.busy.as_ref().is_some_and(|_| startup_ms.len() < 1000) {
-                            startup_ms.push((w.start_time.as_secs_f64() * 1000.0, timings.init_ms));
-                        }
-                        let secs = w
-                            .busy
-                            .take()
-                            .map(|b| b.started.elapsed().as_secs_f64())
-                            .unwrap_or(0.0);
-                        inflight -= 1;
-                        let clip = &cx.clips[by_id[id.as_str()]];
-                        // Probe it now, while the others render: at join time only the last
-                        // clip's probe is left on the critical path.
-                        probes.submit(id.clone(), cx.layout.clip(&id), clip.frames);
-                        manifest.set(clip, ClipState::Done, |r| {
-                            r.error = None;
-                            r.seconds = Some(secs);
-                        });
-                        rep.report(&Report::Finished { id, frames, secs });
-                    }
-                    WorkerEvent::Failed {
-                        id,
-                        error,
-                        retryable,
-                    } => {
-                        w.busy = None;
-                        inflight -= 1;
-                        // A fresh process for whatever comes next: no state carries over a failure.
-                        if let Some(w) = workers[slot].take() {
-                            pool::stop_worker(w);
-                        }
-                        settle_failure(
-                            cx,
-                            by_id[id.as_str()],
-                            error,
-                            retryable,
-                            &attempts,
-                            &mut delayed,
-                            &mut failed,
-                            manifest,
-                            rep,
-                        );
-                    }
-                }
-            }
-            Msg::Gone(wid) => {
-                let Some(slot) = slot_of(&workers, wid) else {
-                    continue;
-                };
-                let mut w = workers[slot].take().expect("found");
-                let status = pool::reap(&mut w.child, pool::GRACE);
-                if let Some(b) = w.busy.take() {
-                    inflight -= 1;
-                    let how = status
-                        .map(|s| media::describe_status(&s))
-                        .unwrap_or_else(|| "unknown status".into());
-                    let _ = std::fs::remove_file(partial(&cx.layout.clip(&b.id)));
-                    let why = format!("the worker process died ({how}) while rendering it");
-                    settle_failure(
-                        cx,
-                        by_id[b.id.as_str()],
-                        why,
-                        true,
-                        &attempts,
-                        &mut delayed,
-                        &mut failed,
-                        manifest,
-                        rep,
-                    );
-                }
-            }
+        lp.kill_stalled(rep);
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(Msg::Event(wid, ev)) => lp.on_event(wid, ev, rep),
+            Ok(Msg::Gone(wid)) => lp.on_gone(wid, rep),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => unreachable!("the loop holds a sender"),
         }
     }
-    for w in workers.iter_mut().filter_map(Option::take) {
+    for w in lp.workers.iter_mut().filter_map(Option::take) {
         pool::stop_worker(w);
     }
-    manifest.flush(true, rep);
-    Outcome {
-        failed,
-        checks: probes.finish(),
-        interrupted: false,
-        startup_ms,
-    }
+    lp.manifest.flush(true, rep);
+    lp.outcome(false)
 }
 
-/// A clip failed: retry it after a backoff if the policy allows, else record the failure.
-#[allow(clippy::too_many_arguments)]
-fn settle_failure(
-    cx: &Context,
-    idx: usize,
-    error: String,
-    retryable: bool,
-    attempts: &HashMap<usize, u32>,
-    delayed: &mut Vec<(Instant, usize)>,
-    failed: &mut Vec<FailedClip>,
-    manifest: &mut ManifestWriter,
-    rep: &mut dyn Reporter,
-) {
-    let clip = &cx.clips[idx];
-    let n = attempts.get(&idx).copied().unwrap_or(1);
-    if retryable && n <= cx.policy.retries {
-        let wait = backoff(cx.policy.backoff, n);
-        manifest.set(clip, ClipState::Pending, |r| r.error = Some(error.clone()));
-        rep.report(&Report::Retry {
-            id: clip.id.clone(),
-            attempt: n + 1,
-            of: cx.policy.retries + 1,
-            secs: wait.as_secs_f64(),
-            error,
-        });
-        delayed.push((Instant::now() + wait, idx));
-        return;
+impl Loop<'_, '_> {
+    fn outcome(self, interrupted: bool) -> Outcome {
+        Outcome {
+            failed: self.failed,
+            checks: self.probes.finish(),
+            interrupted,
+            startup_ms: self.startup_ms,
+        }
     }
-    let log = cx.layout.log(&clip.id);
-    let error = if retryable && n > 1 {
-        format!("{error} (after {n} attempts)")
-    } else {
-        error
-    };
-    manifest.set(clip, ClipState::Failed, |r| r.error = Some(error.clone()));
-    rep.report(&Report::Failed {
-        id: clip.id.clone(),
-        error: error.clone(),
-    });
-    failed.push(FailedClip {
-        id: clip.id.clone(),
-        error,
-        tail: media::log_tail(&log, TAIL_LINES),
-        log,
-    });
+
+    /// Stop every worker; clips in flight are recorded interrupted and their partial files go.
+    fn interrupt(&mut self, rep: &mut dyn Reporter) {
+        for id in pool::shutdown_all(&mut self.workers) {
+            let c = &self.cx.clips[self.by_id[id.as_str()]];
+            let _ = std::fs::remove_file(partial(&self.cx.layout.clip(&c.id)));
+            self.manifest.set(c, ClipState::Interrupted, |r| {
+                r.error = Some("interrupted".into())
+            });
+        }
+        self.manifest.flush(true, rep);
+    }
+
+    /// Retries whose backoff is over go to the front of the queue.
+    fn release_retries(&mut self) {
+        let now = Instant::now();
+        let queue = &mut self.queue;
+        self.delayed.retain(|&(at, idx)| {
+            if at <= now {
+                queue.push_front(idx);
+            }
+            at > now
+        });
+    }
+
+    /// Hand queued clips to idle slots (starting workers as needed).
+    fn assign_idle(&mut self, rep: &mut dyn Reporter) {
+        for slot in 0..self.workers.len() {
+            if self.queue.is_empty() {
+                break;
+            }
+            if self.workers[slot]
+                .as_ref()
+                .is_some_and(|w| w.busy.is_some())
+            {
+                continue;
+            }
+            let idx = self.queue.pop_front().expect("not empty");
+            let job = self.job(idx);
+            *self.attempts.entry(idx).or_default() += 1;
+            self.manifest
+                .set(&self.cx.clips[idx], ClipState::Running, |r| r.attempts += 1);
+            match assign(
+                &mut self.workers[slot],
+                job,
+                &mut self.next_wid,
+                self.cx.layout,
+                &self.tx,
+            ) {
+                Ok(()) => self.inflight += 1,
+                Err(e) => self.settle_failure(idx, e, true, rep),
+            }
+        }
+    }
+
+    fn job(&self, idx: usize) -> ClipJob {
+        let (cx, clip) = (self.cx, &self.cx.clips[idx]);
+        ClipJob {
+            id: clip.id.clone(),
+            index: idx,
+            frames: clip.frames,
+            seed: clip_seed(cx.plan.seed, idx as u32),
+            frame: cx.settings.frame.clone(),
+            scene: SceneSpec {
+                frames: clip.frames.min(u32::MAX as u64) as u32,
+                ..cx.plan.segments[idx].scene.clone()
+            },
+            encoder: self.enc.clone(),
+            ffmpeg: cx.tools.ffmpeg.clone(),
+            output: cx.layout.clip(&clip.id),
+            log: cx.layout.log(&clip.id),
+        }
+    }
+
+    /// Kill clips with no event for longer than the stall timeout.
+    fn kill_stalled(&mut self, rep: &mut dyn Reporter) {
+        let limit = self.cx.policy.stall_timeout;
+        for slot in 0..self.workers.len() {
+            let stalled = self.workers[slot]
+                .as_ref()
+                .and_then(|w| w.busy.as_ref())
+                .is_some_and(|b| b.last_activity.elapsed() > limit);
+            if stalled {
+                let mut w = self.workers[slot].take().expect("checked");
+                let b = w.busy.take().expect("checked");
+                pool::kill_worker(w);
+                let why = format!(
+                    "no progress for {} s (stalled); the worker and its ffmpeg were killed",
+                    limit.as_secs_f64()
+                );
+                self.lost(&b.id, why, rep);
+            }
+        }
+    }
+
+    /// A clip in flight is lost with its worker: remove its partial file, settle it.
+    fn lost(&mut self, id: &str, why: String, rep: &mut dyn Reporter) {
+        self.inflight -= 1;
+        let _ = std::fs::remove_file(partial(&self.cx.layout.clip(id)));
+        self.settle_failure(self.by_id[id], why, true, rep);
+    }
+
+    fn on_event(&mut self, wid: u64, ev: WorkerEvent, rep: &mut dyn Reporter) {
+        let Some(slot) = slot_of(&self.workers, wid) else {
+            return;
+        };
+        let w = self.workers[slot].as_mut().expect("found");
+        let Some(busy) = w.busy.as_mut().filter(|b| b.id == ev.id()) else {
+            return; // a late event of a clip already settled
+        };
+        busy.last_activity = Instant::now();
+        match ev {
+            WorkerEvent::Started { id } => rep.report(&Report::Started { id }),
+            WorkerEvent::Progress { id, frames } => rep.report(&Report::Progress { id, frames }),
+            WorkerEvent::Finished {
+                id,
+                frames,
+                timings,
+            } => {
+                if self.startup_ms.len() < 1000 {
+                    self.startup_ms
+                        .push((w.start_time.as_secs_f64() * 1000.0, timings.init_ms));
+                }
+                let secs = w
+                    .busy
+                    .take()
+                    .map(|b| b.started.elapsed().as_secs_f64())
+                    .unwrap_or(0.0);
+                self.inflight -= 1;
+                let clip = &self.cx.clips[self.by_id[id.as_str()]];
+                // Probe it now, while the others render: at join time only the last clip's
+                // probe is left on the critical path.
+                self.probes
+                    .submit(id.clone(), self.cx.layout.clip(&id), clip.frames);
+                self.manifest.set(clip, ClipState::Done, |r| {
+                    r.error = None;
+                    r.seconds = Some(secs);
+                });
+                rep.report(&Report::Finished { id, frames, secs });
+            }
+            WorkerEvent::Failed {
+                id,
+                error,
+                retryable,
+            } => {
+                w.busy = None;
+                self.inflight -= 1;
+                // A fresh process for whatever comes next: no state carries over a failure.
+                if let Some(w) = self.workers[slot].take() {
+                    pool::stop_worker(w);
+                }
+                self.settle_failure(self.by_id[id.as_str()], error, retryable, rep);
+            }
+        }
+    }
+
+    /// A worker's channel closed: reap it; if it had a clip, the clip failed with its status.
+    fn on_gone(&mut self, wid: u64, rep: &mut dyn Reporter) {
+        let Some(slot) = slot_of(&self.workers, wid) else {
+            return;
+        };
+        let mut w = self.workers[slot].take().expect("found");
+        let status = pool::reap(&mut w.child, pool::GRACE);
+        if let Some(b) = w.busy.take() {
+            let how = status
+                .map(|s| media::describe_status(&s))
+                .unwrap_or_else(|| "unknown status".into());
+            self.lost(
+                &b.id,
+                format!("the worker process died ({how}) while rendering it"),
+                rep,
+            );
+        }
+    }
+
+    /// A clip failed: retry it after a backoff if the policy allows, else record the failure.
+    fn settle_failure(
+        &mut self,
+        idx: usize,
+        error: String,
+        retryable: bool,
+        rep: &mut dyn Reporter,
+    ) {
+        let (cx, clip) = (self.cx, &self.cx.clips[idx]);
+        let n = self.attempts.get(&idx).copied().unwrap_or(1);
+        if retryable && n <= cx.policy.retries {
+            let wait = backoff(cx.policy.backoff, n);
+            self.manifest
+                .set(clip, ClipState::Pending, |r| r.error = Some(error.clone()));
+            rep.report(&Report::Retry {
+                id: clip.id.clone(),
+                attempt: n + 1,
+                of: cx.policy.retries + 1,
+                secs: wait.as_secs_f64(),
+                error,
+            });
+            self.delayed.push((Instant::now() + wait, idx));
+            return;
+        }
+        let log = cx.layout.log(&clip.id);
+        let error = if retryable && n > 1 {
+            format!("{error} (after {n} attempts)")
+        } else {
+            error
+        };
+        self.manifest
+            .set(clip, ClipState::Failed, |r| r.error = Some(error.clone()));
+        rep.report(&Report::Failed {
+            id: clip.id.clone(),
+            error: error.clone(),
+        });
+        self.failed.push(FailedClip {
+            id: clip.id.clone(),
+            error,
+            tail: media::log_tail(&log, TAIL_LINES),
+            log,
+        });
+    }
 }
 
 /// Give `job` to the worker in `entry`, starting a fresh one if the slot is empty. A worker
