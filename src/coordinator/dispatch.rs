@@ -296,6 +296,11 @@ impl Loop<'_, '_> {
     fn lost(&mut self, id: &str, why: String, rep: &mut dyn Reporter) {
         self.inflight -= 1;
         let _ = std::fs::remove_file(partial(&self.cx.layout.clip(id)));
+        // The log says it too, after whatever ffmpeg wrote as its input vanished.
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(self.cx.layout.log(id)) {
+            let _ = writeln!(f, "farm coordinator: {why}");
+        }
         self.settle_failure(self.by_id[id], why, true, rep);
     }
 
