@@ -73,6 +73,30 @@ pub struct ClipTimings {
     pub total_ms: f64,
 }
 
+/// Brightness of one rendered frame (the seed's spot check, done on the frames themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Brightness {
+    /// Frame index within the clip.
+    pub frame: u64,
+    /// Mean of all rgb bytes (0..255).
+    pub mean: f32,
+    /// Brightest byte.
+    pub max: u8,
+}
+
+impl Brightness {
+    /// Measure an rgb24 frame.
+    pub fn of(frame: u64, rgb: &[u8]) -> Brightness {
+        let sum: u64 = rgb.iter().map(|&b| b as u64).sum();
+        let max = rgb.iter().copied().max().unwrap_or(0);
+        Brightness {
+            frame,
+            mean: sum as f32 / rgb.len().max(1) as f32,
+            max,
+        }
+    }
+}
+
 /// Worker -> coordinator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkerEvent {
@@ -96,6 +120,8 @@ pub enum WorkerEvent {
         frames: u64,
         /// Where the time went.
         timings: ClipTimings,
+        /// Brightness of the first, middle and last frames.
+        brightness: Vec<Brightness>,
     },
     /// The clip failed.
     Failed {

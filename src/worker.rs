@@ -6,7 +6,7 @@
 //! to shut down or until the coordinator goes away (a failed send or receive), in which case it
 //! stops its encoder and exits: a worker never outlives its coordinator's interest.
 
-use crate::events::{ClipJob, ClipTimings, Handshake, ToWorker, WorkerEvent};
+use crate::events::{Brightness, ClipJob, ClipTimings, Handshake, ToWorker, WorkerEvent};
 use crate::media::{self, Encoder, QueuedEncoder};
 use crate::render::Renderer;
 use ipc_channel::ipc::{self, IpcSender};
@@ -257,6 +257,7 @@ fn encode_frames(
     let fault = fault_for(&job.id, job.frames);
     let (mut render_ms, mut write_ms) = (0.0, 0.0);
     let mut last_progress = Instant::now();
+    let mut brightness = Vec::with_capacity(3);
     let queue = QueuedEncoder::new(enc, QUEUE_DEPTH);
     let mut stopped_at = None;
     for i in 0..job.frames {
@@ -274,6 +275,9 @@ fn encode_frames(
         write_ms += ms(t - tw);
         renderer.render_frame(i as u32, &mut buf);
         render_ms += ms(t.elapsed());
+        if i == 0 || i == job.frames / 2 || i + 1 == job.frames {
+            brightness.push(Brightness::of(i, &buf));
+        }
         if !queue.submit(buf) {
             stopped_at = Some(i);
             break;
@@ -351,6 +355,7 @@ fn encode_frames(
         id: job.id.clone(),
         frames: job.frames,
         timings,
+        brightness,
     })
 }
 

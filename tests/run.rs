@@ -114,7 +114,8 @@ fn crashes_of_every_kind_are_reported_in_words() {
         "{err}"
     );
     assert!(
-        err.contains("clip 'c' failed: ffmpeg stopped reading") && err.contains("SIGKILL"),
+        // Small frames may all be in the pipe before ffmpeg dies: either way, ffmpeg and its signal.
+        err.contains("clip 'c' failed: ffmpeg ") && err.contains("killed by signal 9 (SIGKILL"),
         "{err}"
     );
     assert!(!err.contains("clip 'd' failed"), "{err}");

@@ -17,6 +17,8 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// A sampled frame darker than this (mean of rgb bytes) draws a warning (the seed's rule).
+pub const DARK_MEAN: f32 = 5.0;
 /// Lines of a failed clip's log shown to the user.
 pub const TAIL_LINES: usize = 12;
 /// ffprobe processes at once when checking finished clips.
@@ -298,7 +300,10 @@ impl Loop<'_, '_> {
         let _ = std::fs::remove_file(partial(&self.cx.layout.clip(id)));
         // The log says it too, after whatever ffmpeg wrote as its input vanished.
         use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(self.cx.layout.log(id)) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.cx.layout.log(id))
+        {
             let _ = writeln!(f, "farm coordinator: {why}");
         }
         self.settle_failure(self.by_id[id], why, true, rep);
@@ -320,6 +325,7 @@ impl Loop<'_, '_> {
                 id,
                 frames,
                 timings,
+                brightness,
             } => {
                 if self.startup_ms.len() < 1000 {
                     self.startup_ms
@@ -340,6 +346,13 @@ impl Loop<'_, '_> {
                     r.error = None;
                     r.seconds = Some(secs);
                 });
+                // The seed's brightness spot check, on the rendered frames themselves.
+                if let Some(dark) = brightness.iter().find(|b| b.mean < DARK_MEAN) {
+                    rep.line(&format!(
+                        "farm: warning: clip '{id}' looks dark: mean brightness {:.1} (max {}) at frame {}; aim for a mean over {DARK_MEAN} in quiet parts and 15 in active ones",
+                        dark.mean, dark.max, dark.frame
+                    ));
+                }
                 rep.report(&Report::Finished { id, frames, secs });
             }
             WorkerEvent::Failed {
