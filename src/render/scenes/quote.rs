@@ -139,7 +139,7 @@ impl Quote {
         let mut bbox: Option<(i64, i64, i64, i64)> = None;
         let mut total_chars = 0;
         for (i, line) in laid.iter().enumerate() {
-            let ids = text_grid.atlas.ids(line);
+            let ids = text_grid.atlas.text_ids(line);
             let n = ids.len() as i64;
             let x = (w as i64 - n * cw) / 2;
             let y = (text_grid.oy + (top_row + i) * text_grid.ch) as i64;
