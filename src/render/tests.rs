@@ -329,3 +329,35 @@ fn dump_sample_frames() {
         }
     }
 }
+
+fn scene(name: &str) -> SceneSpec {
+    SceneSpec {
+        scene: name.to_string(),
+        params: Params::new(),
+        text: Some("Every frame is a field of characters; every character a choice.".to_string()),
+        shaders: vec![shader("bloom"), shader("vignette")],
+        fonts: Vec::new(),
+        frames: 96,
+    }
+}
+
+/// Writes a frame of every built-in scene as PNG to `$FARM_DUMP_DIR` (default
+/// `/tmp/farm-render-dump`): `cargo test --release -- --ignored dump_builtin_scenes`.
+#[test]
+#[ignore]
+fn dump_builtin_scenes() {
+    let dir = std::env::var("FARM_DUMP_DIR").unwrap_or_else(|_| "/tmp/farm-render-dump".into());
+    std::fs::create_dir_all(&dir).unwrap();
+    let (w, h) = (640, 360);
+    for name in builtin_scenes() {
+        let spec = scene(name);
+        let mut r = Renderer::new(&frame(w, h), &spec, 1).unwrap();
+        let mut out = vec![0u8; r.frame_len()];
+        for i in 0..=48 {
+            r.render_frame(i, &mut out);
+        }
+        let path = format!("{dir}/scene_{name}.png");
+        image::save_buffer(&path, &out, w, h, image::ColorType::Rgb8).unwrap();
+        println!("{path}: mean {:.1}", mean(&out));
+    }
+}
