@@ -456,4 +456,6 @@ impl Renderer {
 }
 
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod tests;

@@ -126,7 +126,8 @@ gamma: 0.75"
     }
 }
 
-fn yaml_to_param(v: &serde_yaml_ng::Value) -> Option<Param> {
+/// A YAML value as a [`Param`] (nulls and non-string keys are dropped).
+pub fn yaml_to_param(v: &serde_yaml_ng::Value) -> Option<Param> {
     use serde_yaml_ng::Value;
     Some(match v {
         Value::Bool(b) => Param::Bool(*b),

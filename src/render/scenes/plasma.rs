@@ -51,7 +51,7 @@ impl Plasma {
                 hue_v: 0.35,
                 sat,
                 val_gain: 1.1,
-                val_floor: 0.0,
+                val_floor: 0.08,
                 threshold: 0.12,
                 colour_gain: 1.0,
             },
