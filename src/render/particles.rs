@@ -132,7 +132,7 @@ impl Particles {
         match self.system {
             "explosion" => {
                 let period = (self.every * fps as f32).max(1.0) as u32;
-                if frame % period == 0 {
+                if frame.is_multiple_of(period) {
                     let (cx, cy) = (
                         self.rng.range_f32(0.25, 0.75) * cf,
                         self.rng.range_f32(0.3, 0.7) * rf,

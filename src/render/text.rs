@@ -237,8 +237,11 @@ impl TextLayer {
                 break;
             }
         }
-        if self.mode == "typewriter" && (t * 3.0).fract() < 0.5 {
-            if let Some((x, y)) = cursor_at {
+        if self.mode == "typewriter"
+            && (t * 3.0).fract() < 0.5
+            && let Some((x, y)) = cursor_at
+        {
+            {
                 blit_row(
                     out,
                     width,

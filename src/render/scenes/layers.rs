@@ -700,6 +700,7 @@ impl Layers {
         self.render_one(index, out, tm);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn composite(
         out: &mut [u8],
         scratch: &mut [u8],
