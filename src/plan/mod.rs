@@ -28,8 +28,23 @@ pub const OUTPUT_EXTENSIONS: &[&str] = &["mp4", "mov", "mkv", "m4v"];
 /// Scene presets shipped with farm (the repository's `scenes/` folder), by name.
 const BUILTIN_PRESETS: &[(&str, &str)] = &[
     ("aurora", include_str!("../../scenes/aurora.yaml")),
+    ("circuit", include_str!("../../scenes/circuit.yaml")),
+    ("coral", include_str!("../../scenes/coral.yaml")),
+    ("cosmos", include_str!("../../scenes/cosmos.yaml")),
     ("ember", include_str!("../../scenes/ember.yaml")),
+    ("inferno", include_str!("../../scenes/inferno.yaml")),
+    ("mandala", include_str!("../../scenes/mandala.yaml")),
+    ("matrix", include_str!("../../scenes/matrix.yaml")),
+    ("neon-tunnel", include_str!("../../scenes/neon-tunnel.yaml")),
+    ("news-ticker", include_str!("../../scenes/news-ticker.yaml")),
+    ("runes", include_str!("../../scenes/runes.yaml")),
+    (
+        "stained-glass",
+        include_str!("../../scenes/stained-glass.yaml"),
+    ),
+    ("swarm", include_str!("../../scenes/swarm.yaml")),
     ("title-card", include_str!("../../scenes/title-card.yaml")),
+    ("typewriter", include_str!("../../scenes/typewriter.yaml")),
 ];
 
 /// A plan error: where, which key, what.

@@ -129,7 +129,8 @@ fn blit_cells_impl<const SCREEN: bool>(
 }
 
 /// Draws a row of text whose first cell's top-left corner is at pixel `(x, y)`, one cell per
-/// character (`atlas.cw` apart), in `colour`, with [`Mode::Max`]. Cells not wholly inside the
+/// id (`atlas.cw` apart; a wide glyph spans its cell and the blank placeholder after it, see
+/// `Atlas::text_ids`), in `colour`, with [`Mode::Max`]. Glyphs not wholly inside the
 /// `width x height` frame are skipped.
 #[allow(clippy::too_many_arguments)]
 pub fn blit_text(
@@ -150,10 +151,13 @@ pub fn blit_text(
     let stride = width * 3;
     for (i, &id) in glyphs.iter().enumerate() {
         let cx = x + i as i64 * cw;
-        if id == BLANK || cx < 0 || cx + cw > width as i64 {
+        if id == BLANK || cx < 0 {
             continue;
         }
         let g = atlas.glyph(id);
+        if cx + (g.x0 + g.w) as i64 > width as i64 {
+            continue;
+        }
         let p = pattern(pat, colour, g.w);
         blit_glyph::<false>(out, stride, cx as usize, y as usize, g, p);
     }

@@ -1,4 +1,9 @@
-//! Colour helpers: HSV to RGB as the reference does it (hue wraps, six sectors, truncation to u8).
+//! Colour: HSV as the reference does it (hue wraps, six sectors, truncation to u8), OKLAB/OKLCH,
+//! the digest's discrete RGB palettes, hue harmonies and tints, and [`ColorStyle`], the per-layer
+//! colour strategy that turns a cell's value (and position) into rgb.
+
+use crate::render::fastmath::{fcos, fsin};
+use std::sync::OnceLock;
 
 /// HSV (each in `[0, 1]`; hue wraps, saturation and value are clamped) to 8-bit RGB.
 ///
@@ -37,6 +42,378 @@ pub fn scale_rgb(c: [u8; 3], k: f32) -> [u8; 3] {
     ]
 }
 
+/// sRGB byte to linear light (exact formula: 0.04045, 12.92, 2.4), from a table.
+#[inline]
+pub fn srgb_to_linear(v: u8) -> f32 {
+    static T: OnceLock<[f32; 256]> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = [0.0f32; 256];
+        for (i, o) in t.iter_mut().enumerate() {
+            let c = i as f64 / 255.0;
+            *o = if c <= 0.04045 {
+                (c / 12.92) as f32
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4) as f32
+            };
+        }
+        t
+    })[usize::from(v)]
+}
+
+/// Linear light in `[0, 1]` to an sRGB byte (rounded), from a 4096-entry table.
+#[inline]
+pub fn linear_to_srgb(l: f32) -> u8 {
+    static T: OnceLock<Vec<u8>> = OnceLock::new();
+    let t = T.get_or_init(|| {
+        (0..4096)
+            .map(|i| {
+                let l = i as f64 / 4095.0;
+                let c = if l <= 0.003_130_8 {
+                    l * 12.92
+                } else {
+                    1.055 * l.powf(1.0 / 2.4) - 0.055
+                };
+                (c * 255.0 + 0.5).clamp(0.0, 255.0) as u8
+            })
+            .collect()
+    });
+    t[(l.clamp(0.0, 1.0) * 4095.0 + 0.5) as usize]
+}
+
+/// OKLAB (Ottosson) to sRGB bytes, clipping out-of-gamut channels.
+#[inline]
+pub fn oklab2rgb(l: f32, a: f32, b: f32) -> [u8; 3] {
+    let l_ = l + 0.396_337_78 * a + 0.215_803_76 * b;
+    let m_ = l - 0.105_561_346 * a - 0.063_854_17 * b;
+    let s_ = l - 0.089_484_18 * a - 1.291_485_5 * b;
+    let (l3, m3, s3) = (l_ * l_ * l_, m_ * m_ * m_, s_ * s_ * s_);
+    let r = 4.076_741_7 * l3 - 3.307_711_6 * m3 + 0.230_969_94 * s3;
+    let g = -1.268_438 * l3 + 2.609_757_4 * m3 - 0.341_319_38 * s3;
+    let bl = -0.004_196_086_3 * l3 - 0.703_418_6 * m3 + 1.707_614_7 * s3;
+    [linear_to_srgb(r), linear_to_srgb(g), linear_to_srgb(bl)]
+}
+
+/// sRGB bytes to OKLAB `(L, a, b)`.
+pub fn rgb2oklab(c: [u8; 3]) -> (f32, f32, f32) {
+    let (r, g, b) = (
+        srgb_to_linear(c[0]),
+        srgb_to_linear(c[1]),
+        srgb_to_linear(c[2]),
+    );
+    let l = (0.412_221_46 * r + 0.536_332_55 * g + 0.051_445_995 * b).cbrt();
+    let m = (0.211_903_5 * r + 0.680_699_5 * g + 0.107_396_96 * b).cbrt();
+    let s = (0.088_302_46 * r + 0.281_718_85 * g + 0.629_978_7 * b).cbrt();
+    (
+        0.210_454_26 * l + 0.793_617_8 * m - 0.004_072_047 * s,
+        1.977_998_5 * l - 2.428_592_2 * m + 0.450_593_7 * s,
+        0.025_904_037 * l + 0.782_771_77 * m - 0.808_675_77 * s,
+    )
+}
+
+/// OKLCH (hue in turns, wrapping) to sRGB bytes.
+#[inline]
+pub fn oklch2rgb(l: f32, c: f32, h: f32) -> [u8; 3] {
+    let th = (h - h.floor()) * std::f32::consts::TAU;
+    oklab2rgb(l, c * fcos(th), c * fsin(th))
+}
+
+/// Interpolates two colours in OKLAB.
+pub fn lerp_oklab(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
+    let (la, aa, ba) = rgb2oklab(a);
+    let (lb, ab, bb) = rgb2oklab(b);
+    oklab2rgb(la + (lb - la) * t, aa + (ab - aa) * t, ba + (bb - ba) * t)
+}
+
+/// The digest's discrete RGB palettes, dark to bright where that applies.
+pub const RGB_PALETTES: &[(&str, &[[u8; 3]])] = &[
+    (
+        "neon",
+        &[
+            [255, 0, 102],
+            [0, 255, 153],
+            [102, 0, 255],
+            [255, 255, 0],
+            [0, 204, 255],
+        ],
+    ),
+    (
+        "cyberpunk",
+        &[[255, 0, 60], [0, 255, 200], [180, 0, 255], [255, 200, 0]],
+    ),
+    (
+        "vaporwave",
+        &[
+            [255, 113, 206],
+            [1, 205, 254],
+            [185, 103, 255],
+            [5, 255, 161],
+        ],
+    ),
+    (
+        "pastel",
+        &[
+            [255, 179, 186],
+            [255, 223, 186],
+            [255, 255, 186],
+            [186, 255, 201],
+            [186, 225, 255],
+        ],
+    ),
+    (
+        "mono_green",
+        &[
+            [0, 40, 0],
+            [0, 100, 0],
+            [0, 160, 0],
+            [0, 210, 0],
+            [0, 255, 0],
+        ],
+    ),
+    (
+        "mono_amber",
+        &[
+            [40, 20, 0],
+            [100, 55, 0],
+            [160, 100, 0],
+            [210, 150, 0],
+            [255, 191, 0],
+        ],
+    ),
+    (
+        "earth",
+        &[
+            [60, 40, 20],
+            [110, 80, 40],
+            [150, 120, 60],
+            [100, 140, 70],
+            [200, 180, 120],
+        ],
+    ),
+    (
+        "ice",
+        &[
+            [20, 40, 80],
+            [40, 90, 150],
+            [90, 160, 210],
+            [170, 220, 245],
+            [235, 250, 255],
+        ],
+    ),
+    (
+        "blood",
+        &[
+            [50, 0, 0],
+            [110, 0, 0],
+            [170, 20, 10],
+            [220, 50, 30],
+            [255, 110, 80],
+        ],
+    ),
+    (
+        "forest",
+        &[
+            [10, 40, 15],
+            [25, 80, 30],
+            [50, 120, 45],
+            [100, 160, 70],
+            [170, 210, 120],
+        ],
+    ),
+];
+
+/// Names of the RGB palettes.
+pub const RGB_PALETTE_NAMES: &[&str] = &[
+    "neon",
+    "cyberpunk",
+    "vaporwave",
+    "pastel",
+    "mono_green",
+    "mono_amber",
+    "earth",
+    "ice",
+    "blood",
+    "forest",
+];
+
+/// Tints: rgb multipliers.
+pub const TINTS: &[(&str, [f32; 3])] = &[
+    ("neutral", [1.0, 1.0, 1.0]),
+    ("warm", [1.15, 1.0, 0.85]),
+    ("cool", [0.85, 0.95, 1.15]),
+    ("matrix", [0.7, 1.2, 0.7]),
+    ("amber", [1.2, 0.9, 0.6]),
+    ("sepia", [1.2, 1.05, 0.8]),
+    ("neon_pink", [1.3, 0.7, 1.1]),
+    ("ice", [0.8, 1.0, 1.3]),
+    ("blood", [1.4, 0.7, 0.7]),
+    ("forest", [0.8, 1.15, 0.75]),
+    ("void", [0.85, 0.85, 1.1]),
+    ("sunset", [1.3, 0.85, 0.7]),
+];
+
+/// Names of the tints.
+pub const TINT_NAMES: &[&str] = &[
+    "neutral",
+    "warm",
+    "cool",
+    "matrix",
+    "amber",
+    "sepia",
+    "neon_pink",
+    "ice",
+    "blood",
+    "forest",
+    "void",
+    "sunset",
+];
+
+/// The tint called `name` (neutral if unknown).
+pub fn tint(name: &str) -> [f32; 3] {
+    TINTS.iter().find(|t| t.0 == name).map_or([1.0; 3], |t| t.1)
+}
+
+/// Hue harmonies: hue offsets (turns) added to the base hue.
+pub const HARMONIES: &[(&str, &[f32])] = &[
+    ("none", &[0.0]),
+    ("complementary", &[0.0, 0.5]),
+    ("triadic", &[0.0, 0.333, 0.667]),
+    ("analogous", &[-0.16, -0.08, 0.0, 0.08, 0.16]),
+    ("split", &[0.0, 0.42, 0.58]),
+    ("tetradic", &[0.0, 0.25, 0.5, 0.75]),
+];
+
+/// Names of the harmonies.
+pub const HARMONY_NAMES: &[&str] = &[
+    "none",
+    "complementary",
+    "triadic",
+    "analogous",
+    "split",
+    "tetradic",
+];
+
+/// Colour modes of a layer.
+pub const COLOR_MODES: &[&str] = &["hsv", "oklch", "palette"];
+/// Hue fields (where a cell's hue comes from).
+pub const HUE_FIELDS: &[&str] = &[
+    "fixed",
+    "value",
+    "angle",
+    "distance",
+    "time",
+    "gradient_h",
+    "gradient_v",
+    "plasma",
+];
+
+/// How a layer colours its cells.
+#[derive(Debug, Clone)]
+pub struct ColorStyle {
+    /// `hsv`, `oklch` or `palette`.
+    pub mode: &'static str,
+    /// Base hue (turns).
+    pub hue: f32,
+    /// Hue field name (an entry of [`HUE_FIELDS`]).
+    pub hue_field: &'static str,
+    /// How much the hue field moves the hue.
+    pub hue_spread: f32,
+    /// Hue drift per second.
+    pub hue_rate: f32,
+    /// Saturation (hsv) or chroma scale (oklch: chroma = 0.3 * saturation).
+    pub saturation: f32,
+    /// Brightness of value 1 (hsv value, or oklch lightness).
+    pub brightness: f32,
+    /// Brightness of value 0 (the digest's field floor).
+    pub floor: f32,
+    /// Hue offsets chosen by value band.
+    pub harmony: &'static [f32],
+    /// RGB palette (mode `palette`).
+    pub rgb: &'static [[u8; 3]],
+    /// Rgb multipliers.
+    pub tint: [f32; 3],
+}
+
+impl Default for ColorStyle {
+    fn default() -> Self {
+        ColorStyle {
+            mode: "hsv",
+            hue: 0.0,
+            hue_field: "value",
+            hue_spread: 0.2,
+            hue_rate: 0.02,
+            saturation: 0.8,
+            brightness: 1.0,
+            floor: 0.05,
+            harmony: &[0.0],
+            rgb: RGB_PALETTES[0].1,
+            tint: [1.0; 3],
+        }
+    }
+}
+
+impl ColorStyle {
+    /// Per-frame hue offset (hue + drift), reduced to a turn.
+    pub fn hue_at(&self, t: f64) -> f32 {
+        (f64::from(self.hue) + t * f64::from(self.hue_rate)).rem_euclid(1.0) as f32
+    }
+
+    /// The colour of a cell of value `v` at `(x, y, r, a)` (frame units), given `hue0` from
+    /// [`ColorStyle::hue_at`] and field time `t`; `gain` scales the result (opacity windows).
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn colour(
+        &self,
+        v: f32,
+        x: f32,
+        y: f32,
+        r: f32,
+        a: f32,
+        hue0: f32,
+        t: f32,
+        gain: f32,
+    ) -> [u8; 3] {
+        let hf = match self.hue_field {
+            "value" => v,
+            "angle" => a * (1.0 / std::f32::consts::TAU) + 0.5,
+            "distance" => r,
+            "gradient_h" => x * 0.5 + 0.5,
+            "gradient_v" => y * 0.5 + 0.5,
+            "plasma" => 0.5 + 0.25 * fsin(2.0 * x + 0.5 * t) + 0.25 * fsin(2.5 * y - 0.4 * t),
+            _ => 0.0,
+        };
+        let n = self.harmony.len();
+        let hoff = if n > 1 {
+            self.harmony[((v * n as f32) as usize).min(n - 1)]
+        } else {
+            0.0
+        };
+        let h = hue0 + hf * self.hue_spread + hoff;
+        let bri = (self.floor + v * (self.brightness - self.floor)).clamp(0.0, 1.0) * gain;
+        let rgb = match self.mode {
+            "oklch" => oklch2rgb(
+                0.12 + bri * 0.78,
+                0.3 * self.saturation * (0.4 + 0.6 * v),
+                h,
+            ),
+            "palette" => {
+                let k = self.rgb.len();
+                let i = (((v + hf * self.hue_spread).rem_euclid(1.0001)) * k as f32) as usize;
+                scale_rgb(self.rgb[i.min(k - 1)], (0.25 + 0.75 * bri).min(gain))
+            }
+            _ => hsv2rgb(h, self.saturation, bri),
+        };
+        if self.tint == [1.0; 3] {
+            rgb
+        } else {
+            [
+                (f32::from(rgb[0]) * self.tint[0]).min(255.0) as u8,
+                (f32::from(rgb[1]) * self.tint[1]).min(255.0) as u8,
+                (f32::from(rgb[2]) * self.tint[2]).min(255.0) as u8,
+            ]
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +427,33 @@ mod tests {
         assert_eq!(hsv2rgb(-0.5, 0.0, 1.0), [255, 255, 255]);
         assert_eq!(hsv2rgb(0.3, 0.7, 0.0), [0, 0, 0]);
         assert_eq!(scale_rgb([200, 100, 0], 0.5), [100, 50, 0]);
+    }
+
+    #[test]
+    fn oklab_round_trips() {
+        for c in [
+            [255u8, 0, 0],
+            [0, 255, 0],
+            [0, 0, 255],
+            [200, 150, 30],
+            [255, 255, 255],
+            [3, 3, 3],
+        ] {
+            let (l, a, b) = rgb2oklab(c);
+            let back = oklab2rgb(l, a, b);
+            for k in 0..3 {
+                assert!(
+                    (i32::from(back[k]) - i32::from(c[k])).abs() <= 1,
+                    "{c:?} -> {back:?}"
+                );
+            }
+        }
+        assert_eq!(lerp_oklab([0, 0, 0], [255, 255, 255], 0.0), [0, 0, 0]);
+        let names: Vec<&str> = RGB_PALETTES.iter().map(|p| p.0).collect();
+        assert_eq!(names, RGB_PALETTE_NAMES);
+        let names: Vec<&str> = TINTS.iter().map(|p| p.0).collect();
+        assert_eq!(names, TINT_NAMES);
+        let names: Vec<&str> = HARMONIES.iter().map(|p| p.0).collect();
+        assert_eq!(names, HARMONY_NAMES);
     }
 }

@@ -4,7 +4,8 @@
 //! offsets `ox`, `oy`. Every cell therefore lies fully inside the frame; a frame smaller than one
 //! cell gives a grid with 0 columns or rows, which simply draws nothing.
 
-use crate::render::font::Atlas;
+use crate::render::font::{Atlas, Fonts, TEXT_CHARS};
+use std::sync::Arc;
 
 /// Grid keys and their nominal font sizes in pixels (before the profile's `grid_scale`).
 pub const GRID_SIZES: &[(&str, f32)] = &[
@@ -56,19 +57,42 @@ pub struct Grid {
     pub angle: Vec<f32>,
     /// Per cell: `dist` divided by its maximum, in `[0, 1]`.
     pub dist_n: Vec<f32>,
+    /// Per cell: x of the cell centre in frame units (the frame's height spans -1..1, its width
+    /// -W/H..W/H), so that fields look the same on every grid and aspect.
+    pub xn: Vec<f32>,
+    /// Per cell: y of the cell centre in frame units (-1 at the top, 1 at the bottom).
+    pub yn: Vec<f32>,
+    /// Per cell: `sqrt(xn^2 + yn^2)`.
+    pub rn: Vec<f32>,
+    /// Per cell: `atan2(yn, xn)` in radians.
+    pub an: Vec<f32>,
+    /// Frame width over height.
+    pub aspect: f32,
 }
 
 impl Grid {
-    /// A grid whose font is `px * grid_scale` pixels per em over a `width x height` frame; its atlas
-    /// is preloaded with every palette character and the common text characters.
+    /// A grid whose font is `px * grid_scale` pixels per em over a `width x height` frame, with the
+    /// embedded font chain; its atlas is preloaded with the common text characters (layers add
+    /// their palettes).
     pub fn new(px: f32, grid_scale: f32, width: usize, height: usize) -> Grid {
+        Grid::with_fonts(px, grid_scale, width, height, Fonts::embedded())
+    }
+
+    /// Like [`Grid::new`] with an explicit font chain.
+    pub fn with_fonts(
+        px: f32,
+        grid_scale: f32,
+        width: usize,
+        height: usize,
+        fonts: Arc<Fonts>,
+    ) -> Grid {
         let scale = if grid_scale.is_finite() && grid_scale > 0.0 {
             grid_scale
         } else {
             1.0
         };
-        let mut atlas = Atlas::new((px * scale).round());
-        atlas.preload();
+        let mut atlas = Atlas::with_fonts((px * scale).round(), fonts);
+        atlas.ids(TEXT_CHARS);
         let (cw, ch) = (atlas.cw, atlas.ch);
         let cols = width / cw;
         let rows = height / ch;
@@ -91,6 +115,22 @@ impl Grid {
         }
         let max = dist.iter().copied().fold(0.0f32, f32::max).max(1e-6);
         let dist_n = dist.iter().map(|d| d / max).collect();
+        let half_h = (height.max(1) as f32) / 2.0;
+        let half_w = (width as f32) / 2.0;
+        let mut xn = Vec::with_capacity(n);
+        let mut yn = Vec::with_capacity(n);
+        let mut rn = Vec::with_capacity(n);
+        let mut an = Vec::with_capacity(n);
+        for r in 0..rows {
+            let y = ((oy + r * ch) as f32 + ch as f32 / 2.0 - half_h) / half_h;
+            for c in 0..cols {
+                let x = ((ox + c * cw) as f32 + cw as f32 / 2.0 - half_w) / half_h;
+                xn.push(x);
+                yn.push(y);
+                rn.push((x * x + y * y).sqrt());
+                an.push(y.atan2(x));
+            }
+        }
         Grid {
             atlas,
             cw,
@@ -104,6 +144,11 @@ impl Grid {
             dist,
             angle,
             dist_n,
+            xn,
+            yn,
+            rn,
+            an,
+            aspect: width as f32 / height.max(1) as f32,
         }
     }
 

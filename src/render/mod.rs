@@ -19,15 +19,23 @@
 
 #![warn(missing_docs)]
 
+pub mod blend;
 pub mod canvas;
 pub mod color;
+pub mod effects;
+pub mod fastmath;
+pub mod fields;
 pub mod font;
 pub mod grid;
+pub mod mask;
 pub mod palette;
 pub mod params;
+pub mod particles;
+pub mod post;
 pub mod rng;
 pub mod scenes;
 pub mod shaders;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -130,7 +138,21 @@ impl std::error::Error for SpecError {}
 
 /// Names of the built-in scenes.
 pub fn builtin_scenes() -> &'static [&'static str] {
-    &["plasma", "quote"]
+    &[
+        "plasma",
+        "quote",
+        "layers",
+        "rings",
+        "tunnel",
+        "fbm",
+        "matrix-rain",
+        "fire",
+        "starfield",
+        "particles",
+        "ticker",
+        "life",
+        "voronoi",
+    ]
 }
 
 /// Names of the shaders a scene's chain may use.
@@ -148,6 +170,7 @@ pub fn scene_params(scene: &str) -> Option<&'static [params::ParamSpec]> {
     match scene {
         "plasma" => Some(params::PLASMA_PARAMS),
         "quote" => Some(params::QUOTE_PARAMS),
+        s if scenes::layers::COMPOSED_SCENES.contains(&s) => Some(params::LAYERS_PARAMS),
         _ => None,
     }
 }
@@ -183,11 +206,22 @@ pub fn validate(spec: &SceneSpec) -> Result<(), SpecError> {
         "params",
         &format!("scene {}", spec.scene),
     )?;
-    if spec.scene == "quote" && spec.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+    let no_text = spec.text.as_deref().is_none_or(|t| t.trim().is_empty());
+    if (spec.scene == "quote" || spec.scene == "ticker") && no_text {
         return Err(SpecError {
             key: "text".to_string(),
-            message: "the quote scene needs a non-empty `text`".to_string(),
+            message: format!("the {} scene needs a non-empty `text`", spec.scene),
         });
+    }
+    if spec.scene != "plasma" && spec.scene != "quote" && no_text {
+        for (i, m) in params::get_maps(&spec.params, "text").iter().enumerate() {
+            if !matches!(m.get("content"), Some(Param::Text(s)) if !s.trim().is_empty()) {
+                return Err(SpecError {
+                    key: format!("params.text[{i}].content"),
+                    message: "a text layer needs `content` or the segment's `text`".to_string(),
+                });
+            }
+        }
     }
     for (i, sh) in spec.shaders.iter().enumerate() {
         let key = format!("shaders[{i}]");
@@ -204,6 +238,71 @@ pub fn validate(spec: &SceneSpec) -> Result<(), SpecError> {
         params::validate_params(&sh.params, table, &key, &format!("shader {}", sh.name))?;
     }
     Ok(())
+}
+
+/// Every character the scene may draw that no font of its chain has (user fonts, DejaVu Sans
+/// Mono, GNU Unifont), with the palettes (or `text`) that use it, sorted by code point. The
+/// palettes considered are those the scene's params name (also inside nested layers), the
+/// built-in scene's own, and the particle sets it uses. `Err` if a user font cannot be loaded.
+pub fn missing_glyphs(spec: &SceneSpec) -> Result<Vec<(char, Vec<String>)>, String> {
+    let fonts = font::Fonts::with_user_fonts(&spec.fonts)?;
+    let mut sources: BTreeMap<String, String> = BTreeMap::new();
+    fn walk(p: &Params, out: &mut BTreeMap<String, String>) {
+        for (k, v) in p {
+            match v {
+                Param::Text(s) if k.starts_with("palette") || k == "chars" => {
+                    if let Some(pal) = palette::palette(s).or_else(|| palette::particle_set(s)) {
+                        out.insert(pal.name.to_string(), pal.chars.to_string());
+                    }
+                }
+                Param::Text(s) if k == "content" => {
+                    out.insert("text".to_string(), s.clone());
+                }
+                Param::Map(m) => walk(m, out),
+                Param::List(items) => {
+                    for it in items {
+                        if let Param::Map(m) = it {
+                            walk(m, out);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let params = match spec.scene.as_str() {
+        "plasma" | "quote" => spec.params.clone(),
+        name => scenes::layers::builtin_config(name, &spec.params),
+    };
+    walk(&params, &mut sources);
+    let defaults: &[&str] = match spec.scene.as_str() {
+        "plasma" => &["default", "dense"],
+        "quote" => &["dense"],
+        _ => &[],
+    };
+    for d in defaults {
+        if let Some(p) = palette::palette(d) {
+            sources
+                .entry(p.name.to_string())
+                .or_insert(p.chars.to_string());
+        }
+    }
+    if let Some(t) = &spec.text {
+        let e = sources.entry("text".to_string()).or_default();
+        e.push_str(t);
+    }
+    let mut missing: BTreeMap<char, Vec<String>> = BTreeMap::new();
+    for (name, chars) in &sources {
+        for c in chars.chars() {
+            if !fonts.has(c) {
+                let users = missing.entry(c).or_default();
+                if !users.contains(name) {
+                    users.push(name.clone());
+                }
+            }
+        }
+    }
+    Ok(missing.into_iter().collect())
 }
 
 /// Cumulative time spent per stage by one [`Renderer`], in nanoseconds.
@@ -236,6 +335,7 @@ impl StageTimings {
 enum Scene {
     Plasma(Box<scenes::plasma::Plasma>),
     Quote(Box<scenes::quote::Quote>),
+    Layers(Box<scenes::layers::Layers>),
 }
 
 /// Renders the frames of one clip. Build one per clip (construction rasterizes glyphs and caches
@@ -271,13 +371,30 @@ impl Renderer {
             return Err("fps must be at least 1".to_string());
         }
         let (w, h) = (frame.width as usize, frame.height as usize);
+        let fonts = font::Fonts::with_user_fonts(&scene.fonts)?;
         let s = match scene.scene.as_str() {
-            "plasma" => Scene::Plasma(Box::new(scenes::plasma::Plasma::new(frame, &scene.params))),
+            "plasma" => Scene::Plasma(Box::new(scenes::plasma::Plasma::new(
+                frame,
+                &scene.params,
+                fonts,
+            ))),
             "quote" => Scene::Quote(Box::new(scenes::quote::Quote::new(
                 frame,
                 &scene.params,
                 scene.text.as_deref().unwrap_or(""),
+                fonts,
             ))),
+            name if scenes::layers::COMPOSED_SCENES.contains(&name) => {
+                Scene::Layers(Box::new(scenes::layers::Layers::new(
+                    frame,
+                    name,
+                    &scene.params,
+                    scene.text.as_deref(),
+                    fonts,
+                    scene.frames,
+                    seed,
+                )))
+            }
             other => return Err(format!("scene {other:?} has no renderer")),
         };
         Ok(Renderer {
@@ -324,6 +441,7 @@ impl Renderer {
         match &mut self.scene {
             Scene::Plasma(p) => p.render(t, out, self.width, tm),
             Scene::Quote(q) => q.render(t, out, self.width, tm),
+            Scene::Layers(l) => l.render(index, out, tm),
         }
         let t0 = Instant::now();
         self.chain.apply(out, index);
@@ -337,5 +455,7 @@ impl Renderer {
     }
 }
 
+#[cfg(test)]
+mod golden;
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,10 @@
-//! Character palettes (from the digest, section 2), dark to bright, index 0 always space.
+//! Character palettes (from the digest, section 2), dark to bright, index 0 always space, and the
+//! particle character sets.
 //!
-//! Only palettes whose every character DejaVu Sans Mono (the embedded font) can draw are offered;
-//! the unit tests check that each non-space character rasterizes to a non-empty bitmap.
-//! Left out because the font lacks their characters: `rune` (Runic), `kata` (halfwidth Katakana),
-//! `braille`, `alchemic`/`zodiac`/`music` (Misc Symbols), `stars` and `dots` (Dingbats), `arabic`.
-//! Adjusted: `arrows` drops `➡` (a Dingbat), and the others are as in the digest.
+//! Every palette of the digest is offered: characters DejaVu Sans Mono lacks (runic, halfwidth
+//! katakana, braille, the dingbats, Misc Symbols, Arabic) are drawn by the embedded GNU Unifont
+//! fallback (see `font`). The unit tests check that each non-space character rasterizes to a
+//! non-empty bitmap at several sizes.
 
 /// A named palette: characters ordered from dark (space) to bright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +62,28 @@ pub const PALETTES: &[Palette] = &[
         chars: " .·─│┌┐└┘┼○●□■∆∇≡",
     },
     Palette {
+        name: "rune",
+        chars: " .ᚠᚢᚦᚱᚷᛁᛇᛒᛖᛚᛞᛟ",
+    },
+    Palette {
+        name: "alchemic",
+        chars: " ☉☽♀♂♃♄♅♆♇♈♉♊♋",
+    },
+    Palette {
+        name: "zodiac",
+        chars: " ♈♉♊♋♌♍♎♏♐♑♒♓",
+    },
+    Palette {
         name: "arrows",
-        chars: " ←↑→↓↔↕↖↗↘↙↩↪↻",
+        chars: " ←↑→↓↔↕↖↗↘↙↩↪↻➡",
+    },
+    Palette {
+        name: "music",
+        chars: " ♪♫♬♩♭♮♯○●",
+    },
+    Palette {
+        name: "kata",
+        chars: " ·ｦｧｨｩｪｫｬｭｮｯｰｱｲｳｴｵｶｷ",
     },
     Palette {
         name: "greek",
@@ -74,12 +94,44 @@ pub const PALETTES: &[Palette] = &[
         chars: " абвгдежзиклмнопрстуфхцчш",
     },
     Palette {
+        name: "arabic",
+        chars: " ابتثجحخدذرزسشصضط",
+    },
+    Palette {
+        name: "dots",
+        chars: " ⋅∘∙●◉◎◆✦★",
+    },
+    Palette {
+        name: "stars",
+        chars: " ·✧✦✩✨★✶✳✸",
+    },
+    Palette {
+        name: "braille",
+        chars: " ⠁⠂⠃⠄⠅⠆⠇⠈⠉⠊⠋⠌⠍⠎⠏⠐⠑⠒⠓⠔⠕⠖⠗⠘⠙⠚⠛⠜⠝⠞⠟⠿",
+    },
+    Palette {
         name: "halffill",
         chars: " ◔◑◕◐◒◓◖◗◙",
     },
     Palette {
         name: "hatch",
         chars: " ▣▤▥▦▧▨▩",
+    },
+    Palette {
+        name: "rabbit",
+        chars: " .·~=≈∞⚡☿✦★⊕◊◆▲▼●■",
+    },
+    Palette {
+        name: "ocean",
+        chars: " ~≈≈≈∼⌇≈≋≌≈",
+    },
+    Palette {
+        name: "organic",
+        chars: " .°∘•◦◉❂✿❁❃",
+    },
+    Palette {
+        name: "machine",
+        chars: " _─│┌┐┼≡■█▓▒░",
     },
 ];
 
@@ -96,11 +148,127 @@ pub const PALETTE_NAMES: &[&str] = &[
     "math",
     "box",
     "circuit",
+    "rune",
+    "alchemic",
+    "zodiac",
     "arrows",
+    "music",
+    "kata",
     "greek",
     "cyrillic",
+    "arabic",
+    "dots",
+    "stars",
+    "braille",
     "halffill",
     "hatch",
+    "rabbit",
+    "ocean",
+    "organic",
+    "machine",
+];
+
+/// Particle character sets (the digest's particle palettes), by name; no space.
+pub const PARTICLE_SETS: &[Palette] = &[
+    Palette {
+        name: "energy",
+        chars: "*+#@⚡✦★█▓",
+    },
+    Palette {
+        name: "spark",
+        chars: "·•●★✶*+",
+    },
+    Palette {
+        name: "leaf",
+        chars: "❀❁❂❃✿☘•",
+    },
+    Palette {
+        name: "snow",
+        chars: "❄❅❆·•*○",
+    },
+    Palette {
+        name: "rain",
+        chars: "|│┃║/\\",
+    },
+    Palette {
+        name: "bubble",
+        chars: "○◎◉●∘∙°",
+    },
+    Palette {
+        name: "data",
+        chars: "01{}[]<>|/\\",
+    },
+    Palette {
+        name: "hex",
+        chars: "0123456789ABCDEF",
+    },
+    Palette {
+        name: "binary",
+        chars: "01",
+    },
+    Palette {
+        name: "rune",
+        chars: "ᚠᚢᚦᚱᚷᛁᛇᛒᛖᛚᛞᛟ✦★",
+    },
+    Palette {
+        name: "zodiac",
+        chars: "♈♉♊♋♌♍♎♏♐♑♒♓",
+    },
+    Palette {
+        name: "dot",
+        chars: "·•●",
+    },
+    Palette {
+        name: "dash",
+        chars: "-=~─═",
+    },
+    Palette {
+        name: "explosion",
+        chars: "★✶✳✸✦✨*+",
+    },
+    Palette {
+        name: "trails",
+        chars: "·∘◦°⋅.,'`",
+    },
+    Palette {
+        name: "boids",
+        chars: "·•●◦∘⬤",
+    },
+    Palette {
+        name: "arrows",
+        chars: "▸▹►▻→⟶",
+    },
+    Palette {
+        name: "flow",
+        chars: "·•∘◦°⋅",
+    },
+    Palette {
+        name: "fire",
+        chars: "░▒▓█",
+    },
+];
+
+/// Names of the particle character sets.
+pub const PARTICLE_SET_NAMES: &[&str] = &[
+    "energy",
+    "spark",
+    "leaf",
+    "snow",
+    "rain",
+    "bubble",
+    "data",
+    "hex",
+    "binary",
+    "rune",
+    "zodiac",
+    "dot",
+    "dash",
+    "explosion",
+    "trails",
+    "boids",
+    "arrows",
+    "flow",
+    "fire",
 ];
 
 /// The palette called `name`, if any.
@@ -108,30 +276,40 @@ pub fn palette(name: &str) -> Option<&'static Palette> {
     PALETTES.iter().find(|p| p.name == name)
 }
 
+/// The particle character set called `name`, if any.
+pub fn particle_set(name: &str) -> Option<&'static Palette> {
+    PARTICLE_SETS.iter().find(|p| p.name == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::font::{Atlas, BLANK, font_has};
+    use crate::render::font::{Atlas, BLANK};
 
     #[test]
     fn names_match_palettes() {
         let names: Vec<&str> = PALETTES.iter().map(|p| p.name).collect();
         assert_eq!(names, PALETTE_NAMES);
+        let names: Vec<&str> = PARTICLE_SETS.iter().map(|p| p.name).collect();
+        assert_eq!(names, PARTICLE_SET_NAMES);
         for p in PALETTES {
             assert!(p.chars.starts_with(' '), "{} starts with space", p.name);
             assert!(p.chars.chars().count() >= 2, "{}", p.name);
+        }
+        for p in PARTICLE_SETS {
+            assert!(!p.chars.contains(' '), "{}", p.name);
         }
     }
 
     #[test]
     fn every_palette_char_has_ink() {
         let mut missing = Vec::new();
-        for size in [8.0, 16.0, 24.0] {
+        for size in [8.0, 16.0, 24.0, 40.0] {
             let mut atlas = Atlas::new(size);
-            for p in PALETTES {
-                for c in p.chars.chars().skip(1) {
+            for p in PALETTES.iter().chain(PARTICLE_SETS) {
+                for c in p.chars.chars().filter(|&c| c != ' ') {
                     let id = atlas.id(c);
-                    if !font_has(c) || id == BLANK || atlas.glyph(id).ink() == 0 {
+                    if id == BLANK || atlas.glyph(id).ink() == 0 {
                         missing.push(format!("{} U+{:04X} '{c}' at {size}px", p.name, c as u32));
                     }
                 }

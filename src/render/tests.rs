@@ -329,3 +329,98 @@ fn dump_sample_frames() {
         }
     }
 }
+
+fn scene(name: &str) -> SceneSpec {
+    SceneSpec {
+        scene: name.to_string(),
+        params: Params::new(),
+        text: Some("Every frame is a field of characters; every character a choice.".to_string()),
+        shaders: vec![shader("bloom"), shader("vignette")],
+        fonts: Vec::new(),
+        frames: 96,
+    }
+}
+
+/// Writes a frame of every built-in scene as PNG to `$FARM_DUMP_DIR` (default
+/// `/tmp/farm-render-dump`): `cargo test --release -- --ignored dump_builtin_scenes`.
+#[test]
+#[ignore]
+fn dump_builtin_scenes() {
+    let dir = std::env::var("FARM_DUMP_DIR").unwrap_or_else(|_| "/tmp/farm-render-dump".into());
+    std::fs::create_dir_all(&dir).unwrap();
+    let (w, h) = (640, 360);
+    for name in builtin_scenes() {
+        let spec = scene(name);
+        let mut r = Renderer::new(&frame(w, h), &spec, 1).unwrap();
+        let mut out = vec![0u8; r.frame_len()];
+        for i in 0..=48 {
+            r.render_frame(i, &mut out);
+        }
+        let path = format!("{dir}/scene_{name}.png");
+        image::save_buffer(&path, &out, w, h, image::ColorType::Rgb8).unwrap();
+        println!("{path}: mean {:.1}", mean(&out));
+    }
+}
+
+/// Writes frame 48 of every preset as PNG to `$FARM_DUMP_DIR` (default `/tmp/farm-render-dump`):
+/// `cargo test --release -- --ignored dump_presets`.
+#[test]
+#[ignore]
+fn dump_presets() {
+    let dir = std::env::var("FARM_DUMP_DIR").unwrap_or_else(|_| "/tmp/farm-render-dump".into());
+    std::fs::create_dir_all(&dir).unwrap();
+    let (w, h) = (640, 360);
+    for (name, spec) in super::golden::presets() {
+        let mut r = Renderer::new(&frame(w, h), &spec, 1).unwrap();
+        let mut out = vec![0u8; r.frame_len()];
+        for i in 0..=48 {
+            r.render_frame(i, &mut out);
+        }
+        let path = format!("{dir}/preset_{name}.png");
+        image::save_buffer(&path, &out, w, h, image::ColorType::Rgb8).unwrap();
+        println!("{path}: mean {:.1}", mean(&out));
+    }
+}
+
+/// ms/frame of every preset and built-in scene at 1280x720 and 1920x1080 on this thread, with the
+/// per-stage breakdown: `bash scripts/bench-presets.sh` (or
+/// `cargo test --release --lib -- --ignored --nocapture --test-threads=1 bench_presets`).
+#[test]
+#[ignore]
+fn bench_presets() {
+    let mut specs = super::golden::presets();
+    for name in builtin_scenes() {
+        specs.push((format!("scene:{name}"), scene(name)));
+    }
+    println!("| preset | size | ms/frame | fields | blit | blend+post | shaders | init ms |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, mut spec) in specs {
+        spec.frames = 0;
+        for (w, h) in [(1280, 720), (1920, 1080)] {
+            let f = frame(w, h);
+            let t0 = Instant::now();
+            let mut r = Renderer::new(&f, &spec, 1).unwrap();
+            let init = t0.elapsed().as_secs_f64() * 1000.0;
+            let mut out = vec![0u8; r.frame_len()];
+            for i in 0..10 {
+                r.render_frame(i, &mut out);
+            }
+            let warm = r.timings();
+            let n = 40u32;
+            let t1 = Instant::now();
+            for i in 10..10 + n {
+                r.render_frame(i, &mut out);
+            }
+            let wall = t1.elapsed().as_secs_f64() * 1000.0 / f64::from(n);
+            let t = r.timings();
+            let ms = |a: u64, b: u64| (a - b) as f64 / 1e6 / f64::from(n);
+            println!(
+                "| {name} | {w}x{h} | {wall:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {init:.1} |",
+                ms(t.fields_ns, warm.fields_ns),
+                ms(t.blit_ns, warm.blit_ns),
+                ms(t.blend_ns, warm.blend_ns),
+                ms(t.shaders_ns, warm.shaders_ns),
+            );
+        }
+    }
+}

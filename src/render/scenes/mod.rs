@@ -3,6 +3,7 @@
 //! A scene turns scene time `t` (seconds) into a frame. Scenes here are pure functions of `t`:
 //! nothing carries over between frames except reusable buffers.
 
+pub mod layers;
 pub mod plasma;
 pub mod quote;
 

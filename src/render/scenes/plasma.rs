@@ -6,11 +6,13 @@
 //! opacity 0.8. See [`crate::render::params::PLASMA_PARAMS`] for the parameters.
 
 use crate::render::canvas::{Mode, blit_cells};
+use crate::render::font::Fonts;
 use crate::render::grid::{Grid, grid_px};
 use crate::render::palette::palette;
 use crate::render::params::{get_num, get_text, get_text_list};
 use crate::render::scenes::{FieldLayer, FieldStyle};
 use crate::render::{FrameSpec, Params, StageTimings};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The plasma scene: two [`FieldLayer`]s.
@@ -23,7 +25,7 @@ pub struct Plasma {
 
 impl Plasma {
     /// Builds the layers (grids, atlases, cached trigonometry) from validated `params`.
-    pub fn new(frame: &FrameSpec, params: &Params) -> Plasma {
+    pub fn new(frame: &FrameSpec, params: &Params, fonts: Arc<Fonts>) -> Plasma {
         let (w, h) = (frame.width as usize, frame.height as usize);
         let hue = get_num(params, "hue", 0.0) as f32;
         let sat = get_num(params, "saturation", 0.75) as f32;
@@ -33,8 +35,8 @@ impl Plasma {
         let pal2 = palette(get_text(params, "palette2", "dense")).map_or(" .:-=+#@", |p| p.chars);
         let keys = get_text_list(params, "grids", &["md", "xl"]);
         let px = |i: usize, d: f32| keys.get(i).and_then(|k| grid_px(k)).unwrap_or(d);
-        let g1 = Grid::new(px(0, 16.0), frame.grid_scale, w, h);
-        let g2 = Grid::new(px(1, 24.0), frame.grid_scale, w, h);
+        let g1 = Grid::with_fonts(px(0, 16.0), frame.grid_scale, w, h, fonts.clone());
+        let g2 = Grid::with_fonts(px(1, 24.0), frame.grid_scale, w, h, fonts);
         let base = FieldLayer::new(
             g1,
             pal1,
@@ -49,7 +51,7 @@ impl Plasma {
                 hue_v: 0.35,
                 sat,
                 val_gain: 1.1,
-                val_floor: 0.0,
+                val_floor: 0.08,
                 threshold: 0.12,
                 colour_gain: 1.0,
             },

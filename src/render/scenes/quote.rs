@@ -11,12 +11,14 @@
 
 use crate::render::canvas::{Mode, blit_cells, blit_text, scale_rect};
 use crate::render::color::hsv2rgb;
+use crate::render::font::Fonts;
 use crate::render::font::GlyphId;
 use crate::render::grid::{Grid, grid_px};
 use crate::render::palette::palette;
 use crate::render::params::{get_bool, get_num, get_text};
 use crate::render::scenes::{FieldLayer, FieldStyle};
 use crate::render::{FrameSpec, Params, StageTimings};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Wrap width for portrait frames (height > width).
@@ -95,14 +97,20 @@ pub struct Quote {
 
 impl Quote {
     /// Lays out `text` and builds the grids from validated `params`.
-    pub fn new(frame: &FrameSpec, params: &Params, text: &str) -> Quote {
+    pub fn new(frame: &FrameSpec, params: &Params, text: &str, fonts: Arc<Fonts>) -> Quote {
         let (w, h) = (frame.width as usize, frame.height as usize);
         let hue = get_num(params, "hue", 0.1) as f32;
         let sat = get_num(params, "saturation", 0.35) as f32;
         let reveal = get_num(params, "reveal", 0.0);
         let background = get_bool(params, "background", true).then(|| {
             let pal = palette(get_text(params, "palette", "dense")).map_or(" .:-=+#@", |p| p.chars);
-            let grid = Grid::new(grid_px("md").unwrap_or(16.0), frame.grid_scale, w, h);
+            let grid = Grid::with_fonts(
+                grid_px("md").unwrap_or(16.0),
+                frame.grid_scale,
+                w,
+                h,
+                fonts.clone(),
+            );
             FieldLayer::new(
                 grid,
                 pal,
@@ -123,7 +131,8 @@ impl Quote {
                 },
             )
         });
-        let mut text_grid = Grid::new(grid_px("lg").unwrap_or(20.0), frame.grid_scale, w, h);
+        let mut text_grid =
+            Grid::with_fonts(grid_px("lg").unwrap_or(20.0), frame.grid_scale, w, h, fonts);
         let default_cpl = if h > w {
             PORTRAIT_CHARS
         } else {
@@ -139,7 +148,7 @@ impl Quote {
         let mut bbox: Option<(i64, i64, i64, i64)> = None;
         let mut total_chars = 0;
         for (i, line) in laid.iter().enumerate() {
-            let ids = text_grid.atlas.ids(line);
+            let ids = text_grid.atlas.text_ids(line);
             let n = ids.len() as i64;
             let x = (w as i64 - n * cw) / 2;
             let y = (text_grid.oy + (top_row + i) * text_grid.ch) as i64;

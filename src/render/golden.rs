@@ -1,0 +1,381 @@
+//! Golden and property tests over every preset in `scenes/*.yaml` and every built-in scene.
+//!
+//! Goldens: frames 0, 24 and 47 of a 48-frame clip at 160x90 (seed 7, full shader level),
+//! rendered in order, hashed with 64-bit FNV-1a and compared with `tests/golden/render.txt`.
+//! Regenerate after an intended change with
+//! `FARM_BLESS=1 cargo test --lib golden` (then review and commit the file). Frames depend on
+//! float maths, so goldens are exact on one platform and build; another CPU or libm may differ.
+
+use super::*;
+use crate::render::scenes::layers::yaml_to_param;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+const TEXT: &str =
+    "The best way to predict the future is to invent it. Everything else is commentary.";
+
+/// Every preset as (name, spec), parsed like the plan does: `scene`, `params`, `shaders`, `text`.
+pub fn presets() -> Vec<(String, SceneSpec)> {
+    let mut out = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenes"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    for f in files {
+        let name = f.file_stem().unwrap().to_string_lossy().to_string();
+        let v: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        let scene = v["scene"].as_str().unwrap().to_string();
+        let params = match v.get("params").and_then(yaml_to_param) {
+            Some(Param::Map(m)) => m,
+            _ => Params::new(),
+        };
+        let mut shaders = Vec::new();
+        if let Some(list) = v.get("shaders").and_then(|s| s.as_sequence()) {
+            for s in list {
+                match s {
+                    serde_yaml_ng::Value::String(n) => shaders.push(ShaderSpec {
+                        name: n.clone(),
+                        params: Params::new(),
+                    }),
+                    serde_yaml_ng::Value::Mapping(m) => {
+                        let (k, pv) = m.iter().next().unwrap();
+                        let params = match yaml_to_param(pv) {
+                            Some(Param::Map(m)) => m,
+                            _ => Params::new(),
+                        };
+                        shaders.push(ShaderSpec {
+                            name: k.as_str().unwrap().to_string(),
+                            params,
+                        });
+                    }
+                    _ => panic!("{name}: bad shader entry"),
+                }
+            }
+        }
+        let text = v
+            .get("text")
+            .and_then(|t| t.as_str())
+            .map(str::to_string)
+            .or_else(|| Some(TEXT.to_string()));
+        out.push((
+            name,
+            SceneSpec {
+                scene,
+                params,
+                text,
+                shaders,
+                fonts: Vec::new(),
+                frames: 0,
+            },
+        ));
+    }
+    out
+}
+
+/// Every preset and built-in scene, with the clip length set.
+fn all_specs(frames: u32) -> Vec<(String, SceneSpec)> {
+    let mut v = presets();
+    for name in builtin_scenes() {
+        v.push((
+            format!("scene:{name}"),
+            SceneSpec {
+                scene: name.to_string(),
+                params: Params::new(),
+                text: Some(TEXT.to_string()),
+                shaders: vec![
+                    ShaderSpec {
+                        name: "bloom".into(),
+                        params: Params::new(),
+                    },
+                    ShaderSpec {
+                        name: "vignette".into(),
+                        params: Params::new(),
+                    },
+                ],
+                fonts: Vec::new(),
+                frames: 0,
+            },
+        ));
+    }
+    for (_, s) in &mut v {
+        s.frames = frames;
+    }
+    v
+}
+
+fn frame_spec(w: u32, h: u32) -> FrameSpec {
+    FrameSpec {
+        width: w,
+        height: h,
+        fps: 24,
+        grid_scale: 1.0,
+        shader_level: ShaderLevel::Full,
+        particles_max: 1200,
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[test]
+fn at_least_twelve_presets_and_all_valid() {
+    let p = presets();
+    assert!(p.len() >= 12, "{} presets", p.len());
+    for (name, spec) in &p {
+        validate(spec).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let missing = missing_glyphs(spec).unwrap();
+        assert!(missing.is_empty(), "{name}: no glyph for {missing:?}");
+    }
+}
+
+#[test]
+fn golden() {
+    let frames = [0u32, 24, 47];
+    let mut lines = Vec::new();
+    for (name, spec) in all_specs(48) {
+        let f = frame_spec(160, 90);
+        let mut r = Renderer::new(&f, &spec, 7).unwrap();
+        let mut out = vec![0u8; r.frame_len()];
+        let mut hashes = Vec::new();
+        for i in 0..=47 {
+            r.render_frame(i, &mut out);
+            if frames.contains(&i) {
+                hashes.push(format!("{:016x}", fnv1a(&out)));
+            }
+        }
+        lines.push(format!("{name} {}", hashes.join(" ")));
+    }
+    let text = lines.join("\n") + "\n";
+    let path = root().join("tests/golden/render.txt");
+    if std::env::var_os("FARM_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .expect("tests/golden/render.txt missing: run FARM_BLESS=1 cargo test --lib golden");
+    let diff: Vec<String> = text
+        .lines()
+        .zip(want.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("got  {a}\nwant {b}"))
+        .collect();
+    assert!(
+        diff.is_empty() && text.lines().count() == want.lines().count(),
+        "golden frames changed (FARM_BLESS=1 cargo test --lib golden regenerates):\n{}",
+        diff.join("\n")
+    );
+}
+
+#[test]
+fn presets_are_bright_at_start_middle_and_end() {
+    // 4 seconds at 24 fps; frames 0, 48 and 95 after tonemap and shaders.
+    for (name, spec) in all_specs(96) {
+        for (w, h) in [(320, 180), (180, 320)] {
+            let f = frame_spec(w, h);
+            let mut r = Renderer::new(&f, &spec, 3).unwrap();
+            let mut out = vec![0u8; r.frame_len()];
+            for i in 0..96 {
+                r.render_frame(i, &mut out);
+                if [0, 48, 95].contains(&i) {
+                    let m = out.iter().map(|&v| f64::from(v)).sum::<f64>() / out.len() as f64;
+                    assert!(m > 8.0, "{name} {w}x{h} frame {i}: mean {m:.1}");
+                    let first = &out[..3];
+                    assert!(out.chunks_exact(3).any(|p| p != first), "{name}: flat");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn random_params_never_panic() {
+    use crate::render::rng::Rng;
+    let mut rng = Rng::new(2024);
+    let words: Vec<&str> = [
+        crate::render::fields::FIELD_NAMES,
+        crate::render::blend::BLEND_MODES,
+        crate::render::palette::PALETTE_NAMES,
+        crate::render::particles::PARTICLE_SYSTEMS,
+        crate::render::grid::GRID_KEYS,
+    ]
+    .concat();
+    let pick = |rng: &mut Rng, xs: &[&str]| xs[rng.below(xs.len() as u32) as usize].to_string();
+    for case in 0..40 {
+        let mut layer = Params::new();
+        layer.insert(
+            "field".into(),
+            Param::Text(pick(&mut rng, crate::render::fields::FIELD_NAMES)),
+        );
+        layer.insert(
+            "blend".into(),
+            Param::Text(pick(&mut rng, crate::render::blend::BLEND_MODES)),
+        );
+        layer.insert(
+            "palette".into(),
+            Param::Text(pick(&mut rng, crate::render::palette::PALETTE_NAMES)),
+        );
+        layer.insert(
+            "grid".into(),
+            Param::Text(pick(&mut rng, crate::render::grid::GRID_KEYS)),
+        );
+        layer.insert("opacity".into(), Param::Num(f64::from(rng.next_f32())));
+        layer.insert(
+            "scale".into(),
+            Param::Num(f64::from(rng.range_f32(0.1, 5.0))),
+        );
+        let mut uv = Params::new();
+        uv.insert(
+            "twist".into(),
+            Param::Num(f64::from(rng.range_f32(-5.0, 5.0))),
+        );
+        uv.insert(
+            "tile".into(),
+            Param::Num(f64::from(rng.range_f32(0.0, 4.0))),
+        );
+        uv.insert("polar".into(), Param::Bool(rng.below(2) == 1));
+        layer.insert("uv".into(), Param::Map(uv));
+        let mut mask = Params::new();
+        mask.insert(
+            "shape".into(),
+            Param::Text(pick(&mut rng, crate::render::mask::MASK_SHAPES)),
+        );
+        layer.insert("mask".into(), Param::Map(mask));
+        let mut ps = Params::new();
+        ps.insert(
+            "system".into(),
+            Param::Text(pick(&mut rng, crate::render::particles::PARTICLE_SYSTEMS)),
+        );
+        let mut fb = Params::new();
+        fb.insert(
+            "preset".into(),
+            Param::Text(pick(&mut rng, crate::render::post::FEEDBACK_PRESET_NAMES)),
+        );
+        let mut tr = Params::new();
+        tr.insert(
+            "in".into(),
+            Param::Text(pick(&mut rng, crate::render::post::TRANSITIONS)),
+        );
+        tr.insert(
+            "out".into(),
+            Param::Text(pick(&mut rng, crate::render::post::TRANSITIONS)),
+        );
+        let mut params = Params::new();
+        params.insert(
+            "layers".into(),
+            Param::List(vec![Param::Map(layer.clone()), Param::Map(layer)]),
+        );
+        params.insert("particles".into(), Param::Map(ps));
+        params.insert("feedback".into(), Param::Map(fb));
+        params.insert("transition".into(), Param::Map(tr));
+        params.insert(
+            "gamma".into(),
+            Param::Num(f64::from(rng.range_f32(0.2, 2.0))),
+        );
+        let spec = SceneSpec {
+            scene: "layers".into(),
+            params,
+            text: Some("héllo 漢字 ｱｲ".into()),
+            shaders: Vec::new(),
+            fonts: Vec::new(),
+            frames: 12,
+        };
+        validate(&spec).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        let (w, h) = [(64, 36), (17, 400), (300, 20), (2, 2)][case % 4];
+        let mut r = Renderer::new(&frame_spec(w, h), &spec, case as u64).unwrap();
+        let mut out = vec![0u8; r.frame_len()];
+        for i in [0u32, 3, 11, 2] {
+            r.render_frame(i, &mut out);
+        }
+    }
+    let _ = words;
+}
+
+#[test]
+fn stateful_scenes_are_order_independent() {
+    for name in ["particles", "tunnel", "life"] {
+        let mut spec = all_specs(48)
+            .into_iter()
+            .find(|s| s.0 == format!("scene:{name}"))
+            .unwrap()
+            .1;
+        spec.shaders.clear();
+        let f = frame_spec(120, 68);
+        let mut a = Renderer::new(&f, &spec, 5).unwrap();
+        let mut out = vec![0u8; a.frame_len()];
+        for i in 0..10 {
+            a.render_frame(i, &mut out);
+        }
+        let mut b = Renderer::new(&f, &spec, 5).unwrap();
+        let mut direct = vec![0u8; b.frame_len()];
+        b.render_frame(9, &mut direct);
+        assert_eq!(out, direct, "{name}: frame 9 in order vs directly");
+        b.render_frame(3, &mut direct);
+        a.render_frame(3, &mut out);
+        assert_eq!(out, direct, "{name}: going back");
+    }
+}
+
+#[test]
+fn validation_names_nested_keys() {
+    let mut spec = all_specs(0)
+        .into_iter()
+        .find(|s| s.0 == "scene:layers")
+        .unwrap()
+        .1;
+    let mut l0 = Params::new();
+    l0.insert("field".into(), Param::Text("plasma".into()));
+    let mut l1 = Params::new();
+    l1.insert("field".into(), Param::Text("plasmaa".into()));
+    spec.params.insert(
+        "layers".into(),
+        Param::List(vec![Param::Map(l0), Param::Map(l1.clone())]),
+    );
+    let e = validate(&spec).unwrap_err();
+    assert_eq!(e.key, "params.layers[1].field");
+    assert!(e.message.contains("voronoi"), "{}", e.message);
+    let mut color = Params::new();
+    color.insert("mode".into(), Param::Text("cmyk".into()));
+    l1.insert("field".into(), Param::Text("fbm".into()));
+    l1.insert("color".into(), Param::Map(color));
+    spec.params
+        .insert("layers".into(), Param::List(vec![Param::Map(l1)]));
+    assert_eq!(
+        validate(&spec).unwrap_err().key,
+        "params.layers[0].color.mode"
+    );
+    spec.params.clear();
+    let mut t = Params::new();
+    t.insert("mode".into(), Param::Text("ticker".into()));
+    spec.params
+        .insert("text".into(), Param::List(vec![Param::Map(t)]));
+    spec.text = None;
+    assert_eq!(validate(&spec).unwrap_err().key, "params.text[0].content");
+}
+
+#[test]
+fn missing_glyphs_lists_uncovered_characters() {
+    let mut spec = all_specs(0)
+        .into_iter()
+        .find(|s| s.0 == "scene:quote")
+        .unwrap()
+        .1;
+    spec.text = Some("ok \u{E001}".into());
+    let m = missing_glyphs(&spec).unwrap();
+    assert_eq!(m, vec![('\u{E001}', vec!["text".to_string()])]);
+    spec.fonts = vec![PathBuf::from("/nonexistent/font.ttf")];
+    assert!(missing_glyphs(&spec).unwrap_err().contains("font.ttf"));
+}

@@ -1,0 +1,439 @@
+//! Frame-level stages of a composed scene, after the layers and before the shader chain:
+//! percentile tonemap, the feedback buffer, transitions.
+//!
+//! - Tonemap (the digest's section 5): `lo` = 1st and `hi` = 99.5th percentile of the channel
+//!   values of every 4th pixel of every 4th row (if `hi - lo < 10`, `hi = lo + 10`); each byte maps
+//!   to `2 + 251 * clip((v - lo) / (hi - lo))^gamma`, rounded, through one 256-entry table per
+//!   channel (a tint is folded into the table).
+//! - Feedback: the first frame is stored and returned unchanged; after that the buffer is
+//!   multiplied by `decay`, moved by the transform (nearest-neighbour maps cached at build),
+//!   hue-rotated, and blended under the new frame (`out = blend(frame, buffer)`), and `out` becomes
+//!   the buffer. Rotation angles are `amount * 10` radians per frame (as the reference code does,
+//!   whatever its comment says).
+//! - Transitions: fade, wipe (left to right), iris (a growing circle) and dissolve (16-pixel
+//!   blocks in hashed order) for the clip's first and last seconds.
+
+use crate::render::blend::Lut;
+use crate::render::fastmath::hash2;
+
+/// Percentile tonemap with gamma and tint.
+#[derive(Debug, Clone)]
+pub struct Tonemap {
+    gamma: f32,
+    tint: [f32; 3],
+    hist: Vec<u32>,
+    luts: [[u8; 256]; 3],
+}
+
+impl Tonemap {
+    /// A tonemap with exponent `gamma` and rgb multipliers `tint`.
+    pub fn new(gamma: f32, tint: [f32; 3]) -> Tonemap {
+        Tonemap {
+            gamma: gamma.clamp(0.05, 5.0),
+            tint,
+            hist: vec![0; 256],
+            luts: [[0; 256]; 3],
+        }
+    }
+
+    /// Tonemaps `out` (rgb24, `width` pixels per row) in place.
+    pub fn apply(&mut self, out: &mut [u8], width: usize) {
+        let stride = width * 3;
+        if stride == 0 {
+            return;
+        }
+        let rows = out.len() / stride;
+        self.hist.fill(0);
+        let mut n = 0u32;
+        for y in (0..rows).step_by(4) {
+            let row = &out[y * stride..(y + 1) * stride];
+            for px in row.chunks_exact(3).step_by(4) {
+                self.hist[usize::from(px[0])] += 1;
+                self.hist[usize::from(px[1])] += 1;
+                self.hist[usize::from(px[2])] += 1;
+                n += 3;
+            }
+        }
+        if n == 0 {
+            return;
+        }
+        let pct = |p: f64| -> f32 {
+            let target = (f64::from(n) * p).floor() as u32;
+            let mut acc = 0u32;
+            for (v, &c) in self.hist.iter().enumerate() {
+                acc += c;
+                if acc > target {
+                    return v as f32;
+                }
+            }
+            255.0
+        };
+        let lo = pct(0.01);
+        let mut hi = pct(0.995);
+        if hi - lo < 10.0 {
+            hi = lo + 10.0;
+        }
+        for (k, lut) in self.luts.iter_mut().enumerate() {
+            for (v, o) in lut.iter_mut().enumerate() {
+                let x = ((v as f32 - lo) / (hi - lo)).clamp(0.0, 1.0);
+                let y = if x > 0.0 { x.powf(self.gamma) } else { 0.0 };
+                *o = ((2.0 + 251.0 * y) * self.tint[k] + 0.5).clamp(0.0, 255.0) as u8;
+            }
+        }
+        if self.tint == [1.0; 3] {
+            let l = &self.luts[0];
+            for v in out.iter_mut() {
+                *v = l[usize::from(*v)];
+            }
+        } else {
+            let [l0, l1, l2] = &self.luts;
+            for px in out.chunks_exact_mut(3) {
+                px[0] = l0[usize::from(px[0])];
+                px[1] = l1[usize::from(px[1])];
+                px[2] = l2[usize::from(px[2])];
+            }
+        }
+    }
+}
+
+/// Feedback presets: (name, decay, blend, opacity, transform, amount, hue shift).
+pub const FEEDBACK_PRESETS: &[(&str, f32, &str, f32, &str, f32, f32)] = &[
+    ("zoom_tunnel", 0.8, "screen", 0.4, "zoom", 0.015, 0.0),
+    ("rainbow_trails", 0.7, "screen", 0.3, "zoom", 0.01, 0.02),
+    ("ghost_echo", 0.9, "add", 0.15, "shift_up", 0.01, 0.0),
+    ("mandala", 0.75, "screen", 0.35, "rotate_cw", 0.005, 0.01),
+    ("color_evolution", 0.8, "difference", 0.4, "none", 0.0, 0.03),
+    ("heat_haze", 0.5, "add", 0.2, "shift_up", 0.02, 0.0),
+];
+
+/// Names of the feedback presets.
+pub const FEEDBACK_PRESET_NAMES: &[&str] = &[
+    "zoom_tunnel",
+    "rainbow_trails",
+    "ghost_echo",
+    "mandala",
+    "color_evolution",
+    "heat_haze",
+];
+
+/// Feedback transforms.
+pub const FEEDBACK_TRANSFORMS: &[&str] = &[
+    "none",
+    "zoom",
+    "shrink",
+    "rotate_cw",
+    "rotate_ccw",
+    "shift_up",
+    "shift_down",
+    "mirror_h",
+];
+
+const NONE: u32 = u32::MAX;
+
+/// The feedback buffer of one clip.
+#[derive(Debug, Clone)]
+pub struct Feedback {
+    decay: u16,
+    lut: Lut,
+    hue: Option<[[i32; 3]; 3]>,
+    /// Per output pixel: source pixel index, or `NONE` (black). Empty for separable transforms.
+    map: Vec<u32>,
+    /// Separable maps: source row per output row and source column per output column.
+    rows: Vec<u32>,
+    cols: Vec<u32>,
+    buf: Vec<u8>,
+    tmp: Vec<u8>,
+    has: bool,
+}
+
+impl Feedback {
+    /// A feedback buffer for `width x height` frames.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        width: usize,
+        height: usize,
+        decay: f32,
+        blend: &str,
+        opacity: f32,
+        transform: &str,
+        amount: f32,
+        hue_shift: f32,
+    ) -> Feedback {
+        let (w, h) = (width, height);
+        let mut rows: Vec<u32> = (0..h as u32).collect();
+        let mut cols: Vec<u32> = (0..w as u32).collect();
+        let mut map = Vec::new();
+        let amt = amount.clamp(0.0, 0.45);
+        match transform {
+            "zoom" => {
+                let (cx, cy) = (amt * w as f32, amt * h as f32);
+                let (sx, sy) = (1.0 - 2.0 * amt, 1.0 - 2.0 * amt);
+                for (x, c) in cols.iter_mut().enumerate() {
+                    *c = ((cx + x as f32 * sx) as u32).min(w as u32 - 1);
+                }
+                for (y, r) in rows.iter_mut().enumerate() {
+                    *r = ((cy + y as f32 * sy) as u32).min(h as u32 - 1);
+                }
+            }
+            "shrink" => {
+                let (bx, by) = (amt * w as f32, amt * h as f32);
+                let (sx, sy) = (1.0 / (1.0 - 2.0 * amt), 1.0 / (1.0 - 2.0 * amt));
+                for (x, c) in cols.iter_mut().enumerate() {
+                    let s = (x as f32 - bx) * sx;
+                    *c = if s < 0.0 || s >= w as f32 {
+                        NONE
+                    } else {
+                        s as u32
+                    };
+                }
+                for (y, r) in rows.iter_mut().enumerate() {
+                    let s = (y as f32 - by) * sy;
+                    *r = if s < 0.0 || s >= h as f32 {
+                        NONE
+                    } else {
+                        s as u32
+                    };
+                }
+            }
+            "shift_up" | "shift_down" => {
+                let d = ((amt * h as f32).round() as i64).max(1);
+                let d = if transform == "shift_up" { d } else { -d };
+                for (y, r) in rows.iter_mut().enumerate() {
+                    let s = y as i64 + d;
+                    *r = if s < 0 || s >= h as i64 {
+                        NONE
+                    } else {
+                        s as u32
+                    };
+                }
+            }
+            "mirror_h" => {
+                for (x, c) in cols.iter_mut().enumerate() {
+                    *c = (w - 1 - x) as u32;
+                }
+            }
+            "rotate_cw" | "rotate_ccw" => {
+                let ang = amt * 10.0 * if transform == "rotate_cw" { 1.0 } else { -1.0 };
+                let (s, c) = ang.sin_cos();
+                let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+                map.reserve(w * h);
+                for y in 0..h {
+                    for x in 0..w {
+                        let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+                        let sx = c * dx + s * dy + cx;
+                        let sy = -s * dx + c * dy + cy;
+                        map.push(
+                            if sx < 0.0 || sy < 0.0 || sx >= w as f32 || sy >= h as f32 {
+                                NONE
+                            } else {
+                                sy as u32 * w as u32 + sx as u32
+                            },
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        let hue = (hue_shift != 0.0).then(|| {
+            // Rotation about the grey axis (the CSS hue-rotate matrix), in 1/256 steps.
+            let th = hue_shift * std::f32::consts::TAU;
+            let (s, c) = th.sin_cos();
+            let m = [
+                [
+                    0.213 + c * 0.787 - s * 0.213,
+                    0.715 - c * 0.715 - s * 0.715,
+                    0.072 - c * 0.072 + s * 0.928,
+                ],
+                [
+                    0.213 - c * 0.213 + s * 0.143,
+                    0.715 + c * 0.285 + s * 0.140,
+                    0.072 - c * 0.072 - s * 0.283,
+                ],
+                [
+                    0.213 - c * 0.213 - s * 0.787,
+                    0.715 - c * 0.715 + s * 0.715,
+                    0.072 + c * 0.928 + s * 0.072,
+                ],
+            ];
+            m.map(|r| r.map(|v| (v * 256.0).round() as i32))
+        });
+        Feedback {
+            decay: (decay.clamp(0.0, 1.0) * 256.0).round() as u16,
+            lut: Lut::new(blend, opacity, false),
+            hue,
+            map,
+            rows,
+            cols,
+            buf: vec![0; w * h * 3],
+            tmp: vec![0; w * h * 3],
+            has: false,
+        }
+    }
+
+    /// Forgets the buffer (the next frame is stored unchanged).
+    pub fn reset(&mut self) {
+        self.has = false;
+    }
+
+    /// Applies the feedback to frame `out` (rgb24, `width` pixels per row).
+    pub fn apply(&mut self, out: &mut [u8], width: usize) {
+        if out.len() != self.buf.len() {
+            return;
+        }
+        if !self.has {
+            self.buf.copy_from_slice(out);
+            self.has = true;
+            return;
+        }
+        let k = self.decay;
+        let stride = width * 3;
+        // Transform + decay: tmp = decay * buf[src].
+        if !self.map.is_empty() {
+            for (i, &src) in self.map.iter().enumerate() {
+                let d = &mut self.tmp[i * 3..i * 3 + 3];
+                if src == NONE {
+                    d.fill(0);
+                } else {
+                    let s = &self.buf[src as usize * 3..src as usize * 3 + 3];
+                    for j in 0..3 {
+                        d[j] = ((u16::from(s[j]) * k) >> 8) as u8;
+                    }
+                }
+            }
+        } else {
+            for (y, &sy) in self.rows.iter().enumerate() {
+                let drow = &mut self.tmp[y * stride..(y + 1) * stride];
+                if sy == NONE {
+                    drow.fill(0);
+                    continue;
+                }
+                let srow = &self.buf[sy as usize * stride..(sy as usize + 1) * stride];
+                for (d, &sx) in drow.chunks_exact_mut(3).zip(&self.cols) {
+                    if sx == NONE {
+                        d.fill(0);
+                    } else {
+                        let s = &srow[sx as usize * 3..sx as usize * 3 + 3];
+                        d[0] = ((u16::from(s[0]) * k) >> 8) as u8;
+                        d[1] = ((u16::from(s[1]) * k) >> 8) as u8;
+                        d[2] = ((u16::from(s[2]) * k) >> 8) as u8;
+                    }
+                }
+            }
+        }
+        if let Some(m) = self.hue {
+            for px in self.tmp.chunks_exact_mut(3) {
+                let (r, g, b) = (i32::from(px[0]), i32::from(px[1]), i32::from(px[2]));
+                for (j, row) in m.iter().enumerate() {
+                    px[j] = ((row[0] * r + row[1] * g + row[2] * b) >> 8).clamp(0, 255) as u8;
+                }
+            }
+        }
+        for (o, &b) in out.iter_mut().zip(&self.tmp) {
+            *o = self.lut.get(*o, b);
+        }
+        self.buf.copy_from_slice(out);
+    }
+}
+
+/// Transition styles.
+pub const TRANSITIONS: &[&str] = &["none", "fade", "wipe", "iris", "dissolve"];
+
+/// Shows `p` in `[0, 1]` of frame `out` in `style` (1 = all of it; the rest goes black).
+pub fn transition(out: &mut [u8], width: usize, style: &str, p: f32) {
+    if p >= 1.0 || width == 0 {
+        return;
+    }
+    let p = p.max(0.0);
+    let stride = width * 3;
+    let height = out.len() / stride;
+    match style {
+        "fade" => {
+            let k = (p * p * 256.0) as u16;
+            for v in out.iter_mut() {
+                *v = ((u16::from(*v) * k) >> 8) as u8;
+            }
+        }
+        "wipe" => {
+            let edge = (p * width as f32) as usize;
+            for row in out.chunks_exact_mut(stride) {
+                row[edge * 3..].fill(0);
+            }
+        }
+        "iris" => {
+            let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
+            let r = p * (cx * cx + cy * cy).sqrt();
+            for (y, row) in out.chunks_exact_mut(stride).enumerate() {
+                let dy = y as f32 + 0.5 - cy;
+                let span2 = r * r - dy * dy;
+                if span2 <= 0.0 {
+                    row.fill(0);
+                    continue;
+                }
+                let s = span2.sqrt();
+                let x0 = ((cx - s).max(0.0) as usize).min(width);
+                let x1 = ((cx + s).max(0.0) as usize).min(width);
+                row[..x0 * 3].fill(0);
+                row[x1 * 3..].fill(0);
+            }
+        }
+        "dissolve" => {
+            let thr = (p * 65536.0) as u32;
+            for (y, row) in out.chunks_exact_mut(stride).enumerate() {
+                let by = (y / 16) as i32;
+                for (bx, block) in row.chunks_mut(16 * 3).enumerate() {
+                    if hash2(bx as i32, by, 0xD155) & 0xFFFF >= thr {
+                        block.fill(0);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tonemap_stretches_and_lifts_black() {
+        let (w, h) = (64, 32);
+        let mut f: Vec<u8> = (0..w * h * 3).map(|i| (i % 100) as u8).collect();
+        Tonemap::new(1.0, [1.0; 3]).apply(&mut f, w);
+        assert_eq!(*f.iter().min().unwrap(), 2);
+        assert!(*f.iter().max().unwrap() >= 250);
+    }
+
+    #[test]
+    fn feedback_first_frame_is_unchanged_then_trails() {
+        let (w, h) = (40, 30);
+        for (name, decay, blend, op, tr, amt, hue) in FEEDBACK_PRESETS {
+            let mut fb = Feedback::new(w, h, *decay, blend, *op, tr, *amt, *hue);
+            let mut a = vec![0u8; w * h * 3];
+            a[(15 * w + 20) * 3..(15 * w + 21) * 3].copy_from_slice(&[200, 100, 50]);
+            let orig = a.clone();
+            fb.apply(&mut a, w);
+            assert_eq!(a, orig, "{name}");
+            let mut b = vec![0u8; w * h * 3];
+            fb.apply(&mut b, w);
+            assert!(b.iter().any(|&v| v > 0), "{name}: no trail");
+        }
+    }
+
+    #[test]
+    fn transitions_hide_part_of_the_frame() {
+        for style in TRANSITIONS {
+            let mut f = vec![200u8; 64 * 48 * 3];
+            transition(&mut f, 64, style, 0.5);
+            let lit = f.iter().filter(|&&v| v == 200).count();
+            if *style == "none" {
+                assert_eq!(lit, f.len());
+            } else {
+                assert!(lit < f.len(), "{style}");
+            }
+            let mut g = vec![200u8; 64 * 48 * 3];
+            transition(&mut g, 64, style, 1.0);
+            assert!(g.iter().all(|&v| v == 200));
+        }
+    }
+}
