@@ -423,13 +423,19 @@ impl Matrix {
 impl Pass for Matrix {
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], _cx: &mut Ctx<'_>) {
-        let m = self.m;
+        let [m0, m1, m2] = self.m;
+        let q = |v: i32| ((v + 2048) >> 12).clamp(0, 255) as u8;
         for px in frame.chunks_exact_mut(3) {
-            let (r, g, b) = (i32::from(px[0]), i32::from(px[1]), i32::from(px[2]));
-            for (k, row) in m.iter().enumerate() {
-                let v = (row[0] * r + row[1] * g + row[2] * b + 2048) >> 12;
-                px[k] = v.clamp(0, 255) as u8;
+            if px == [0, 0, 0] {
+                continue; // black stays black (most of an ASCII frame)
             }
+            let (r, g, b) = (i32::from(px[0]), i32::from(px[1]), i32::from(px[2]));
+            let o0 = q(m0[0] * r + m0[1] * g + m0[2] * b);
+            let o1 = q(m1[0] * r + m1[1] * g + m1[2] * b);
+            let o2 = q(m2[0] * r + m2[1] * g + m2[2] * b);
+            px[0] = o0;
+            px[1] = o1;
+            px[2] = o2;
         }
     }
 }

@@ -113,6 +113,7 @@ pub const DEFS: &[Def] = &[
                 strength: get_f(p, "strength", 0.03, 0.0, 0.5),
                 samples: get_int(p, "samples", 6, 2, 16) as usize,
                 acc: Vec::new(),
+                cols: Vec::new(),
             })
         },
         check: None,
@@ -284,7 +285,13 @@ impl Pass for EdgeGlow {
             *d = luma(px[0], px[1], px[2]);
         }
         let l = &cx.scratch[..w * h];
-        let col = self.color.map(u32::from);
+        // The colour added for each edge strength.
+        let mut add = [[0u8; 3]; 256];
+        for (e, a) in add.iter_mut().enumerate() {
+            *a = self
+                .color
+                .map(|c| ((u32::from(c) * e as u32 + 127) / 255) as u8);
+        }
         for y in 1..h - 1 {
             let up = &l[(y - 1) * w..y * w];
             let mid = &l[y * w..(y + 1) * w];
@@ -297,10 +304,10 @@ impl Pass for EdgeGlow {
                 if e == 0 {
                     continue;
                 }
+                let a = add[e as usize];
                 let px = &mut line[x * 3..x * 3 + 3];
                 for k in 0..3 {
-                    let add = (col[k] * e + 127) / 255;
-                    px[k] = px[k].saturating_add(add as u8);
+                    px[k] = px[k].saturating_add(a[k]);
                 }
             }
         }
@@ -353,19 +360,39 @@ impl Pass for SoftFocus {
         }
         let r = self.radius;
         let n = (2 * r + 1) as u32;
-        // Horizontal box (clamped edges) into tmp.
+        // Divisions by n as a multiply by a 32-bit reciprocal (exact enough for 16-bit sums).
+        let inv = (1u64 << 32) / u64::from(n);
+        let div = |s: u32| ((u64::from(s) * inv + (1 << 31)) >> 32) as u16;
+        // Horizontal box (clamped edges) into tmp, three channels at once.
+        let last = sw - 1;
         for (src, dst) in self
             .small
             .chunks_exact(rw)
             .zip(self.tmp.chunks_exact_mut(rw))
         {
-            for k in 0..3 {
-                let at = |i: isize| u32::from(src[(i.clamp(0, sw as isize - 1) as usize) * 3 + k]);
-                let mut s: u32 = (-(r as isize)..=r as isize).map(at).sum();
-                for x in 0..sw {
-                    dst[x * 3 + k] = ((s + n / 2) / n) as u16;
-                    let xi = x as isize;
-                    s = s + at(xi + r as isize + 1) - at(xi - r as isize);
+            let at = |i: usize| {
+                let o = i.min(last) * 3;
+                [src[o], src[o + 1], src[o + 2]].map(u32::from)
+            };
+            let mut s = [
+                u32::from(src[0]) * r as u32,
+                u32::from(src[1]) * r as u32,
+                u32::from(src[2]) * r as u32,
+            ];
+            for i in 0..=r {
+                let a = at(i);
+                for k in 0..3 {
+                    s[k] += a[k];
+                }
+            }
+            for (x, d) in dst.chunks_exact_mut(3).enumerate() {
+                for k in 0..3 {
+                    d[k] = div(s[k]);
+                }
+                let a = at(x + r + 1);
+                let b = at(x.saturating_sub(r));
+                for k in 0..3 {
+                    s[k] = s[k] + a[k] - b[k];
                 }
             }
         }
@@ -382,7 +409,7 @@ impl Pass for SoftFocus {
         for sy in 0..sh {
             let dst = &mut self.small[sy * rw..(sy + 1) * rw];
             for (d, &s) in dst.iter_mut().zip(&self.sums) {
-                *d = ((s + n / 2) / n) as u16;
+                *d = div(s);
             }
             let add = row(sy as isize + r as isize + 1);
             let sub = row(sy as isize - r as isize);
@@ -417,6 +444,8 @@ struct RadialBlur {
     strength: f64,
     samples: usize,
     acc: Vec<u16>,
+    /// Per sample, the source byte offset of each column.
+    cols: Vec<u32>,
 }
 
 impl Pass for RadialBlur {
@@ -432,29 +461,38 @@ impl Pass for RadialBlur {
         let scales: Vec<f64> = (0..n)
             .map(|k| 1.0 - self.strength * k as f64 / (n - 1) as f64)
             .collect();
+        // Source byte offset of every column for every sample: mx (1 - s) + x s, rounded.
+        if self.cols.len() != n * w {
+            self.cols.clear();
+            for &s in &scales {
+                self.cols.extend((0..w).map(|x| {
+                    let sx = (mx * (1.0 - s) + x as f64 * s)
+                        .round()
+                        .clamp(0.0, (w - 1) as f64);
+                    (sx as u32) * 3
+                }));
+            }
+        }
         self.acc.resize(stride, 0);
+        let inv = (65536 + n as u32 / 2) / n as u32;
         let src = cx.copy_of(frame);
         for (y, line) in frame.chunks_exact_mut(stride).enumerate() {
             self.acc.fill(0);
-            for &s in &scales {
+            for (k, &s) in scales.iter().enumerate() {
                 let sy = (my + (y as f64 - my) * s)
                     .round()
                     .clamp(0.0, (h - 1) as f64) as usize;
                 let srow = &src[sy * stride..(sy + 1) * stride];
-                // Source column in 16.16 fixed point: mx (1 - s) + x s, always inside the frame.
-                let step = (s * 65536.0).round() as u64;
-                let mut fx = ((mx * (1.0 - s) + 0.5) * 65536.0) as u64;
-                for a in self.acc.chunks_exact_mut(3) {
-                    let sx = ((fx >> 16) as usize).min(w - 1) * 3;
-                    a[0] += u16::from(srow[sx]);
-                    a[1] += u16::from(srow[sx + 1]);
-                    a[2] += u16::from(srow[sx + 2]);
-                    fx += step;
+                let cols = &self.cols[k * w..(k + 1) * w];
+                for (a, &c) in self.acc.chunks_exact_mut(3).zip(cols) {
+                    let px = &srow[c as usize..c as usize + 3];
+                    a[0] += u16::from(px[0]);
+                    a[1] += u16::from(px[1]);
+                    a[2] += u16::from(px[2]);
                 }
             }
-            let half = (n / 2) as u16;
             for (o, &a) in line.iter_mut().zip(&self.acc) {
-                *o = ((a + half) / n as u16) as u8;
+                *o = ((u32::from(a) * inv + 32768) >> 16).min(255) as u8;
             }
         }
     }

@@ -44,9 +44,20 @@ pub mod tone;
 #[cfg(test)]
 mod tests;
 
-/// Shaders dropped at [`ShaderLevel::Standard`]: per-frame randomness or motion that x264 cannot
-/// predict from the previous frame (measured with `scripts/shader-cost.sh`, see `docs/shaders.md`).
+/// Shaders dropped at [`ShaderLevel::Standard`]: with their defaults they make x264 at least 1.15x
+/// slower on the same frames (measured with `scripts/shader-cost.sh`, table in `docs/shaders.md`):
+/// per-frame noise (`grain` 1.37x, `static` 2.1x), whole rows moving every frame (`wave_distort`
+/// 1.6x, `glitch_bands` 1.3x) and global gains changing every frame (`color_wobble` 1.2x).
 pub const ENCODER_EXPENSIVE: &[&str] = &[
+    "grain",
+    "static",
+    "wave_distort",
+    "glitch_bands",
+    "color_wobble",
+];
+
+/// Shaders that draw random numbers (each takes a `hold` parameter).
+pub const RANDOM: &[&str] = &[
     "grain",
     "static",
     "glitch_bands",

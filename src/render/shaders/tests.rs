@@ -118,8 +118,16 @@ fn vocabulary_is_complete_and_documented() {
             );
         }
     }
-    for n in ENCODER_EXPENSIVE {
+    for n in ENCODER_EXPENSIVE.iter().chain(RANDOM) {
         assert!(names.contains(n), "{n}");
+    }
+    for d in DEFS.iter() {
+        assert_eq!(
+            RANDOM.contains(&d.name),
+            d.params.iter().any(|p| p.name == "hold"),
+            "{}: random shaders and only they take hold",
+            d.name
+        );
     }
 }
 
@@ -259,7 +267,7 @@ fn whole_chain_is_deterministic_and_order_independent() {
 #[test]
 fn random_shaders_change_with_the_frame_and_hold() {
     let (w, h) = (96, 54);
-    for name in ENCODER_EXPENSIVE {
+    for name in RANDOM {
         let s = [spec(name)];
         let f0 = run(&s, w, h, 3, 0);
         assert_eq!(f0, run(&s, w, h, 3, 0), "{name}");
@@ -756,4 +764,67 @@ fn cost_raw_frames() {
         (after.total_ns() - before.total_ns()) as f64 / 1e6 / n,
         (after.shaders_ns - before.shaders_ns) as f64 / 1e6 / n
     );
+}
+
+/// Prints the parameter reference of every shader as markdown (pasted into `docs/shaders.md`):
+/// `cargo test --lib -- --ignored --nocapture print_shader_reference`.
+#[test]
+#[ignore]
+fn print_shader_reference() {
+    use crate::render::params::Kind;
+    for d in DEFS.iter() {
+        let params: Vec<String> = d
+            .params
+            .iter()
+            .map(|p| {
+                let range = match p.kind {
+                    Kind::Num {
+                        min, max, integer, ..
+                    } => format!("{}{min}..{max}", if integer { "whole " } else { "" }),
+                    Kind::Bool => "bool".to_string(),
+                    Kind::Choice(n) => n.join(" \\| "),
+                    Kind::Custom(c) => c.expect.to_string(),
+                    _ => String::new(),
+                };
+                format!("`{}` ({}; {}): {}", p.name, p.default, range, p.help)
+            })
+            .collect();
+        println!(
+            "| `{}` | {} | {} | {} |",
+            d.name,
+            if params.is_empty() {
+                "-".to_string()
+            } else {
+                params.join("<br>")
+            },
+            d.help,
+            if ENCODER_EXPENSIVE.contains(&d.name) {
+                "full"
+            } else if d.name == "vignette" {
+                "all"
+            } else {
+                "standard, full"
+            }
+        );
+    }
+}
+
+#[test]
+fn docs_mention_every_shader_and_param() {
+    let doc = include_str!("../../../docs/shaders.md");
+    for d in DEFS.iter() {
+        assert!(
+            doc.contains(&format!("`{}`", d.name)),
+            "docs/shaders.md lacks {}",
+            d.name
+        );
+        for p in d.params {
+            assert!(
+                doc.contains(&format!("`{}`", p.name)),
+                "docs/shaders.md lacks {}.{}",
+                d.name,
+                p.name
+            );
+        }
+    }
 }
