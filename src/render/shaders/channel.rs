@@ -209,6 +209,9 @@ impl Pass for Swap {
             return;
         }
         for px in frame.chunks_exact_mut(3) {
+            if px == [0, 0, 0] {
+                continue;
+            }
             let s = [px[0], px[1], px[2]];
             px[0] = s[a];
             px[1] = s[b];
