@@ -632,12 +632,22 @@ fn validation_keys_and_messages() {
 
 // ---- Benchmarks and the raw-frame dump (ignored) ----
 
+/// The default plasma scene with `shaders` (built through serde so that fields added to
+/// `SceneSpec` with defaults need no change here).
+fn plasma_scene(shaders: Vec<ShaderSpec>) -> crate::render::SceneSpec {
+    let mut s: crate::render::SceneSpec =
+        serde_yaml_ng::from_str("{scene: plasma, params: {}, text: null, shaders: []}")
+            .expect("a scene spec");
+    s.shaders = shaders;
+    s
+}
+
 /// `cargo test --release -- --ignored --nocapture bench_every_shader` prints each shader's own
 /// ms/frame on a plasma frame (720p and 1080p, one thread).
 #[test]
 #[ignore]
 fn bench_every_shader() {
-    use crate::render::{FrameSpec, Renderer, SceneSpec};
+    use crate::render::{FrameSpec, Renderer};
     for (w, h) in [(1280usize, 720usize), (1920, 1080)] {
         let frame = FrameSpec {
             width: w as u32,
@@ -647,13 +657,7 @@ fn bench_every_shader() {
             shader_level: ShaderLevel::Full,
             particles_max: 1200,
         };
-        let scene = SceneSpec {
-            scene: "plasma".into(),
-            params: Params::new(),
-            text: None,
-            shaders: Vec::new(),
-            fonts: Vec::new(),
-        };
+        let scene = plasma_scene(Vec::new());
         let mut r = Renderer::new(&frame, &scene, 1).unwrap();
         let mut base = vec![0u8; r.frame_len()];
         r.render_frame(30, &mut base);
@@ -685,7 +689,7 @@ fn bench_every_shader() {
 #[test]
 #[ignore]
 fn cost_raw_frames() {
-    use crate::render::{FrameSpec, Renderer, SceneSpec};
+    use crate::render::{FrameSpec, Renderer};
     use std::io::Write;
     let chain_yaml = std::env::var("FARM_COST_CHAIN").unwrap_or_else(|_| "[]".into());
     let out = std::env::var("FARM_COST_OUT").expect("FARM_COST_OUT");
@@ -742,13 +746,7 @@ fn cost_raw_frames() {
         shader_level: ShaderLevel::Full,
         particles_max: 1200,
     };
-    let scene = SceneSpec {
-        scene: "plasma".into(),
-        params: Params::new(),
-        text: None,
-        shaders: specs,
-        fonts: Vec::new(),
-    };
+    let scene = plasma_scene(specs);
     let mut r = Renderer::new(&frame, &scene, 42).unwrap();
     let mut buf = vec![0u8; r.frame_len()];
     let mut file = std::io::BufWriter::new(std::fs::File::create(&out).unwrap());
