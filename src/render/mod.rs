@@ -157,7 +157,7 @@ pub fn builtin_scenes() -> &'static [&'static str] {
 
 /// Names of the shaders a scene's chain may use.
 pub fn shader_names() -> &'static [&'static str] {
-    shaders::SHADER_NAMES
+    shaders::names()
 }
 
 /// Names of the character palettes (`params.palette`).
@@ -177,12 +177,7 @@ pub fn scene_params(scene: &str) -> Option<&'static [params::ParamSpec]> {
 
 /// The parameter table of shader `shader`, if it is a known shader.
 pub fn shader_params(shader: &str) -> Option<&'static [params::ParamSpec]> {
-    match shader {
-        "bloom" => Some(params::BLOOM_PARAMS),
-        "vignette" => Some(params::VIGNETTE_PARAMS),
-        "grain" => Some(params::GRAIN_PARAMS),
-        _ => None,
-    }
+    shaders::params_of(shader)
 }
 
 /// Checks a scene spec without rendering: scene name, its params (names, types, ranges), shader
@@ -224,18 +219,7 @@ pub fn validate(spec: &SceneSpec) -> Result<(), SpecError> {
         }
     }
     for (i, sh) in spec.shaders.iter().enumerate() {
-        let key = format!("shaders[{i}]");
-        let Some(table) = shader_params(&sh.name) else {
-            return Err(SpecError {
-                key,
-                message: format!(
-                    "unknown shader {:?}; shaders: {}",
-                    sh.name,
-                    shader_names().join(", ")
-                ),
-            });
-        };
-        params::validate_params(&sh.params, table, &key, &format!("shader {}", sh.name))?;
+        shaders::validate_shader(i, sh)?;
     }
     Ok(())
 }
@@ -444,7 +428,8 @@ impl Renderer {
             Scene::Layers(l) => l.render(index, out, tm),
         }
         let t0 = Instant::now();
-        self.chain.apply(out, index);
+        self.chain
+            .apply(out, self.width, self.height, index, t as f32);
         tm.shaders_ns += t0.elapsed().as_nanos() as u64;
         tm.frames += 1;
     }

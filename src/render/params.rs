@@ -40,6 +40,28 @@ pub enum Kind {
     Map(&'static [ParamSpec]),
     /// A list of nested mappings (a single mapping is accepted as a list of one).
     MapList(&'static [ParamSpec]),
+    /// A value checked by a function of its owner (lists, colours, "a name or a list").
+    Custom(&'static CustomKind),
+}
+
+/// A parameter type checked by a function, for values the other [`Kind`]s cannot describe.
+pub struct CustomKind {
+    /// What is accepted, in words (for error messages).
+    pub expect: &'static str,
+    /// True if the value is acceptable.
+    pub check: fn(&Param) -> bool,
+}
+
+impl std::fmt::Debug for CustomKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomKind({:?})", self.expect)
+    }
+}
+
+impl PartialEq for CustomKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.expect == other.expect
+    }
 }
 
 /// One parameter a scene or shader accepts.
@@ -168,52 +190,6 @@ pub const QUOTE_PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// Parameters of the `bloom` shader.
-pub const BLOOM_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "thr",
-        kind: num(0.0, 255.0),
-        default: "130",
-        help: "channel values above this glow",
-    },
-    ParamSpec {
-        name: "gain",
-        kind: num(0.0, 4.0),
-        default: "0.5",
-        help: "how much of the blurred glow is added back",
-    },
-];
-
-/// Parameters of the `vignette` shader (`s` is accepted as the digest's alias of `strength`).
-pub const VIGNETTE_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "strength",
-        kind: num(0.0, 1.0),
-        default: "0.25",
-        help: "darkening per unit of distance from the centre",
-    },
-    ParamSpec {
-        name: "s",
-        kind: num(0.0, 1.0),
-        default: "(alias of strength)",
-        help: "alias of strength, as in the digest's scene tables",
-    },
-    ParamSpec {
-        name: "floor",
-        kind: num(0.0, 1.0),
-        default: "0.15",
-        help: "minimum brightness multiplier",
-    },
-];
-
-/// Parameters of the `grain` shader.
-pub const GRAIN_PARAMS: &[ParamSpec] = &[ParamSpec {
-    name: "amt",
-    kind: int(0.0, 64.0),
-    default: "8",
-    help: "noise amplitude: each 2x2 block moves by up to +-amt",
-}];
-
 fn describe(p: &Param) -> String {
     match p {
         Param::Num(n) => format!("the number {n}"),
@@ -265,6 +241,7 @@ fn range_words(kind: Kind) -> String {
             "a list of mappings with keys from: {}",
             specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
         ),
+        Kind::Custom(c) => c.expect.to_string(),
     }
 }
 
@@ -335,6 +312,7 @@ fn check(kind: Kind, value: &Param, key: &str, owner: &str) -> Result<(), SpecEr
             }
             Ok(())
         }
+        (Kind::Custom(c), v) if (c.check)(v) => Ok(()),
         _ => bad(),
     }
 }

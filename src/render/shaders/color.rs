@@ -1,0 +1,496 @@
+//! Colour shaders: `invert`, `posterize`, `threshold`, `solarize`, `hue_rotate`, `saturation`,
+//! `color_grade`, `color_wobble`, `color_ramp`.
+//!
+//! Per-byte ones are a 256-entry lookup table. `hue_rotate` and `saturation` are the standard
+//! luminance-preserving 3x3 colour matrices (as in CSS/SVG filters, luma weights .213/.715/.072),
+//! in 12-bit fixed point. `color_ramp` maps each pixel's luma (`(77 r + 150 g + 29 b) >> 8`)
+//! through a gradient. `color_wobble` rebuilds its three tables every frame (768 bytes).
+
+use super::{
+    Ctx, Def, Lut, Pass, get_f, get_int, get_nums, int, is_num_list, luma, num, nums_of, p,
+};
+use crate::render::params::{CustomKind, Kind, ParamSpec, get_num, get_text};
+use crate::render::{Param, Params};
+
+/// Tint names and their RGB multipliers (the digest's eleven tints plus `neutral`).
+pub const TINTS: &[(&str, [f32; 3])] = &[
+    ("warm", [1.15, 1.0, 0.85]),
+    ("cool", [0.85, 0.95, 1.15]),
+    ("matrix", [0.7, 1.2, 0.7]),
+    ("amber", [1.2, 0.9, 0.6]),
+    ("sepia", [1.2, 1.05, 0.8]),
+    ("neon_pink", [1.3, 0.7, 1.1]),
+    ("ice", [0.8, 1.0, 1.3]),
+    ("blood", [1.4, 0.7, 0.7]),
+    ("forest", [0.8, 1.15, 0.75]),
+    ("void", [0.85, 0.85, 1.1]),
+    ("sunset", [1.3, 0.85, 0.7]),
+    ("neutral", [1.0, 1.0, 1.0]),
+];
+
+/// Named colour ramps for `color_ramp` (dark to bright).
+pub const RAMPS: &[(&str, &[[u8; 3]])] = &[
+    (
+        "mono_green",
+        &[
+            [0, 40, 0],
+            [0, 100, 0],
+            [0, 160, 0],
+            [0, 210, 0],
+            [0, 255, 0],
+        ],
+    ),
+    (
+        "mono_amber",
+        &[
+            [40, 20, 0],
+            [100, 60, 0],
+            [160, 110, 0],
+            [210, 150, 0],
+            [255, 191, 0],
+        ],
+    ),
+    (
+        "neon",
+        &[
+            [0, 0, 0],
+            [102, 0, 255],
+            [255, 0, 102],
+            [0, 204, 255],
+            [0, 255, 153],
+            [255, 255, 0],
+        ],
+    ),
+    (
+        "cyberpunk",
+        &[
+            [0, 0, 0],
+            [180, 0, 255],
+            [255, 0, 60],
+            [0, 255, 200],
+            [255, 200, 0],
+        ],
+    ),
+    (
+        "vaporwave",
+        &[
+            [0, 0, 0],
+            [185, 103, 255],
+            [255, 113, 206],
+            [1, 205, 254],
+            [5, 255, 161],
+        ],
+    ),
+    (
+        "fire",
+        &[
+            [0, 0, 0],
+            [128, 0, 0],
+            [255, 64, 0],
+            [255, 192, 0],
+            [255, 255, 200],
+        ],
+    ),
+    (
+        "ice",
+        &[
+            [0, 0, 0],
+            [0, 40, 90],
+            [40, 120, 200],
+            [140, 210, 255],
+            [235, 250, 255],
+        ],
+    ),
+];
+
+const TINT_NAMES: &[&str] = &[
+    "warm",
+    "cool",
+    "matrix",
+    "amber",
+    "sepia",
+    "neon_pink",
+    "ice",
+    "blood",
+    "forest",
+    "void",
+    "sunset",
+    "neutral",
+];
+
+const RAMP_NAMES: &[&str] = &[
+    "mono_green",
+    "mono_amber",
+    "neon",
+    "cyberpunk",
+    "vaporwave",
+    "fire",
+    "ice",
+];
+
+static TINT_KIND: CustomKind = CustomKind {
+    expect: "a tint name (warm, cool, matrix, amber, sepia, neon_pink, ice, blood, forest, void, \
+             sunset, neutral) or a list of three multipliers [r, g, b], each 0 to 4",
+    check: |v| match v {
+        Param::Text(s) => TINT_NAMES.contains(&s.as_str()),
+        other => is_num_list(other, 3, 0.0, 4.0, false),
+    },
+};
+
+static COLORS_KIND: CustomKind = CustomKind {
+    expect: "a list of 2 to 16 colours, each a list [r, g, b] of numbers 0 to 255",
+    check: |v| match v {
+        Param::List(items) => {
+            (2..=16).contains(&items.len())
+                && items.iter().all(|c| is_num_list(c, 3, 0.0, 255.0, false))
+        }
+        _ => false,
+    },
+};
+
+const INVERT_PARAMS: &[ParamSpec] = &[];
+
+const POSTERIZE_PARAMS: &[ParamSpec] = &[p("levels", int(2.0, 64.0), "4", "values per channel")];
+
+const THRESHOLD_PARAMS: &[ParamSpec] = &[
+    p(
+        "thr",
+        num(0.0, 255.0),
+        "128",
+        "pixels whose luma is above become white, the rest black",
+    ),
+    p(
+        "threshold",
+        num(0.0, 255.0),
+        "(alias of thr)",
+        "alias of thr",
+    ),
+];
+
+const SOLARIZE_PARAMS: &[ParamSpec] = &[
+    p(
+        "threshold",
+        num(0.0, 255.0),
+        "128",
+        "channel values above are inverted",
+    ),
+    p(
+        "thr",
+        num(0.0, 255.0),
+        "(alias of threshold)",
+        "alias of threshold",
+    ),
+];
+
+const HUE_ROTATE_PARAMS: &[ParamSpec] = &[p(
+    "amount",
+    num(-1.0, 1.0),
+    "0.1",
+    "rotation in turns (0.5 = complementary hues)",
+)];
+
+const SATURATION_PARAMS: &[ParamSpec] = &[p(
+    "factor",
+    num(0.0, 4.0),
+    "1.5",
+    "0 = grey, 1 = unchanged, above 1 = more saturated",
+)];
+
+const COLOR_GRADE_PARAMS: &[ParamSpec] = &[p(
+    "tint",
+    Kind::Custom(&TINT_KIND),
+    "warm",
+    "a tint name or [r, g, b] multipliers",
+)];
+
+const COLOR_WOBBLE_PARAMS: &[ParamSpec] = &[
+    p(
+        "amt",
+        num(0.0, 1.0),
+        "0.3",
+        "channel gain swing: x (1 + amt sin(speed t + k 2.09))",
+    ),
+    p(
+        "speed",
+        num(0.0, 50.0),
+        "5",
+        "angular speed (radians per second)",
+    ),
+];
+
+const COLOR_RAMP_PARAMS: &[ParamSpec] = &[
+    p(
+        "ramp",
+        Kind::Choice(RAMP_NAMES),
+        "mono_green",
+        "a named gradient, dark to bright",
+    ),
+    p(
+        "colors",
+        Kind::Custom(&COLORS_KIND),
+        "(none)",
+        "explicit gradient stops [[r, g, b], ...], dark to bright; beats ramp",
+    ),
+];
+
+/// The colour shaders.
+pub const DEFS: &[Def] = &[
+    Def {
+        name: "invert",
+        params: INVERT_PARAMS,
+        help: "255 - v",
+        build: |_, _, _| Box::new(Lut::mono(|v| 255 - v)),
+        check: None,
+    },
+    Def {
+        name: "posterize",
+        params: POSTERIZE_PARAMS,
+        help: "quantise each channel to `levels` values",
+        build: |p, _, _| {
+            let n = get_int(p, "levels", 4, 2, 64) as f64 - 1.0;
+            Box::new(Lut::mono(|v| {
+                let q = (f64::from(v) * n / 255.0).round();
+                (q * 255.0 / n).round() as u8
+            }))
+        },
+        check: None,
+    },
+    Def {
+        name: "threshold",
+        params: THRESHOLD_PARAMS,
+        help: "black and white by luma",
+        build: |p, _, _| {
+            let thr = get_f(p, "thr", get_num(p, "threshold", 128.0), 0.0, 255.0);
+            Box::new(Threshold {
+                thr: thr.floor() as u8,
+            })
+        },
+        check: None,
+    },
+    Def {
+        name: "solarize",
+        params: SOLARIZE_PARAMS,
+        help: "invert channel values above the threshold",
+        build: |p, _, _| {
+            let thr = get_f(p, "threshold", get_num(p, "thr", 128.0), 0.0, 255.0);
+            Box::new(Lut::mono(|v| if f64::from(v) > thr { 255 - v } else { v }))
+        },
+        check: None,
+    },
+    Def {
+        name: "hue_rotate",
+        params: HUE_ROTATE_PARAMS,
+        help: "rotate hues (luminance-preserving matrix)",
+        build: |p, _, _| {
+            let th = get_f(p, "amount", 0.1, -1.0, 1.0) * std::f64::consts::TAU;
+            let (b, a) = th.sin_cos();
+            Box::new(Matrix::new([
+                [
+                    0.213 + a * 0.787 - b * 0.213,
+                    0.715 - a * 0.715 - b * 0.715,
+                    0.072 - a * 0.072 + b * 0.928,
+                ],
+                [
+                    0.213 - a * 0.213 + b * 0.143,
+                    0.715 + a * 0.285 + b * 0.140,
+                    0.072 - a * 0.072 - b * 0.283,
+                ],
+                [
+                    0.213 - a * 0.213 - b * 0.787,
+                    0.715 - a * 0.715 + b * 0.715,
+                    0.072 + a * 0.928 + b * 0.072,
+                ],
+            ]))
+        },
+        check: None,
+    },
+    Def {
+        name: "saturation",
+        params: SATURATION_PARAMS,
+        help: "scale saturation (luminance-preserving matrix)",
+        build: |p, _, _| {
+            let s = get_f(p, "factor", 1.5, 0.0, 4.0);
+            Box::new(Matrix::new([
+                [0.213 + 0.787 * s, 0.715 - 0.715 * s, 0.072 - 0.072 * s],
+                [0.213 - 0.213 * s, 0.715 + 0.285 * s, 0.072 - 0.072 * s],
+                [0.213 - 0.213 * s, 0.715 - 0.715 * s, 0.072 + 0.928 * s],
+            ]))
+        },
+        check: None,
+    },
+    Def {
+        name: "color_grade",
+        params: COLOR_GRADE_PARAMS,
+        help: "multiply the channels by a tint",
+        build: |p, _, _| {
+            let m = tint(p);
+            Box::new(Lut::rgb(|c, v| {
+                (f32::from(v) * m[c]).round().clamp(0.0, 255.0) as u8
+            }))
+        },
+        check: None,
+    },
+    Def {
+        name: "color_wobble",
+        params: COLOR_WOBBLE_PARAMS,
+        help: "channel gains swinging with time, a third of a turn apart",
+        build: |p, _, _| {
+            Box::new(Wobble {
+                amt: get_f(p, "amt", 0.3, 0.0, 1.0) as f32,
+                speed: get_f(p, "speed", 5.0, 0.0, 50.0) as f32,
+            })
+        },
+        check: None,
+    },
+    Def {
+        name: "color_ramp",
+        params: COLOR_RAMP_PARAMS,
+        help: "luma mapped through a colour gradient",
+        build: |p, _, _| {
+            let stops: Vec<[u8; 3]> = match p.get("colors") {
+                Some(Param::List(items)) => items
+                    .iter()
+                    .filter_map(|c| {
+                        let n = nums_of(c)?;
+                        (n.len() == 3)
+                            .then(|| [0, 1, 2].map(|k| n[k].round().clamp(0.0, 255.0) as u8))
+                    })
+                    .collect(),
+                _ => {
+                    let name = get_text(p, "ramp", "mono_green");
+                    RAMPS
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .unwrap_or(&RAMPS[0])
+                        .1
+                        .to_vec()
+                }
+            };
+            Box::new(Ramp::new(&stops))
+        },
+        check: None,
+    },
+];
+
+/// The RGB multipliers of `color_grade`'s `tint` (a name or a list).
+fn tint(p: &Params) -> [f32; 3] {
+    if let Some(n) = get_nums(p, "tint")
+        && n.len() == 3
+    {
+        return [0, 1, 2].map(|k| n[k].clamp(0.0, 4.0) as f32);
+    }
+    let name = get_text(p, "tint", "warm");
+    TINTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or([1.0; 3], |t| t.1)
+}
+
+/// Black and white by luma.
+#[derive(Debug, Clone)]
+struct Threshold {
+    thr: u8,
+}
+
+impl Pass for Threshold {
+    #[inline(never)]
+    fn apply(&mut self, frame: &mut [u8], _cx: &mut Ctx<'_>) {
+        for px in frame.chunks_exact_mut(3) {
+            let v = if luma(px[0], px[1], px[2]) > self.thr {
+                255
+            } else {
+                0
+            };
+            px.fill(v);
+        }
+    }
+}
+
+/// A 3x3 colour matrix in 12-bit fixed point.
+#[derive(Debug, Clone)]
+struct Matrix {
+    m: [[i32; 3]; 3],
+}
+
+impl Matrix {
+    fn new(m: [[f64; 3]; 3]) -> Matrix {
+        Matrix {
+            m: m.map(|row| row.map(|c| (c * 4096.0).round() as i32)),
+        }
+    }
+}
+
+impl Pass for Matrix {
+    #[inline(never)]
+    fn apply(&mut self, frame: &mut [u8], _cx: &mut Ctx<'_>) {
+        let [m0, m1, m2] = self.m;
+        let q = |v: i32| ((v + 2048) >> 12).clamp(0, 255) as u8;
+        for px in frame.chunks_exact_mut(3) {
+            if px == [0, 0, 0] {
+                continue; // black stays black (most of an ASCII frame)
+            }
+            let (r, g, b) = (i32::from(px[0]), i32::from(px[1]), i32::from(px[2]));
+            let o0 = q(m0[0] * r + m0[1] * g + m0[2] * b);
+            let o1 = q(m1[0] * r + m1[1] * g + m1[2] * b);
+            let o2 = q(m2[0] * r + m2[1] * g + m2[2] * b);
+            px[0] = o0;
+            px[1] = o1;
+            px[2] = o2;
+        }
+    }
+}
+
+/// Time-varying channel gains.
+#[derive(Debug, Clone)]
+struct Wobble {
+    amt: f32,
+    speed: f32,
+}
+
+impl Pass for Wobble {
+    fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
+        let g: [f32; 3] =
+            [0, 1, 2].map(|k| 1.0 + self.amt * (self.speed * cx.t + k as f32 * 2.09).sin());
+        Lut::rgb(|c, v| (f32::from(v) * g[c]).round().clamp(0.0, 255.0) as u8).run(frame);
+    }
+}
+
+/// Luma to colour through a gradient.
+#[derive(Debug, Clone)]
+struct Ramp {
+    lut: Box<[[u8; 3]; 256]>,
+}
+
+impl Ramp {
+    fn new(stops: &[[u8; 3]]) -> Ramp {
+        let mut lut = Box::new([[0u8; 3]; 256]);
+        let n = stops.len();
+        for (i, out) in lut.iter_mut().enumerate() {
+            *out = match n {
+                0 => [i as u8; 3],
+                1 => stops[0],
+                _ => {
+                    let pos = i as f32 / 255.0 * (n - 1) as f32;
+                    let k = (pos.floor() as usize).min(n - 2);
+                    let f = pos - k as f32;
+                    [0, 1, 2].map(|c| {
+                        let a = f32::from(stops[k][c]);
+                        let b = f32::from(stops[k + 1][c]);
+                        (a + (b - a) * f).round().clamp(0.0, 255.0) as u8
+                    })
+                }
+            };
+        }
+        Ramp { lut }
+    }
+}
+
+impl Pass for Ramp {
+    #[inline(never)]
+    fn apply(&mut self, frame: &mut [u8], _cx: &mut Ctx<'_>) {
+        for px in frame.chunks_exact_mut(3) {
+            let l = luma(px[0], px[1], px[2]);
+            px.copy_from_slice(&self.lut[usize::from(l)]);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Noise shaders: `grain`, `static`.
+//!
+//! - `grain(amt 8, hold 1, mode mono)`: uniform integer noise in `[-amt, amt]`, one value per 2x2
+//!   pixel block shared by the three channels (the seed's half-resolution grain), added with
+//!   saturation. `hold N` keeps one noise pattern for N frames (frames `k N .. k N + N - 1` share
+//!   it); `mode bright` scales the noise by the pixel's brightest channel / 255, so black
+//!   background stays clean (the encoder then only pays for grain on the glyphs). The digest's
+//!   default amount is 10; farm keeps the seed reference's 8.
+//! - `static(density 0.05, color false, hold 1)`: that share of the pixels set to random grey (or
+//!   random colour) values, TV-snow style.
+
+use super::{Ctx, Def, HOLD, Pass, get_f, get_int, int, num, p};
+use crate::render::params::{Kind, ParamSpec, get_bool, get_text};
+
+/// Parameters of `grain`.
+pub const GRAIN_PARAMS: &[ParamSpec] = &[
+    p(
+        "amt",
+        int(0.0, 64.0),
+        "8",
+        "noise amplitude: each 2x2 block moves by up to +-amt",
+    ),
+    HOLD,
+    p(
+        "mode",
+        Kind::Choice(&["mono", "bright"]),
+        "mono",
+        "mono: everywhere; bright: scaled by pixel brightness (black stays black)",
+    ),
+];
+
+const STATIC_PARAMS: &[ParamSpec] = &[
+    p(
+        "density",
+        num(0.0, 1.0),
+        "0.05",
+        "share of pixels replaced by noise",
+    ),
+    p(
+        "color",
+        Kind::Bool,
+        "false",
+        "random colours instead of greys",
+    ),
+    HOLD,
+];
+
+/// The noise shaders.
+pub const DEFS: &[Def] = &[
+    Def {
+        name: "grain",
+        params: GRAIN_PARAMS,
+        help: "half-resolution film grain",
+        build: |p, w, _| {
+            Box::new(Grain::new(
+                get_int(p, "amt", 8, 0, 64) as u8,
+                get_int(p, "hold", 1, 1, 240) as u32,
+                get_text(p, "mode", "mono") == "bright",
+                w,
+            ))
+        },
+        check: None,
+    },
+    Def {
+        name: "static",
+        params: STATIC_PARAMS,
+        help: "random pixels (TV snow)",
+        build: |p, _, _| {
+            Box::new(Static {
+                density: get_f(p, "density", 0.05, 0.0, 1.0),
+                color: get_bool(p, "color", false),
+                hold: get_int(p, "hold", 1, 1, 240) as u32,
+            })
+        },
+        check: None,
+    },
+];
+
+/// Half-resolution film grain.
+#[derive(Debug, Clone)]
+struct Grain {
+    amt: u8,
+    hold: u32,
+    bright: bool,
+    half_pos: Vec<u8>,
+    half_neg: Vec<u8>,
+    pos: Vec<u8>,
+    neg: Vec<u8>,
+    /// Signed noise per pixel of one row (bright mode).
+    signed: Vec<i16>,
+}
+
+impl Grain {
+    fn new(amt: u8, hold: u32, bright: bool, w: usize) -> Grain {
+        let hw = w.div_ceil(2);
+        Grain {
+            amt,
+            hold,
+            bright,
+            half_pos: vec![0; hw],
+            half_neg: vec![0; hw],
+            pos: vec![0; hw * 6],
+            neg: vec![0; hw * 6],
+            signed: vec![0; hw * 2],
+        }
+    }
+}
+
+impl Pass for Grain {
+    #[inline(never)]
+    fn apply(&mut self, out: &mut [u8], cx: &mut Ctx<'_>) {
+        let (w, h) = (cx.w, cx.h);
+        if self.amt == 0 || w == 0 {
+            return;
+        }
+        let hw = w.div_ceil(2);
+        if self.half_pos.len() != hw {
+            *self = Grain::new(self.amt, self.hold, self.bright, w);
+        }
+        let mut rng = cx.rng(self.hold);
+        let span = 2 * u32::from(self.amt) + 1;
+        let amt = i32::from(self.amt);
+        let stride = w * 3;
+        for hy in 0..h.div_ceil(2) {
+            // One noise value per 2x2 block: 8 values per 64 random bits.
+            for (ps, ns) in self.half_pos.chunks_mut(8).zip(self.half_neg.chunks_mut(8)) {
+                let bits = rng.next_u64().to_le_bytes();
+                for ((p, m), &byte) in ps.iter_mut().zip(ns.iter_mut()).zip(&bits) {
+                    let n = ((u32::from(byte) * span) >> 8) as i32 - amt;
+                    *p = n.max(0) as u8;
+                    *m = (-n).max(0) as u8;
+                }
+            }
+            if self.bright {
+                for (d, (&p, &m)) in self
+                    .signed
+                    .chunks_exact_mut(2)
+                    .zip(self.half_pos.iter().zip(&self.half_neg))
+                {
+                    let n = i16::from(p) - i16::from(m);
+                    d[0] = n;
+                    d[1] = n;
+                }
+                for y in hy * 2..(hy * 2 + 2).min(h) {
+                    let line = &mut out[y * stride..(y + 1) * stride];
+                    for (px, &n) in line.chunks_exact_mut(3).zip(&self.signed) {
+                        let m = i32::from(px[0].max(px[1]).max(px[2]));
+                        let d = i32::from(n) * (m + 1) / 256;
+                        if d != 0 {
+                            for v in px.iter_mut() {
+                                *v = (i32::from(*v) + d).clamp(0, 255) as u8;
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            // Expand to two pixels of three channels each.
+            for ((dp, dn), (&p, &m)) in self
+                .pos
+                .chunks_exact_mut(6)
+                .zip(self.neg.chunks_exact_mut(6))
+                .zip(self.half_pos.iter().zip(&self.half_neg))
+            {
+                dp.copy_from_slice(&[p; 6]);
+                dn.copy_from_slice(&[m; 6]);
+            }
+            for y in hy * 2..(hy * 2 + 2).min(h) {
+                let line = &mut out[y * stride..(y + 1) * stride];
+                for ((o, &p), &m) in line.iter_mut().zip(&self.pos).zip(&self.neg) {
+                    *o = o.saturating_add(p).saturating_sub(m);
+                }
+            }
+        }
+    }
+}
+
+/// TV snow.
+#[derive(Debug, Clone)]
+struct Static {
+    density: f64,
+    color: bool,
+    hold: u32,
+}
+
+impl Pass for Static {
+    #[inline(never)]
+    fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
+        let n = cx.w * cx.h;
+        let count = (self.density * n as f64).round() as usize;
+        if count == 0 || n == 0 {
+            return;
+        }
+        let mut rng = cx.rng(self.hold);
+        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+        for _ in 0..count {
+            let r = rng.next_u64();
+            let i = (((r >> 32) * u64::from(n32)) >> 32) as usize * 3;
+            let px = &mut frame[i..i + 3];
+            if self.color {
+                px.copy_from_slice(&[r as u8, (r >> 8) as u8, (r >> 16) as u8]);
+            } else {
+                px.fill(r as u8);
+            }
+        }
+    }
+}
