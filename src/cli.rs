@@ -520,6 +520,40 @@ fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
             *n as f64 / settings.frame.fps as f64
         );
     }
+    // Glyph coverage: every character any clip draws, against the font chain.
+    let mut missing: std::collections::BTreeMap<char, std::collections::BTreeSet<String>> =
+        Default::default();
+    for seg in &plan.segments {
+        match render::missing_glyphs(&seg.scene) {
+            Ok(list) => {
+                for (c, users) in list {
+                    missing
+                        .entry(c)
+                        .or_default()
+                        .extend(users.into_iter().map(|u| format!("{u} ({})", seg.id)));
+                }
+            }
+            Err(e) => {
+                eprintln!("error: segment '{}': {e}", seg.id);
+                bad = true;
+            }
+        }
+    }
+    if missing.is_empty() {
+        println!("glyphs: every character has a glyph in the font chain");
+    } else {
+        println!(
+            "glyphs: {} characters have no glyph in any font (they draw as blanks):",
+            missing.len()
+        );
+        for (c, users) in &missing {
+            println!(
+                "  U+{:04X} {c:?}  used by: {}",
+                *c as u32,
+                users.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
     let total: u64 = frames.iter().sum();
     println!(
         "plan OK: {} segments, {total} frames -> {}",

@@ -270,3 +270,23 @@ fn only_with_an_unknown_id_is_refused() {
         stderr(&o)
     );
 }
+
+#[test]
+fn check_lists_characters_no_font_has_and_bad_fonts_stop_a_run_early() {
+    let s = Scratch::new("glyphs");
+    s.write("plan.yaml", "output: v.mp4\nsegments:\n  - {id: a, scene: quote, duration: 1, text: \"hi \\U0001F600 \\u16A0\"}\n");
+    let o = s.run(&["check", "plan.yaml"], &[], LIMIT);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("U+1F600") && out.contains("text (a)"), "{out}");
+    assert!(
+        !out.contains("U+16A0"),
+        "runic comes from the fallback font: {out}"
+    );
+    s.write("fonts/broken.ttf", "this is not a font");
+    s.write("plan.yaml", "output: v.mp4\nfonts: [fonts/broken.ttf]\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n");
+    let o = s.run(&args("plan.yaml", &[]), &[], LIMIT);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("broken.ttf"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("farm: start"), "{}", stderr(&o));
+}

@@ -448,6 +448,11 @@ fn load_manifest(layout: &Layout, rep: &mut dyn Reporter) -> Manifest {
 
 /// Everything that can be checked before a worker starts.
 fn preflight(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(), RunError> {
+    // User fonts must load here, not in a worker.
+    if let Some(seg) = plan.segments.first().filter(|_| !plan.fonts.is_empty()) {
+        crate::render::missing_glyphs(&seg.scene)
+            .map_err(|e| RunError::Setup(format!("fonts: {e}")))?;
+    }
     if let Some(a) = &plan.audio {
         media::probe_audio(&tools.ffprobe, a)
             .map_err(|e| RunError::Setup(format!("audio: {e}")))?;
