@@ -210,6 +210,16 @@ pub const RGB_PALETTES: &[(&str, &[[u8; 3]])] = &[
         ],
     ),
     (
+        "fire",
+        &[
+            [0, 0, 0],
+            [128, 0, 0],
+            [255, 64, 0],
+            [255, 192, 0],
+            [255, 255, 200],
+        ],
+    ),
+    (
         "forest",
         &[
             [10, 40, 15],
@@ -232,6 +242,7 @@ pub const RGB_PALETTE_NAMES: &[&str] = &[
     "earth",
     "ice",
     "blood",
+    "fire",
     "forest",
 ];
 

@@ -540,93 +540,60 @@ pub const UV_PARAMS: &[ParamSpec] = &[
     ),
 ];
 
-const MASK_LEAF: &[ParamSpec] = &[
-    p("shape", Kind::Choice(MASK_SHAPES), "circle", "mask shape"),
-    p(
-        "x",
-        num(-4.0, 4.0),
-        "0",
-        "centre x (frame units: height spans -1..1)",
-    ),
-    p("y", num(-1.0, 1.0), "0", "centre y"),
-    p(
-        "radius",
-        num(0.0, 4.0),
-        "0.6",
-        "radius (circle, ring, radial)",
-    ),
-    p(
-        "width",
-        num(0.0, 8.0),
-        "1",
-        "width (rect; ring thickness x4)",
-    ),
-    p("height", num(0.0, 2.0), "0.6", "height (rect)"),
-    p("feather", num(0.0, 2.0), "0.15", "soft edge"),
-    p(
-        "threshold",
-        num(0.0, 1.0),
-        "0.5",
-        "field masks: value threshold",
-    ),
-    p(
-        "field",
-        Kind::Choice(FIELD_NAMES),
-        "noise",
-        "field masks: the value field",
-    ),
-    p(
-        "seconds",
-        num_pos(3600.0),
-        "2",
-        "iris, wipe, dissolve: seconds to open fully",
-    ),
-    p("invert", Kind::Bool, "false", "invert the mask"),
-];
+/// The parameters of one mask shape, shared by a mask and the shapes it combines.
+macro_rules! mask_shape_params {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            p("shape", Kind::Choice(MASK_SHAPES), "circle", "mask shape"),
+            p(
+                "x",
+                num(-4.0, 4.0),
+                "0",
+                "centre x (frame units: height spans -1..1)",
+            ),
+            p("y", num(-1.0, 1.0), "0", "centre y"),
+            p(
+                "radius",
+                num(0.0, 4.0),
+                "0.6",
+                "radius (circle, ring, radial)",
+            ),
+            p(
+                "width",
+                num(0.0, 8.0),
+                "1",
+                "width (rect; ring thickness x4)",
+            ),
+            p("height", num(0.0, 2.0), "0.6", "height (rect)"),
+            p("feather", num(0.0, 2.0), "0.15", "soft edge"),
+            p(
+                "threshold",
+                num(0.0, 1.0),
+                "0.5",
+                "field masks: value threshold",
+            ),
+            p(
+                "field",
+                Kind::Choice(FIELD_NAMES),
+                "noise",
+                "field masks: the value field",
+            ),
+            p(
+                "seconds",
+                num_pos(3600.0),
+                "2",
+                "iris, wipe, dissolve: seconds to open fully",
+            ),
+            p("invert", Kind::Bool, "false", "invert the mask"),
+            $($extra),*
+        ]
+    };
+}
+
+const MASK_LEAF: &[ParamSpec] = mask_shape_params!();
 
 /// Parameters of a layer's `mask:` mapping.
-pub const MASK_PARAMS: &[ParamSpec] = &[
-    p("shape", Kind::Choice(MASK_SHAPES), "circle", "mask shape"),
-    p(
-        "x",
-        num(-4.0, 4.0),
-        "0",
-        "centre x (frame units: height spans -1..1)",
-    ),
-    p("y", num(-1.0, 1.0), "0", "centre y"),
-    p(
-        "radius",
-        num(0.0, 4.0),
-        "0.6",
-        "radius (circle, ring, radial)",
-    ),
-    p(
-        "width",
-        num(0.0, 8.0),
-        "1",
-        "width (rect; ring thickness x4)",
-    ),
-    p("height", num(0.0, 2.0), "0.6", "height (rect)"),
-    p("feather", num(0.0, 2.0), "0.15", "soft edge"),
-    p(
-        "threshold",
-        num(0.0, 1.0),
-        "0.5",
-        "field masks: value threshold",
-    ),
-    p(
-        "field",
-        Kind::Choice(FIELD_NAMES),
-        "noise",
-        "field masks: the value field",
-    ),
-    p(
-        "seconds",
-        num_pos(3600.0),
-        "2",
-        "iris, wipe, dissolve: seconds to open fully",
-    ),
-    p("invert", Kind::Bool, "false", "invert the mask"),
+pub const MASK_PARAMS: &[ParamSpec] = mask_shape_params!(
     p(
         "union",
         Kind::MapList(MASK_LEAF),
@@ -640,7 +607,7 @@ pub const MASK_PARAMS: &[ParamSpec] = &[
         "masks combined with min",
     ),
     p("subtract", Kind::MapList(MASK_LEAF), "-", "masks cut out"),
-];
+);
 
 /// Parameters of one entry of `layers:`.
 pub const LAYER_PARAMS: &[ParamSpec] = &[

@@ -9,124 +9,9 @@
 use super::{
     Ctx, Def, Lut, Pass, get_f, get_int, get_nums, int, is_num_list, luma, num, nums_of, p,
 };
+use crate::render::color::{RGB_PALETTE_NAMES, RGB_PALETTES, TINT_NAMES, TINTS};
 use crate::render::params::{CustomKind, Kind, ParamSpec, get_num, get_text};
 use crate::render::{Param, Params};
-
-/// Tint names and their RGB multipliers (the digest's eleven tints plus `neutral`).
-pub const TINTS: &[(&str, [f32; 3])] = &[
-    ("warm", [1.15, 1.0, 0.85]),
-    ("cool", [0.85, 0.95, 1.15]),
-    ("matrix", [0.7, 1.2, 0.7]),
-    ("amber", [1.2, 0.9, 0.6]),
-    ("sepia", [1.2, 1.05, 0.8]),
-    ("neon_pink", [1.3, 0.7, 1.1]),
-    ("ice", [0.8, 1.0, 1.3]),
-    ("blood", [1.4, 0.7, 0.7]),
-    ("forest", [0.8, 1.15, 0.75]),
-    ("void", [0.85, 0.85, 1.1]),
-    ("sunset", [1.3, 0.85, 0.7]),
-    ("neutral", [1.0, 1.0, 1.0]),
-];
-
-/// Named colour ramps for `color_ramp` (dark to bright).
-pub const RAMPS: &[(&str, &[[u8; 3]])] = &[
-    (
-        "mono_green",
-        &[
-            [0, 40, 0],
-            [0, 100, 0],
-            [0, 160, 0],
-            [0, 210, 0],
-            [0, 255, 0],
-        ],
-    ),
-    (
-        "mono_amber",
-        &[
-            [40, 20, 0],
-            [100, 60, 0],
-            [160, 110, 0],
-            [210, 150, 0],
-            [255, 191, 0],
-        ],
-    ),
-    (
-        "neon",
-        &[
-            [0, 0, 0],
-            [102, 0, 255],
-            [255, 0, 102],
-            [0, 204, 255],
-            [0, 255, 153],
-            [255, 255, 0],
-        ],
-    ),
-    (
-        "cyberpunk",
-        &[
-            [0, 0, 0],
-            [180, 0, 255],
-            [255, 0, 60],
-            [0, 255, 200],
-            [255, 200, 0],
-        ],
-    ),
-    (
-        "vaporwave",
-        &[
-            [0, 0, 0],
-            [185, 103, 255],
-            [255, 113, 206],
-            [1, 205, 254],
-            [5, 255, 161],
-        ],
-    ),
-    (
-        "fire",
-        &[
-            [0, 0, 0],
-            [128, 0, 0],
-            [255, 64, 0],
-            [255, 192, 0],
-            [255, 255, 200],
-        ],
-    ),
-    (
-        "ice",
-        &[
-            [0, 0, 0],
-            [0, 40, 90],
-            [40, 120, 200],
-            [140, 210, 255],
-            [235, 250, 255],
-        ],
-    ),
-];
-
-const TINT_NAMES: &[&str] = &[
-    "warm",
-    "cool",
-    "matrix",
-    "amber",
-    "sepia",
-    "neon_pink",
-    "ice",
-    "blood",
-    "forest",
-    "void",
-    "sunset",
-    "neutral",
-];
-
-const RAMP_NAMES: &[&str] = &[
-    "mono_green",
-    "mono_amber",
-    "neon",
-    "cyberpunk",
-    "vaporwave",
-    "fire",
-    "ice",
-];
 
 static TINT_KIND: CustomKind = CustomKind {
     expect: "a tint name (warm, cool, matrix, amber, sepia, neon_pink, ice, blood, forest, void, \
@@ -221,7 +106,7 @@ const COLOR_WOBBLE_PARAMS: &[ParamSpec] = &[
 const COLOR_RAMP_PARAMS: &[ParamSpec] = &[
     p(
         "ramp",
-        Kind::Choice(RAMP_NAMES),
+        Kind::Choice(RGB_PALETTE_NAMES),
         "mono_green",
         "a named gradient, dark to bright",
     ),
@@ -358,10 +243,10 @@ pub const DEFS: &[Def] = &[
                     .collect(),
                 _ => {
                     let name = get_text(p, "ramp", "mono_green");
-                    RAMPS
+                    RGB_PALETTES
                         .iter()
                         .find(|(n, _)| *n == name)
-                        .unwrap_or(&RAMPS[0])
+                        .unwrap_or(&RGB_PALETTES[0])
                         .1
                         .to_vec()
                 }

@@ -157,7 +157,7 @@ fn custom_candidates(rng: &mut Rng) -> Vec<Param> {
         Param::Num(if int { v.round() } else { v })
     };
     let mut out = Vec::new();
-    for (name, _) in color::TINTS {
+    for (name, _) in crate::render::color::TINTS {
         out.push(Param::Text(name.to_string()));
     }
     out.push(Param::List(vec![
