@@ -243,12 +243,19 @@ pub const DEFS: &[Def] = &[
                     .collect(),
                 _ => {
                     let name = get_text(p, "ramp", "mono_green");
-                    RGB_PALETTES
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .unwrap_or(&RGB_PALETTES[0])
-                        .1
-                        .to_vec()
+                    {
+                        let stops = RGB_PALETTES
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                            .unwrap_or(&RGB_PALETTES[0])
+                            .1;
+                        // A ramp starts dark, so that a black background stays black: palettes
+                        // whose first colour is bright (neon, cyberpunk, ...) get black in front.
+                        let dark = stops.first().is_some_and(|c| c.iter().all(|&v| v <= 60));
+                        let mut v = if dark { Vec::new() } else { vec![[0, 0, 0]] };
+                        v.extend_from_slice(stops);
+                        v
+                    }
                 }
             };
             Box::new(Ramp::new(&stops))
