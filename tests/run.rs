@@ -290,3 +290,17 @@ fn check_lists_characters_no_font_has_and_bad_fonts_stop_a_run_early() {
     assert!(stderr(&o).contains("broken.ttf"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("farm: start"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_dark_clip_draws_a_warning_and_a_bright_one_does_not() {
+    let s = Scratch::new("dark");
+    s.write("plan.yaml", "output: v.mp4\nsegments:\n  - {id: dim, scene: quote, duration: 1, text: hi, params: {background: false}}\n  - {id: lit, scene: plasma, duration: 1}\n");
+    let o = s.run(&args("plan.yaml", &[]), &[], LIMIT);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: clip 'dim' looks dark: mean brightness"),
+        "{err}"
+    );
+    assert!(!err.contains("clip 'lit' looks dark"), "{err}");
+}
