@@ -197,28 +197,10 @@ pub fn blit_cells_lut(
     colours: &[[u8; 3]],
     lut: &Lut,
 ) {
-    if grid.cols == 0 {
-        return;
-    }
     let stride = width * 3;
-    let table = grid.atlas.glyphs();
-    for (row, (ids, cols)) in glyphs
-        .chunks_exact(grid.cols)
-        .zip(colours.chunks_exact(grid.cols))
-        .take(grid.rows)
-        .enumerate()
-    {
-        let y = grid.oy + row * grid.ch;
-        for (col, (&id, &colour)) in ids.iter().zip(cols).enumerate() {
-            if id == BLANK || colour == [0, 0, 0] {
-                continue;
-            }
-            let Some(g) = table.get(usize::from(id)) else {
-                continue;
-            };
-            blit_glyph_lut(out, stride, grid.ox + col * grid.cw, y, g, colour, lut);
-        }
-    }
+    crate::render::canvas::for_each_lit_cell(grid, glyphs, colours, |x, y, g, colour| {
+        blit_glyph_lut(out, stride, x, y, g, colour, lut);
+    });
 }
 
 /// Draws a text row (one id per cell, see `Atlas::text_ids`) with one colour per id, through

@@ -94,18 +94,17 @@ pub fn blit_cells(
     }
 }
 
-fn blit_cells_impl<const SCREEN: bool>(
-    out: &mut [u8],
-    width: usize,
+/// Calls `f(x, y, glyph, colour)` for every cell of `grid` that draws something (not blank,
+/// not black), with the pixel position of the cell's top-left corner.
+pub fn for_each_lit_cell(
     grid: &Grid,
     glyphs: &[GlyphId],
     colours: &[[u8; 3]],
-    pat: &mut Vec<u8>,
+    mut f: impl FnMut(usize, usize, &Glyph, [u8; 3]),
 ) {
     if grid.cols == 0 {
         return;
     }
-    let stride = width * 3;
     let table = grid.atlas.glyphs();
     for (row, (ids, cols)) in glyphs
         .chunks_exact(grid.cols)
@@ -118,14 +117,26 @@ fn blit_cells_impl<const SCREEN: bool>(
             if id == BLANK || colour == [0, 0, 0] {
                 continue;
             }
-            let Some(g) = table.get(usize::from(id)) else {
-                continue;
-            };
-            let x = grid.ox + col * grid.cw;
-            let p = pattern(pat, colour, g.w);
-            blit_glyph::<SCREEN>(out, stride, x, y, g, p);
+            if let Some(g) = table.get(usize::from(id)) {
+                f(grid.ox + col * grid.cw, y, g, colour);
+            }
         }
     }
+}
+
+fn blit_cells_impl<const SCREEN: bool>(
+    out: &mut [u8],
+    width: usize,
+    grid: &Grid,
+    glyphs: &[GlyphId],
+    colours: &[[u8; 3]],
+    pat: &mut Vec<u8>,
+) {
+    let stride = width * 3;
+    for_each_lit_cell(grid, glyphs, colours, |x, y, g, colour| {
+        let p = pattern(pat, colour, g.w);
+        blit_glyph::<SCREEN>(out, stride, x, y, g, p);
+    });
 }
 
 /// Draws a row of text whose first cell's top-left corner is at pixel `(x, y)`, one cell per
