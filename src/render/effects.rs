@@ -29,6 +29,48 @@ pub struct Rain {
     pub seed: u32,
 }
 
+/// A whole-grid effect that writes glyphs and colours into a grid's cells each frame.
+pub trait CellEffect {
+    /// Writes the effect at time `t` into the cells (cleared first).
+    fn draw_cells(
+        &self,
+        t: f32,
+        rows: usize,
+        cols: usize,
+        glyphs: &mut [GlyphId],
+        colours: &mut [[u8; 3]],
+        gain: f32,
+    );
+}
+
+impl CellEffect for Rain {
+    fn draw_cells(
+        &self,
+        t: f32,
+        rows: usize,
+        cols: usize,
+        glyphs: &mut [GlyphId],
+        colours: &mut [[u8; 3]],
+        gain: f32,
+    ) {
+        self.draw(t, rows, cols, glyphs, colours, gain)
+    }
+}
+
+impl CellEffect for Fire {
+    fn draw_cells(
+        &self,
+        t: f32,
+        rows: usize,
+        cols: usize,
+        glyphs: &mut [GlyphId],
+        colours: &mut [[u8; 3]],
+        gain: f32,
+    ) {
+        self.draw(t, rows, cols, glyphs, colours, gain)
+    }
+}
+
 impl Rain {
     /// Writes the rain at time `t` into the cells (cleared first).
     pub fn draw(

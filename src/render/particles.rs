@@ -57,6 +57,8 @@ pub struct Particles {
     ps: Vec<P>,
     glyphs: Vec<GlyphId>,
     seed: u64,
+    /// Brightest particle so far per cell, reused by [`Particles::draw`] every frame.
+    best: Vec<f32>,
 }
 
 impl Particles {
@@ -81,6 +83,7 @@ impl Particles {
             ps: Vec::new(),
             glyphs,
             seed,
+            best: Vec::new(),
         }
     }
 
@@ -403,7 +406,7 @@ impl Particles {
     /// Writes the particles into a grid's cells (`glyphs`, `colours`, row-major, cleared first);
     /// where particles share a cell the brightest wins.
     pub fn draw(
-        &self,
+        &mut self,
         rows: usize,
         cols: usize,
         glyphs: &mut [GlyphId],
@@ -412,7 +415,8 @@ impl Particles {
     ) {
         glyphs.fill(BLANK);
         colours.fill([0; 3]);
-        let mut best = vec![0.0f32; 0];
+        let best = &mut self.best;
+        best.clear();
         best.resize(rows * cols, 0.0);
         if self.glyphs.is_empty() {
             return;

@@ -16,7 +16,7 @@
 use crate::render::blend::{Lut, blend_frame, blit_cells_lut};
 use crate::render::canvas::{Mode, blit_cells};
 use crate::render::color::{ColorStyle, HARMONIES, RGB_PALETTES, tint};
-use crate::render::effects::{Fire, Rain};
+use crate::render::effects::{CellEffect, Fire, Rain};
 use crate::render::fields::{Coords, Field};
 use crate::render::font::{BLANK, Fonts, GlyphId};
 use crate::render::grid::{Grid, grid_px};
@@ -855,29 +855,12 @@ impl Layers {
             }
         }
         let t0 = Instant::now();
-        if let Some((rain, c)) = &mut self.rain {
-            rain.draw(
-                t,
-                c.grid.rows,
-                c.grid.cols,
-                &mut c.glyphs,
-                &mut c.colours,
-                1.0,
-            );
-            Self::composite(
-                out,
-                &mut self.scratch,
-                &mut self.pat,
-                width,
-                &c.grid,
-                &c.glyphs,
-                &mut c.colours,
-                &c.comp,
-                &mut black,
-            );
-        }
-        if let Some((fire, c)) = &mut self.fire {
-            fire.draw(
+        let effects = [
+            self.rain.as_mut().map(|(e, c)| (&*e as &dyn CellEffect, c)),
+            self.fire.as_mut().map(|(e, c)| (&*e as &dyn CellEffect, c)),
+        ];
+        for (effect, c) in effects.into_iter().flatten() {
+            effect.draw_cells(
                 t,
                 c.grid.rows,
                 c.grid.cols,
