@@ -18,7 +18,7 @@ const PLAN: &str = "output: out.mp4\nseed: 9\nsegments:\n  - {id: a, scene: plas
 const TOTAL: u64 = 48;
 
 fn work(s: &Scratch) -> std::path::PathBuf {
-    s.path().join(".farm/plan")
+    common::work_dir(&s.path().join("plan.yaml"))
 }
 
 fn manifest(s: &Scratch) -> String {
@@ -462,7 +462,7 @@ fn an_unwritable_output_folder_is_named_before_anything_starts() {
         "{}",
         stderr(&o)
     );
-    assert!(!s.path().join(".farm/plan/workers").exists());
+    assert!(!work(&s).join("workers").exists());
 }
 
 /// A full disk (a small tmpfs): a clear error naming the path, nothing half-written left as if
@@ -512,7 +512,7 @@ fn a_full_disk_fails_clearly_and_leaves_nothing_as_if_done() {
         "names the cause: {err}"
     );
     assert!(!small.join("out.mp4").exists());
-    let clips = small.join(".farm/plan/clips");
+    let clips = common::work_dir(&small.join("plan.yaml")).join("clips");
     for e in std::fs::read_dir(&clips).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         assert!(
@@ -521,7 +521,7 @@ fn a_full_disk_fails_clearly_and_leaves_nothing_as_if_done() {
         );
     }
     // The manifest is readable, and whatever it records done really is complete.
-    let m = farm::manifest::Manifest::load(&small.join(".farm/plan/manifest.yaml"))
+    let m = farm::manifest::Manifest::load(&common::work_dir(&small.join("plan.yaml")).join("manifest.yaml"))
         .expect("the manifest is intact");
     for (id, rec) in m.map(|m| m.clips).unwrap_or_default() {
         if rec.state == farm::manifest::ClipState::Done {

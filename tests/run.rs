@@ -47,7 +47,7 @@ fn one_failing_clip_does_not_sink_the_others_and_only_completes_the_video() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    let work = s.path().join(".farm/plan");
+    let work = work_dir(&s.path().join("plan.yaml"));
     assert!(
         work.join("clips/one.mp4").is_file() && work.join("clips/three.mp4").is_file(),
         "the other clips finished: {err}"
@@ -119,7 +119,7 @@ fn crashes_of_every_kind_are_reported_in_words() {
         "{err}"
     );
     assert!(!err.contains("clip 'd' failed"), "{err}");
-    assert!(s.path().join(".farm/plan/clips/d.mp4").is_file());
+    assert!(work_dir(&s.path().join("plan.yaml")).join("clips/d.mp4").is_file());
     assert!(err.contains("--only a,b,c"), "{err}");
 }
 
@@ -243,8 +243,8 @@ fn keep_and_keep_intermediates_keep_the_work_dir() {
     );
     let o = s.run(&args("plan.yaml", &["--keep"]), &[], LIMIT);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(s.path().join(".farm/plan/clips/a.mp4").is_file());
-    assert!(s.path().join(".farm/plan/concat.txt").is_file());
+    assert!(work_dir(&s.path().join("plan.yaml")).join("clips/a.mp4").is_file());
+    assert!(work_dir(&s.path().join("plan.yaml")).join("concat.txt").is_file());
     std::fs::remove_dir_all(s.path().join(".farm")).unwrap();
     let o = s.run(
         &args("plan.yaml", &[]),
@@ -252,7 +252,7 @@ fn keep_and_keep_intermediates_keep_the_work_dir() {
         LIMIT,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(s.path().join(".farm/plan/logs/a.log").is_file());
+    assert!(work_dir(&s.path().join("plan.yaml")).join("logs/a.log").is_file());
 }
 
 #[test]

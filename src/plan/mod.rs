@@ -455,7 +455,8 @@ impl Plan {
     }
 }
 
-fn work_dir_for(plan: &Path) -> PathBuf {
+/// The work dir of the plan file at `plan` (see [`Plan::work_dir`]).
+pub fn work_dir_for(plan: &Path) -> PathBuf {
     let dir = plan.parent().unwrap_or(Path::new("/"));
     let stem = plan
         .file_stem()

@@ -364,3 +364,8 @@ pub const TINY: &[&str] = &["--quality", "draft", "--resolution", "160x96"];
 
 /// Generous limit for one run on a loaded 2-core CI machine.
 pub const LIMIT: Duration = Duration::from_secs(180);
+
+/// The work dir of the plan at `plan` (the library's own rule, so tests follow it).
+pub fn work_dir(plan: &Path) -> PathBuf {
+    farm::plan::work_dir_for(&std::path::absolute(plan).unwrap())
+}
