@@ -48,6 +48,12 @@ enum Cmd {
         #[command(flatten)]
         settings: SettingsArgs,
     },
+    /// Remove the plan's work dir (its clips, logs and manifest), if farm made it; the plan
+    /// file need not parse.
+    Clean {
+        /// The plan file.
+        plan: PathBuf,
+    },
     /// Show the detected hardware and the render settings it leads to.
     Hw {
         /// Optionally a plan, whose length and keys feed the choice.
@@ -222,6 +228,7 @@ pub fn main() -> i32 {
             settings,
         } => cmd_render(&plan, &id, &policy, &settings),
         Cmd::Status { plan, settings } => cmd_status(&plan, &settings),
+        Cmd::Clean { plan } => cmd_clean(&plan),
         Cmd::Hw { plan, settings } => cmd_hw(plan.as_deref(), &settings),
         Cmd::Frame {
             plan,
@@ -501,13 +508,20 @@ fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
             return 2;
         }
     };
-    if let (Some(audio), Ok(t)) = (&plan.audio, &tools) {
-        match crate::media::probe_audio(&t.ffprobe, audio) {
-            Ok(d) => println!("audio: {} ({d:.2} s)", audio.display()),
-            Err(e) => {
-                eprintln!("error: audio: {e}");
-                bad = true;
-            }
+    if let Err(e) = coordinator::clips_of(&plan, &settings) {
+        eprintln!("error: {e}");
+        bad = true;
+    }
+    // The checks `farm run` makes before any worker starts (they create nothing).
+    if let Ok(t) = &tools {
+        if let Err(e) = coordinator::preflight_checks(&plan, t, &coordinator::Layout::of(&plan)) {
+            eprintln!("error: {e}");
+            bad = true;
+        }
+        if let Some(audio) = &plan.audio
+            && let Ok(d) = crate::media::probe_audio(&t.ffprobe, audio)
+        {
+            println!("audio: {} ({d:.2} s)", audio.display());
         }
     }
     println!("{}", settings.summary());
@@ -554,14 +568,57 @@ fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
             );
         }
     }
+    if bad {
+        eprintln!("plan NOT OK: `farm run` would refuse it (see the errors above)");
+        return 2;
+    }
     let total: u64 = frames.iter().sum();
     println!(
         "plan OK: {} segments, {total} frames -> {}",
         plan.segments.len(),
         plan.output.display()
     );
-    if bad { 2 } else { 0 }
+    0
 }
+
+fn cmd_clean(plan_path: &Path) -> i32 {
+    use coordinator::layout::Removal;
+    match coordinator::clean(plan_path) {
+        Ok((layout, Removal::Nothing)) => {
+            println!(
+                "nothing to clean: {} does not exist",
+                layout.work.display()
+            );
+            0
+        }
+        Ok((
+            layout,
+            Removal::Removed {
+                files,
+                bytes,
+                farm_dir_too,
+            },
+        )) => {
+            println!(
+                "removed {} ({files} files, {:.1} MB){}",
+                layout.work.display(),
+                bytes as f64 / 1e6,
+                if farm_dir_too {
+                    format!(" and the empty {}", layout.farm_dir().display())
+                } else {
+                    String::new()
+                }
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+
 
 fn cmd_hw(plan_path: Option<&Path>, a: &SettingsArgs) -> i32 {
     let plan = match plan_path.map(load).transpose() {

@@ -1,5 +1,5 @@
 //! The messages between the coordinator and its workers: plain serde types, safe to send over
-//! ipc-channel. Nothing here has behaviour; the coordinator decides, the worker executes.
+//! ipc-channel (paths travel as bytes: [`crate::path_bytes`]). Nothing here has behaviour; the coordinator decides, the worker executes.
 
 use crate::media::EncoderSettings;
 use crate::render::{FrameSpec, SceneSpec};
@@ -51,10 +51,16 @@ pub struct ClipJob {
     /// How to encode.
     pub encoder: EncoderSettings,
     /// The ffmpeg executable.
+    #[serde(with = "crate::path_bytes")]
     pub ffmpeg: PathBuf,
-    /// Where the finished clip goes (written under a temporary name, then renamed).
+    /// Where the finished clip goes (written as `partial`, then renamed).
+    #[serde(with = "crate::path_bytes")]
     pub output: PathBuf,
+    /// The name the clip is written under until its encoder has finished it.
+    #[serde(with = "crate::path_bytes")]
+    pub partial: PathBuf,
     /// The clip's log: ffmpeg's command line, then its stderr.
+    #[serde(with = "crate::path_bytes")]
     pub log: PathBuf,
 }
 

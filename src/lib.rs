@@ -12,6 +12,7 @@
 //! - [`plan`]: parse and validate the YAML plan.
 //! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
 //! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
+//! - [`path_bytes`]: paths as bytes in serde (a leaf, used by the messages and the specs).
 //! - [`render`]: glyph atlas, grids, scenes, shaders; knows nothing of processes or plans.
 
 pub mod calibrate;
@@ -21,6 +22,7 @@ pub mod events;
 pub mod hw;
 pub mod manifest;
 pub mod media;
+pub mod path_bytes;
 pub mod plan;
 pub mod profile;
 pub mod render;

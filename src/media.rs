@@ -10,6 +10,7 @@
 //!   format and still exits 0, so every clip is probed before a join.
 
 use serde::{Deserialize, Serialize};
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -44,8 +45,9 @@ pub fn muxer_for(path: &Path) -> &'static str {
     }
 }
 
-/// The encoder's argument list (without the program name).
-pub fn encoder_args(s: &EncoderSettings, out: &Path) -> Vec<String> {
+/// The encoder's argument list (without the program name). Paths go as they are (bytes), so a
+/// folder whose name is not UTF-8 works.
+pub fn encoder_args(s: &EncoderSettings, out: &Path) -> Vec<OsString> {
     let mut a: Vec<String> = [
         "-hide_banner",
         "-nostats",
@@ -82,7 +84,8 @@ pub fn encoder_args(s: &EncoderSettings, out: &Path) -> Vec<String> {
         "-f".into(),
         muxer_for(out).into(),
     ]);
-    a.push(out.display().to_string());
+    let mut a: Vec<OsString> = a.into_iter().map(OsString::from).collect();
+    a.push(out.as_os_str().to_owned());
     a
 }
 
@@ -106,10 +109,11 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-/// A command line as a user could paste it into a shell.
-pub fn command_line(program: &Path, args: &[String]) -> String {
+/// A command line as a user could paste it into a shell (bytes that are not UTF-8 shown as
+/// U+FFFD).
+pub fn command_line(program: &Path, args: &[impl AsRef<OsStr>]) -> String {
     std::iter::once(program.display().to_string())
-        .chain(args.iter().cloned())
+        .chain(args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()))
         .map(|w| shell_quote(&w))
         .collect::<Vec<_>>()
         .join(" ")
@@ -568,7 +572,7 @@ pub fn probe_audio(ffprobe: &Path, path: &Path) -> Result<f64, String> {
     Ok(dur)
 }
 
-/// One line of a concat list: `file '<absolute path>'`, with `'` escaped as `'\''`.
+/// One line of a concat list: `file '<path>'`, with `'` escaped as `'\''`.
 pub fn concat_line(path: &Path) -> String {
     format!(
         "file '{}'\n",
@@ -580,9 +584,12 @@ pub fn concat_line(path: &Path) -> String {
 pub struct Join<'a> {
     /// ffmpeg.
     pub ffmpeg: &'a Path,
-    /// Clips in order (absolute paths).
+    /// The folder ffmpeg runs in (the work dir); `list` is relative to it, so that the project's
+    /// path (which may hold a newline or bytes that are not UTF-8) is never written in the list.
+    pub dir: &'a Path,
+    /// Clips in order, relative to the list's folder (ids are safe: no control characters).
     pub clips: &'a [PathBuf],
-    /// Where to write the concat list.
+    /// Where to write the concat list (inside `dir`).
     pub list: &'a Path,
     /// Soundtrack to mux, if any.
     pub audio: Option<&'a Path>,
@@ -590,7 +597,7 @@ pub struct Join<'a> {
     pub frames: u64,
     /// Frames per second.
     pub fps: u32,
-    /// Output file (written by ffmpeg as given; the caller renames it into place).
+    /// Output file (absolute; written by ffmpeg as given; the caller renames it into place).
     pub out: &'a Path,
     /// Log of the join (command line first).
     pub log: &'a Path,
@@ -610,7 +617,8 @@ pub fn join(j: &Join) -> Result<(), String> {
         list.push_str(&concat_line(c));
     }
     std::fs::write(j.list, list).map_err(|e| format!("cannot write {}: {e}", j.list.display()))?;
-    let mut args: Vec<String> = [
+    let list_arg = j.list.strip_prefix(j.dir).unwrap_or(j.list);
+    let mut args: Vec<OsString> = [
         "-hide_banner",
         "-nostdin",
         "-nostats",
@@ -622,27 +630,27 @@ pub fn join(j: &Join) -> Result<(), String> {
         "-i",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(OsString::from)
     .collect();
-    args.push(j.list.display().to_string());
+    args.push(list_arg.as_os_str().to_owned());
     if let Some(a) = j.audio {
-        args.extend(["-i".into(), a.display().to_string()]);
+        args.extend(["-i".into(), a.as_os_str().to_owned()]);
         args.extend(
             [
                 "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "192k",
                 "-af", "apad",
             ]
-            .map(String::from),
+            .map(OsString::from),
         );
         // A bare -shortest would cut the video when the audio is short; -t fixes the length.
         args.extend([
             "-t".into(),
-            format!("{:.6}", j.frames as f64 / j.fps as f64),
+            format!("{:.6}", j.frames as f64 / j.fps as f64).into(),
         ]);
     } else {
-        args.extend(["-map", "0:v:0", "-c:v", "copy"].map(String::from));
+        args.extend(["-map", "0:v:0", "-c:v", "copy"].map(OsString::from));
     }
-    args.extend(["-movflags", "+faststart", "-f", muxer_for(j.out)].map(String::from));
+    args.extend(["-movflags", "+faststart", "-f", muxer_for(j.out)].map(OsString::from));
     if muxer_for(j.out) == "matroska" {
         // -movflags is for mp4/mov only; harmless elsewhere but keep the command honest.
         let i = args
@@ -651,11 +659,14 @@ pub fn join(j: &Join) -> Result<(), String> {
             .expect("just added");
         args.drain(i..i + 2);
     }
-    args.push(j.out.display().to_string());
+    args.push(j.out.as_os_str().to_owned());
     let logf = open_log(j.log, &command_line(j.ffmpeg, &args))
         .map_err(|e| format!("cannot write {}: {e}", j.log.display()))?;
-    let mut child = Command::new(j.ffmpeg)
+    // ffmpeg runs in `dir`: a relative program path must not change meaning.
+    let program = std::path::absolute(j.ffmpeg).unwrap_or_else(|_| j.ffmpeg.to_path_buf());
+    let mut child = Command::new(program)
         .args(&args)
+        .current_dir(j.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(logf))

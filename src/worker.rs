@@ -165,12 +165,6 @@ fn inject(f: Fault, frame: u64, encoder_pid: u32) {
     }
 }
 
-fn partial_path(out: &Path) -> PathBuf {
-    let mut s = out.as_os_str().to_owned();
-    s.push(".partial");
-    PathBuf::from(s)
-}
-
 fn append_log(log: &Path, msg: &str) {
     use std::io::Write;
     if let Ok(mut f) = std::fs::OpenOptions::new()
@@ -227,7 +221,7 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
         }
     };
     let init_ms = ms(t0.elapsed());
-    let tmp = partial_path(&job.output);
+    let tmp = job.partial.clone();
     let enc = match Encoder::spawn(&job.ffmpeg, &job.encoder, &tmp, &job.log) {
         Ok(e) => e,
         Err(e) => return reply.fail(format!("cannot start the encoder: {e}"), true),

@@ -398,7 +398,7 @@ fn absurd_inputs_are_refused_before_anything_starts() {
         ),
         (
             "output: .farm/plan/v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n",
-            "inside the work dir",
+            "inside farm's work folder",
         ),
         (
             "output: \"v.mp4; rm -rf /\"\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n",

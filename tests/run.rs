@@ -244,7 +244,9 @@ fn keep_and_keep_intermediates_keep_the_work_dir() {
     let o = s.run(&args("plan.yaml", &["--keep"]), &[], LIMIT);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(work_dir(&s.path().join("plan.yaml")).join("clips/a.mp4").is_file());
-    assert!(work_dir(&s.path().join("plan.yaml")).join("concat.txt").is_file());
+    let layout = farm::coordinator::Layout::for_plan_file(&s.path().join("plan.yaml"));
+    assert!(layout.concat_list().is_file());
+    assert!(layout.join_log().is_file());
     std::fs::remove_dir_all(s.path().join(".farm")).unwrap();
     let o = s.run(
         &args("plan.yaml", &[]),

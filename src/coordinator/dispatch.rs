@@ -52,13 +52,6 @@ pub struct Outcome {
     pub startup_ms: Vec<(f64, f64)>,
 }
 
-/// The `.partial` name a clip is written under until it is complete.
-pub fn partial(p: &Path) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(".partial");
-    PathBuf::from(s)
-}
-
 /// Checks finished clips with ffprobe on a few threads, while other clips still render.
 struct ProbePool {
     jobs: Option<Sender<(String, PathBuf, u64)>>,
@@ -204,7 +197,7 @@ impl Loop<'_, '_> {
     fn interrupt(&mut self, rep: &mut dyn Reporter) {
         for id in pool::shutdown_all(&mut self.workers) {
             let c = &self.cx.clips[self.by_id[id.as_str()]];
-            let _ = std::fs::remove_file(partial(&self.cx.layout.clip(&c.id)));
+            let _ = std::fs::remove_file(self.cx.layout.partial(&c.id));
             self.manifest.set(c, ClipState::Interrupted, |r| {
                 r.error = Some("interrupted".into())
             });
@@ -269,6 +262,7 @@ impl Loop<'_, '_> {
             encoder: self.enc.clone(),
             ffmpeg: cx.tools.ffmpeg.clone(),
             output: cx.layout.clip(&clip.id),
+            partial: cx.layout.partial(&clip.id),
             log: cx.layout.log(&clip.id),
         }
     }
@@ -297,7 +291,7 @@ impl Loop<'_, '_> {
     /// A clip in flight is lost with its worker: remove its partial file, settle it.
     fn lost(&mut self, id: &str, why: String, rep: &mut dyn Reporter) {
         self.inflight -= 1;
-        let _ = std::fs::remove_file(partial(&self.cx.layout.clip(id)));
+        let _ = std::fs::remove_file(self.cx.layout.partial(id));
         // The log says it too, after whatever ffmpeg wrote as its input vanished.
         use std::io::Write;
         if let Ok(mut f) = std::fs::OpenOptions::new()

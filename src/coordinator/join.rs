@@ -62,25 +62,18 @@ pub fn join(
             out_dir.display()
         ))
     })?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ext = out
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "mp4".into());
-    let tmp = out_dir.join(format!(".{name}.partial-{}.{ext}", std::process::id()));
-    let clip_paths: Vec<PathBuf> = clips.iter().map(|c| layout.clip(&c.id)).collect();
+    let tmp = partial_output(out, std::process::id());
+    let clips: Vec<PathBuf> = clips.iter().map(|c| layout.concat_entry(&c.id)).collect();
     let joined = media::join(&Join {
         ffmpeg: &tools.ffmpeg,
-        clips: &clip_paths,
-        list: &layout.work.join("concat.txt"),
+        dir: &layout.work,
+        clips: &clips,
+        list: &layout.concat_list(),
         audio: plan.audio.as_deref(),
         frames: total,
         fps: enc.fps,
         out: &tmp,
-        log: &layout.work.join("logs").join("join.log"),
+        log: &layout.join_log(),
         stop: &|| super::pool::signals() > 0,
     })
     .and_then(|()| verify_output(&tools.ffprobe, &tmp, enc, total, plan.audio.is_some()))
@@ -126,15 +119,75 @@ fn verify_output(
     Ok(())
 }
 
+/// The temporary name the join writes `out` under (in the same folder, so that the rename is
+/// atomic): `.farm-<hash of the output's file name>-<pid>.partial.<ext>`. Always short, however
+/// long the output's name is (which preflight checks against the file system's limit).
+pub fn partial_output(out: &Path, pid: u32) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = out.parent().unwrap_or(Path::new("/"));
+    let name = out.file_name().unwrap_or_default();
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or("mp4");
+    let hash = blake3::hash(name.as_bytes()).to_hex();
+    dir.join(format!(".farm-{}-{pid}.partial.{ext}", &hash[..12]))
+}
+
+/// The pid in a file name made by [`partial_output`] for `out`, if `file_name` is one.
+pub fn partial_output_pid(out: &Path, file_name: &std::ffi::OsStr) -> Option<u32> {
+    let zero = partial_output(out, 0);
+    let (Some(want), Some(got)) = (
+        zero.file_name().and_then(|n| n.to_str()),
+        file_name.to_str(),
+    ) else {
+        return None;
+    };
+    let (prefix, suffix) = want.split_once("-0.")?;
+    let pid = got
+        .strip_prefix(prefix)?
+        .strip_prefix('-')?
+        .strip_suffix(suffix)?
+        .strip_suffix('.')?;
+    if pid.is_empty() || !pid.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
 /// Remove the work dir once the output is in place, non-trivial (over 1000 bytes) and was read
-/// by ffprobe (the join verified it before the rename). `.farm/` goes too when it is empty.
-pub fn cleanup(out: &Path, work: &Path) -> bool {
+/// by ffprobe (the join verified it before the rename); `.farm/` goes too when it is empty.
+/// Only a folder farm made is removed ([`Layout::remove`]); the reason otherwise.
+pub fn cleanup(out: &Path, layout: &Layout) -> Result<(), String> {
     if !std::fs::metadata(out).is_ok_and(|m| m.len() > 1000) {
-        return false;
+        return Err(format!(
+            "{} is missing or too small to trust",
+            out.display()
+        ));
     }
-    let ok = std::fs::remove_dir_all(work).is_ok();
-    if let Some(parent) = work.parent() {
-        let _ = std::fs::remove_dir(parent);
+    layout.remove().map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_partial_output_name_is_short_and_recognised() {
+        let long = format!("/v/{}.mp4", "a".repeat(251));
+        let out = Path::new(&long);
+        let tmp = partial_output(out, 4_294_967_295);
+        assert_eq!(tmp.parent(), out.parent());
+        let name = tmp.file_name().unwrap();
+        assert!(name.len() < 50, "{}", name.to_string_lossy());
+        assert!(name.to_string_lossy().starts_with(".farm-"));
+        assert!(name.to_string_lossy().ends_with(".partial.mp4"));
+        assert_eq!(partial_output_pid(out, name), Some(4_294_967_295));
+        let other = partial_output(Path::new("/v/b.mp4"), 7);
+        assert_eq!(partial_output_pid(out, other.file_name().unwrap()), None);
+        assert_eq!(partial_output_pid(out, std::ffi::OsStr::new("x.mp4")), None);
+        let mkv = partial_output(Path::new("/v/o.MKV"), 3);
+        assert!(mkv.to_string_lossy().ends_with("-3.partial.MKV"));
     }
-    ok
 }

@@ -8,6 +8,7 @@
 
 pub mod dispatch;
 pub mod join;
+pub mod layout;
 pub mod pool;
 
 use crate::manifest::{self, ClipRecord, ClipState, Manifest};
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use dispatch::TAIL_LINES;
+pub use layout::Layout;
 
 /// ffmpeg and ffprobe, found before anything starts.
 #[derive(Debug, Clone)]
@@ -172,38 +174,6 @@ pub struct RunSummary {
     pub join_secs: f64,
     /// Medians of worker start-up (spawn + handshake) and renderer set-up, milliseconds.
     pub startup_ms: Option<(f64, f64)>,
-}
-
-/// Where a plan's intermediates live.
-#[derive(Debug, Clone)]
-pub struct Layout {
-    /// The work dir.
-    pub work: PathBuf,
-}
-
-impl Layout {
-    /// The layout of a plan.
-    pub fn of(plan: &Plan) -> Layout {
-        Layout {
-            work: plan.work_dir(),
-        }
-    }
-    /// A clip's file.
-    pub fn clip(&self, id: &str) -> PathBuf {
-        self.work.join("clips").join(format!("{id}.mp4"))
-    }
-    /// A clip's log.
-    pub fn log(&self, id: &str) -> PathBuf {
-        self.work.join("logs").join(format!("{id}.log"))
-    }
-    /// A worker process's own stderr.
-    pub fn worker_log(&self, wid: u64) -> PathBuf {
-        self.work.join("logs").join(format!("worker-{wid}.stderr"))
-    }
-    /// The manifest.
-    pub fn manifest(&self) -> PathBuf {
-        self.work.join("manifest.yaml")
-    }
 }
 
 /// The encoder settings of a run.
@@ -446,8 +416,9 @@ fn load_manifest(layout: &Layout, rep: &mut dyn Reporter) -> Manifest {
     }
 }
 
-/// Everything that can be checked before a worker starts.
-fn preflight(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(), RunError> {
+/// Everything that can be checked before a worker starts, creating nothing (`farm check`
+/// runs exactly these checks; `farm run` runs them, then [`prepare`]).
+pub fn preflight_checks(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(), RunError> {
     // User fonts must load here, not in a worker.
     if let Some(seg) = plan.segments.first().filter(|_| !plan.fonts.is_empty()) {
         crate::render::missing_glyphs(&seg.scene)
@@ -457,12 +428,19 @@ fn preflight(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(), RunError
         media::probe_audio(&tools.ffprobe, a)
             .map_err(|e| RunError::Setup(format!("audio: {e}")))?;
     }
-    for sub in ["clips", "logs"] {
-        let d = layout.work.join(sub);
-        std::fs::create_dir_all(&d).map_err(|e| {
-            RunError::Setup(format!("cannot create the work dir {}: {e}", d.display()))
-        })?;
-    }
+    layout.check_creatable().map_err(RunError::Setup)?;
+    let out_dir = plan.output.parent().unwrap_or(Path::new("/"));
+    layout::writable(out_dir)
+        .map_err(|e| RunError::Setup(format!("the output folder: {e}")))?;
+    Ok(())
+}
+
+/// Create the work dir (marked as farm's) and the output's folder.
+fn prepare(plan: &Plan, layout: &Layout) -> Result<(), RunError> {
+    layout.create_root().map_err(RunError::Setup)?;
+    // The work-dir lock is taken here: after the work dir exists, before anything in it is
+    // touched.
+    layout.init(&plan.path).map_err(RunError::Setup)?;
     let out_dir = plan.output.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(out_dir).map_err(|e| {
         RunError::Setup(format!(
@@ -479,6 +457,21 @@ fn preflight(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(), RunError
     })?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+/// Everything that can be checked before a worker starts; then the work dir is created.
+fn preflight(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(), RunError> {
+    preflight_checks(plan, tools, layout)?;
+    prepare(plan, layout)
+}
+
+/// `farm clean plan.yaml`: remove the plan's work dir, if farm made it (its marker), and
+/// `.farm/` when that leaves it empty. The plan file need not parse.
+pub fn clean(plan_path: &Path) -> Result<(Layout, layout::Removal), RunError> {
+    let layout = Layout::for_plan_file(plan_path);
+    // The work-dir lock is taken here, so that no run loses its work dir mid-way.
+    let removal = layout.remove().map_err(RunError::Setup)?;
+    Ok((layout, removal))
 }
 
 fn check_ids<'a>(plan: &Plan, ids: &'a [String]) -> Result<HashSet<&'a str>, RunError> {
@@ -562,7 +555,14 @@ pub fn run(
         return Err(e);
     }
     let keep = opts.keep || std::env::var("KEEP_INTERMEDIATES").is_ok_and(|v| v == "1");
-    let cleaned = !keep && join::cleanup(&plan.output, &layout.work);
+    let cleaned = !keep
+        && match join::cleanup(&plan.output, &layout) {
+            Ok(()) => true,
+            Err(e) => {
+                rep.line(&format!("farm: warning: intermediates kept: {e}"));
+                false
+            }
+        };
     Ok(RunSummary {
         output: Some(plan.output.clone()),
         frames: clips.iter().map(|c| c.frames).sum(),

@@ -304,7 +304,7 @@ impl Plan {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
 
-        let output = check_output(&cx, &dir, &raw.output, &abs)?;
+        let output = check_output(&cx, &dir, &raw.output)?;
         let resolution = match &raw.resolution {
             Some(r) => Some(
                 crate::profile::parse_resolution(r).map_err(|m| cx.at_value("resolution", m))?,
@@ -337,10 +337,8 @@ impl Plan {
         let audio = match &raw.audio {
             Some(a) => {
                 let p = dir.join(a);
-                if !p.is_file() {
-                    return Err(
-                        cx.at_value("audio", format!("audio file not found: {}", p.display()))
-                    );
+                if let Some(why) = not_a_regular_file(&p) {
+                    return Err(cx.at_value("audio", input_problem("audio", &p, &why)));
                 }
                 Some(p)
             }
@@ -349,11 +347,8 @@ impl Plan {
         let mut fonts = Vec::new();
         for (i, f) in raw.fonts.iter().flatten().enumerate() {
             let p = dir.join(f);
-            if !p.is_file() {
-                return Err(cx.at_value(
-                    &format!("fonts[{i}]"),
-                    format!("font file not found: {}", p.display()),
-                ));
+            if let Some(why) = not_a_regular_file(&p) {
+                return Err(cx.at_value(&format!("fonts[{i}]"), input_problem("font", &p, &why)));
             }
             fonts.push(p);
         }
@@ -393,6 +388,22 @@ impl Plan {
                 timing,
                 scene,
             });
+        }
+        // The output must not be any file the plan reads (compared as the file system sees
+        // them: canonical paths, and device + inode for hard links).
+        let mut inputs: Vec<(String, PathBuf)> = vec![("the plan file".into(), abs.clone())];
+        inputs.extend(audio.iter().map(|a| ("the plan's audio".into(), a.clone())));
+        inputs.extend(fonts.iter().map(|f| ("a font of the plan".into(), f.clone())));
+        inputs.extend(preset_files(&dir).into_iter().map(|p| ("a scene preset".into(), p)));
+        if let Some((what, p)) = inputs.iter().find(|(_, p)| same_file(&output, p)) {
+            return Err(cx.at_value(
+                "output",
+                format!(
+                    "'{}' is the same file as {what} ({}); farm would overwrite it",
+                    raw.output,
+                    p.display()
+                ),
+            ));
         }
         Ok(Plan {
             path: abs,
@@ -444,7 +455,7 @@ impl Plan {
         self.segments.iter().map(|s| s.timing.seconds()).sum()
     }
 
-    /// The work dir: `.farm/<plan file stem>/` beside the plan.
+    /// The work dir: a child of `.farm/` beside the plan (see [`work_dir_for`]).
     pub fn work_dir(&self) -> PathBuf {
         work_dir_for(&self.path)
     }
@@ -455,14 +466,76 @@ impl Plan {
     }
 }
 
-/// The work dir of the plan file at `plan` (see [`Plan::work_dir`]).
+/// The folder beside a plan that holds the work dirs of the plans in that folder.
+pub const FARM_DIR: &str = ".farm";
+/// The file that marks a folder as a farm work dir: farm removes only folders that have it.
+pub const WORK_MARKER: &str = ".farm-workdir";
+/// Most bytes of a work dir's name taken from the plan's file name.
+pub const WORK_STEM_MAX: usize = 40;
+/// Hex digits of the hash in a work dir's name.
+const WORK_HASH_HEX: usize = 12;
+
+/// The work dir of the plan file at `plan` (absolute): `.farm/<stem>-<hash>` in the plan's
+/// folder, always a fresh direct child of `.farm/`, whatever the plan's file name is. `<stem>`
+/// is the file stem with everything but ASCII letters, digits, `-` and `_` replaced by `_`
+/// (at most [`WORK_STEM_MAX`] bytes, `plan` when nothing is left); `<hash>` is a BLAKE3 hash of
+/// the whole file name, so that `plan.yaml` and `plan.yml`, or two names that sanitise alike,
+/// never share a work dir. Only the file name counts, not the folder: moving or renaming the
+/// project folder keeps its work dir (and its finished clips), and one folder can never hold
+/// two plans with the same file name.
 pub fn work_dir_for(plan: &Path) -> PathBuf {
     let dir = plan.parent().unwrap_or(Path::new("/"));
-    let stem = plan
+    let name = plan.file_name().unwrap_or_default();
+    dir.join(FARM_DIR).join(work_dir_name(name))
+}
+
+/// The name of the work dir of a plan whose file is called `file_name` (see [`work_dir_for`]).
+pub fn work_dir_name(file_name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let stem = Path::new(file_name)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "plan".into());
-    dir.join(".farm").join(stem)
+        .unwrap_or_default();
+    let mut safe = String::new();
+    for c in stem.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            c
+        } else {
+            '_'
+        };
+        if !(c == '_' && safe.ends_with('_')) {
+            safe.push(c);
+        }
+    }
+    let mut safe: String = safe
+        .trim_matches(|c| c == '_' || c == '-')
+        .chars()
+        .take(WORK_STEM_MAX)
+        .collect();
+    while safe.ends_with(['_', '-']) {
+        safe.pop();
+    }
+    if safe.is_empty() {
+        safe.push_str("plan");
+    }
+    let hash = blake3::hash(file_name.as_bytes()).to_hex();
+    format!("{safe}-{}", &hash[..WORK_HASH_HEX])
+}
+
+/// Whether `name` is a work dir name as [`work_dir_name`] makes them (`<stem>-<hex>`, safe
+/// characters only); cleanup refuses to remove a folder with any other name.
+pub fn is_work_dir_name(name: &str) -> bool {
+    let Some((stem, hash)) = name.rsplit_once('-') else {
+        return false;
+    };
+    !stem.is_empty()
+        && stem.len() <= WORK_STEM_MAX + 1
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !stem.starts_with(['-', '_'])
+        && hash.len() == WORK_HASH_HEX
+        && hash.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Make a path absolute without touching the file system (no symlink resolution).
@@ -470,7 +543,15 @@ pub fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn check_output(cx: &Ctx, dir: &Path, out: &str, plan: &Path) -> Result<PathBuf, PlanError> {
+/// Longest file name most Linux file systems take (ext4, xfs, btrfs, tmpfs); the output's
+/// own file system is asked first (statvfs).
+const NAME_MAX: usize = 255;
+/// Longest path the kernel takes in one system call.
+const PATH_MAX: usize = 4096;
+/// Virtual file systems no video can be written to.
+const VIRTUAL_ROOTS: &[&str] = &["/proc", "/sys", "/dev"];
+
+fn check_output(cx: &Ctx, dir: &Path, out: &str) -> Result<PathBuf, PlanError> {
     if out.trim().is_empty() {
         return Err(cx.at_value("output", "is empty"));
     }
@@ -491,21 +572,188 @@ fn check_output(cx: &Ctx, dir: &Path, out: &str, plan: &Path) -> Result<PathBuf,
             ));
         }
     }
-    if p.is_dir() {
-        return Err(cx.at_value("output", format!("{} is a folder", p.display())));
+    let bad = |m: String| cx.at_value("output", format!("'{out}': {m}"));
+    let (Some(name), Some(parent)) = (p.file_name(), p.parent()) else {
+        return Err(bad("is not a file name".into()));
+    };
+    // Where the file system will really put it: symlinks and `..` resolved.
+    let real = real_path(parent)
+        .map_err(|m| {
+            bad(format!(
+                "cannot create the output folder {}: {m}",
+                parent.display()
+            ))
+        })?
+        .join(name);
+    let name_max = name_max(&real);
+    if let Some(c) = real
+        .components()
+        .map(|c| c.as_os_str())
+        .find(|c| c.len() > name_max)
+    {
+        return Err(bad(format!(
+            "the name '{}' is {} bytes long; the file system allows at most {name_max}",
+            c.to_string_lossy(),
+            c.len()
+        )));
     }
-    let work = work_dir_for(plan);
-    if p.starts_with(&work) {
-        return Err(cx.at_value(
-            "output",
-            format!(
-                "{} is inside the work dir {}, which is removed after a run",
-                p.display(),
-                work.display()
-            ),
-        ));
+    if real.as_os_str().len() >= PATH_MAX {
+        return Err(bad(format!(
+            "the path is {} bytes long; at most {} fit in a system call",
+            real.as_os_str().len(),
+            PATH_MAX - 1
+        )));
+    }
+    if let Some(root) = VIRTUAL_ROOTS.iter().find(|r| real.starts_with(r)) {
+        return Err(bad(format!(
+            "{} is under {root}, a virtual file system: no video can be written there",
+            real.display()
+        )));
+    }
+    if real.is_dir() {
+        return Err(bad(format!("{} is a folder", real.display())));
+    }
+    // Farm's own folders are removed after a run: the one beside this plan (wherever a
+    // symlink takes it), and any farm work dir (another plan's), by its marker.
+    let farm = dir.join(FARM_DIR);
+    let farm_real = real_path(&farm).ok();
+    if real.starts_with(&farm) || farm_real.is_some_and(|f| real.starts_with(f)) {
+        return Err(bad(format!(
+            "{} is inside farm's work folder {}, which farm empties and removes after a run; choose an output outside {FARM_DIR}/",
+            real.display(),
+            farm.display()
+        )));
+    }
+    if let Some(w) = real
+        .ancestors()
+        .skip(1)
+        .find(|a| std::fs::symlink_metadata(a.join(WORK_MARKER)).is_ok())
+    {
+        return Err(bad(format!(
+            "{} is inside the farm work dir {}, which is removed after its plan's run",
+            real.display(),
+            w.display()
+        )));
     }
     Ok(p)
+}
+
+/// The longest file name the file system that will hold `p` takes.
+fn name_max(p: &Path) -> usize {
+    p.ancestors()
+        .find_map(|a| rustix::fs::statvfs(a).ok())
+        .map(|s| s.f_namemax as usize)
+        .filter(|&n| n > 0)
+        .unwrap_or(NAME_MAX)
+}
+
+/// `p` (absolute) as the file system resolves it, for a path that may not exist yet: its
+/// deepest existing ancestor canonicalized (symlinks and `..` resolved), then the rest, which
+/// does not exist yet and will be created as real folders, with `.` and `..` applied to the
+/// path built so far. An error when an existing ancestor is not a folder.
+pub fn real_path(p: &Path) -> Result<PathBuf, String> {
+    for a in p.ancestors() {
+        let Ok(mut real) = std::fs::canonicalize(a) else {
+            continue;
+        };
+        let rest = p.strip_prefix(a).unwrap_or(Path::new(""));
+        if rest.as_os_str().is_empty() {
+            return Ok(real);
+        }
+        if !real.is_dir() {
+            return Err(format!("{} is a file, not a folder", a.display()));
+        }
+        for c in rest.components() {
+            match c {
+                std::path::Component::Normal(n) => real.push(n),
+                std::path::Component::ParentDir => {
+                    real.pop();
+                }
+                _ => {}
+            }
+        }
+        return Ok(real);
+    }
+    Ok(p.to_path_buf())
+}
+
+/// Whether the output `out` would replace the input file `input`: the same canonical path
+/// (the output's own name as is, or followed when it is a symlink), or the same device and
+/// inode (a hard link).
+fn same_file(out: &Path, input: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(input_real) = std::fs::canonicalize(input) else {
+        return false;
+    };
+    let out_real = out
+        .parent()
+        .and_then(|d| real_path(d).ok())
+        .zip(out.file_name())
+        .map(|(d, n)| d.join(n));
+    if out_real.as_deref() == Some(input_real.as_path())
+        || std::fs::canonicalize(out).is_ok_and(|o| o == input_real)
+    {
+        return true;
+    }
+    match (std::fs::metadata(out), std::fs::metadata(input)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// The preset files in the plan's `scenes/` folder (inputs the output must not replace).
+fn preset_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir.join("scenes"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Why `p` cannot be read as an input file, in words ("not found", "is a folder", "is a FIFO
+/// (named pipe), not a regular file"), or None for a regular file (symlinks followed).
+pub fn not_a_regular_file(p: &Path) -> Option<String> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) => {
+            let t = m.file_type();
+            Some(
+                if t.is_dir() {
+                    "is a folder, not a file"
+                } else if t.is_fifo() {
+                    "is a FIFO (named pipe), not a regular file"
+                } else if t.is_socket() {
+                    "is a socket, not a regular file"
+                } else if t.is_block_device() || t.is_char_device() {
+                    "is a device, not a regular file"
+                } else {
+                    "is not a regular file"
+                }
+                .to_string(),
+            )
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some(if std::fs::symlink_metadata(p).is_ok() {
+                "not found (a symlink to a missing file)".to_string()
+            } else {
+                "not found".to_string()
+            })
+        }
+        Err(e) => Some(format!("cannot be read: {e}")),
+    }
+}
+
+/// The message for an input file (`what`: audio, font) that is not a readable regular file.
+fn input_problem(what: &str, p: &Path, why: &str) -> String {
+    if why.starts_with("not found") {
+        format!("{what} file {why}: {}", p.display())
+    } else {
+        format!("{what} file {} {why}", p.display())
+    }
 }
 
 /// Ids name files, logs and `--only` lists: no path separators, no commas, no control

@@ -127,7 +127,7 @@ fn a_clip_shorter_than_a_frame_is_an_error_at_its_duration() {
 #[test]
 fn output_inside_the_work_dir_is_refused() {
     let e = err("output: .farm/plan/v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n");
-    assert!(e.message.contains("work dir"), "{e}");
+    assert!(e.message.contains("farm's work folder"), "{e}");
 }
 
 #[test]

@@ -111,7 +111,7 @@ pub struct SceneSpec {
     pub shaders: Vec<ShaderSpec>,
     /// User font files (absolute paths, from the plan's `fonts:`), tried before the embedded
     /// fonts for every character.
-    #[serde(default)]
+    #[serde(default, with = "crate::path_bytes::vec")]
     pub fonts: Vec<std::path::PathBuf>,
     /// The clip's length in frames, for effects that depend on it (fade out, transitions).
     /// Set by the coordinator for each clip; 0 when unknown (validation, single test frames).
