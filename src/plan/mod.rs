@@ -529,7 +529,7 @@ pub fn is_work_dir_name(name: &str) -> bool {
         return false;
     };
     !stem.is_empty()
-        && stem.len() <= WORK_STEM_MAX + 1
+        && stem.len() <= WORK_STEM_MAX
         && stem
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -577,14 +577,20 @@ fn check_output(cx: &Ctx, dir: &Path, out: &str) -> Result<PathBuf, PlanError> {
         return Err(bad("is not a file name".into()));
     };
     // Where the file system will really put it: symlinks and `..` resolved.
-    let real = real_path(parent)
-        .map_err(|m| {
-            bad(format!(
-                "cannot create the output folder {}: {m}",
-                parent.display()
-            ))
-        })?
-        .join(name);
+    let folder_problem = |m: String| {
+        bad(format!(
+            "cannot create the output folder {}: {m}",
+            parent.display()
+        ))
+    };
+    let real_parent = real_path(parent).map_err(folder_problem)?;
+    if real_parent.exists() && !real_parent.is_dir() {
+        return Err(folder_problem(format!(
+            "{} is a file, not a folder",
+            real_parent.display()
+        )));
+    }
+    let real = real_parent.join(name);
     let name_max = name_max(&real);
     if let Some(c) = real
         .components()

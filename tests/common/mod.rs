@@ -369,3 +369,55 @@ pub const LIMIT: Duration = Duration::from_secs(180);
 pub fn work_dir(plan: &Path) -> PathBuf {
     farm::plan::work_dir_for(&std::path::absolute(plan).unwrap())
 }
+
+/// Run farm with `cwd` as its working folder (a folder whose path may hold a newline or bytes
+/// that are not UTF-8), killing it after `limit`; afterwards no process of this run may remain.
+pub fn run_in(s: &Scratch, cwd: &Path, args: &[&str], limit: Duration) -> Output {
+    let child = s
+        .command(args, &[])
+        .current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("farm starts");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(limit) {
+        Ok(o) => o.unwrap(),
+        Err(_) => {
+            unsafe { libc::kill(pid as i32, 9) };
+            kill_tagged(&s.tag);
+            panic!("farm {args:?} did not finish within {limit:?}");
+        }
+    };
+    assert_no_leftovers(&s.tag);
+    out
+}
+
+/// Every file under `dir` (symlinks not followed) with its bytes, skipping paths under any of
+/// `except`: a snapshot to prove that a run touched nothing else.
+pub fn snapshot(dir: &Path, except: &[PathBuf]) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| !except.iter().any(|x| e.path().starts_with(x)))
+        .flatten()
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| {
+            let bytes = if e.file_type().is_symlink() {
+                use std::os::unix::ffi::OsStrExt;
+                std::fs::read_link(e.path())
+                    .unwrap()
+                    .as_os_str()
+                    .as_bytes()
+                    .to_vec()
+            } else {
+                std::fs::read(e.path()).unwrap()
+            };
+            (e.path().to_path_buf(), bytes)
+        })
+        .collect()
+}
