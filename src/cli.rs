@@ -585,10 +585,7 @@ fn cmd_clean(plan_path: &Path) -> i32 {
     use coordinator::layout::Removal;
     match coordinator::clean(plan_path) {
         Ok((layout, Removal::Nothing)) => {
-            println!(
-                "nothing to clean: {} does not exist",
-                layout.work.display()
-            );
+            println!("nothing to clean: {} does not exist", layout.work.display());
             0
         }
         Ok((
@@ -617,8 +614,6 @@ fn cmd_clean(plan_path: &Path) -> i32 {
         }
     }
 }
-
-
 
 fn cmd_hw(plan_path: Option<&Path>, a: &SettingsArgs) -> i32 {
     let plan = match plan_path.map(load).transpose() {

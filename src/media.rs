@@ -113,7 +113,10 @@ pub fn shell_quote(s: &str) -> String {
 /// U+FFFD).
 pub fn command_line(program: &Path, args: &[impl AsRef<OsStr>]) -> String {
     std::iter::once(program.display().to_string())
-        .chain(args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()))
+        .chain(
+            args.iter()
+                .map(|a| a.as_ref().to_string_lossy().into_owned()),
+        )
         .map(|w| shell_quote(&w))
         .collect::<Vec<_>>()
         .join(" ")

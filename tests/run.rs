@@ -119,7 +119,11 @@ fn crashes_of_every_kind_are_reported_in_words() {
         "{err}"
     );
     assert!(!err.contains("clip 'd' failed"), "{err}");
-    assert!(work_dir(&s.path().join("plan.yaml")).join("clips/d.mp4").is_file());
+    assert!(
+        work_dir(&s.path().join("plan.yaml"))
+            .join("clips/d.mp4")
+            .is_file()
+    );
     assert!(err.contains("--only a,b,c"), "{err}");
 }
 
@@ -243,7 +247,11 @@ fn keep_and_keep_intermediates_keep_the_work_dir() {
     );
     let o = s.run(&args("plan.yaml", &["--keep"]), &[], LIMIT);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(work_dir(&s.path().join("plan.yaml")).join("clips/a.mp4").is_file());
+    assert!(
+        work_dir(&s.path().join("plan.yaml"))
+            .join("clips/a.mp4")
+            .is_file()
+    );
     let layout = farm::coordinator::Layout::for_plan_file(&s.path().join("plan.yaml"));
     assert!(layout.concat_list().is_file());
     assert!(layout.join_log().is_file());
@@ -254,7 +262,11 @@ fn keep_and_keep_intermediates_keep_the_work_dir() {
         LIMIT,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(work_dir(&s.path().join("plan.yaml")).join("logs/a.log").is_file());
+    assert!(
+        work_dir(&s.path().join("plan.yaml"))
+            .join("logs/a.log")
+            .is_file()
+    );
 }
 
 #[test]

@@ -122,7 +122,12 @@ fn names_that_sanitise_alike_get_different_work_dirs() {
         .collect();
     assert_eq!(dirs.len(), names.len(), "{dirs:?}");
     for d in &dirs {
-        assert_eq!(d.parent(), Some(Path::new("/project/.farm")), "{}", d.display());
+        assert_eq!(
+            d.parent(),
+            Some(Path::new("/project/.farm")),
+            "{}",
+            d.display()
+        );
     }
     // The folder does not count: a moved project keeps its work dir's name.
     assert_eq!(
@@ -173,7 +178,11 @@ fn a_work_dir_that_farm_did_not_make_is_neither_used_nor_removed() {
     std::fs::write(work.join("notes.txt"), "the user's").unwrap();
     let o = s.run(&run_args("plan.yaml", &[]), &[], LIMIT);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("farm did not make it"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("farm did not make it"),
+        "{}",
+        stderr(&o)
+    );
     let o = s.run(&["clean", "plan.yaml"], &[], LIMIT);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("not a farm work dir"), "{}", stderr(&o));
@@ -271,10 +280,26 @@ fn an_output_that_is_an_input_is_refused_and_the_input_is_untouched() {
     std::fs::hard_link(s.path().join("scenes/glow.yaml"), s.path().join("glow.mov")).unwrap();
     let track = std::fs::read(s.path().join("track.mp4")).unwrap();
     let cases = [
-        ("plan.yaml", "output: track.mp4\naudio: track.mp4\n", "the plan's audio"),
-        ("plan.yaml", "output: alias/track.mp4\naudio: track.mp4\n", "the plan's audio"),
-        ("plan.yaml", "output: hardlink.mp4\naudio: track.mp4\n", "the plan's audio"),
-        ("plan.yaml", "output: font.mkv\nfonts: [font.mkv]\n", "a font of the plan"),
+        (
+            "plan.yaml",
+            "output: track.mp4\naudio: track.mp4\n",
+            "the plan's audio",
+        ),
+        (
+            "plan.yaml",
+            "output: alias/track.mp4\naudio: track.mp4\n",
+            "the plan's audio",
+        ),
+        (
+            "plan.yaml",
+            "output: hardlink.mp4\naudio: track.mp4\n",
+            "the plan's audio",
+        ),
+        (
+            "plan.yaml",
+            "output: font.mkv\nfonts: [font.mkv]\n",
+            "a font of the plan",
+        ),
         ("plan.yaml", "output: glow.mov\n", "a scene preset"),
         ("p.mp4", "output: p.mp4\n", "the plan file"),
         ("p.mp4", "output: alias/p.mp4\n", "the plan file"),
@@ -409,7 +434,10 @@ fn check_refuses_what_run_refuses_and_says_plan_ok_only_when_it_is() {
     s.write("a.wav", "this is not audio");
     let cases = [
         (plan_with_output("p.yaml/x.mp4"), "is a file, not a folder"),
-        (plan_with_output("/proc/self/x.mp4"), "a virtual file system"),
+        (
+            plan_with_output("/proc/self/x.mp4"),
+            "a virtual file system",
+        ),
         (plan_with_output("/sys/x.mp4"), "a virtual file system"),
         (
             format!("output: v.mp4\naudio: a.wav\n{ONE_CLIP}"),
@@ -458,7 +486,11 @@ fn audio_and_fonts_that_are_not_regular_files_say_what_they_are() {
     .unwrap();
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
     let cases = [
-        ("audio: music", "plan.yaml:2:8: audio: audio file", "music is a folder"),
+        (
+            "audio: music",
+            "plan.yaml:2:8: audio: audio file",
+            "music is a folder",
+        ),
         (
             "audio: pipe.wav",
             "plan.yaml:2:8: audio: audio file",

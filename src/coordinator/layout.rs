@@ -157,14 +157,12 @@ impl Layout {
     pub fn init(&self, plan: &Path) -> Result<(), String> {
         if self.check_marker().is_err() {
             let text = format!("{MARKER_LINE}\nplan: {}\n", plan.display());
-            std::fs::write(self.marker(), text).map_err(|e| {
-                format!("cannot write {}: {e}", self.marker().display())
-            })?;
+            std::fs::write(self.marker(), text)
+                .map_err(|e| format!("cannot write {}: {e}", self.marker().display()))?;
         }
         for d in [self.clips_dir(), self.logs_dir(), self.run_dir()] {
-            std::fs::create_dir_all(&d).map_err(|e| {
-                format!("cannot create the work dir {}: {e}", d.display())
-            })?;
+            std::fs::create_dir_all(&d)
+                .map_err(|e| format!("cannot create the work dir {}: {e}", d.display()))?;
         }
         Ok(())
     }
@@ -311,20 +309,22 @@ pub fn writable(p: &Path) -> Result<(), String> {
     if !a.is_dir() {
         return Err(format!("{} is not a folder", a.display()));
     }
-    rustix::fs::access(a, rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK).map_err(
-        |e| {
-            let what = if a == p {
-                String::new()
-            } else {
-                format!(" (to create {})", p.display())
-            };
-            format!(
-                "the folder {} is not writable{what}: {}",
-                a.display(),
-                std::io::Error::from(e)
-            )
-        },
+    rustix::fs::access(
+        a,
+        rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
     )
+    .map_err(|e| {
+        let what = if a == p {
+            String::new()
+        } else {
+            format!(" (to create {})", p.display())
+        };
+        format!(
+            "the folder {} is not writable{what}: {}",
+            a.display(),
+            std::io::Error::from(e)
+        )
+    })
 }
 
 #[cfg(test)]
@@ -337,7 +337,14 @@ mod tests {
             work: PathBuf::from("/p/.farm/plan-0123456789ab"),
         };
         let run_files = [l.join_log(), l.concat_list(), l.worker_log(1)];
-        for id in ["join", "concat", "worker-1", "worker-1.stderr", "manifest", "lock"] {
+        for id in [
+            "join",
+            "concat",
+            "worker-1",
+            "worker-1.stderr",
+            "manifest",
+            "lock",
+        ] {
             for f in [l.clip(id), l.partial(id), l.log(id)] {
                 assert!(!run_files.contains(&f), "{id}: {}", f.display());
                 assert!(f != l.manifest() && f != l.marker() && f != l.lock());
@@ -358,7 +365,11 @@ mod tests {
         let e = l.remove().unwrap_err();
         assert!(e.contains("not a farm work dir"), "{e}");
         assert!(l.work.join("mine.txt").is_file());
-        assert!(l.create_root().unwrap_err().contains("farm did not make it"));
+        assert!(
+            l.create_root()
+                .unwrap_err()
+                .contains("farm did not make it")
+        );
         // A marker with other text is not farm's either.
         std::fs::write(l.marker(), "something else\n").unwrap();
         assert!(l.remove().unwrap_err().contains("not written by farm"));

@@ -430,8 +430,7 @@ pub fn preflight_checks(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(
     }
     layout.check_creatable().map_err(RunError::Setup)?;
     let out_dir = plan.output.parent().unwrap_or(Path::new("/"));
-    layout::writable(out_dir)
-        .map_err(|e| RunError::Setup(format!("the output folder: {e}")))?;
+    layout::writable(out_dir).map_err(|e| RunError::Setup(format!("the output folder: {e}")))?;
     Ok(())
 }
 

@@ -393,8 +393,16 @@ impl Plan {
         // them: canonical paths, and device + inode for hard links).
         let mut inputs: Vec<(String, PathBuf)> = vec![("the plan file".into(), abs.clone())];
         inputs.extend(audio.iter().map(|a| ("the plan's audio".into(), a.clone())));
-        inputs.extend(fonts.iter().map(|f| ("a font of the plan".into(), f.clone())));
-        inputs.extend(preset_files(&dir).into_iter().map(|p| ("a scene preset".into(), p)));
+        inputs.extend(
+            fonts
+                .iter()
+                .map(|f| ("a font of the plan".into(), f.clone())),
+        );
+        inputs.extend(
+            preset_files(&dir)
+                .into_iter()
+                .map(|p| ("a scene preset".into(), p)),
+        );
         if let Some((what, p)) = inputs.iter().find(|(_, p)| same_file(&output, p)) {
             return Err(cx.at_value(
                 "output",
