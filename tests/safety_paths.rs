@@ -439,6 +439,7 @@ fn check_refuses_what_run_refuses_and_says_plan_ok_only_when_it_is() {
             "a virtual file system",
         ),
         (plan_with_output("/sys/x.mp4"), "a virtual file system"),
+        (plan_with_output("\"v\\0.mp4\""), "contains a NUL byte"),
         (
             format!("output: v.mp4\naudio: a.wav\n{ONE_CLIP}"),
             "audio: ffprobe cannot read",

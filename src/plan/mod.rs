@@ -563,6 +563,9 @@ fn check_output(cx: &Ctx, dir: &Path, out: &str) -> Result<PathBuf, PlanError> {
     if out.trim().is_empty() {
         return Err(cx.at_value("output", "is empty"));
     }
+    if out.contains('\0') {
+        return Err(cx.at_value("output", "contains a NUL byte, which no file name can hold"));
+    }
     let p = absolute(&dir.join(out));
     let ext = p
         .extension()
