@@ -12,6 +12,7 @@
 //! - [`plan`]: parse and validate the YAML plan.
 //! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
 //! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
+//! - [`procs`]: signals, child process groups, waits with limits (used by media and coordinator).
 //! - [`render`]: glyph atlas, grids, scenes, shaders; knows nothing of processes or plans.
 
 pub mod calibrate;
@@ -22,6 +23,7 @@ pub mod hw;
 pub mod manifest;
 pub mod media;
 pub mod plan;
+pub mod procs;
 pub mod profile;
 pub mod render;
 pub mod report;

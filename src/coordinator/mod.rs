@@ -5,9 +5,11 @@
 //! - [`pool`]: worker processes: spawn + handshake, signals, reaping.
 //! - [`dispatch`]: the event loop: assignment, retries with backoff, stall timeouts, interrupts.
 //! - [`join`]: clip checks, concat + audio, verification, cleanup.
+//! - [`lock`]: the work dir's lock (one farm process per work dir at a time).
 
 pub mod dispatch;
 pub mod join;
+pub mod lock;
 pub mod pool;
 
 use crate::manifest::{self, ClipRecord, ClipState, Manifest};
@@ -81,6 +83,8 @@ pub struct RunOptions {
     pub rerun: String,
     /// Retries and timeouts.
     pub policy: Policy,
+    /// Wait for another process holding the work dir's lock, instead of failing (exit 2) at once.
+    pub wait_lock: bool,
 }
 
 /// A clip that failed.
@@ -203,6 +207,33 @@ impl Layout {
     /// The manifest.
     pub fn manifest(&self) -> PathBuf {
         self.work.join("manifest.yaml")
+    }
+    /// The work dir's lock file ([`lock::WorkLock`]).
+    pub fn lock(&self) -> PathBuf {
+        self.work.join("lock")
+    }
+}
+
+/// Take the work dir's lock for a run or a render: at once, or (`wait`) after saying who
+/// holds it and waiting for them.
+fn take_lock(
+    layout: &Layout,
+    wait: bool,
+    rep: &mut dyn Reporter,
+) -> Result<lock::WorkLock, RunError> {
+    let err = |e: lock::LockError| match e {
+        lock::LockError::Interrupted => RunError::Interrupted,
+        e => RunError::Setup(e.to_string()),
+    };
+    match lock::WorkLock::acquire(layout, lock::Wait::No) {
+        Err(lock::LockError::Held { holder, .. }) if wait => {
+            rep.line(&format!(
+                "farm: waiting for the work dir's lock, held by {}",
+                holder.describe()
+            ));
+            lock::WorkLock::acquire(layout, lock::Wait::Yes).map_err(err)
+        }
+        r => r.map_err(err),
     }
 }
 
@@ -454,8 +485,10 @@ fn preflight(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(), RunError
             .map_err(|e| RunError::Setup(format!("fonts: {e}")))?;
     }
     if let Some(a) = &plan.audio {
-        media::probe_audio(&tools.ffprobe, a)
-            .map_err(|e| RunError::Setup(format!("audio: {e}")))?;
+        media::probe_audio(&tools.ffprobe, a).map_err(|e| match crate::procs::signals() {
+            0 => RunError::Setup(format!("audio: {e}")),
+            _ => RunError::Interrupted,
+        })?;
     }
     for sub in ["clips", "logs"] {
         let d = layout.work.join(sub);
@@ -513,8 +546,16 @@ pub fn run(
         None => HashSet::new(),
     };
     let layout = Layout::of(plan);
-    preflight(plan, tools, &layout)?;
     pool::install_signal_handlers();
+    pool::open_self_exe().map_err(RunError::Setup)?;
+    let _lock = take_lock(&layout, opts.wait_lock, rep)?;
+    for (p, pid) in join::remove_stale_partials(&plan.output) {
+        rep.line(&format!(
+            "farm: removed {}, left by the join of farm process {pid}, which is gone",
+            p.display()
+        ));
+    }
+    preflight(plan, tools, &layout)?;
     let Rendered {
         failed: todo,
         reused,
@@ -555,6 +596,7 @@ pub fn run(
         &encoder_settings(settings),
         checks,
         &opts.rerun,
+        opts.policy.stall_timeout,
     );
     rep.finish();
     if let Err(e) = joined {
@@ -587,9 +629,11 @@ pub fn render_one(
     let ids = [id.to_string()];
     let forced = check_ids(plan, &ids)?;
     let layout = Layout::of(plan);
+    pool::install_signal_handlers();
+    pool::open_self_exe().map_err(RunError::Setup)?;
+    let _lock = take_lock(&layout, opts.wait_lock, rep)?;
     preflight(plan, tools, &layout)?;
     let only: Vec<Clip> = clips.iter().filter(|c| c.id == id).cloned().collect();
-    pool::install_signal_handlers();
     // Decide only for this clip; the others are left as they are.
     let Rendered { failed, checks, .. } = render_clips(
         plan,
@@ -661,6 +705,9 @@ fn render_clips(
             .collect();
         media::check_clips(&tools.ffprobe, &probes, &enc, 8)
     });
+    if crate::procs::signals() > 0 {
+        return Err(RunError::Interrupted); // the probes were stopped: their verdicts mean nothing
+    }
     let mut manifest = ManifestWriter::new(m, layout.manifest());
     let mut todo = Vec::new();
     let mut checks = HashMap::new();
