@@ -1,4 +1,18 @@
 //! Commands -> library calls. Nothing else knows about argv.
+//!
+//! Output never panics: in this module `println!` and `eprintln!` are the macros below, which
+//! ignore write errors (a reader that went away, `farm run p.yaml 2>&1 | head -2`), where std's
+//! would panic and end the run with status 101 in the middle of a render.
+
+/// `println!` that ignores write errors (see the module doc).
+macro_rules! println {
+    ($($t:tt)*) => { $crate::report::to_stdout(&format!($($t)*)) };
+}
+
+/// `eprintln!` that ignores write errors (see the module doc).
+macro_rules! eprintln {
+    ($($t:tt)*) => { $crate::report::to_stderr(&format!($($t)*)) };
+}
 
 use crate::coordinator::{self, RunOptions, Tools};
 use crate::hw::Hardware;
@@ -28,6 +42,9 @@ enum Cmd {
         plan: PathBuf,
         /// The clip id.
         id: String,
+        /// Wait for another farm process working on this plan's work dir, instead of failing.
+        #[arg(long)]
+        wait_lock: bool,
         #[command(flatten)]
         policy: PolicyArgs,
         #[command(flatten)]
@@ -153,6 +170,9 @@ struct RunArgs {
     /// Keep intermediates (clips, logs, concat list); KEEP_INTERMEDIATES=1 does the same.
     #[arg(long)]
     keep: bool,
+    /// Wait for another farm process working on this plan's work dir, instead of failing.
+    #[arg(long)]
+    wait_lock: bool,
     #[command(flatten)]
     policy: PolicyArgs,
     #[command(flatten)]
@@ -224,9 +244,10 @@ pub fn main() -> i32 {
         Cmd::Render {
             plan,
             id,
+            wait_lock,
             policy,
             settings,
-        } => cmd_render(&plan, &id, &policy, &settings),
+        } => cmd_render(&plan, &id, wait_lock, &policy, &settings),
         Cmd::Status { plan, settings } => cmd_status(&plan, &settings),
         Cmd::Clean { plan } => cmd_clean(&plan),
         Cmd::Hw { plan, settings } => cmd_hw(plan.as_deref(), &settings),
@@ -331,6 +352,7 @@ fn cmd_run(a: RunArgs) -> i32 {
         keep: a.keep,
         rerun: rerun_command("run", &a.plan, &a.settings),
         policy: a.policy.policy(),
+        wait_lock: a.wait_lock,
     };
     let t0 = std::time::Instant::now();
     match coordinator::run(&plan, &settings, &tools, &opts, rep.as_mut()) {
@@ -357,7 +379,13 @@ fn cmd_run(a: RunArgs) -> i32 {
     }
 }
 
-fn cmd_render(plan_path: &Path, id: &str, policy: &PolicyArgs, a: &SettingsArgs) -> i32 {
+fn cmd_render(
+    plan_path: &Path,
+    id: &str,
+    wait_lock: bool,
+    policy: &PolicyArgs,
+    a: &SettingsArgs,
+) -> i32 {
     let (plan, hw, tools, settings) = match prepare(plan_path, a) {
         Ok(p) => p,
         Err(c) => return c,
@@ -371,6 +399,7 @@ fn cmd_render(plan_path: &Path, id: &str, policy: &PolicyArgs, a: &SettingsArgs)
     let opts = RunOptions {
         rerun: rerun_command("render", plan_path, a),
         policy: policy.policy(),
+        wait_lock,
         ..Default::default()
     };
     let result = coordinator::render_one(&plan, &settings, &tools, id, &opts, &mut rep);
@@ -413,17 +442,42 @@ fn cmd_status(plan_path: &Path, a: &SettingsArgs) -> i32 {
             return e.exit_code();
         }
     };
+    // A run holding the work dir's lock is alive: its clips are running, not interrupted.
+    let running = coordinator::lock::WorkLock::holder(&coordinator::Layout::of(&plan));
     println!("{}", settings.summary());
+    if let Some(h) = &running {
+        println!(
+            "a run is in progress ({}); the table shows its clips so far",
+            h.describe()
+        );
+    }
+    let pid = running
+        .as_ref()
+        .and_then(|h| h.pid)
+        .map(|p| format!("pid {p}"))
+        .unwrap_or_else(|| "pid ?".into());
     println!(
         "{:<20} {:<12} {:>8} {:>9} {:>7} {:>8}  {:<34} log",
         "clip", "state", "frames", "time", "fps", "attempts", "next run"
     );
     let mut render = Vec::new();
     for r in &rows {
+        let in_flight = r
+            .record
+            .as_ref()
+            .is_some_and(|x| x.state == crate::manifest::ClipState::Running);
         let state = match (&r.record, &r.decision) {
             (_, coordinator::Decision::Stale) => "stale".to_string(),
+            _ if in_flight && running.is_some() => format!("running ({pid})"),
+            // Recorded running, but no run holds the lock: that run died.
+            _ if in_flight => "interrupted".to_string(),
             (Some(rec), _) => rec.state.name().to_string(),
             (None, _) => "missing".to_string(),
+        };
+        let next = if in_flight && running.is_some() {
+            format!("(being rendered by {pid})")
+        } else {
+            r.decision.word()
         };
         let secs = r.record.as_ref().and_then(|x| x.seconds);
         let time = secs
@@ -445,13 +499,7 @@ fn cmd_status(plan_path: &Path, a: &SettingsArgs) -> i32 {
             .unwrap_or_else(|| "-".into());
         println!(
             "{:<20} {:<12} {:>8} {:>9} {:>7} {:>8}  {:<34} {log}",
-            r.clip.id,
-            state,
-            r.clip.frames,
-            time,
-            fps,
-            attempts,
-            r.decision.word()
+            r.clip.id, state, r.clip.frames, time, fps, attempts, next
         );
         if let Some(err) = r
             .record

@@ -13,6 +13,7 @@
 //! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
 //! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
 //! - [`path_bytes`]: paths as bytes in serde (a leaf, used by the messages and the specs).
+//! - [`procs`]: signals, child process groups, waits with limits (used by media and coordinator).
 //! - [`render`]: glyph atlas, grids, scenes, shaders; knows nothing of processes or plans.
 
 pub mod calibrate;
@@ -24,6 +25,7 @@ pub mod manifest;
 pub mod media;
 pub mod path_bytes;
 pub mod plan;
+pub mod procs;
 pub mod profile;
 pub mod render;
 pub mod report;

@@ -9,12 +9,14 @@
 //! - The concat demuxer silently corrupts inputs that differ in size, rate, codec or pixel
 //!   format and still exits 0, so every clip is probed before a join.
 
+use crate::procs;
 use serde::{Deserialize, Serialize};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::time::Duration;
 
 /// x264 settings of one clip encoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -413,14 +415,42 @@ pub struct VideoInfo {
     pub has_audio: bool,
 }
 
+/// The error of a probe stopped by a stop signal (SIGINT, SIGTERM, ...).
+pub const PROBE_STOPPED: &str = "interrupted while ffprobe was reading the file";
+
+/// Every probe may take this long, plus [`PROBE_SECS_PER_BYTE`] for each byte of the file.
+pub const PROBE_BASE: Duration = Duration::from_secs(20);
+/// A probe reads every packet: one extra second per 20 MB (a slow disk reads faster than that).
+pub const PROBE_SECS_PER_BYTE: f64 = 1.0 / 20e6;
+
+/// Longest an ffprobe of `path` may run (time this process was running): [`PROBE_BASE`] plus
+/// one second per 20 MB of the file.
+pub fn probe_limit(path: &Path) -> Duration {
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    PROBE_BASE + Duration::from_secs_f64(bytes as f64 * PROBE_SECS_PER_BYTE)
+}
+
+/// Run ffprobe on `path` in a process group of its own (see [`crate::procs`]): a stop signal
+/// kills it ([`PROBE_STOPPED`]), and so does running past [`probe_limit`] (an error naming the
+/// probe stage).
 fn run_probe(ffprobe: &Path, args: &[&str], path: &Path) -> Result<String, String> {
-    let out = Command::new(ffprobe)
-        .args(["-v", "error"])
-        .args(args)
-        .arg(path)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", ffprobe.display()))?;
+    let limit = probe_limit(path);
+    let out = procs::output(
+        Command::new(ffprobe)
+            .args(["-v", "error"])
+            .args(args)
+            .arg(path),
+        limit,
+    )
+    .map_err(|e| match e {
+        procs::Stopped::Interrupted => PROBE_STOPPED.to_string(),
+        procs::Stopped::TimedOut(d) | procs::Stopped::Stalled(d) => format!(
+            "probe stage: ffprobe did not finish reading {} within {:.0} s and was killed",
+            path.display(),
+            d.as_secs_f64()
+        ),
+        procs::Stopped::Io(e) => format!("cannot run {}: {e}", ffprobe.display()),
+    })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         return Err(format!(
@@ -604,13 +634,39 @@ pub struct Join<'a> {
     pub out: &'a Path,
     /// Log of the join (command line first).
     pub log: &'a Path,
-    /// Polled while ffmpeg runs: true stops it (an interrupt); the join then fails with
-    /// [`JOIN_STOPPED`].
-    pub stop: &'a dyn Fn() -> bool,
+    /// The join is killed when its output and log stay unchanged this long (active time).
+    pub stall: Duration,
 }
 
-/// The error of a join stopped by [`Join::stop`].
+/// The error of a join stopped by a stop signal.
 pub const JOIN_STOPPED: &str = "the join was interrupted";
+
+/// Longest a join may run (time this process was running), whatever its progress: two minutes,
+/// plus one second per 2 MB of clips (stream copy), plus half a second per second of audio
+/// (AAC encoding runs far faster than that).
+pub fn join_limit(clip_bytes: u64, audio_secs: f64) -> Duration {
+    Duration::from_secs(120)
+        + Duration::from_secs_f64(clip_bytes as f64 / 2e6)
+        + Duration::from_secs_f64(audio_secs.max(0.0) * 0.5)
+}
+
+/// A mark that changes whenever ffmpeg writes to `out` or `log` (sizes and modification times).
+fn write_mark(out: &Path, log: &Path) -> u128 {
+    let one = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| {
+                let t = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                ((m.len() as u128) << 64) ^ t
+            })
+            .unwrap_or(0)
+    };
+    one(out).wrapping_mul(31).wrapping_add(one(log))
+}
 
 /// Join clips with the concat demuxer (stream copy). With audio: AAC 192k, padded with
 /// silence when short and cut when long, the output's length fixed to frames / fps.
@@ -665,27 +721,46 @@ pub fn join(j: &Join) -> Result<(), String> {
     args.push(j.out.as_os_str().to_owned());
     let logf = open_log(j.log, &command_line(j.ffmpeg, &args))
         .map_err(|e| format!("cannot write {}: {e}", j.log.display()))?;
-    // ffmpeg runs in `dir`: a relative program path must not change meaning.
+    // ffmpeg runs in `dir`: a relative program path must not change meaning. Its own process
+    // group, killed with the coordinator (PR_SET_PDEATHSIG), on a stop signal, when it writes
+    // nothing for `stall`, or past `join_limit`.
     let program = std::path::absolute(j.ffmpeg).unwrap_or_else(|_| j.ffmpeg.to_path_buf());
-    let mut child = Command::new(program)
-        .args(&args)
-        .current_dir(j.dir)
+    let mut child = procs::isolate(Command::new(program).args(&args).current_dir(j.dir))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(logf))
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", j.ffmpeg.display()))?;
-    let st = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break st,
-            Ok(None) if (j.stop)() => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(JOIN_STOPPED.to_string());
-            }
-            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
-            Err(e) => return Err(format!("cannot wait for ffmpeg: {e}")),
+    let _group = procs::Group::of(&child);
+    let clip_bytes: u64 = j
+        .clips
+        .iter()
+        .filter_map(|c| std::fs::metadata(c).ok())
+        .map(|m| m.len())
+        .sum();
+    let audio_secs = j.audio.map(|_| j.frames as f64 / j.fps.max(1) as f64);
+    let limits = procs::Limits {
+        total: join_limit(clip_bytes, audio_secs.unwrap_or(0.0)),
+        progress: Some((&|| write_mark(j.out, j.log), j.stall)),
+    };
+    let st = match procs::wait(&mut child, &limits) {
+        Ok(st) => st,
+        Err(procs::Stopped::Interrupted) => return Err(JOIN_STOPPED.to_string()),
+        Err(procs::Stopped::Stalled(d)) => {
+            return Err(format!(
+                "join stage: ffmpeg (concat) wrote nothing for {:.0} s (stalled) and was killed; log {}",
+                d.as_secs_f64(),
+                j.log.display()
+            ));
         }
+        Err(procs::Stopped::TimedOut(d)) => {
+            return Err(format!(
+                "join stage: ffmpeg (concat) did not finish within {:.0} s and was killed; log {}",
+                d.as_secs_f64(),
+                j.log.display()
+            ));
+        }
+        Err(procs::Stopped::Io(e)) => return Err(format!("cannot wait for ffmpeg: {e}")),
     };
     if !st.success() {
         let tail = log_tail(j.log, 8).join("\n    ");

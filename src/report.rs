@@ -340,10 +340,23 @@ impl Reporter for Plain {
     }
 
     fn line(&mut self, s: &str) {
-        eprintln!("{s}");
+        to_stderr(s);
     }
 
     fn finish(&mut self) {}
+}
+
+/// Write a line to stderr, ignoring errors: a closed pipe (`farm run p.yaml 2>&1 | head -2`)
+/// or a full disk must not stop the run, and `eprintln!` would panic on them.
+pub fn to_stderr(s: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{s}");
+}
+
+/// Write a line to stdout, ignoring errors (a closed pipe: `farm status p.yaml | head -1`).
+pub fn to_stdout(s: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{s}");
 }
 
 fn short(s: &str, n: usize) -> String {
@@ -381,7 +394,7 @@ pub fn follow_log(
                             let line: Vec<u8> = pending.drain(..=i).collect();
                             let text = String::from_utf8_lossy(&line[..line.len() - 1]);
                             if !text.trim().is_empty() {
-                                eprintln!("  | {text}");
+                                to_stderr(&format!("  | {text}"));
                             }
                         }
                     }
@@ -389,7 +402,7 @@ pub fn follow_log(
             }
             if done {
                 if !pending.is_empty() {
-                    eprintln!("  | {}", String::from_utf8_lossy(&pending));
+                    to_stderr(&format!("  | {}", String::from_utf8_lossy(&pending)));
                 }
                 return;
             }

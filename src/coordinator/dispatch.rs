@@ -157,10 +157,17 @@ pub fn dispatch(
         inflight: 0,
         startup_ms: Vec::new(),
     };
+    // Stalls are measured against time this process ran: a stop (SIGSTOP, Ctrl-Z) shows up
+    // as a gap between two turns of the loop far longer than its tick, and is forgiven.
+    let mut clock = crate::procs::ActiveClock::new();
     loop {
         if pool::signals() > 0 {
             lp.interrupt(rep);
             return lp.outcome(true);
+        }
+        let (_, gap) = clock.tick();
+        if !gap.is_zero() {
+            lp.forgive(gap);
         }
         lp.release_retries();
         lp.assign_idle(rep);
@@ -264,6 +271,20 @@ impl Loop<'_, '_> {
             output: cx.layout.clip(&clip.id),
             partial: cx.layout.partial(&clip.id),
             log: cx.layout.log(&clip.id),
+        }
+    }
+
+    /// The coordinator did not run for `gap` (it was stopped): that time counts for no clip's
+    /// stall timeout.
+    fn forgive(&mut self, gap: Duration) {
+        let now = Instant::now();
+        for b in self
+            .workers
+            .iter_mut()
+            .flatten()
+            .filter_map(|w| w.busy.as_mut())
+        {
+            b.last_activity = (b.last_activity + gap).min(now);
         }
     }
 

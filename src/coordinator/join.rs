@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 const PROBE_JOBS: usize = 8;
 
 /// Check every clip (using `checks` already made, probing the rest), then join, verify and
-/// rename. `rerun` is the command that re-renders clips, for the error message.
+/// rename. `rerun` is the command that re-renders clips, for the error message; the join is
+/// killed when it writes nothing for `stall`.
+#[allow(clippy::too_many_arguments)]
 pub fn join(
     plan: &Plan,
     clips: &[Clip],
@@ -20,6 +22,7 @@ pub fn join(
     enc: &EncoderSettings,
     mut checks: HashMap<String, Result<(), String>>,
     rerun: &str,
+    stall: std::time::Duration,
 ) -> Result<(), RunError> {
     let rest: Vec<(PathBuf, u64)> = clips
         .iter()
@@ -27,6 +30,9 @@ pub fn join(
         .map(|c| (layout.clip(&c.id), c.frames))
         .collect();
     let probed = media::check_clips(&tools.ffprobe, &rest, enc, PROBE_JOBS);
+    if crate::procs::signals() > 0 {
+        return Err(RunError::Interrupted);
+    }
     let mut probed = probed.into_iter();
     let bad: Vec<(&str, String)> = clips
         .iter()
@@ -74,7 +80,7 @@ pub fn join(
         fps: enc.fps,
         out: &tmp,
         log: &layout.join_log(),
-        stop: &|| super::pool::signals() > 0,
+        stall,
     })
     .and_then(|()| verify_output(&tools.ffprobe, &tmp, enc, total, plan.audio.is_some()))
     .and_then(|()| {
@@ -83,13 +89,73 @@ pub fn join(
     });
     if let Err(e) = joined {
         let _ = std::fs::remove_file(&tmp);
-        return Err(if e == media::JOIN_STOPPED {
+        return Err(if e == media::JOIN_STOPPED || crate::procs::signals() > 0 {
             RunError::Interrupted
         } else {
             RunError::Join(e)
         });
     }
     Ok(())
+}
+
+/// The join's temporary name for `out`, as (folder, prefix, suffix): the file is
+/// `<folder>/<prefix><PID><suffix>`, i.e. `.farm-<hash of the output's file name>-PID.partial.EXT`
+/// beside the output (in the same folder, so that the rename is atomic). Always short, however
+/// long the output's name is (which preflight checks against the file system's limit). The one
+/// place that knows the pattern: [`partial_output`] writes it, [`partial_pid`] reads it back.
+fn partial_parts(out: &Path) -> (PathBuf, String, String) {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = out.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let name = out.file_name().unwrap_or_default();
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or("mp4");
+    let hash = blake3::hash(name.as_bytes()).to_hex();
+    (dir, format!(".farm-{}-", &hash[..12]), format!(".partial.{ext}"))
+}
+
+/// The temporary file a join by process `pid` writes `out` under before it is verified.
+pub fn partial_output(out: &Path, pid: u32) -> PathBuf {
+    let (dir, prefix, suffix) = partial_parts(out);
+    dir.join(format!("{prefix}{pid}{suffix}"))
+}
+
+/// The pid in `file_name` when it is exactly a join's temporary name for `out`.
+pub fn partial_pid(out: &Path, file_name: &std::ffi::OsStr) -> Option<u32> {
+    let (_, prefix, suffix) = partial_parts(out);
+    let pid = file_name
+        .to_str()?
+        .strip_prefix(&prefix)?
+        .strip_suffix(&suffix)?;
+    if pid.is_empty() || pid.len() > 10 || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Remove the temporary outputs of `out` left by joins whose farm process is gone (a
+/// coordinator killed during its join): only regular files named exactly by [`partial_output`]
+/// for `out`, and only when their pid is not a live farm process. Returns (file, pid) of each
+/// file removed.
+pub fn remove_stale_partials(out: &Path) -> Vec<(PathBuf, u32)> {
+    let (dir, _, _) = partial_parts(out);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let Some(pid) = partial_pid(out, &e.file_name()) else {
+            continue;
+        };
+        let path = e.path();
+        let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+        if regular && !crate::procs::is_live_farm(pid) && std::fs::remove_file(&path).is_ok() {
+            removed.push((path, pid));
+        }
+    }
+    removed
 }
 
 /// The joined file must have every frame, the right size, and audio when the plan has it.
@@ -119,43 +185,6 @@ fn verify_output(
     Ok(())
 }
 
-/// The temporary name the join writes `out` under (in the same folder, so that the rename is
-/// atomic): `.farm-<hash of the output's file name>-<pid>.partial.<ext>`. Always short, however
-/// long the output's name is (which preflight checks against the file system's limit).
-pub fn partial_output(out: &Path, pid: u32) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    let dir = out.parent().unwrap_or(Path::new("/"));
-    let name = out.file_name().unwrap_or_default();
-    let ext = out
-        .extension()
-        .and_then(|e| e.to_str())
-        .filter(|e| e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()))
-        .unwrap_or("mp4");
-    let hash = blake3::hash(name.as_bytes()).to_hex();
-    dir.join(format!(".farm-{}-{pid}.partial.{ext}", &hash[..12]))
-}
-
-/// The pid in a file name made by [`partial_output`] for `out`, if `file_name` is one.
-pub fn partial_output_pid(out: &Path, file_name: &std::ffi::OsStr) -> Option<u32> {
-    let zero = partial_output(out, 0);
-    let (Some(want), Some(got)) = (
-        zero.file_name().and_then(|n| n.to_str()),
-        file_name.to_str(),
-    ) else {
-        return None;
-    };
-    let (prefix, suffix) = want.split_once("-0.")?;
-    let pid = got
-        .strip_prefix(prefix)?
-        .strip_prefix('-')?
-        .strip_suffix(suffix)?
-        .strip_suffix('.')?;
-    if pid.is_empty() || !pid.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    pid.parse().ok()
-}
-
 /// Remove the work dir once the output is in place, non-trivial (over 1000 bytes) and was read
 /// by ffprobe (the join verified it before the rename); `.farm/` goes too when it is empty.
 /// Only a folder farm made is removed ([`Layout::remove`]); the reason otherwise.
@@ -183,11 +212,58 @@ mod tests {
         assert!(name.len() < 50, "{}", name.to_string_lossy());
         assert!(name.to_string_lossy().starts_with(".farm-"));
         assert!(name.to_string_lossy().ends_with(".partial.mp4"));
-        assert_eq!(partial_output_pid(out, name), Some(4_294_967_295));
+        assert_eq!(partial_pid(out, name), Some(4_294_967_295));
         let other = partial_output(Path::new("/v/b.mp4"), 7);
-        assert_eq!(partial_output_pid(out, other.file_name().unwrap()), None);
-        assert_eq!(partial_output_pid(out, std::ffi::OsStr::new("x.mp4")), None);
+        assert_eq!(partial_pid(out, other.file_name().unwrap()), None);
+        assert_eq!(partial_pid(out, std::ffi::OsStr::new("x.mp4")), None);
         let mkv = partial_output(Path::new("/v/o.MKV"), 3);
         assert!(mkv.to_string_lossy().ends_with("-3.partial.MKV"));
+    }
+
+    #[test]
+    fn the_partial_pattern_reads_back_only_its_own_names() {
+        use std::ffi::OsStr;
+        let out = Path::new("/v/my film.mp4");
+        let p = partial_output(out, 4242);
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        assert_eq!(partial_pid(out, p.file_name().unwrap()), Some(4242));
+        let (prefix, suffix) = name.split_once("4242").unwrap();
+        for other in [
+            format!("{prefix}{suffix}"),
+            format!("{prefix}12x{suffix}"),
+            format!("{prefix}-1{suffix}"),
+            format!("{prefix}12.partial.mkv"),
+            format!("{prefix}99999999999{suffix}"),
+            partial_output(Path::new("/v/other.mp4"), 12)
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string(),
+            "my film.mp4".to_string(),
+        ] {
+            assert_eq!(partial_pid(out, OsStr::new(&other)), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn stale_partials_of_dead_processes_go_and_nothing_else() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("o.mp4");
+        // A pid that is surely not running: a child that has exited and been reaped.
+        let mut c = std::process::Command::new("true").spawn().unwrap();
+        let dead = c.id();
+        c.wait().unwrap();
+        let stale = partial_output(&out, dead);
+        let mine = partial_output(&out, std::process::id());
+        let other_output = partial_output(&d.path().join("p.mp4"), dead);
+        for f in [&stale, &mine, &other_output, &out] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        std::fs::create_dir(partial_output(&out, dead + 1)).ok();
+        let removed = remove_stale_partials(&out);
+        assert_eq!(removed, vec![(stale.clone(), dead)]);
+        assert!(!stale.exists());
+        assert!(mine.exists() && other_output.exists() && out.exists());
     }
 }

@@ -5,10 +5,12 @@
 //! - [`pool`]: worker processes: spawn + handshake, signals, reaping.
 //! - [`dispatch`]: the event loop: assignment, retries with backoff, stall timeouts, interrupts.
 //! - [`join`]: clip checks, concat + audio, verification, cleanup.
+//! - [`lock`]: the work dir's lock (one farm process per work dir at a time).
 
 pub mod dispatch;
 pub mod join;
 pub mod layout;
+pub mod lock;
 pub mod pool;
 
 use crate::manifest::{self, ClipRecord, ClipState, Manifest};
@@ -83,6 +85,8 @@ pub struct RunOptions {
     pub rerun: String,
     /// Retries and timeouts.
     pub policy: Policy,
+    /// Wait for another process holding the work dir's lock, instead of failing (exit 2) at once.
+    pub wait_lock: bool,
 }
 
 /// A clip that failed.
@@ -174,6 +178,29 @@ pub struct RunSummary {
     pub join_secs: f64,
     /// Medians of worker start-up (spawn + handshake) and renderer set-up, milliseconds.
     pub startup_ms: Option<(f64, f64)>,
+}
+
+/// Take the work dir's lock for a run or a render: at once, or (`wait`) after saying who
+/// holds it and waiting for them.
+fn take_lock(
+    layout: &Layout,
+    wait: bool,
+    rep: &mut dyn Reporter,
+) -> Result<lock::WorkLock, RunError> {
+    let err = |e: lock::LockError| match e {
+        lock::LockError::Interrupted => RunError::Interrupted,
+        e => RunError::Setup(e.to_string()),
+    };
+    match lock::WorkLock::acquire(layout, lock::Wait::No) {
+        Err(lock::LockError::Held { holder, .. }) if wait => {
+            rep.line(&format!(
+                "farm: waiting for the work dir's lock, held by {}",
+                holder.describe()
+            ));
+            lock::WorkLock::acquire(layout, lock::Wait::Yes).map_err(err)
+        }
+        r => r.map_err(err),
+    }
 }
 
 /// The encoder settings of a run.
@@ -425,8 +452,10 @@ pub fn preflight_checks(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(
             .map_err(|e| RunError::Setup(format!("fonts: {e}")))?;
     }
     if let Some(a) = &plan.audio {
-        media::probe_audio(&tools.ffprobe, a)
-            .map_err(|e| RunError::Setup(format!("audio: {e}")))?;
+        media::probe_audio(&tools.ffprobe, a).map_err(|e| match crate::procs::signals() {
+            0 => RunError::Setup(format!("audio: {e}")),
+            _ => RunError::Interrupted,
+        })?;
     }
     layout.check_creatable().map_err(RunError::Setup)?;
     let out_dir = plan.output.parent().unwrap_or(Path::new("/"));
@@ -434,11 +463,9 @@ pub fn preflight_checks(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(
     Ok(())
 }
 
-/// Create the work dir (marked as farm's) and the output's folder.
+/// Mark the work dir as farm's, create its folders and the output's folder. Called with the
+/// work dir's lock held ([`lock_work_dir`]).
 fn prepare(plan: &Plan, layout: &Layout) -> Result<(), RunError> {
-    layout.create_root().map_err(RunError::Setup)?;
-    // The work-dir lock is taken here: after the work dir exists, before anything in it is
-    // touched.
     layout.init(&plan.path).map_err(RunError::Setup)?;
     let out_dir = plan.output.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(out_dir).map_err(|e| {
@@ -458,17 +485,52 @@ fn prepare(plan: &Plan, layout: &Layout) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Everything that can be checked before a worker starts; then the work dir is created.
-fn preflight(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(), RunError> {
+/// Everything that can be checked before a worker starts; then the work dir is created (a
+/// fresh child of `.farm/`, or one farm made), its lock taken (before anything inside it is
+/// touched), and it is prepared. The lock is held until the returned guard drops.
+fn preflight(
+    plan: &Plan,
+    tools: &Tools,
+    layout: &Layout,
+    wait_lock: bool,
+    rep: &mut dyn Reporter,
+) -> Result<lock::WorkLock, RunError> {
     preflight_checks(plan, tools, layout)?;
-    prepare(plan, layout)
+    let lock = lock_work_dir(layout, wait_lock, rep)?;
+    prepare(plan, layout)?;
+    Ok(lock)
+}
+
+/// Create the work dir's root (refusing a symlinked or foreign one) and take its lock.
+fn lock_work_dir(
+    layout: &Layout,
+    wait: bool,
+    rep: &mut dyn Reporter,
+) -> Result<lock::WorkLock, RunError> {
+    layout.create_root().map_err(RunError::Setup)?;
+    take_lock(layout, wait, rep)
 }
 
 /// `farm clean plan.yaml`: remove the plan's work dir, if farm made it (its marker), and
 /// `.farm/` when that leaves it empty. The plan file need not parse.
 pub fn clean(plan_path: &Path) -> Result<(Layout, layout::Removal), RunError> {
     let layout = Layout::for_plan_file(plan_path);
-    // The work-dir lock is taken here, so that no run loses its work dir mid-way.
+    if std::fs::symlink_metadata(&layout.work).is_err() {
+        return Ok((layout, layout::Removal::Nothing));
+    }
+    // Only a work dir farm made gets a lock file; then no run may lose it mid-way.
+    layout.check_ours().map_err(RunError::Setup)?;
+    let _lock = match lock::WorkLock::acquire(&layout, lock::Wait::No) {
+        Ok(l) => l,
+        Err(lock::LockError::Held { holder, .. }) => {
+            return Err(RunError::Setup(format!(
+                "a run is in progress in {} ({}); not removed",
+                layout.work.display(),
+                holder.describe()
+            )));
+        }
+        Err(e) => return Err(RunError::Setup(e.to_string())),
+    };
     let removal = layout.remove().map_err(RunError::Setup)?;
     Ok((layout, removal))
 }
@@ -505,8 +567,15 @@ pub fn run(
         None => HashSet::new(),
     };
     let layout = Layout::of(plan);
-    preflight(plan, tools, &layout)?;
     pool::install_signal_handlers();
+    pool::open_self_exe().map_err(RunError::Setup)?;
+    let _lock = preflight(plan, tools, &layout, opts.wait_lock, rep)?;
+    for (p, pid) in join::remove_stale_partials(&plan.output) {
+        rep.line(&format!(
+            "farm: removed {}, left by the join of farm process {pid}, which is gone",
+            p.display()
+        ));
+    }
     let Rendered {
         failed: todo,
         reused,
@@ -547,6 +616,7 @@ pub fn run(
         &encoder_settings(settings),
         checks,
         &opts.rerun,
+        opts.policy.stall_timeout,
     );
     rep.finish();
     if let Err(e) = joined {
@@ -586,9 +656,10 @@ pub fn render_one(
     let ids = [id.to_string()];
     let forced = check_ids(plan, &ids)?;
     let layout = Layout::of(plan);
-    preflight(plan, tools, &layout)?;
-    let only: Vec<Clip> = clips.iter().filter(|c| c.id == id).cloned().collect();
     pool::install_signal_handlers();
+    pool::open_self_exe().map_err(RunError::Setup)?;
+    let _lock = preflight(plan, tools, &layout, opts.wait_lock, rep)?;
+    let only: Vec<Clip> = clips.iter().filter(|c| c.id == id).cloned().collect();
     // Decide only for this clip; the others are left as they are.
     let Rendered { failed, checks, .. } = render_clips(
         plan,
@@ -660,6 +731,9 @@ fn render_clips(
             .collect();
         media::check_clips(&tools.ffprobe, &probes, &enc, 8)
     });
+    if crate::procs::signals() > 0 {
+        return Err(RunError::Interrupted); // the probes were stopped: their verdicts mean nothing
+    }
     let mut manifest = ManifestWriter::new(m, layout.manifest());
     let mut todo = Vec::new();
     let mut checks = HashMap::new();

@@ -9,11 +9,14 @@
 use super::Layout;
 use crate::events::{Handshake, ToWorker, WorkerEvent};
 use crate::media;
+use crate::procs;
 use crossbeam_channel::{RecvTimeoutError, Sender};
 use ipc_channel::ipc::{IpcOneShotServer, IpcSender};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How long a worker may take to connect after it was spawned.
@@ -36,6 +39,8 @@ pub struct Worker {
     pub wid: u64,
     /// The process (leader of its own group).
     pub child: Child,
+    /// Its group, registered so that a second signal kills it at once.
+    pub group: procs::Group,
     /// Where its jobs go.
     pub jobs: IpcSender<ToWorker>,
     /// The clip it is rendering, if any.
@@ -55,26 +60,70 @@ pub struct Busy {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Signals: the first SIGINT/SIGTERM stops the run gracefully, a second one kills at once.
+// Signals live in [`crate::procs`]: the first SIGINT/SIGTERM/SIGHUP/SIGQUIT stops the run
+// gracefully, a second one kills at once.
 
-static SIGNALS: AtomicU32 = AtomicU32::new(0);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    SIGNALS.fetch_add(1, Ordering::SeqCst);
-}
-
-/// Count SIGINT and SIGTERM instead of dying on them.
+/// Count the stop signals instead of dying on them (see [`crate::procs`]).
 pub fn install_signal_handlers() {
-    // SAFETY: the handler only touches an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
-    }
+    procs::install_signal_handlers();
 }
 
-/// How many interrupts have arrived.
+/// How many stop signals have arrived.
 pub fn signals() -> u32 {
-    SIGNALS.load(Ordering::SeqCst)
+    procs::signals()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The executable: opened once at start, so that workers started after the binary was replaced
+// or deleted (a rebuild during a run) still run the same program as the coordinator.
+
+struct SelfExe {
+    /// `/proc/self/exe`, opened (close-on-exec: no child inherits it).
+    file: Option<std::fs::File>,
+    /// What it pointed to when opened (for `argv[0]` and messages).
+    path: PathBuf,
+}
+
+static SELF_EXE: OnceLock<Result<SelfExe, String>> = OnceLock::new();
+
+/// Open this process's own executable, once. Call it at the start of a run, before anything can
+/// replace the file; [`spawn_worker`] then starts workers from the open file
+/// (`/proc/self/fd/N`: the kernel resolves that path in the child before exec closes the
+/// close-on-exec descriptor), whatever happened to the path since.
+pub fn open_self_exe() -> Result<(), String> {
+    SELF_EXE
+        .get_or_init(|| {
+            let path = std::env::current_exe()
+                .map_err(|e| format!("cannot find the farm executable: {e}"))?;
+            let clean = PathBuf::from(
+                path.to_string_lossy()
+                    .trim_end_matches(" (deleted)")
+                    .to_string(),
+            );
+            Ok(SelfExe {
+                file: std::fs::File::open("/proc/self/exe").ok(),
+                path: clean,
+            })
+        })
+        .as_ref()
+        .map(|_| ())
+        .map_err(Clone::clone)
+}
+
+/// The program to exec for a worker, and the name to show as its `argv[0]`.
+fn worker_program() -> Result<(PathBuf, PathBuf), String> {
+    open_self_exe()?;
+    let exe = SELF_EXE
+        .get()
+        .and_then(|r| r.as_ref().ok())
+        .expect("opened above");
+    Ok(match &exe.file {
+        Some(f) => (
+            PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd())),
+            exe.path.clone(),
+        ),
+        None => (exe.path.clone(), exe.path.clone()),
+    })
 }
 
 /// Signal a worker's whole process group (the worker and its ffmpeg).
@@ -107,8 +156,7 @@ pub fn reap(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
 /// thread; if the worker dies (or dawdles) before connecting, the coordinator connects itself
 /// with `Abort` so that the thread ends: a worker that never connects cannot hang the run.
 pub fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worker, String> {
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find the farm executable: {e}"))?;
+    let (program, exe) = worker_program()?;
     let (server, name) = IpcOneShotServer::<Handshake>::new()
         .map_err(|e| format!("cannot create an IPC server: {e}"))?;
     let log = layout.worker_log(wid);
@@ -117,22 +165,25 @@ pub fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worke
         .append(true)
         .open(&log)
         .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
-    let mut child = Command::new(&exe)
+    let mut child = procs::isolate(&mut Command::new(&program))
+        .arg0(&exe)
         .arg("worker")
         .arg("--connect")
         .arg(&name)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(stderr))
-        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot start a worker ({}): {e}", exe.display()))?;
+    let group = procs::Group::of(&child);
 
     let (acc_tx, acc_rx) = crossbeam_channel::bounded(1);
     let acceptor = std::thread::spawn(move || {
         let _ = acc_tx.send(server.accept().map(|(_, hello)| hello));
     });
     let t0 = Instant::now();
+    // The handshake's limit counts only time this process ran (a stopped run is not late).
+    let mut clock = procs::ActiveClock::new();
     let outcome = loop {
         match acc_rx.recv_timeout(Duration::from_millis(10)) {
             Ok(r) => break r.map_err(|e| format!("worker handshake failed: {e:?}")),
@@ -146,7 +197,7 @@ pub fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worke
                 "the worker exited before connecting ({})",
                 media::describe_status(&st)
             )),
-            _ if t0.elapsed() > HANDSHAKE_TIMEOUT => Some(format!(
+            _ if clock.tick().0 > HANDSHAKE_TIMEOUT => Some(format!(
                 "the worker did not connect within {} s",
                 HANDSHAKE_TIMEOUT.as_secs()
             )),
@@ -177,6 +228,7 @@ pub fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worke
             });
             Ok(Worker {
                 wid,
+                group,
                 child,
                 jobs,
                 busy: None,

@@ -421,3 +421,62 @@ pub fn snapshot(dir: &Path, except: &[PathBuf]) -> std::collections::BTreeMap<Pa
         })
         .collect()
 }
+
+impl Scratch {
+    /// Like [`Scratch::spawn`], but running `program` (a copy of the farm binary, say) instead
+    /// of the binary under test.
+    pub fn spawn_program(&self, program: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let stderr_path = self.path().join(format!(
+            "farm-{}.stderr",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let f = std::fs::File::create(&stderr_path).unwrap();
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("FARM_TEST_TAG", &self.tag)
+            .env_remove("KEEP_INTERMEDIATES")
+            .env_remove("FARM_FAULT");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::null()).stderr(f);
+        // A program just written may be busy for a moment (ETXTBSY): another test's fork can
+        // hold the writer's descriptor until its exec.
+        let mut tries = 0;
+        let child = loop {
+            match cmd.spawn() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                r => break r.expect("farm starts"),
+            }
+        };
+        Running {
+            child,
+            stderr_path,
+            tag: self.tag.clone(),
+        }
+    }
+
+    /// Write an executable shell script under the scratch folder.
+    pub fn script(&self, rel: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = self.write(rel, &format!("#!/bin/sh\n{body}\n"));
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+}
+
+/// The path of a program on PATH (e.g. the real ffmpeg, for a wrapper script to call).
+pub fn which(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap();
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} not on PATH"))
+}

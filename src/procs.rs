@@ -1,0 +1,419 @@
+//! Processes and signals: the one module that installs signal handlers, knows the process group
+//! of every child the coordinator has running, and waits for children with limits that stopped
+//! time does not eat.
+//!
+//! - Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT are counted by a thread of their own
+//!   (`signal-hook`), installed once. The first asks the run to stop (every wait below polls
+//!   [`signals`] and stops its child); the second kills every registered child group at once
+//!   and, if the run has not exited within [`SECOND_SIGNAL_GRACE`], exits with status 130.
+//! - Children: each child is started by [`isolate`] as the leader of its own process group (so
+//!   that one `kill(-pgid)` reaches it and whatever it started) with a parent-death signal
+//!   (`PR_SET_PDEATHSIG`: a SIGKILLed coordinator takes them along), and is registered as a
+//!   [`Group`] while it runs.
+//! - Time: an [`ActiveClock`] counts only the time during which this process was running; a gap
+//!   between two ticks longer than [`MAX_TICK_GAP`] (the process was stopped with SIGSTOP or
+//!   Ctrl-Z, or the machine did not schedule it at all) is not counted, so that stopping a run
+//!   never makes its children look stalled.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
+
+/// The signals that stop a run.
+pub const STOP_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// After a second signal, how long the run gets to exit by itself (it was told, and its
+/// children are dead) before the signal thread exits with status 130.
+pub const SECOND_SIGNAL_GRACE: Duration = Duration::from_secs(1);
+
+/// How often waits poll their child.
+pub const POLL: Duration = Duration::from_millis(10);
+
+/// A gap between two ticks of an [`ActiveClock`] longer than this is time this process did not
+/// run (a stop, a suspend); it is not counted. Every loop that ticks a clock ticks far more often.
+pub const MAX_TICK_GAP: Duration = Duration::from_secs(2);
+
+static SIGNALS: AtomicU32 = AtomicU32::new(0);
+static LAST_SIGNAL: AtomicI32 = AtomicI32::new(0);
+static INSTALL: Once = Once::new();
+static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+
+/// Count SIGINT, SIGTERM, SIGHUP and SIGQUIT instead of dying on them (once per process; later
+/// calls do nothing). If the handlers cannot be installed the signals keep their default action.
+pub fn install_signal_handlers() {
+    INSTALL.call_once(|| {
+        let mut sigs = match signal_hook::iterator::Signals::new(STOP_SIGNALS) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        let _ = std::thread::Builder::new()
+            .name("farm-signals".into())
+            .spawn(move || {
+                for sig in sigs.forever() {
+                    on_signal(sig);
+                }
+            });
+    });
+}
+
+fn on_signal(sig: i32) {
+    LAST_SIGNAL.store(sig, Ordering::SeqCst);
+    let n = SIGNALS.fetch_add(1, Ordering::SeqCst) + 1;
+    if n == 2 {
+        // Kill at once: every child group, then give the run a moment to record what it can.
+        kill_all_groups(libc::SIGKILL);
+        std::thread::spawn(|| {
+            std::thread::sleep(SECOND_SIGNAL_GRACE);
+            kill_all_groups(libc::SIGKILL);
+            std::process::exit(130);
+        });
+    }
+}
+
+/// How many stop signals have arrived.
+pub fn signals() -> u32 {
+    SIGNALS.load(Ordering::SeqCst)
+}
+
+/// The last stop signal that arrived, if any.
+pub fn last_signal() -> Option<i32> {
+    Some(LAST_SIGNAL.load(Ordering::SeqCst)).filter(|&s| s != 0)
+}
+
+fn kill_all_groups(sig: i32) {
+    let groups: Vec<i32> = GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .copied()
+        .collect();
+    for g in groups {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
+        unsafe {
+            libc::kill(-g, sig);
+        }
+    }
+}
+
+/// A child's process group, registered while it lives so that a second signal can kill it.
+/// Dropping it unregisters the group (it does not signal it).
+#[derive(Debug)]
+pub struct Group {
+    pgid: i32,
+}
+
+impl Group {
+    /// Register the group led by `child` (started with [`isolate`] or `process_group(0)`).
+    pub fn of(child: &Child) -> Group {
+        let pgid = child.id() as i32;
+        GROUPS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(pgid);
+        Group { pgid }
+    }
+
+    /// Signal the whole group.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
+        unsafe {
+            libc::kill(-self.pgid, sig);
+        }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        GROUPS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.pgid);
+    }
+}
+
+/// Start `cmd` as the leader of a new process group that dies with this process: the child
+/// gets SIGKILL when the thread that spawned it ends (`PR_SET_PDEATHSIG`), so a coordinator
+/// killed with SIGKILL leaves no child running. Spawn from a thread that outlives the child
+/// (the thread that waits for it).
+pub fn isolate(cmd: &mut Command) -> &mut Command {
+    let parent = std::process::id() as libc::pid_t;
+    cmd.process_group(0);
+    // SAFETY: prctl, getppid and kill are async-signal-safe system calls; nothing is allocated
+    // between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before prctl: then nobody would ever send the signal.
+            if libc::getppid() != parent {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
+/// Time this process spent running, ticked by a polling loop: gaps between ticks longer than
+/// [`MAX_TICK_GAP`] (the process was stopped) are left out.
+#[derive(Debug, Clone)]
+pub struct ActiveClock {
+    last: Instant,
+    active: Duration,
+}
+
+impl Default for ActiveClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ActiveClock {
+    /// Start at zero now.
+    pub fn new() -> ActiveClock {
+        ActiveClock {
+            last: Instant::now(),
+            active: Duration::ZERO,
+        }
+    }
+
+    /// Tick: the active time so far, and the gap left out by this tick (zero when none).
+    pub fn tick(&mut self) -> (Duration, Duration) {
+        let now = Instant::now();
+        let gap = now.saturating_duration_since(self.last);
+        self.last = now;
+        if gap > MAX_TICK_GAP {
+            (self.active, gap)
+        } else {
+            self.active += gap;
+            (self.active, Duration::ZERO)
+        }
+    }
+}
+
+/// Why a wait ended without the child's exit status.
+#[derive(Debug)]
+pub enum Stopped {
+    /// A stop signal arrived; the child's group was killed.
+    Interrupted,
+    /// The child ran longer than its limit (active time); its group was killed.
+    TimedOut(Duration),
+    /// The child made no progress for this long (active time); its group was killed.
+    Stalled(Duration),
+    /// Waiting failed.
+    Io(std::io::Error),
+}
+
+/// What a wait watches besides the child: an overall limit, and optionally a progress mark
+/// (any value that changes while the child works) with the longest time it may stay the same.
+pub struct Limits<'a> {
+    /// Longest active time the child may run.
+    pub total: Duration,
+    /// A progress mark and the longest active time it may stay unchanged.
+    pub progress: Option<(&'a dyn Fn() -> u128, Duration)>,
+}
+
+/// Kill a child's group and reap the child.
+pub fn kill_and_reap(child: &mut Child) {
+    // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Wait for a child started with [`isolate`], polling: on a stop signal, past `limits`, or
+/// when its progress mark stays the same too long, its group is killed and it is reaped.
+pub fn wait(child: &mut Child, limits: &Limits) -> Result<ExitStatus, Stopped> {
+    let mut clock = ActiveClock::new();
+    let mut mark = limits.progress.map(|(f, _)| f());
+    let mut since_progress = Duration::ZERO;
+    loop {
+        match child.try_wait() {
+            Ok(Some(st)) => return Ok(st),
+            Ok(None) => {}
+            Err(e) => {
+                kill_and_reap(child);
+                return Err(Stopped::Io(e));
+            }
+        }
+        if signals() > 0 {
+            kill_and_reap(child);
+            return Err(Stopped::Interrupted);
+        }
+        let before = clock.active;
+        let (active, _) = clock.tick();
+        if active > limits.total {
+            kill_and_reap(child);
+            return Err(Stopped::TimedOut(limits.total));
+        }
+        if let Some((f, stall)) = limits.progress {
+            let now = f();
+            if Some(now) != mark {
+                mark = Some(now);
+                since_progress = Duration::ZERO;
+            } else {
+                since_progress += active - before;
+                if since_progress > stall {
+                    kill_and_reap(child);
+                    return Err(Stopped::Stalled(stall));
+                }
+            }
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Run `cmd` (made an [`isolate`]d group, registered while it runs) to completion within
+/// `total` active seconds, collecting its stdout and stderr; stdin is /dev/null.
+pub fn output(cmd: &mut Command, total: Duration) -> Result<Output, Stopped> {
+    let mut child = isolate(cmd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(Stopped::Io)?;
+    let _group = Group::of(&child);
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let status = wait(
+        &mut child,
+        &Limits {
+            total,
+            progress: None,
+        },
+    );
+    // The group is dead or done: the pipes close and the readers end.
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    Ok(Output {
+        status: status?,
+        stdout,
+        stderr,
+    })
+}
+
+/// Whether `pid` is a live process that looks like farm (its command or executable is named
+/// `farm...`). Unknown counts as live: callers use this to decide what they may delete.
+pub fn is_live_farm(pid: u32) -> bool {
+    if pid == 0 || pid > i32::MAX as u32 {
+        return false;
+    }
+    if pid == std::process::id() {
+        return true;
+    }
+    if !std::path::Path::new("/proc/self").exists() {
+        return true; // no /proc: we cannot tell
+    }
+    let proc = std::path::PathBuf::from(format!("/proc/{pid}"));
+    if !proc.exists() {
+        return false;
+    }
+    let named_farm = |s: &str| s.rsplit('/').next().unwrap_or(s).starts_with("farm");
+    let comm = std::fs::read_to_string(proc.join("comm")).unwrap_or_default();
+    let argv0 = std::fs::read(proc.join("cmdline"))
+        .map(|b| {
+            String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or_default()).into_owned()
+        })
+        .unwrap_or_default();
+    if comm.is_empty() && argv0.is_empty() {
+        return proc.exists(); // unreadable: live unless it is gone meanwhile
+    }
+    named_farm(comm.trim()) || named_farm(&argv0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_leaves_out_long_gaps() {
+        let mut c = ActiveClock::new();
+        c.last -= Duration::from_millis(50);
+        let (a, gap) = c.tick();
+        assert!(a >= Duration::from_millis(50) && gap.is_zero());
+        c.last -= MAX_TICK_GAP * 3;
+        let (b, gap) = c.tick();
+        assert_eq!(b, a, "a stop is not counted");
+        assert!(gap >= MAX_TICK_GAP * 3);
+    }
+
+    #[test]
+    fn a_child_over_its_limit_is_killed_with_its_group() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 30 & sleep 30"]);
+        let t = Instant::now();
+        match output(&mut cmd, Duration::from_millis(300)) {
+            Err(Stopped::TimedOut(d)) => assert_eq!(d, Duration::from_millis(300)),
+            other => panic!("{other:?}"),
+        }
+        // The pipes closed, so the background sleep (same group) died too.
+        assert!(t.elapsed() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn output_collects_stdout_and_status() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo hi; echo err >&2; exit 3"]);
+        let o = output(&mut cmd, Duration::from_secs(60)).unwrap();
+        assert_eq!(o.status.code(), Some(3));
+        assert_eq!(o.stdout, b"hi\n");
+        assert_eq!(o.stderr, b"err\n");
+    }
+
+    #[test]
+    fn a_child_without_progress_is_stalled() {
+        let mut child = isolate(Command::new("sleep").arg("30")).spawn().unwrap();
+        let mark = || 7u128;
+        let r = wait(
+            &mut child,
+            &Limits {
+                total: Duration::from_secs(60),
+                progress: Some((&mark, Duration::from_millis(200))),
+            },
+        );
+        assert!(matches!(r, Err(Stopped::Stalled(_))), "{r:?}");
+    }
+
+    #[test]
+    fn only_farm_processes_count_as_live_farm() {
+        assert!(is_live_farm(std::process::id()));
+        let mut c = Command::new("sleep").arg("30").spawn().unwrap();
+        assert!(!is_live_farm(c.id()), "sleep is not farm");
+        let _ = c.kill();
+        let _ = c.wait();
+        assert!(!is_live_farm(0));
+    }
+}
