@@ -12,11 +12,13 @@
 //! - [`plan`]: parse and validate the YAML plan.
 //! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
 //! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
+//! - [`disk`]: disk-use estimate and free space (`farm check`).
 //! - [`render`]: glyph atlas, grids, scenes, shaders; knows nothing of processes or plans.
 
 pub mod calibrate;
 pub mod cli;
 pub mod coordinator;
+pub mod disk;
 pub mod events;
 pub mod hw;
 pub mod manifest;
