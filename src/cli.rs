@@ -322,7 +322,15 @@ fn prepare(
     let settings = settings_for(&hw, Some(&plan), a).map_err(fail)?;
     plan.frame_counts(settings.frame.fps)
         .map_err(|e| fail(e.to_string()))?;
+    warn_memory(&hw, &settings, a);
     Ok((plan, hw, tools, settings))
+}
+
+/// `--workers N` above what memory allows is obeyed, with a warning that gives the numbers.
+fn warn_memory(hw: &Hardware, s: &RenderSettings, a: &SettingsArgs) {
+    if let Some(w) = profile::memory_warning(hw, s, a.workers.map(|w| w as usize)) {
+        eprintln!("farm: warning: {w}");
+    }
 }
 
 fn rerun_command(verb: &str, plan: &Path, a: &SettingsArgs) -> String {
@@ -621,6 +629,31 @@ fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
         return 2;
     }
     let total: u64 = frames.iter().sum();
+    warn_memory(&hw, &settings, a);
+    let clips = crate::disk::video_bytes(
+        settings.frame.width,
+        settings.frame.height,
+        total,
+        settings.crf,
+        &settings.preset,
+    );
+    let audio = plan
+        .audio
+        .as_ref()
+        .map(|_| crate::disk::audio_bytes(total as f64 / settings.frame.fps as f64))
+        .unwrap_or(0);
+    let (lines, warnings) = crate::disk::report(
+        clips,
+        clips + audio,
+        &coordinator::Layout::of(&plan).work,
+        plan.output.parent().unwrap_or(Path::new("/")),
+    );
+    for l in lines {
+        println!("{l}");
+    }
+    for w in warnings {
+        eprintln!("farm: warning: {w}");
+    }
     println!(
         "plan OK: {} segments, {total} frames -> {}",
         plan.segments.len(),
@@ -671,6 +704,7 @@ fn cmd_hw(plan_path: Option<&Path>, a: &SettingsArgs) -> i32 {
     let hw = Hardware::detect();
     match settings_for(&hw, plan.as_ref(), a) {
         Ok(s) => {
+            warn_memory(&hw, &s, a);
             println!("{}", hw.summary());
             println!("{}", s.summary());
             println!(

@@ -128,6 +128,10 @@ pub enum WorkerEvent {
         timings: ClipTimings,
         /// Brightness of the first, middle and last frames.
         brightness: Vec<Brightness>,
+        /// Size of the finished file in bytes.
+        bytes: u64,
+        /// BLAKE3 of the finished file (hex), for the manifest.
+        digest: String,
     },
     /// The clip failed.
     Failed {

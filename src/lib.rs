@@ -14,11 +14,13 @@
 //! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
 //! - [`path_bytes`]: paths as bytes in serde (a leaf, used by the messages and the specs).
 //! - [`procs`]: signals, child process groups, waits with limits (used by media and coordinator).
+//! - [`disk`]: disk-use estimate and free space (`farm check`).
 //! - [`render`]: glyph atlas, grids, scenes, shaders; knows nothing of processes or plans.
 
 pub mod calibrate;
 pub mod cli;
 pub mod coordinator;
+pub mod disk;
 pub mod events;
 pub mod hw;
 pub mod manifest;

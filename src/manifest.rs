@@ -3,9 +3,11 @@
 //!
 //! - Written to a temporary file, flushed to disk, then renamed over the old one: a power cut
 //!   leaves the old manifest or the new one, never half of one.
-//! - A clip is recorded `done` only after its file is in place; a `done` clip is reused only if
+//! - A clip is recorded `done` only after its file is in place and passed ffprobe (frame count,
+//!   size, rate, codec), with the file's size and BLAKE3 digest; a `done` clip is reused only if
 //!   its hash still matches the plan (scene, params, duration, size, fps, encoder settings, seed,
-//!   fonts, renderer version) AND its file passes ffprobe (exists, frame count, size, rate).
+//!   fonts, renderer version) AND its file still has that size and digest ([`verify_file`]).
+//!   A record without a digest (an older farm's) is not reused.
 //! - A manifest that cannot be read is never guessed at: the run says so, keeps the damaged file
 //!   aside, and renders every clip again (a safe rebuild, never a wrong video).
 
@@ -70,6 +72,13 @@ pub struct ClipRecord {
     /// Wall time of the last successful render, seconds.
     #[serde(default)]
     pub seconds: Option<f64>,
+    /// BLAKE3 of the clip's file (hex), recorded when it was rendered and checked. A `done`
+    /// record without one (written by an older farm) is not trusted: the clip is rendered again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Size of the clip's file in bytes, recorded with [`ClipRecord::digest`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
     /// Unix time of the last change.
     pub updated: u64,
 }
@@ -176,6 +185,8 @@ impl Manifest {
                 attempts: 0,
                 error: None,
                 seconds: None,
+                digest: None,
+                bytes: None,
                 updated: 0,
             });
         if r.hash != hash {
@@ -183,6 +194,11 @@ impl Manifest {
             r.attempts = 0;
             r.error = None;
             r.seconds = None;
+        }
+        if state != ClipState::Done {
+            // Only a done clip has a file to vouch for.
+            r.digest = None;
+            r.bytes = None;
         }
         r.hash = hash.to_string();
         r.frames = frames;
@@ -221,10 +237,50 @@ pub fn clip_hash<T: Serialize>(inputs: &T) -> String {
     format!("{:032x}", fnv1a128(salted.as_bytes()))
 }
 
-/// Hash of a file's contents (fonts feed clip hashes by content, not by name).
+/// BLAKE3 of a file's contents, hex (fonts feed clip hashes by content, not by name). Streamed:
+/// the file is never held in memory whole.
 pub fn file_digest(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(format!("{:032x}", fnv1a128(&bytes)))
+    file_stamp(path).map(|(_, d)| d)
+}
+
+/// Size in bytes and BLAKE3 (hex) of a file, read once, streaming (64 KiB at a time).
+pub fn file_stamp(path: &Path) -> Result<(u64, String), String> {
+    let read = || -> std::io::Result<(u64, String)> {
+        let mut f = std::fs::File::open(path)?;
+        let mut h = blake3::Hasher::new();
+        let n = std::io::copy(&mut f, &mut h)?;
+        Ok((n, h.finalize().to_hex().to_string()))
+    };
+    read().map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Why a recorded clip's file cannot be trusted, or `Ok` when it has the recorded size and
+/// (with `hash_contents`) the recorded digest. Without `hash_contents` only the size is looked
+/// at (`farm status`: a cheap look; a run always hashes).
+pub fn verify_file(path: &Path, rec: &ClipRecord, hash_contents: bool) -> Result<(), String> {
+    let (Some(want_digest), Some(want_bytes)) = (&rec.digest, rec.bytes) else {
+        return Err("no content digest recorded (rendered by an older farm)".to_string());
+    };
+    let size = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => return Err("not a regular file".to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("file missing".to_string());
+        }
+        Err(e) => return Err(format!("cannot read it: {e}")),
+    };
+    if size != want_bytes {
+        return Err(format!(
+            "file changed since it was rendered (size {size} bytes, recorded {want_bytes})"
+        ));
+    }
+    if hash_contents {
+        let (_, digest) = file_stamp(path)?;
+        if &digest != want_digest {
+            return Err("file changed since it was rendered (digest mismatch)".to_string());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -300,5 +356,59 @@ mod tests {
         m.set("a", "h1", 10, ClipState::Failed).attempts = 3;
         assert_eq!(m.set("a", "h1", 10, ClipState::Running).attempts, 3);
         assert_eq!(m.set("a", "h2", 10, ClipState::Running).attempts, 0);
+    }
+
+    #[test]
+    fn a_manifest_from_before_digests_still_loads_and_its_clips_are_not_trusted() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("manifest.yaml");
+        // Written by the farm before digests: no `digest`, no `bytes`.
+        let body = "# farm manifest: clip states; written atomically, do not edit by hand\nversion: 1\nclips:\n  a:\n    state: done\n    hash: abc\n    frames: 12\n    attempts: 1\n    error: null\n    seconds: 1.0\n    updated: 5";
+        let sum = format!("{:032x}", fnv1a128(body.as_bytes()));
+        std::fs::write(&p, format!("{body}\n{CHECKSUM_PREFIX}{sum}\n")).unwrap();
+        let m = Manifest::load(&p).unwrap().unwrap();
+        let rec = &m.clips["a"];
+        assert_eq!((rec.digest.as_deref(), rec.bytes), (None, None));
+        let clip = d.path().join("a.mp4");
+        std::fs::write(&clip, b"anything").unwrap();
+        let e = verify_file(&clip, rec, true).unwrap_err();
+        assert!(e.contains("no content digest recorded"), "{e}");
+    }
+
+    #[test]
+    fn a_changed_file_is_caught_by_size_or_digest() {
+        let d = tempfile::tempdir().unwrap();
+        let clip = d.path().join("a.mp4");
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&clip, &data).unwrap();
+        let (bytes, digest) = file_stamp(&clip).unwrap();
+        assert_eq!(bytes, data.len() as u64);
+        assert_eq!(digest, blake3::hash(&data).to_hex().to_string());
+        let mut m = Manifest::default();
+        let rec = m.set("a", "h", 12, ClipState::Done);
+        rec.digest = Some(digest);
+        rec.bytes = Some(bytes);
+        let rec = rec.clone();
+        assert_eq!(verify_file(&clip, &rec, true), Ok(()));
+        // 300 bytes overwritten in the middle: same size, other digest.
+        let mut bad = data.clone();
+        bad[100_000..100_300].fill(0xAA);
+        std::fs::write(&clip, &bad).unwrap();
+        assert_eq!(
+            verify_file(&clip, &rec, false),
+            Ok(()),
+            "status only looks at the size"
+        );
+        assert_eq!(
+            verify_file(&clip, &rec, true).unwrap_err(),
+            "file changed since it was rendered (digest mismatch)"
+        );
+        std::fs::write(&clip, &data[..1000]).unwrap();
+        let e = verify_file(&clip, &rec, false).unwrap_err();
+        assert!(e.contains("size 1000 bytes, recorded 200000"), "{e}");
+        std::fs::remove_file(&clip).unwrap();
+        assert_eq!(verify_file(&clip, &rec, true).unwrap_err(), "file missing");
+        // A record that leaves `done` forgets its digest.
+        assert_eq!(m.set("a", "h", 12, ClipState::Running).digest, None);
     }
 }

@@ -158,9 +158,7 @@ impl Encoder {
             .stdout(Stdio::null())
             .stderr(Stdio::from(logf))
             .spawn()
-            .map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot start {}: {e}", ffmpeg.display()))
-            })?;
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", ffmpeg.display())))?;
         let stdin = child.stdin.take();
         if let Some(w) = &stdin {
             grow_pipe(w);
@@ -394,6 +392,74 @@ pub fn first_error(path: &Path) -> Option<String> {
         .map(|l| l.to_string())
 }
 
+/// What ffmpeg writes to its log when its output could not be written. ffmpeg 5.1 logs
+/// `Error writing trailer of X: No space left on device` and still exits 0, so a log is scanned
+/// even after a clean exit.
+const WRITE_ERRORS: &[&str] = &[
+    "Error writing trailer",
+    "Error closing file",
+    "Could not write header",
+    "av_interleaved_write_frame()",
+    "to the muxer",
+    "No space left on device",
+    "Disk quota exceeded",
+    "File too large",
+    "Read-only file system",
+    "Input/output error",
+    "Broken pipe",
+];
+
+/// The line of an ffmpeg log that says its output could not be written, if there is one
+/// (`No space left on device` first, then a line naming a file): e.g.
+/// `Error writing trailer of /w/clips/b.mp4.partial: No space left on device`.
+pub fn write_error(path: &Path) -> Option<String> {
+    let text = std::fs::read(path).ok()?;
+    let text = String::from_utf8_lossy(&text);
+    let hits: Vec<&str> = text
+        .lines()
+        .skip(1) // the command line
+        .flat_map(|l| l.split('\r'))
+        .map(str::trim)
+        .filter(|l| !l.starts_with("farm ") && WRITE_ERRORS.iter().any(|m| l.contains(m)))
+        .collect();
+    let full = |l: &&&str| l.contains("No space left on device");
+    hits.iter()
+        .filter(full)
+        .find(|l| l.contains('/'))
+        .or_else(|| hits.iter().find(full))
+        .or_else(|| hits.iter().find(|l| l.contains('/')))
+        .or(hits.first())
+        .map(|l| l.to_string())
+}
+
+/// When an encoder ended without ever opening its input (its log has no `Input #0` line: the
+/// program named as ffmpeg is not ffmpeg, or is a script whose command was not found), why, in
+/// words: "exited with 127 before reading any frame: the command was not found (sh: 1: exec:
+/// /x: not found)". `None` when ffmpeg did run.
+pub fn never_started(st: &ExitStatus, log: &Path) -> Option<String> {
+    let text = std::fs::read(log).ok()?;
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("farm "))
+        .collect();
+    if lines.iter().any(|l| l.starts_with("Input #")) {
+        return None;
+    }
+    let what = match st.code() {
+        Some(127) => "the command was not found",
+        Some(126) => "the command could not be executed",
+        _ => return None,
+    };
+    let said = lines.last().map(|l| format!(" ({l})")).unwrap_or_default();
+    Some(format!(
+        "exited with {} before reading any frame: {what}{said}",
+        st.code().unwrap_or_default()
+    ))
+}
+
 /// What ffprobe says about a video file's first video stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoInfo {
@@ -557,27 +623,39 @@ pub fn check_clip(info: &VideoInfo, s: &EncoderSettings, frames: u64) -> Result<
     }
 }
 
-/// Probe many clips at once (up to `jobs` ffprobe processes at a time; ffprobe's start-up
-/// dominates for small clips) and check each against `s` and its expected frame count.
+/// Probe many videos at once (up to `jobs` ffprobe processes at a time; ffprobe's start-up
+/// dominates for small clips), counting packets.
+pub fn probe_videos(
+    ffprobe: &Path,
+    paths: &[&Path],
+    jobs: usize,
+) -> Vec<Result<VideoInfo, String>> {
+    let mut out: Vec<Result<VideoInfo, String>> = vec![Err(String::new()); paths.len()];
+    let jobs = jobs.clamp(1, 16);
+    for (chunk_in, chunk_out) in paths.chunks(jobs).zip(out.chunks_mut(jobs)) {
+        std::thread::scope(|scope| {
+            for (path, slot) in chunk_in.iter().zip(chunk_out.iter_mut()) {
+                scope.spawn(move || *slot = probe_video(ffprobe, path, false));
+            }
+        });
+    }
+    out
+}
+
+/// Probe many clips at once (see [`probe_videos`]) and check each against `s` and its expected
+/// frame count.
 pub fn check_clips(
     ffprobe: &Path,
     clips: &[(PathBuf, u64)],
     s: &EncoderSettings,
     jobs: usize,
 ) -> Vec<Result<(), String>> {
-    let mut out: Vec<Result<(), String>> = vec![Ok(()); clips.len()];
-    let jobs = jobs.clamp(1, 16);
-    for (chunk_in, chunk_out) in clips.chunks(jobs).zip(out.chunks_mut(jobs)) {
-        std::thread::scope(|scope| {
-            for ((path, frames), slot) in chunk_in.iter().zip(chunk_out.iter_mut()) {
-                scope.spawn(move || {
-                    *slot =
-                        probe_video(ffprobe, path, false).and_then(|i| check_clip(&i, s, *frames));
-                });
-            }
-        });
-    }
-    out
+    let paths: Vec<&Path> = clips.iter().map(|(p, _)| p.as_path()).collect();
+    probe_videos(ffprobe, &paths, jobs)
+        .into_iter()
+        .zip(clips)
+        .map(|(r, (_, frames))| r.and_then(|i| check_clip(&i, s, *frames)))
+        .collect()
 }
 
 /// Does this file have an audio stream ffprobe can read?
@@ -762,14 +840,24 @@ pub fn join(j: &Join) -> Result<(), String> {
         }
         Err(procs::Stopped::Io(e)) => return Err(format!("cannot wait for ffmpeg: {e}")),
     };
+    let written = write_error(j.log);
     if !st.success() {
         let tail = log_tail(j.log, 8).join("\n    ");
-        let cause = first_error(j.log)
+        let cause = written
+            .or_else(|| first_error(j.log))
             .map(|e| format!(": {e}"))
             .unwrap_or_default();
         return Err(format!(
             "ffmpeg join failed ({}){cause}; log {}:\n    {tail}",
             describe_status(&st),
+            j.log.display()
+        ));
+    }
+    if let Some(e) = written {
+        // ffmpeg 5.1 exits 0 when it cannot write the trailer: the file has no index (moov).
+        return Err(format!(
+            "the join could not write {}: {e} (ffmpeg exited 0, but the file is incomplete); log {}",
+            j.out.display(),
             j.log.display()
         ));
     }
@@ -869,5 +957,56 @@ mod tests {
         std::fs::write(&p, "cmd\nframe=1\rframe=2\rframe=3\nerror: boom\n").unwrap();
         assert_eq!(log_tail(&p, 2), vec!["frame=3", "error: boom"]);
         assert!(log_tail(&d.path().join("none"), 3).is_empty());
+    }
+
+    #[test]
+    fn write_errors_are_found_even_when_ffmpeg_exited_0() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l.log");
+        // What ffmpeg 5.1 logs (and exits 0 after) when the disk fills during the trailer.
+        std::fs::write(&p, "ffmpeg -i pipe:0 /w/clips/a.mp4.partial\nInput #0, rawvideo, from 'pipe:0':\n[libx264 @ 0x1] frame I:1 Avg QP:20.00 size: 1234\nError writing trailer of /w/clips/a.mp4.partial: No space left on device\nError closing file /w/clips/a.mp4.partial: No space left on device\n").unwrap();
+        assert_eq!(
+            write_error(&p).as_deref(),
+            Some("Error writing trailer of /w/clips/a.mp4.partial: No space left on device")
+        );
+        std::fs::write(&p, "cmd /w/x\nav_interleaved_write_frame(): Broken pipe\n").unwrap();
+        assert_eq!(
+            write_error(&p).as_deref(),
+            Some("av_interleaved_write_frame(): Broken pipe")
+        );
+        std::fs::write(&p, "cmd Error writing trailer No space left on device\nInput #0, rawvideo\n[libx264 @ 0x1] kb/s:331.06\nfarm worker 7: No space left on device\n").unwrap();
+        assert_eq!(
+            write_error(&p),
+            None,
+            "the command line and farm's own lines are not ffmpeg's"
+        );
+    }
+
+    #[test]
+    fn an_encoder_that_never_started_is_told_apart() {
+        use std::os::unix::process::ExitStatusExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l.log");
+        std::fs::write(
+            &p,
+            "/x/ffmpeg -y out.mp4\n/x/ffmpeg: 2: exec: /nope/ffmpeg: not found\n",
+        )
+        .unwrap();
+        let st = ExitStatus::from_raw(127 << 8);
+        assert_eq!(
+            never_started(&st, &p).as_deref(),
+            Some(
+                "exited with 127 before reading any frame: the command was not found (/x/ffmpeg: 2: exec: /nope/ffmpeg: not found)"
+            )
+        );
+        let st126 = ExitStatus::from_raw(126 << 8);
+        assert!(
+            never_started(&st126, &p)
+                .unwrap()
+                .contains("could not be executed")
+        );
+        // ffmpeg ran (it opened its input): its own exit status stands.
+        std::fs::write(&p, "cmd\nInput #0, rawvideo, from 'pipe:0':\n").unwrap();
+        assert_eq!(never_started(&st, &p), None);
     }
 }

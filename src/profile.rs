@@ -233,6 +233,31 @@ pub fn workers_by_memory(hw: &Hardware, width: u32, height: u32, preset: &str) -
     ((avail_mb * 0.6 / worker_footprint_mb(width, height, preset)) as usize).max(1)
 }
 
+/// A warning when an explicit `--workers N` (`requested`) runs more workers than memory allows
+/// (the cap that applies without the flag: [`workers_by_memory`]), with the numbers: workers,
+/// the per-worker estimate, available memory and the cap. `None` when they fit.
+pub fn memory_warning(
+    hw: &Hardware,
+    s: &RenderSettings,
+    requested: Option<usize>,
+) -> Option<String> {
+    let requested = requested?;
+    let (w, h) = (s.frame.width, s.frame.height);
+    let cap = workers_by_memory(hw, w, h, &s.preset);
+    if s.workers <= cap {
+        return None;
+    }
+    let each = worker_footprint_mb(w, h, &s.preset);
+    let avail = hw.mem_available as f64 / (1024.0 * 1024.0);
+    Some(format!(
+        "--workers {requested} is above the memory cap: {} workers x about {each:.0} MB each (renderer + x264 {} at {w}x{h}) = {:.0} MB, with {avail:.0} MB of memory available; the cap (60% of available memory / the per-worker estimate) is {cap} worker{}. Workers may be killed for lack of memory; use --workers {cap}, or leave --workers out",
+        s.workers,
+        s.preset,
+        s.workers as f64 * each,
+        if cap == 1 { "" } else { "s" },
+    ))
+}
+
 /// Choose the settings of a run.
 ///
 /// `total_seconds` is the plan's length; `calibrate` measures seconds per frame per worker at
@@ -571,5 +596,45 @@ mod tests {
         assert!(parse_resolution("100000x100000").is_err());
         assert!(parse_resolution("161x90").is_err());
         assert!(parse_resolution("axb").is_err());
+    }
+
+    #[test]
+    fn workers_above_the_memory_cap_draw_a_warning_with_the_numbers() {
+        let ov = |workers| Overrides {
+            quality: Some(Quality::Production),
+            resolution: Some((8192, 8192)),
+            workers,
+            ..Default::default()
+        };
+        let machine = hw(2, 23.0);
+        let s = resolve(&machine, 10.0, &ov(Some(2)), no_cal);
+        assert_eq!(s.workers, 2, "the flag is obeyed");
+        let w = memory_warning(&machine, &s, Some(2)).expect("2 x 8 GB on 23 GB is over 60%");
+        let each = worker_footprint_mb(8192, 8192, "veryfast");
+        assert!(
+            w.starts_with("--workers 2 is above the memory cap: 2 workers x about"),
+            "{w}"
+        );
+        assert!(w.contains(&format!("{each:.0} MB each")), "{w}");
+        assert!(
+            w.contains("8192x8192") && w.contains("23552 MB of memory available"),
+            "{w}"
+        );
+        assert!(
+            w.contains("the cap (60% of available memory / the per-worker estimate) is 1 worker."),
+            "{w}"
+        );
+        // Within the cap, or without the flag, nothing to say.
+        assert_eq!(memory_warning(&machine, &s, None), None);
+        let small = resolve(
+            &machine,
+            10.0,
+            &Overrides {
+                resolution: Some((640, 360)),
+                ..ov(Some(2))
+            },
+            no_cal,
+        );
+        assert_eq!(memory_warning(&machine, &small, Some(2)), None);
     }
 }

@@ -224,7 +224,14 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
     let tmp = job.partial.clone();
     let enc = match Encoder::spawn(&job.ffmpeg, &job.encoder, &tmp, &job.log) {
         Ok(e) => e,
-        Err(e) => return reply.fail(format!("cannot start the encoder: {e}"), true),
+        Err(e) => {
+            // A missing or unrunnable program does not get better by retrying.
+            let lasting = matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+            ) || e.raw_os_error() == Some(libc::ENOEXEC);
+            return reply.fail(format!("ffmpeg could not start: {e}"), !lasting);
+        }
     };
     ENCODER_PID.store(enc.pid(), Ordering::SeqCst);
     let result = encode_frames(job, &mut renderer, enc, &tmp, events, t0, init_ms);
@@ -293,11 +300,14 @@ fn encode_frames(
     let td = Instant::now();
     let (enc, written) = queue.close();
     if let Err(e) = written {
-        let st = enc
-            .wait_dead()
+        let status = enc.wait_dead();
+        let _ = std::fs::remove_file(tmp);
+        if let Some(why) = status.and_then(|s| media::never_started(&s, &job.log)) {
+            return reply.fail(format!("ffmpeg could not start: {why}"), false);
+        }
+        let st = status
             .map(|s| media::describe_status(&s))
             .unwrap_or_else(|| "unknown status".into());
-        let _ = std::fs::remove_file(tmp);
         let at = stopped_at
             .map(|i| format!(" near frame {i} of {}", job.frames))
             .unwrap_or_default();
@@ -316,6 +326,9 @@ fn encode_frames(
         Ok(st) if st.success() => {}
         Ok(st) => {
             let _ = std::fs::remove_file(tmp);
+            if let Some(why) = media::never_started(&st, &job.log) {
+                return reply.fail(format!("ffmpeg could not start: {why}"), false);
+            }
             return reply.fail(
                 format!(
                     "ffmpeg {} after all {} frames were written{}",
@@ -331,6 +344,26 @@ fn encode_frames(
             return reply.fail(format!("cannot wait for ffmpeg: {e}"), true);
         }
     }
+    // ffmpeg 5.1 exits 0 after `Error writing trailer ...: No space left on device`: a clean
+    // exit is not enough, its log must show no write error either.
+    if let Some(e) = media::write_error(&job.log) {
+        let _ = std::fs::remove_file(tmp);
+        return reply.fail(
+            format!(
+                "ffmpeg could not write the clip: {e} (ffmpeg exited 0, but the file is incomplete)"
+            ),
+            true,
+        );
+    }
+    // The digest is taken now, while the file is hot in the page cache, on the worker's time:
+    // the coordinator records it and checks it before it ever reuses the clip.
+    let (bytes, digest) = match crate::manifest::file_stamp(tmp) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(tmp);
+            return reply.fail(format!("cannot hash the finished clip: {e}"), true);
+        }
+    };
     if let Err(e) = std::fs::rename(tmp, &job.output) {
         return reply.fail(
             format!("cannot move {} into place: {e}", tmp.display()),
@@ -350,12 +383,16 @@ fn encode_frames(
         frames: job.frames,
         timings,
         brightness,
+        bytes,
+        digest,
     })
 }
 
-/// `: <ffmpeg's own words>` when its log says what went wrong, else nothing.
+/// `: <ffmpeg's own words>` when its log says what went wrong (a write error first), else
+/// nothing.
 fn cause(log: &Path) -> String {
-    media::first_error(log)
+    media::write_error(log)
+        .or_else(|| media::first_error(log))
         .map(|e| format!(": {e}"))
         .unwrap_or_default()
 }

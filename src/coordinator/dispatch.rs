@@ -12,7 +12,7 @@ use crate::profile::RenderSettings;
 use crate::render::SceneSpec;
 use crate::render::rng::clip_seed;
 use crate::report::{Report, Reporter};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -44,7 +44,8 @@ pub struct Context<'a> {
 pub struct Outcome {
     /// Clips that failed for good, in the order they failed.
     pub failed: Vec<FailedClip>,
-    /// ffprobe checks of the clips that finished, by id.
+    /// ffprobe checks of the clips that finished, by id (a clip that failed its check was
+    /// settled as a failure instead, so these are the ones that passed).
     pub checks: HashMap<String, Result<(), String>>,
     /// The run was interrupted.
     pub interrupted: bool,
@@ -52,7 +53,8 @@ pub struct Outcome {
     pub startup_ms: Vec<(f64, f64)>,
 }
 
-/// Checks finished clips with ffprobe on a few threads, while other clips still render.
+/// Checks finished clips with ffprobe on a few threads, while other clips still render; each
+/// verdict comes back to the loop, which records the clip done only when it passed.
 struct ProbePool {
     jobs: Option<Sender<(String, PathBuf, u64)>>,
     results: Receiver<(String, Result<(), String>)>,
@@ -95,13 +97,18 @@ impl ProbePool {
         }
     }
 
-    fn finish(mut self) -> HashMap<String, Result<(), String>> {
+    /// A verdict has been taken off [`ProbePool::results`].
+    fn received(&mut self) {
+        self.pending = self.pending.saturating_sub(1);
+    }
+
+    /// Stop the threads (after the probes still running).
+    fn finish(mut self) {
         drop(self.jobs.take());
-        let out: HashMap<_, _> = self.results.iter().take(self.pending).collect();
+        for _ in self.results.iter().take(self.pending) {}
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
-        out
     }
 }
 
@@ -128,6 +135,18 @@ struct Loop<'c, 'm> {
     next_wid: u64,
     inflight: usize,
     startup_ms: Vec<(f64, f64)>,
+    /// Clips whose worker finished them, waiting for their ffprobe verdict, by id.
+    checking: HashMap<String, Checking>,
+    /// Clips that passed their check.
+    checks: HashMap<String, Result<(), String>>,
+}
+
+/// A finished clip waiting for its check: what the manifest will record when it passes.
+struct Checking {
+    secs: f64,
+    frames: u64,
+    bytes: u64,
+    digest: String,
 }
 
 /// Run the loop over the clips in `todo` (plan indices, in order).
@@ -156,10 +175,13 @@ pub fn dispatch(
         next_wid: 0,
         inflight: 0,
         startup_ms: Vec::new(),
+        checking: HashMap::new(),
+        checks: HashMap::new(),
     };
     // Stalls are measured against time this process ran: a stop (SIGSTOP, Ctrl-Z) shows up
     // as a gap between two turns of the loop far longer than its tick, and is forgiven.
     let mut clock = crate::procs::ActiveClock::new();
+    let verdicts = lp.probes.results.clone();
     loop {
         if pool::signals() > 0 {
             lp.interrupt(rep);
@@ -172,15 +194,27 @@ pub fn dispatch(
         lp.release_retries();
         lp.assign_idle(rep);
         lp.manifest.flush(false, rep);
-        if lp.inflight == 0 && lp.queue.is_empty() && lp.delayed.is_empty() {
+        if lp.inflight == 0
+            && lp.queue.is_empty()
+            && lp.delayed.is_empty()
+            && lp.checking.is_empty()
+        {
             break;
         }
         lp.kill_stalled(rep);
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(Msg::Event(wid, ev)) => lp.on_event(wid, ev, rep),
-            Ok(Msg::Gone(wid)) => lp.on_gone(wid, rep),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => unreachable!("the loop holds a sender"),
+        crossbeam_channel::select! {
+            recv(rx) -> m => match m {
+                Ok(Msg::Event(wid, ev)) => lp.on_event(wid, ev, rep),
+                Ok(Msg::Gone(wid)) => lp.on_gone(wid, rep),
+                Err(_) => unreachable!("the loop holds a sender"),
+            },
+            recv(verdicts) -> v => {
+                if let Ok((id, verdict)) = v {
+                    lp.probes.received();
+                    lp.on_verdict(id, verdict, rep);
+                }
+            },
+            default(Duration::from_millis(100)) => {}
         }
     }
     for w in lp.workers.iter_mut().filter_map(Option::take) {
@@ -192,9 +226,10 @@ pub fn dispatch(
 
 impl Loop<'_, '_> {
     fn outcome(self, interrupted: bool) -> Outcome {
+        self.probes.finish();
         Outcome {
             failed: self.failed,
-            checks: self.probes.finish(),
+            checks: self.checks,
             interrupted,
             startup_ms: self.startup_ms,
         }
@@ -207,6 +242,13 @@ impl Loop<'_, '_> {
             let _ = std::fs::remove_file(self.cx.layout.partial(&c.id));
             self.manifest.set(c, ClipState::Interrupted, |r| {
                 r.error = Some("interrupted".into())
+            });
+        }
+        // Finished but not yet checked: not done either.
+        for id in std::mem::take(&mut self.checking).into_keys() {
+            let c = &self.cx.clips[self.by_id[id.as_str()]];
+            self.manifest.set(c, ClipState::Interrupted, |r| {
+                r.error = Some("interrupted before its file was checked".into())
             });
         }
         self.manifest.flush(true, rep);
@@ -341,6 +383,8 @@ impl Loop<'_, '_> {
                 frames,
                 timings,
                 brightness,
+                bytes,
+                digest,
             } => {
                 if self.startup_ms.len() < 1000 {
                     self.startup_ms
@@ -353,14 +397,20 @@ impl Loop<'_, '_> {
                     .unwrap_or(0.0);
                 self.inflight -= 1;
                 let clip = &self.cx.clips[self.by_id[id.as_str()]];
-                // Probe it now, while the others render: at join time only the last clip's
-                // probe is left on the critical path.
+                // Not done yet: done means its file passed ffprobe (frames, size, rate, codec).
+                // Probed now, while the others render: at join time only the last clip's probe
+                // is left on the critical path. The verdict comes back to the loop.
                 self.probes
                     .submit(id.clone(), self.cx.layout.clip(&id), clip.frames);
-                self.manifest.set(clip, ClipState::Done, |r| {
-                    r.error = None;
-                    r.seconds = Some(secs);
-                });
+                self.checking.insert(
+                    id.clone(),
+                    Checking {
+                        secs,
+                        frames,
+                        bytes,
+                        digest,
+                    },
+                );
                 // The seed's brightness spot check, on the rendered frames themselves.
                 if let Some(dark) = brightness.iter().find(|b| b.mean < DARK_MEAN) {
                     rep.line(&format!(
@@ -368,7 +418,6 @@ impl Loop<'_, '_> {
                         dark.mean, dark.max, dark.frame
                     ));
                 }
-                rep.report(&Report::Finished { id, frames, secs });
             }
             WorkerEvent::Failed {
                 id,
@@ -382,6 +431,44 @@ impl Loop<'_, '_> {
                     pool::stop_worker(w);
                 }
                 self.settle_failure(self.by_id[id.as_str()], error, retryable, rep);
+            }
+        }
+    }
+
+    /// The ffprobe verdict on a finished clip: done (with its size and digest), or failed (its
+    /// file removed, retried like any failure).
+    fn on_verdict(&mut self, id: String, verdict: Result<(), String>, rep: &mut dyn Reporter) {
+        let Some(c) = self.checking.remove(&id) else {
+            return;
+        };
+        let idx = self.by_id[id.as_str()];
+        let clip = &self.cx.clips[idx];
+        match verdict {
+            Ok(()) => {
+                self.manifest.set(clip, ClipState::Done, |r| {
+                    r.error = None;
+                    r.seconds = Some(c.secs);
+                    r.digest = Some(c.digest);
+                    r.bytes = Some(c.bytes);
+                });
+                self.checks.insert(id.clone(), Ok(()));
+                rep.report(&Report::Finished {
+                    id,
+                    frames: c.frames,
+                    secs: c.secs,
+                });
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(self.cx.layout.clip(&id));
+                let why = format!("ffmpeg finished, but the clip does not check out: {e}");
+                use std::io::Write;
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(self.cx.layout.log(&id))
+                {
+                    let _ = writeln!(f, "farm coordinator: {why}");
+                }
+                self.settle_failure(idx, why, true, rep);
             }
         }
     }

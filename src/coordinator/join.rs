@@ -1,7 +1,8 @@
 //! The join: check every clip, concat them (stream copy, audio muxed), verify the result,
 //! move it into place, clean up.
 
-use super::{Clip, Layout, RunError, Tools};
+use super::{Clip, Layout, ManifestWriter, RunError, Tools};
+use crate::manifest::ClipState;
 use crate::media::{self, EncoderSettings, Join};
 use crate::plan::Plan;
 use std::collections::HashMap;
@@ -12,7 +13,9 @@ const PROBE_JOBS: usize = 8;
 
 /// Check every clip (using `checks` already made, probing the rest), then join, verify and
 /// rename. `rerun` is the command that re-renders clips, for the error message; the join is
-/// killed when it writes nothing for `stall`.
+/// killed when it writes nothing for `stall`. When the joined video's frame count is wrong,
+/// every clip's packets are counted: the clips that do not add up are named (with the `--only`
+/// command) and recorded failed in `manifest`, so that the next run renders them again.
 #[allow(clippy::too_many_arguments)]
 pub fn join(
     plan: &Plan,
@@ -23,6 +26,7 @@ pub fn join(
     mut checks: HashMap<String, Result<(), String>>,
     rerun: &str,
     stall: std::time::Duration,
+    manifest: &mut ManifestWriter,
 ) -> Result<(), RunError> {
     let rest: Vec<(PathBuf, u64)> = clips
         .iter()
@@ -69,11 +73,12 @@ pub fn join(
         ))
     })?;
     let tmp = partial_output(out, std::process::id());
-    let clips: Vec<PathBuf> = clips.iter().map(|c| layout.concat_entry(&c.id)).collect();
+    let entries: Vec<PathBuf> = clips.iter().map(|c| layout.concat_entry(&c.id)).collect();
+    let clip_paths: Vec<PathBuf> = clips.iter().map(|c| layout.clip(&c.id)).collect();
     let joined = media::join(&Join {
         ffmpeg: &tools.ffmpeg,
         dir: &layout.work,
-        clips: &clips,
+        clips: &entries,
         list: &layout.concat_list(),
         audio: plan.audio.as_deref(),
         frames: total,
@@ -82,7 +87,27 @@ pub fn join(
         log: &layout.join_log(),
         stall,
     })
-    .and_then(|()| verify_output(&tools.ffprobe, &tmp, enc, total, plan.audio.is_some()))
+    .and_then(|()| {
+        verify_output(&tools.ffprobe, &tmp, enc, total, plan.audio.is_some()).map_err(|e| match e {
+            Verify::Frames(got) => {
+                let paths: Vec<&Path> = clip_paths.iter().map(PathBuf::as_path).collect();
+                let counted = media::probe_videos(&tools.ffprobe, &paths, PROBE_JOBS);
+                let per_clip: Vec<(&str, u64, Result<u64, String>)> = clips
+                    .iter()
+                    .zip(counted)
+                    .map(|(c, r)| (c.id.as_str(), c.frames, r.map(|i| i.frames)))
+                    .collect();
+                let (msg, bad) = frame_count_message(got, total, &per_clip, rerun);
+                for c in clips.iter().filter(|c| bad.contains(&c.id.as_str())) {
+                    manifest.set(c, ClipState::Failed, |r| {
+                        r.error = Some("its packets did not add up in the joined video".into())
+                    });
+                }
+                msg
+            }
+            Verify::Other(e) => e,
+        })
+    })
     .and_then(|()| {
         std::fs::rename(&tmp, out)
             .map_err(|e| format!("cannot move the video into place at {}: {e}", out.display()))
@@ -158,6 +183,14 @@ pub fn remove_stale_partials(out: &Path) -> Vec<(PathBuf, u32)> {
     removed
 }
 
+/// Why a joined file is not right.
+enum Verify {
+    /// It has this many frames, not the plan's.
+    Frames(u64),
+    /// Anything else, in words.
+    Other(String),
+}
+
 /// The joined file must have every frame, the right size, and audio when the plan has it.
 fn verify_output(
     ffprobe: &Path,
@@ -165,24 +198,61 @@ fn verify_output(
     enc: &EncoderSettings,
     frames: u64,
     audio: bool,
-) -> Result<(), String> {
-    let info = media::probe_video(ffprobe, p, false)?;
+) -> Result<(), Verify> {
+    let info = media::probe_video(ffprobe, p, false).map_err(Verify::Other)?;
     if info.frames != frames {
-        return Err(format!(
-            "the joined video has {} frames, expected {frames}",
-            info.frames
-        ));
+        return Err(Verify::Frames(info.frames));
     }
     if (info.width, info.height) != (enc.width, enc.height) {
-        return Err(format!(
+        return Err(Verify::Other(format!(
             "the joined video is {}x{}, expected {}x{}",
             info.width, info.height, enc.width, enc.height
-        ));
+        )));
     }
     if audio && !info.has_audio {
-        return Err("the joined video has no audio stream".to_string());
+        return Err(Verify::Other(
+            "the joined video has no audio stream".to_string(),
+        ));
     }
     Ok(())
+}
+
+/// The message for a joined video with `joined` frames instead of `expected`, from each clip's
+/// (id, expected frames, counted packets): the clips whose packets do not add up, and the
+/// command that re-renders them (`<rerun> --only a,b`). Returns the message and those clips.
+pub fn frame_count_message<'a>(
+    joined: u64,
+    expected: u64,
+    per_clip: &[(&'a str, u64, Result<u64, String>)],
+    rerun: &str,
+) -> (String, Vec<&'a str>) {
+    let mut lines = Vec::new();
+    let mut bad = Vec::new();
+    for (id, want, got) in per_clip {
+        let why = match got {
+            Ok(n) if n == want => continue,
+            Ok(n) => format!("{n} packets, expected {want}"),
+            Err(e) => e.clone(),
+        };
+        lines.push(format!("  clip '{id}': {why}"));
+        bad.push(*id);
+    }
+    let head = format!("the joined video has {joined} frames, expected {expected}");
+    if bad.is_empty() {
+        return (
+            format!(
+                "{head}; every clip has its frames, so the join itself lost or added some: see logs/join.log, then run again"
+            ),
+            bad,
+        );
+    }
+    let msg = format!(
+        "{head}; {} of the clips do not add up (their files changed after they were checked):\n{}\nre-render them with: {rerun} --only {}",
+        bad.len(),
+        lines.join("\n"),
+        media::shell_quote(&bad.join(","))
+    );
+    (msg, bad)
 }
 
 /// Remove the work dir once the output is in place, non-trivial (over 1000 bytes) and was read
@@ -265,5 +335,49 @@ mod tests {
         assert_eq!(removed, vec![(stale.clone(), dead)]);
         assert!(!stale.exists());
         assert!(mine.exists() && other_output.exists() && out.exists());
+    }
+
+    #[test]
+    fn a_bad_join_count_names_the_clips_that_do_not_add_up() {
+        let per_clip = [
+            ("a", 12, Ok(24)),
+            ("b", 24, Ok(24)),
+            (
+                "it's c",
+                12,
+                Err("ffprobe cannot read /w/c.mp4: moov atom not found".into()),
+            ),
+            ("d", 24, Ok(24)),
+        ];
+        let (msg, bad) = frame_count_message(60, 72, &per_clip, "farm run p.yaml --quality draft");
+        assert_eq!(bad, vec!["a", "it's c"]);
+        assert!(
+            msg.starts_with("the joined video has 60 frames, expected 72; 2 of the clips"),
+            "{msg}"
+        );
+        assert!(msg.contains("  clip 'a': 24 packets, expected 12"), "{msg}");
+        assert!(
+            msg.contains("  clip 'it's c': ffprobe cannot read /w/c.mp4: moov atom not found"),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with(
+                "re-render them with: farm run p.yaml --quality draft --only 'a,it'\\''s c'"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains("'b'") && !msg.contains("'d'"), "{msg}");
+    }
+
+    #[test]
+    fn a_bad_join_count_with_every_clip_right_blames_the_join() {
+        let per_clip = [("a", 12, Ok(12)), ("b", 24, Ok(24))];
+        let (msg, bad) = frame_count_message(7, 36, &per_clip, "farm run p.yaml");
+        assert!(bad.is_empty());
+        assert!(
+            msg.contains("has 7 frames, expected 36") && msg.contains("the join itself"),
+            "{msg}"
+        );
+        assert!(!msg.contains("--only"), "{msg}");
     }
 }
