@@ -2,10 +2,10 @@
 //! of every child the coordinator has running, and waits for children with limits that stopped
 //! time does not eat.
 //!
-//! - Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT are counted by a thread of their own
-//!   (`signal-hook`), installed once. The first asks the run to stop (every wait below polls
-//!   [`signals`] and stops its child); the second kills every registered child group at once
-//!   and, if the run has not exited within [`SECOND_SIGNAL_GRACE`], exits with status 130.
+//! - Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT are counted (`signal-hook`, installed once).
+//!   The first asks the run to stop (every wait below polls [`signals`] and stops its child);
+//!   on the second a thread of its own kills every registered child group at once and, if the
+//!   run has not exited within [`SECOND_SIGNAL_GRACE`], exits with status 130.
 //! - Children: each child is started by [`isolate`] as the leader of its own process group (so
 //!   that one `kill(-pgid)` reaches it and whatever it started) with a parent-death signal
 //!   (`PR_SET_PDEATHSIG`: a SIGKILLed coordinator takes them along), and is registered as a
@@ -46,6 +46,20 @@ static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 /// calls do nothing). If the handlers cannot be installed the signals keep their default action.
 pub fn install_signal_handlers() {
     INSTALL.call_once(|| {
+        for sig in STOP_SIGNALS {
+            // Counted in the handler itself, so that the run sees a signal at once, however busy
+            // the machine is. SAFETY: the action only touches atomics (async-signal-safe).
+            let counted = unsafe {
+                signal_hook::low_level::register(sig, move || {
+                    LAST_SIGNAL.store(sig, Ordering::SeqCst);
+                    SIGNALS.fetch_add(1, Ordering::SeqCst);
+                })
+            };
+            if counted.is_err() {
+                return;
+            }
+        }
+        // What must not run in a handler (locks, threads) runs on a thread of its own.
         let mut sigs = match signal_hook::iterator::Signals::new(STOP_SIGNALS) {
             Ok(s) => s,
             Err(_) => return,
@@ -53,25 +67,26 @@ pub fn install_signal_handlers() {
         let _ = std::thread::Builder::new()
             .name("farm-signals".into())
             .spawn(move || {
-                for sig in sigs.forever() {
-                    on_signal(sig);
+                let mut killing = false;
+                for _ in sigs.forever() {
+                    if signals() >= 2 && !killing {
+                        killing = true;
+                        second_signal();
+                    }
                 }
             });
     });
 }
 
-fn on_signal(sig: i32) {
-    LAST_SIGNAL.store(sig, Ordering::SeqCst);
-    let n = SIGNALS.fetch_add(1, Ordering::SeqCst) + 1;
-    if n == 2 {
-        // Kill at once: every child group, then give the run a moment to record what it can.
+/// The second stop signal: kill every child group at once, then give the run a moment to
+/// record what it can before exiting with status 130.
+fn second_signal() {
+    kill_all_groups(libc::SIGKILL);
+    std::thread::spawn(|| {
+        std::thread::sleep(SECOND_SIGNAL_GRACE);
         kill_all_groups(libc::SIGKILL);
-        std::thread::spawn(|| {
-            std::thread::sleep(SECOND_SIGNAL_GRACE);
-            kill_all_groups(libc::SIGKILL);
-            std::process::exit(130);
-        });
-    }
+        std::process::exit(130);
+    });
 }
 
 /// How many stop signals have arrived.

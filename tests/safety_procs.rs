@@ -394,7 +394,7 @@ fn a_stopped_run_does_not_count_the_stopped_time_as_a_stall() {
         "output: out.mp4\nsegments:\n  - {id: long, scene: plasma, duration: 10}\n",
     );
     let r = s.spawn(
-        &args("plan.yaml", &["--stall-timeout", "3", "--retries", "0"]),
+        &args("plan.yaml", &["--stall-timeout", "5", "--retries", "0"]),
         &[("FARM_FAULT", "long:slow")],
     );
     let me = r.child.id() as i32;
@@ -419,7 +419,7 @@ fn a_stopped_run_does_not_count_the_stopped_time_as_a_stall() {
         kill(p, libc::SIGSTOP);
     }
     kill(me, libc::SIGSTOP);
-    std::thread::sleep(Duration::from_secs(6));
+    std::thread::sleep(Duration::from_secs(9));
     kill(me, libc::SIGCONT);
     std::thread::sleep(Duration::from_millis(500));
     for &p in &others {
