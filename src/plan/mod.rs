@@ -10,7 +10,7 @@ use crate::profile::{Aspect, Quality};
 use crate::render::{self, Param, Params, SceneSpec, ShaderSpec};
 use serde::Deserialize;
 use serde_yaml_ng::Value;
-use spans::{Pos, Spans};
+use spans::{MAX_DEPTH, Pos, ScanError, Spans};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -275,6 +275,53 @@ fn yaml_error(file: &Path, e: serde_yaml_ng::Error) -> PlanError {
     }
 }
 
+/// Parse a plan or preset document: a UTF-8 byte order mark is dropped (positions stay those an
+/// editor shows), then [`Spans::scan`] indexes it and enforces the nesting limit and unique
+/// keys before serde_yaml_ng deserializes it.
+fn parse_yaml<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    src: &str,
+) -> Result<(T, Spans), PlanError> {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let at = |pos: Pos, key: String, message: String| PlanError {
+        file: file.to_path_buf(),
+        pos: Some(pos),
+        key,
+        message,
+    };
+    let spans = match Spans::scan(src) {
+        Ok(s) => s,
+        Err(ScanError::TooDeep(pos)) => {
+            return Err(at(
+                pos,
+                String::new(),
+                format!(
+                    "nesting deeper than {MAX_DEPTH} levels of mappings and lists (is a bracket never closed?)"
+                ),
+            ));
+        }
+        Err(ScanError::DuplicateKey {
+            path,
+            key,
+            at: pos,
+            first,
+        }) => {
+            return Err(at(
+                pos,
+                path,
+                format!(
+                    "duplicate key '{key}' (first given at line {}, column {})",
+                    first.line, first.column
+                ),
+            ));
+        }
+        // serde_yaml_ng runs the same parser and reports the syntax error with its message.
+        Err(ScanError::Syntax) => Spans::default(),
+    };
+    let raw = serde_yaml_ng::from_str(src).map_err(|e| yaml_error(file, e))?;
+    Ok((raw, spans))
+}
+
 impl Plan {
     /// Read and validate a plan file.
     pub fn load(path: &Path) -> Result<Plan, PlanError> {
@@ -292,8 +339,7 @@ impl Plan {
     /// are relative to its folder).
     pub fn parse(src: &str, path: &Path) -> Result<Plan, PlanError> {
         let shown = path.to_path_buf();
-        let raw: RawPlan = serde_yaml_ng::from_str(src).map_err(|e| yaml_error(&shown, e))?;
-        let spans = Spans::index(src);
+        let (raw, spans): (RawPlan, Spans) = parse_yaml(&shown, src)?;
         let cx = Ctx {
             file: &shown,
             spans: &spans,
@@ -764,8 +810,7 @@ fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneSpec, 
             format!("unknown scene '{name}'; {}", scene_choices(dir)),
         ));
     };
-    let raw: RawPreset = serde_yaml_ng::from_str(&src).map_err(|e| yaml_error(&file, e))?;
-    let spans = Spans::index(&src);
+    let (raw, spans): (RawPreset, Spans) = parse_yaml(&file, &src)?;
     let pcx = Ctx {
         file: &file,
         spans: &spans,

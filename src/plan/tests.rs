@@ -220,3 +220,105 @@ fn garbage_never_panics() {
         let _ = parse(src);
     }
 }
+
+#[test]
+fn a_byte_order_mark_before_the_first_key_is_accepted_and_positions_stay_right() {
+    let p = parse(&format!("\u{feff}{GOOD}")).unwrap();
+    assert_eq!(p.segments.len(), 2);
+    let e = err("\u{feff}output: v.avi\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n");
+    assert_eq!((at(&e), e.key.as_str()), ((1, 9), "output"), "{e}");
+    // In a preset too.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scenes")).unwrap();
+    std::fs::write(
+        dir.path().join("scenes/mine.yaml"),
+        "\u{feff}scene: plasma\nparams: {hue: 0.3}\n",
+    )
+    .unwrap();
+    let p = Plan::parse(
+        "output: v.mp4\nsegments:\n  - {id: a, scene: mine, duration: 1}\n",
+        &dir.path().join("p.yaml"),
+    )
+    .unwrap();
+    assert_eq!(
+        p.segments[0].scene.params.get("hue"),
+        Some(&Param::Num(0.3))
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_reported_at_the_second_one() {
+    let e = err(
+        "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    duration: 2\n",
+    );
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((6, 5), "segments[0].duration"),
+        "{e}"
+    );
+    assert!(
+        e.message
+            .contains("duplicate key 'duration' (first given at line 5, column 5)"),
+        "{e}"
+    );
+    let e =
+        err("output: v.mp4\noutput: w.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n");
+    assert_eq!((at(&e), e.key.as_str()), ((2, 1), "output"), "{e}");
+    let e = err(
+        "output: v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1, params: {hue: 0.1, hue: 0.2}}\n",
+    );
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((3, 60), "segments[0].params.hue"),
+        "{e}"
+    );
+    assert!(e.message.contains("line 3, column 50"), "{e}");
+    // The same key in two segments is no duplicate.
+    assert!(parse("output: v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n  - {id: b, scene: plasma, duration: 1}\n").is_ok());
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_refused_where_it_starts() {
+    let n = 100_000;
+    for (src, pos) in [
+        (format!("{}{}", "[".repeat(n), "]".repeat(n)), (1, 65)),
+        (format!("{}1{}", "{a: ".repeat(n), "}".repeat(n)), (1, 257)),
+        // Inside a plan that is otherwise fine, and never closed.
+        (
+            format!(
+                "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    params: {{x: {}\n",
+                "[".repeat(n)
+            ),
+            (6, 77),
+        ),
+        // Block nesting by indentation counts too.
+        (
+            (0..100)
+                .map(|d| format!("{}a:\n", " ".repeat(d)))
+                .collect::<String>(),
+            (65, 65),
+        ),
+    ] {
+        let e = err(&src);
+        assert!(
+            e.message
+                .contains(&format!("nesting deeper than {} levels", spans::MAX_DEPTH)),
+            "{e}"
+        );
+        assert_eq!(at(&e), pos, "{e}");
+    }
+    // Deep but within the limit is fine for the parser (the plan's own checks then apply).
+    let deep = format!(
+        "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    params: {{x: {}1{}}}\n",
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    let e = err(&deep);
+    assert!(!e.message.contains("nesting"), "{e}");
+    // Brackets inside text are text.
+    let text = format!(
+        "output: v.mp4\nsegments:\n  - id: a\n    scene: quote\n    duration: 1\n    text: |\n      {}\n",
+        "[".repeat(200)
+    );
+    assert!(parse(&text).is_ok());
+}
