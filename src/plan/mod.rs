@@ -275,6 +275,86 @@ fn yaml_error(file: &Path, e: serde_yaml_ng::Error) -> PlanError {
     }
 }
 
+/// Largest plan or preset file farm reads, in bytes (16 MiB; a plan of 10,000 segments is
+/// about 1 MB).
+pub const MAX_PLAN_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What a file system object is, for messages ("a FIFO (named pipe)").
+fn file_kind(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_dir() {
+        "a folder"
+    } else if ft.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Read a plan or preset: only a regular file (opened without blocking, then checked with
+/// fstat on the open file, so a FIFO or a device is never read), at most [`MAX_PLAN_BYTES`],
+/// UTF-8. The error has a position for a byte that is not UTF-8.
+fn read_yaml_file(path: &Path) -> Result<String, (Option<Pos>, String)> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let refuse = |kind: &str| format!("it is {kind}, not a regular file");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        // Opening a FIFO for reading would wait for a writer; O_NONBLOCK returns at once (it
+        // changes nothing for a regular file). A terminal does not become ours.
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => (None, refuse(file_kind(m.file_type()))),
+            _ => (None, e.to_string()),
+        })?;
+    let meta = file.metadata().map_err(|e| (None, e.to_string()))?;
+    if !meta.is_file() {
+        return Err((None, refuse(file_kind(meta.file_type()))));
+    }
+    if meta.len() > MAX_PLAN_BYTES {
+        return Err((
+            None,
+            format!(
+                "it is {} bytes ({:.1} MB); a plan or preset may be at most 16 MB ({MAX_PLAN_BYTES} bytes)",
+                meta.len(),
+                meta.len() as f64 / (1024.0 * 1024.0)
+            ),
+        ));
+    }
+    // A file may grow while it is read, or report no size (/proc): read one byte past the cap.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_PLAN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| (None, e.to_string()))?;
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err((
+            None,
+            format!(
+                "it holds more than 16 MB ({MAX_PLAN_BYTES} bytes); that is the most farm reads"
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&good[start..]).chars().count() + 1;
+        (
+            Some(Pos { line, column }),
+            "not UTF-8 text (a plan is UTF-8)".to_string(),
+        )
+    })
+}
+
 /// Parse a plan or preset document: a UTF-8 byte order mark is dropped (positions stay those an
 /// editor shows), then [`Spans::scan`] indexes it and enforces the nesting limit and unique
 /// keys before serde_yaml_ng deserializes it.
@@ -326,11 +406,11 @@ impl Plan {
     /// Read and validate a plan file.
     pub fn load(path: &Path) -> Result<Plan, PlanError> {
         let abs = absolute(path);
-        let src = std::fs::read_to_string(&abs).map_err(|e| PlanError {
+        let src = read_yaml_file(&abs).map_err(|(pos, m)| PlanError {
             file: path.to_path_buf(),
-            pos: None,
+            pos,
             key: String::new(),
-            message: format!("cannot read the plan: {e}"),
+            message: format!("cannot read the plan: {m}"),
         })?;
         Plan::parse(&src, path)
     }
@@ -795,9 +875,10 @@ fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneSpec, 
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     let local = dir.join("scenes").join(format!("{name}.yaml"));
-    let (file, src) = if safe && local.is_file() {
-        let src = std::fs::read_to_string(&local)
-            .map_err(|e| cx.at_value(&key, format!("cannot read {}: {e}", local.display())))?;
+    // Anything by that name counts (a FIFO or a folder is refused as such, not skipped).
+    let (file, src) = if safe && std::fs::symlink_metadata(&local).is_ok() {
+        let src = read_yaml_file(&local)
+            .map_err(|(_, m)| cx.at_value(&key, format!("cannot read {}: {m}", local.display())))?;
         (local, src)
     } else if let Some((_, src)) = BUILTIN_PRESETS.iter().find(|(n, _)| *n == name) {
         (

@@ -322,3 +322,32 @@ fn nesting_deeper_than_the_limit_is_refused_where_it_starts() {
     );
     assert!(parse(&text).is_ok());
 }
+
+#[test]
+fn a_plan_that_is_not_a_regular_file_or_too_big_is_refused_saying_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Plan::load(dir.path()).unwrap_err();
+    assert!(
+        e.message.contains("it is a folder, not a regular file"),
+        "{e}"
+    );
+    let e = Plan::load(Path::new("/dev/null")).unwrap_err();
+    assert!(
+        e.message
+            .contains("it is a character device, not a regular file"),
+        "{e}"
+    );
+    let big = dir.path().join("big.yaml");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(MAX_PLAN_BYTES + 1).unwrap();
+    let e = Plan::load(&big).unwrap_err();
+    assert!(
+        e.message.contains("it is 16777217 bytes") && e.message.contains("at most 16 MB"),
+        "{e}"
+    );
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, b"output: v.mp4\nsegments: \xff\n").unwrap();
+    let e = Plan::load(&bad).unwrap_err();
+    assert_eq!(at(&e), (2, 11), "{e}");
+    assert!(e.message.contains("not UTF-8"), "{e}");
+}
