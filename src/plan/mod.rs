@@ -91,8 +91,9 @@ pub enum Timing {
 }
 
 impl Timing {
-    /// Exact frame count at `fps`. Durations round to the nearest frame; a start/end range
-    /// counts the frames between the rounded ends, so back-to-back ranges tile with no drift.
+    /// Exact frame count at `fps` of this timing on its own. Durations round to the nearest
+    /// frame; a start/end range counts the frames between the rounded ends. In a plan, use
+    /// [`Plan::frame_counts`], which lays the segments end to end.
     pub fn frames(self, fps: u32) -> u64 {
         let f = fps as f64;
         match self {
@@ -494,6 +495,7 @@ impl Plan {
         }
 
         let mut first_seen: HashMap<String, usize> = HashMap::new();
+        let mut placed: Vec<Placed> = Vec::with_capacity(raw.segments.len());
         let mut segments = Vec::with_capacity(raw.segments.len());
         for (i, rs) in raw.segments.into_iter().enumerate() {
             let key = |k: &str| format!("segments[{i}].{k}");
@@ -510,6 +512,12 @@ impl Plan {
             }
             first_seen.insert(rs.id.clone(), i);
             let timing = check_timing(&cx, i, rs.duration, rs.start, rs.end)?;
+            let end = check_continuity(&cx, i, timing, &placed)?;
+            placed.push(Placed {
+                id: rs.id.clone(),
+                start: end - timing.seconds(),
+                end,
+            });
             let mut scene = resolve_scene(&cx, &dir, i, &rs)?;
             scene.fonts = fonts.clone();
             segments.push(Segment {
@@ -537,32 +545,48 @@ impl Plan {
         })
     }
 
-    /// Frame count of every segment at `fps`; an error for a segment shorter than one frame.
+    /// Frame count of every segment at `fps`, laid end to end: a `duration` segment gets
+    /// `round(duration * fps)` frames; a `start`/`end` range ends at frame `round(end * fps)` of
+    /// the final video, so it takes the frames from where the segments before it end up to
+    /// there (ranges never drift, and a range absorbs the rounding of the durations before it).
+    /// An error for a segment that gets no frame.
     pub fn frame_counts(&self, fps: u32) -> Result<Vec<u64>, PlanError> {
-        self.segments
-            .iter()
-            .map(|s| {
-                let n = s.timing.frames(fps);
-                if n == 0 {
-                    let k = match s.timing {
-                        Timing::Duration(_) => "duration",
-                        Timing::Range { .. } => "end",
-                    };
-                    let key = format!("segments[{}].{k}", s.index);
-                    Err(PlanError {
-                        file: self.path.clone(),
-                        pos: self.spans.value(&key),
-                        key,
-                        message: format!(
-                            "{} s is shorter than one frame at {fps} fps",
-                            s.timing.seconds()
-                        ),
-                    })
+        let f = fps as f64;
+        let mut laid = 0u64;
+        let mut counts = Vec::with_capacity(self.segments.len());
+        for s in &self.segments {
+            let n = match s.timing {
+                Timing::Duration(_) => s.timing.frames(fps),
+                Timing::Range { end, .. } => ((end * f).round() as u64).saturating_sub(laid),
+            };
+            if n == 0 {
+                let k = match s.timing {
+                    Timing::Duration(_) => "duration",
+                    Timing::Range { .. } => "end",
+                };
+                let key = format!("segments[{}].{k}", s.index);
+                let message = if s.timing.frames(fps) == 0 {
+                    format!(
+                        "{} s is shorter than one frame at {fps} fps",
+                        s.timing.seconds()
+                    )
                 } else {
-                    Ok(n)
-                }
-            })
-            .collect()
+                    format!(
+                        "gets no frame at {fps} fps: the segments before it, each rounded to whole frames, already fill the video to {} s (frame {laid}); lengthen this range or shorten them",
+                        secs(laid as f64 / f)
+                    )
+                };
+                return Err(PlanError {
+                    file: self.path.clone(),
+                    pos: self.spans.value(&key),
+                    key,
+                    message,
+                });
+            }
+            laid += n;
+            counts.push(n);
+        }
+        Ok(counts)
     }
 
     /// Length of the whole plan in seconds.
@@ -703,9 +727,15 @@ fn check_timing(
             let s = finite_nonneg("start", s)?;
             let e = finite_nonneg("end", e)?;
             if e <= s {
-                return Err(
-                    cx.at_value(&key("end"), format!("end ({e}) must be after start ({s})"))
-                );
+                let what = if e == s { "is empty" } else { "goes backwards" };
+                return Err(cx.at_value(
+                    &key("start"),
+                    format!(
+                        "the range {}-{} s {what}: end must be after start",
+                        secs(s),
+                        secs(e)
+                    ),
+                ));
             }
             Timing::Range { start: s, end: e }
         }
@@ -739,6 +769,90 @@ fn check_timing(
         ));
     }
     Ok(timing)
+}
+
+/// How far a `start:` may be from the point where the segments before it end, in seconds:
+/// 1 ms, less than half a frame at the highest frame rate (240 fps: 2.08 ms), so a plan that
+/// passes is laid out the same way at every frame rate.
+pub const TIMING_TOLERANCE: f64 = 0.001;
+
+/// Seconds for messages: at most 3 decimals, at least one (`4.0`, `2.25`, `0.333`).
+fn secs(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0');
+    if s.ends_with('.') {
+        format!("{s}0")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Where each earlier segment plays, in seconds of the final video.
+struct Placed {
+    id: String,
+    start: f64,
+    end: f64,
+}
+
+/// Segments play one after another: a `duration` segment starts where the previous one ends;
+/// a `start`/`end` range must start there too (within [`TIMING_TOLERANCE`]). An earlier start
+/// overlaps a segment before it; a later one leaves a gap. Returns where this segment ends.
+fn check_continuity(
+    cx: &Ctx,
+    i: usize,
+    timing: Timing,
+    placed: &[Placed],
+) -> Result<f64, PlanError> {
+    let cursor = placed.last().map_or(0.0, |p| p.end);
+    let start = match timing {
+        Timing::Duration(d) => return Ok(cursor + d),
+        Timing::Range { start, end } if (start - cursor).abs() <= TIMING_TOLERANCE => {
+            return Ok(end);
+        }
+        Timing::Range { start, .. } => start,
+    };
+    let key = format!("segments[{i}].start");
+    let line_of = |j: usize| {
+        cx.spans
+            .value(&format!("segments[{j}].id"))
+            .map_or(String::new(), |p| format!(", line {}", p.line))
+    };
+    if start < cursor {
+        // The earlier segment that `start` falls in (they tile [0, cursor) without gaps).
+        let j = placed
+            .iter()
+            .position(|p| p.end > start + TIMING_TOLERANCE)
+            .unwrap_or(placed.len() - 1);
+        let o = &placed[j];
+        let last = &placed[placed.len() - 1];
+        return Err(cx.at_value(
+            &key,
+            format!(
+                "{} s overlaps segment '{}' ({}-{} s{}): segments play one after another, so this one starts at {} s, where '{}' ends",
+                secs(start),
+                o.id,
+                secs(o.start),
+                secs(o.end),
+                line_of(j),
+                secs(cursor),
+                last.id
+            ),
+        ));
+    }
+    let after = match placed.last() {
+        Some(p) => format!("after '{}', which ends at {} s", p.id, secs(cursor)),
+        None => "at the start of the video".to_string(),
+    };
+    Err(cx.at_value(
+        &key,
+        format!(
+            "leaves a gap of {} s {after}: add a segment for {}-{} s, or move start to {}",
+            secs(start - cursor),
+            secs(cursor),
+            secs(start),
+            secs(cursor)
+        ),
+    ))
 }
 
 fn to_param(v: &Value) -> Result<Param, String> {

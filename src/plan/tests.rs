@@ -98,7 +98,12 @@ fn semantic_errors_point_at_the_value() {
     assert_eq!(at(&e), (3, 9), "{e}");
     let e =
         err("output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    start: 3\n    end: 2\n");
-    assert_eq!(at(&e), (6, 10), "{e}");
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((5, 12), "segments[0].start"),
+        "{e}"
+    );
+    assert!(e.message.contains("3.0-2.0 s goes backwards"), "{e}");
     let e = err(
         "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    start: 0\n",
     );
@@ -219,6 +224,165 @@ fn garbage_never_panics() {
     ] {
         let _ = parse(src);
     }
+}
+
+/// A plan of segments given as (id, timing) with timing `duration: 4` or `start: 3, end: 5`,
+/// one key per line so that positions are easy to tell: segment k's `id` is on line 3 + 4k,
+/// its first timing key on line 5 + 4k, its `end` (if any) on 6 + 4k.
+fn timeline(segs: &[(&str, &str)]) -> String {
+    let mut s = "output: v.mp4\nsegments:\n".to_string();
+    for (id, t) in segs {
+        s.push_str(&format!("  - id: {id}\n    scene: plasma\n"));
+        let kvs: Vec<&str> = t.split(", ").collect();
+        for kv in &kvs {
+            s.push_str(&format!("    {kv}\n"));
+        }
+        if kvs.len() == 1 {
+            s.push_str("    # (four lines per segment)\n");
+        }
+    }
+    s
+}
+
+#[test]
+fn a_range_that_overlaps_an_earlier_segment_is_refused_at_its_start_naming_it() {
+    // a 0-2, b 2-5 (duration), c starts at 3: inside b.
+    let src = timeline(&[
+        ("a", "start: 0, end: 2"),
+        ("b", "duration: 3"),
+        ("c", "start: 3, end: 6"),
+    ]);
+    let e = err(&src);
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((13, 12), "segments[2].start"),
+        "{e}"
+    );
+    assert!(
+        e.message
+            .contains("overlaps segment 'b' (2.0-5.0 s, line 7)"),
+        "{e}"
+    );
+    assert!(e.message.contains("starts at 5.0 s, where 'b' ends"), "{e}");
+    // Starting inside the first segment names the first one.
+    let e = err(&timeline(&[
+        ("a", "start: 0, end: 2"),
+        ("b", "duration: 3"),
+        ("c", "start: 1, end: 6"),
+    ]));
+    assert!(
+        e.message
+            .contains("overlaps segment 'a' (0.0-2.0 s, line 3)"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("plan.yaml:13:12: segments[2].start: "),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_range_that_leaves_a_gap_is_refused_with_the_missing_seconds() {
+    let e = err(&timeline(&[
+        ("a", "duration: 4"),
+        ("b", "start: 5, end: 6"),
+    ]));
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((9, 12), "segments[1].start"),
+        "{e}"
+    );
+    assert!(
+        e.message.contains(
+            "leaves a gap of 1.0 s after 'a', which ends at 4.0 s: add a segment for 4.0-5.0 s, or move start to 4.0"
+        ),
+        "{e}"
+    );
+    // The video starts at 0: a first range that starts later leaves a gap too.
+    let e = err(&timeline(&[("a", "start: 2, end: 3")]));
+    assert_eq!(at(&e), (5, 12), "{e}");
+    assert!(
+        e.message
+            .contains("gap of 2.0 s at the start of the video: add a segment for 0.0-2.0 s, or move start to 0.0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_empty_or_backwards_range_is_refused_at_its_start() {
+    let e = err(&timeline(&[
+        ("a", "duration: 2"),
+        ("b", "start: 2, end: 2"),
+    ]));
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((9, 12), "segments[1].start"),
+        "{e}"
+    );
+    assert!(e.message.contains("2.0-2.0 s is empty"), "{e}");
+    let e = err(&timeline(&[
+        ("a", "duration: 2"),
+        ("b", "start: 2, end: 1.5"),
+    ]));
+    assert_eq!(at(&e), (9, 12), "{e}");
+    assert!(e.message.contains("goes backwards"), "{e}");
+}
+
+#[test]
+fn durations_and_ranges_mix_when_each_range_starts_where_the_last_segment_ends() {
+    // A duration starts where the previous segment ends; a start may differ from that point
+    // by at most 1 ms (0.333 after a third of a second).
+    let p = parse(&timeline(&[
+        ("a", "duration: 0.3333333"),
+        ("b", "start: 0.333, end: 1"),
+        ("c", "duration: 1"),
+        ("d", "start: 2.0004, end: 3"),
+    ]))
+    .unwrap();
+    assert_eq!(p.frame_counts(12).unwrap(), vec![4, 8, 12, 12]);
+    assert_eq!(p.frame_counts(240).unwrap().iter().sum::<u64>(), 720);
+    // 1.3 ms off is refused, in either direction.
+    let e = err(&timeline(&[
+        ("a", "duration: 0.3333333"),
+        ("b", "start: 0.332, end: 1"),
+    ]));
+    assert!(e.message.contains("overlaps segment 'a'"), "{e}");
+    let e = err(&timeline(&[
+        ("a", "duration: 1"),
+        ("b", "start: 1.0013, end: 2"),
+    ]));
+    assert!(e.message.contains("gap of 0.001 s"), "{e}");
+}
+
+#[test]
+fn a_range_ends_at_its_frame_of_the_final_video_whatever_the_durations_before_it_rounded_to() {
+    // Three 0.1 s durations at 12 fps round to 1 frame each (0.25 s in all); the range then
+    // runs to frame 12, so the video is 1.0 s long as `end: 1` says (not 11 frames).
+    let p = parse(&timeline(&[
+        ("a", "duration: 0.1"),
+        ("b", "duration: 0.1"),
+        ("c", "duration: 0.1"),
+        ("d", "start: 0.3, end: 1"),
+    ]))
+    .unwrap();
+    assert_eq!(p.frame_counts(12).unwrap(), vec![1, 1, 1, 9]);
+    // A range the rounding has already swallowed is an error at its end, saying why: on its
+    // own 0.15-0.25 s is one frame at 12 fps, but the durations before it fill frames 0-2.
+    let p = parse(&timeline(&[
+        ("a", "duration: 0.05"),
+        ("b", "duration: 0.05"),
+        ("c", "duration: 0.05"),
+        ("d", "start: 0.15, end: 0.25"),
+    ]))
+    .unwrap();
+    let e = p.frame_counts(12).unwrap_err();
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((18, 10), "segments[3].end"),
+        "{e}"
+    );
+    assert!(e.message.contains("gets no frame at 12 fps"), "{e}");
 }
 
 #[test]
