@@ -13,21 +13,29 @@ fn mkfifo(p: &Path) {
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
 }
 
-/// Run farm with its address space capped (`ulimit -v`), so that a read without bound fails
-/// here instead of eating the machine's memory.
-fn run_with_memory_cap(s: &Scratch, args: &[&str], bytes: u64) -> std::process::Output {
+/// Run farm with a resource limit: `RLIMIT_AS` (`ulimit -v`), so that a read without bound
+/// fails here instead of eating the machine's memory, or `RLIMIT_FSIZE` (`ulimit -f`, with
+/// SIGXFSZ ignored), so that writing past it fails with EFBIG.
+fn run_with_rlimit(
+    s: &Scratch,
+    args: &[&str],
+    resource: libc::__rlimit_resource_t,
+    bytes: u64,
+) -> std::process::Output {
     use std::os::unix::process::CommandExt;
     let mut cmd = s.command(args, &[]);
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    // SAFETY: setrlimit and signal are async-signal-safe; nothing else runs between fork and
+    // exec. An ignored signal stays ignored across exec.
     unsafe {
         cmd.pre_exec(move || {
             let lim = libc::rlimit {
                 rlim_cur: bytes,
                 rlim_max: bytes,
             };
-            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+            if libc::setrlimit(resource, &lim) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
             Ok(())
         });
     }
@@ -69,7 +77,7 @@ fn check_of_a_fifo_says_so_at_once_instead_of_waiting_for_a_writer() {
 #[test]
 fn check_of_dev_zero_is_refused_without_reading_it() {
     let s = Scratch::new("devzero");
-    let o = run_with_memory_cap(&s, &["check", "/dev/zero"], 1 << 30);
+    let o = run_with_rlimit(&s, &["check", "/dev/zero"], libc::RLIMIT_AS, 1 << 30);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("it is a character device, not a regular file"),
@@ -281,4 +289,24 @@ fn frame_replaces_an_existing_png_whole_with_no_temporary_left() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(std::fs::read(s.path().join("shots/f.png")).unwrap(), png);
+}
+
+#[test]
+fn frame_that_fails_to_write_leaves_the_existing_png_as_it_was() {
+    // Files may grow to 4 KB only: the PNG (about 36 KB) cannot be written.
+    let s = Scratch::new("framefail");
+    s.write("plan.yaml", ONE);
+    s.write("f.png", "an older frame");
+    let o = run_with_rlimit(&s, &frame_args("f.png"), libc::RLIMIT_FSIZE, 4096);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot write f.png"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(s.path().join("f.png")).unwrap(),
+        "an older frame"
+    );
+    assert_eq!(
+        names(s.path()),
+        vec!["f.png", "plan.yaml"],
+        "no temporary left"
+    );
 }
