@@ -87,7 +87,8 @@ enum Cmd {
         /// Time within the clip, in seconds.
         #[arg(long, default_value_t = 0.0)]
         at: f64,
-        /// Where to write the PNG.
+        /// Where to write the PNG (a name ending in .png; an existing file is replaced only
+        /// by a complete frame).
         #[arg(short, long, default_value = "frame.png")]
         output: PathBuf,
         #[command(flatten)]
@@ -722,6 +723,21 @@ fn cmd_hw(plan_path: Option<&Path>, a: &SettingsArgs) -> i32 {
 }
 
 fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &SettingsArgs) -> i32 {
+    // Refuse a name the PNG cannot go to before anything is rendered or touched.
+    if !out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        eprintln!(
+            "error: -o {}: farm frame writes PNG only; give a file name ending in .png",
+            out.display()
+        );
+        return 2;
+    }
+    if out.is_dir() {
+        eprintln!("error: -o {}: is a folder", out.display());
+        return 2;
+    }
     let plan = match load(plan_path) {
         Ok(p) => p,
         Err(c) => return c,
@@ -771,13 +787,7 @@ fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &SettingsArgs) 
     }
     let mean = buf.iter().map(|&b| b as u64).sum::<u64>() as f64 / buf.len() as f64;
     let max = buf.iter().copied().max().unwrap_or(0);
-    if let Err(e) = image::save_buffer(
-        out,
-        &buf,
-        s.frame.width,
-        s.frame.height,
-        image::ExtendedColorType::Rgb8,
-    ) {
+    if let Err(e) = write_png(out, &buf, s.frame.width, s.frame.height) {
         eprintln!("error: cannot write {}: {e}", out.display());
         return 1;
     }
@@ -786,6 +796,43 @@ fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &SettingsArgs) 
         out.display()
     );
     0
+}
+
+/// Write an RGB PNG to a temporary file beside `out` (tempfile: a fresh name, removed on any
+/// error), then rename it over `out`: an existing file is replaced only by a complete PNG.
+fn write_png(out: &Path, rgb: &[u8], width: u32, height: u32) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.partial-"))
+        .suffix(".png")
+        // Like any new file (the umask applies), not tempfile's private 0600.
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(|e| e.to_string())?;
+    let mut w = std::io::BufWriter::new(tmp.as_file());
+    image::write_buffer_with_format(
+        &mut w,
+        rgb,
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| e.to_string())?;
+    w.flush().map_err(|e| e.to_string())?;
+    drop(w);
+    tmp.as_file().sync_all().map_err(|e| e.to_string())?;
+    tmp.persist(out).map_err(|e| e.error.to_string())?;
+    Ok(())
 }
 
 fn cmd_bench(b: &BenchArgs) -> i32 {

@@ -10,7 +10,7 @@ use crate::profile::{Aspect, Quality};
 use crate::render::{self, Param, Params, SceneSpec, ShaderSpec};
 use serde::Deserialize;
 use serde_yaml_ng::Value;
-use spans::{Pos, Spans};
+use spans::{MAX_DEPTH, Pos, ScanError, Spans};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -91,8 +91,9 @@ pub enum Timing {
 }
 
 impl Timing {
-    /// Exact frame count at `fps`. Durations round to the nearest frame; a start/end range
-    /// counts the frames between the rounded ends, so back-to-back ranges tile with no drift.
+    /// Exact frame count at `fps` of this timing on its own. Durations round to the nearest
+    /// frame; a start/end range counts the frames between the rounded ends. In a plan, use
+    /// [`Plan::frame_counts`], which lays the segments end to end.
     pub fn frames(self, fps: u32) -> u64 {
         let f = fps as f64;
         match self {
@@ -275,15 +276,142 @@ fn yaml_error(file: &Path, e: serde_yaml_ng::Error) -> PlanError {
     }
 }
 
+/// Largest plan or preset file farm reads, in bytes (16 MiB; a plan of 10,000 segments is
+/// about 1 MB).
+pub const MAX_PLAN_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What a file system object is, for messages ("a FIFO (named pipe)").
+fn file_kind(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_dir() {
+        "a folder"
+    } else if ft.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Read a plan or preset: only a regular file (opened without blocking, then checked with
+/// fstat on the open file, so a FIFO or a device is never read), at most [`MAX_PLAN_BYTES`],
+/// UTF-8. The error has a position for a byte that is not UTF-8.
+fn read_yaml_file(path: &Path) -> Result<String, (Option<Pos>, String)> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let refuse = |kind: &str| format!("it is {kind}, not a regular file");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        // Opening a FIFO for reading would wait for a writer; O_NONBLOCK returns at once (it
+        // changes nothing for a regular file). A terminal does not become ours.
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => (None, refuse(file_kind(m.file_type()))),
+            _ => (None, e.to_string()),
+        })?;
+    let meta = file.metadata().map_err(|e| (None, e.to_string()))?;
+    if !meta.is_file() {
+        return Err((None, refuse(file_kind(meta.file_type()))));
+    }
+    if meta.len() > MAX_PLAN_BYTES {
+        return Err((
+            None,
+            format!(
+                "it is {} bytes ({:.1} MB); a plan or preset may be at most 16 MB ({MAX_PLAN_BYTES} bytes)",
+                meta.len(),
+                meta.len() as f64 / (1024.0 * 1024.0)
+            ),
+        ));
+    }
+    // A file may grow while it is read, or report no size (/proc): read one byte past the cap.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_PLAN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| (None, e.to_string()))?;
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err((
+            None,
+            format!(
+                "it holds more than 16 MB ({MAX_PLAN_BYTES} bytes); that is the most farm reads"
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&good[start..]).chars().count() + 1;
+        (
+            Some(Pos { line, column }),
+            "not UTF-8 text (a plan is UTF-8)".to_string(),
+        )
+    })
+}
+
+/// Parse a plan or preset document: a UTF-8 byte order mark is dropped (positions stay those an
+/// editor shows), then [`Spans::scan`] indexes it and enforces the nesting limit and unique
+/// keys before serde_yaml_ng deserializes it.
+fn parse_yaml<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    src: &str,
+) -> Result<(T, Spans), PlanError> {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let at = |pos: Pos, key: String, message: String| PlanError {
+        file: file.to_path_buf(),
+        pos: Some(pos),
+        key,
+        message,
+    };
+    let spans = match Spans::scan(src) {
+        Ok(s) => s,
+        Err(ScanError::TooDeep(pos)) => {
+            return Err(at(
+                pos,
+                String::new(),
+                format!(
+                    "nesting deeper than {MAX_DEPTH} levels of mappings and lists (is a bracket never closed?)"
+                ),
+            ));
+        }
+        Err(ScanError::DuplicateKey {
+            path,
+            key,
+            at: pos,
+            first,
+        }) => {
+            return Err(at(
+                pos,
+                path,
+                format!(
+                    "duplicate key '{key}' (first given at line {}, column {})",
+                    first.line, first.column
+                ),
+            ));
+        }
+        // serde_yaml_ng runs the same parser and reports the syntax error with its message.
+        Err(ScanError::Syntax) => Spans::default(),
+    };
+    let raw = serde_yaml_ng::from_str(src).map_err(|e| yaml_error(file, e))?;
+    Ok((raw, spans))
+}
+
 impl Plan {
     /// Read and validate a plan file.
     pub fn load(path: &Path) -> Result<Plan, PlanError> {
         let abs = absolute(path);
-        let src = std::fs::read_to_string(&abs).map_err(|e| PlanError {
+        let src = read_yaml_file(&abs).map_err(|(pos, m)| PlanError {
             file: path.to_path_buf(),
-            pos: None,
+            pos,
             key: String::new(),
-            message: format!("cannot read the plan: {e}"),
+            message: format!("cannot read the plan: {m}"),
         })?;
         Plan::parse(&src, path)
     }
@@ -292,8 +420,7 @@ impl Plan {
     /// are relative to its folder).
     pub fn parse(src: &str, path: &Path) -> Result<Plan, PlanError> {
         let shown = path.to_path_buf();
-        let raw: RawPlan = serde_yaml_ng::from_str(src).map_err(|e| yaml_error(&shown, e))?;
-        let spans = Spans::index(src);
+        let (raw, spans): (RawPlan, Spans) = parse_yaml(&shown, src)?;
         let cx = Ctx {
             file: &shown,
             spans: &spans,
@@ -363,6 +490,7 @@ impl Plan {
         }
 
         let mut first_seen: HashMap<String, usize> = HashMap::new();
+        let mut placed: Vec<Placed> = Vec::with_capacity(raw.segments.len());
         let mut segments = Vec::with_capacity(raw.segments.len());
         for (i, rs) in raw.segments.into_iter().enumerate() {
             let key = |k: &str| format!("segments[{i}].{k}");
@@ -379,6 +507,12 @@ impl Plan {
             }
             first_seen.insert(rs.id.clone(), i);
             let timing = check_timing(&cx, i, rs.duration, rs.start, rs.end)?;
+            let end = check_continuity(&cx, i, timing, &placed)?;
+            placed.push(Placed {
+                id: rs.id.clone(),
+                start: end - timing.seconds(),
+                end,
+            });
             let mut scene = resolve_scene(&cx, &dir, i, &rs)?;
             scene.fonts = fonts.clone();
             segments.push(Segment {
@@ -430,32 +564,48 @@ impl Plan {
         })
     }
 
-    /// Frame count of every segment at `fps`; an error for a segment shorter than one frame.
+    /// Frame count of every segment at `fps`, laid end to end: a `duration` segment gets
+    /// `round(duration * fps)` frames; a `start`/`end` range ends at frame `round(end * fps)` of
+    /// the final video, so it takes the frames from where the segments before it end up to
+    /// there (ranges never drift, and a range absorbs the rounding of the durations before it).
+    /// An error for a segment that gets no frame.
     pub fn frame_counts(&self, fps: u32) -> Result<Vec<u64>, PlanError> {
-        self.segments
-            .iter()
-            .map(|s| {
-                let n = s.timing.frames(fps);
-                if n == 0 {
-                    let k = match s.timing {
-                        Timing::Duration(_) => "duration",
-                        Timing::Range { .. } => "end",
-                    };
-                    let key = format!("segments[{}].{k}", s.index);
-                    Err(PlanError {
-                        file: self.path.clone(),
-                        pos: self.spans.value(&key),
-                        key,
-                        message: format!(
-                            "{} s is shorter than one frame at {fps} fps",
-                            s.timing.seconds()
-                        ),
-                    })
+        let f = fps as f64;
+        let mut laid = 0u64;
+        let mut counts = Vec::with_capacity(self.segments.len());
+        for s in &self.segments {
+            let n = match s.timing {
+                Timing::Duration(_) => s.timing.frames(fps),
+                Timing::Range { end, .. } => ((end * f).round() as u64).saturating_sub(laid),
+            };
+            if n == 0 {
+                let k = match s.timing {
+                    Timing::Duration(_) => "duration",
+                    Timing::Range { .. } => "end",
+                };
+                let key = format!("segments[{}].{k}", s.index);
+                let message = if s.timing.frames(fps) == 0 {
+                    format!(
+                        "{} s is shorter than one frame at {fps} fps",
+                        s.timing.seconds()
+                    )
                 } else {
-                    Ok(n)
-                }
-            })
-            .collect()
+                    format!(
+                        "gets no frame at {fps} fps: the segments before it, each rounded to whole frames, already fill the video to {} s (frame {laid}); lengthen this range or shorten them",
+                        secs(laid as f64 / f)
+                    )
+                };
+                return Err(PlanError {
+                    file: self.path.clone(),
+                    pos: self.spans.value(&key),
+                    key,
+                    message,
+                });
+            }
+            laid += n;
+            counts.push(n);
+        }
+        Ok(counts)
     }
 
     /// Length of the whole plan in seconds.
@@ -842,9 +992,15 @@ fn check_timing(
             let s = finite_nonneg("start", s)?;
             let e = finite_nonneg("end", e)?;
             if e <= s {
-                return Err(
-                    cx.at_value(&key("end"), format!("end ({e}) must be after start ({s})"))
-                );
+                let what = if e == s { "is empty" } else { "goes backwards" };
+                return Err(cx.at_value(
+                    &key("start"),
+                    format!(
+                        "the range {}-{} s {what}: end must be after start",
+                        secs(s),
+                        secs(e)
+                    ),
+                ));
             }
             Timing::Range { start: s, end: e }
         }
@@ -878,6 +1034,90 @@ fn check_timing(
         ));
     }
     Ok(timing)
+}
+
+/// How far a `start:` may be from the point where the segments before it end, in seconds:
+/// 1 ms, less than half a frame at the highest frame rate (240 fps: 2.08 ms), so a plan that
+/// passes is laid out the same way at every frame rate.
+pub const TIMING_TOLERANCE: f64 = 0.001;
+
+/// Seconds for messages: at most 3 decimals, at least one (`4.0`, `2.25`, `0.333`).
+fn secs(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0');
+    if s.ends_with('.') {
+        format!("{s}0")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Where each earlier segment plays, in seconds of the final video.
+struct Placed {
+    id: String,
+    start: f64,
+    end: f64,
+}
+
+/// Segments play one after another: a `duration` segment starts where the previous one ends;
+/// a `start`/`end` range must start there too (within [`TIMING_TOLERANCE`]). An earlier start
+/// overlaps a segment before it; a later one leaves a gap. Returns where this segment ends.
+fn check_continuity(
+    cx: &Ctx,
+    i: usize,
+    timing: Timing,
+    placed: &[Placed],
+) -> Result<f64, PlanError> {
+    let cursor = placed.last().map_or(0.0, |p| p.end);
+    let start = match timing {
+        Timing::Duration(d) => return Ok(cursor + d),
+        Timing::Range { start, end } if (start - cursor).abs() <= TIMING_TOLERANCE => {
+            return Ok(end);
+        }
+        Timing::Range { start, .. } => start,
+    };
+    let key = format!("segments[{i}].start");
+    let line_of = |j: usize| {
+        cx.spans
+            .value(&format!("segments[{j}].id"))
+            .map_or(String::new(), |p| format!(", line {}", p.line))
+    };
+    if start < cursor {
+        // The earlier segment that `start` falls in (they tile [0, cursor) without gaps).
+        let j = placed
+            .iter()
+            .position(|p| p.end > start + TIMING_TOLERANCE)
+            .unwrap_or(placed.len() - 1);
+        let o = &placed[j];
+        let last = &placed[placed.len() - 1];
+        return Err(cx.at_value(
+            &key,
+            format!(
+                "{} s overlaps segment '{}' ({}-{} s{}): segments play one after another, so this one starts at {} s, where '{}' ends",
+                secs(start),
+                o.id,
+                secs(o.start),
+                secs(o.end),
+                line_of(j),
+                secs(cursor),
+                last.id
+            ),
+        ));
+    }
+    let after = match placed.last() {
+        Some(p) => format!("after '{}', which ends at {} s", p.id, secs(cursor)),
+        None => "at the start of the video".to_string(),
+    };
+    Err(cx.at_value(
+        &key,
+        format!(
+            "leaves a gap of {} s {after}: add a segment for {}-{} s, or move start to {}",
+            secs(start - cursor),
+            secs(cursor),
+            secs(start),
+            secs(cursor)
+        ),
+    ))
 }
 
 fn to_param(v: &Value) -> Result<Param, String> {
@@ -1014,9 +1254,10 @@ fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneSpec, 
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     let local = dir.join("scenes").join(format!("{name}.yaml"));
-    let (file, src) = if safe && local.is_file() {
-        let src = std::fs::read_to_string(&local)
-            .map_err(|e| cx.at_value(&key, format!("cannot read {}: {e}", local.display())))?;
+    // Anything by that name counts (a FIFO or a folder is refused as such, not skipped).
+    let (file, src) = if safe && std::fs::symlink_metadata(&local).is_ok() {
+        let src = read_yaml_file(&local)
+            .map_err(|(_, m)| cx.at_value(&key, format!("cannot read {}: {m}", local.display())))?;
         (local, src)
     } else if let Some((_, src)) = BUILTIN_PRESETS.iter().find(|(n, _)| *n == name) {
         (
@@ -1029,8 +1270,7 @@ fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneSpec, 
             format!("unknown scene '{name}'; {}", scene_choices(dir)),
         ));
     };
-    let raw: RawPreset = serde_yaml_ng::from_str(&src).map_err(|e| yaml_error(&file, e))?;
-    let spans = Spans::index(&src);
+    let (raw, spans): (RawPreset, Spans) = parse_yaml(&file, &src)?;
     let pcx = Ctx {
         file: &file,
         spans: &spans,

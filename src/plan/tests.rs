@@ -98,7 +98,12 @@ fn semantic_errors_point_at_the_value() {
     assert_eq!(at(&e), (3, 9), "{e}");
     let e =
         err("output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    start: 3\n    end: 2\n");
-    assert_eq!(at(&e), (6, 10), "{e}");
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((5, 12), "segments[0].start"),
+        "{e}"
+    );
+    assert!(e.message.contains("3.0-2.0 s goes backwards"), "{e}");
     let e = err(
         "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    start: 0\n",
     );
@@ -219,4 +224,294 @@ fn garbage_never_panics() {
     ] {
         let _ = parse(src);
     }
+}
+
+/// A plan of segments given as (id, timing) with timing `duration: 4` or `start: 3, end: 5`,
+/// one key per line so that positions are easy to tell: segment k's `id` is on line 3 + 4k,
+/// its first timing key on line 5 + 4k, its `end` (if any) on 6 + 4k.
+fn timeline(segs: &[(&str, &str)]) -> String {
+    let mut s = "output: v.mp4\nsegments:\n".to_string();
+    for (id, t) in segs {
+        s.push_str(&format!("  - id: {id}\n    scene: plasma\n"));
+        let kvs: Vec<&str> = t.split(", ").collect();
+        for kv in &kvs {
+            s.push_str(&format!("    {kv}\n"));
+        }
+        if kvs.len() == 1 {
+            s.push_str("    # (four lines per segment)\n");
+        }
+    }
+    s
+}
+
+#[test]
+fn a_range_that_overlaps_an_earlier_segment_is_refused_at_its_start_naming_it() {
+    // a 0-2, b 2-5 (duration), c starts at 3: inside b.
+    let src = timeline(&[
+        ("a", "start: 0, end: 2"),
+        ("b", "duration: 3"),
+        ("c", "start: 3, end: 6"),
+    ]);
+    let e = err(&src);
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((13, 12), "segments[2].start"),
+        "{e}"
+    );
+    assert!(
+        e.message
+            .contains("overlaps segment 'b' (2.0-5.0 s, line 7)"),
+        "{e}"
+    );
+    assert!(e.message.contains("starts at 5.0 s, where 'b' ends"), "{e}");
+    // Starting inside the first segment names the first one.
+    let e = err(&timeline(&[
+        ("a", "start: 0, end: 2"),
+        ("b", "duration: 3"),
+        ("c", "start: 1, end: 6"),
+    ]));
+    assert!(
+        e.message
+            .contains("overlaps segment 'a' (0.0-2.0 s, line 3)"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("plan.yaml:13:12: segments[2].start: "),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_range_that_leaves_a_gap_is_refused_with_the_missing_seconds() {
+    let e = err(&timeline(&[
+        ("a", "duration: 4"),
+        ("b", "start: 5, end: 6"),
+    ]));
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((9, 12), "segments[1].start"),
+        "{e}"
+    );
+    assert!(
+        e.message.contains(
+            "leaves a gap of 1.0 s after 'a', which ends at 4.0 s: add a segment for 4.0-5.0 s, or move start to 4.0"
+        ),
+        "{e}"
+    );
+    // The video starts at 0: a first range that starts later leaves a gap too.
+    let e = err(&timeline(&[("a", "start: 2, end: 3")]));
+    assert_eq!(at(&e), (5, 12), "{e}");
+    assert!(
+        e.message
+            .contains("gap of 2.0 s at the start of the video: add a segment for 0.0-2.0 s, or move start to 0.0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_empty_or_backwards_range_is_refused_at_its_start() {
+    let e = err(&timeline(&[
+        ("a", "duration: 2"),
+        ("b", "start: 2, end: 2"),
+    ]));
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((9, 12), "segments[1].start"),
+        "{e}"
+    );
+    assert!(e.message.contains("2.0-2.0 s is empty"), "{e}");
+    let e = err(&timeline(&[
+        ("a", "duration: 2"),
+        ("b", "start: 2, end: 1.5"),
+    ]));
+    assert_eq!(at(&e), (9, 12), "{e}");
+    assert!(e.message.contains("goes backwards"), "{e}");
+}
+
+#[test]
+fn durations_and_ranges_mix_when_each_range_starts_where_the_last_segment_ends() {
+    // A duration starts where the previous segment ends; a start may differ from that point
+    // by at most 1 ms (0.333 after a third of a second).
+    let p = parse(&timeline(&[
+        ("a", "duration: 0.3333333"),
+        ("b", "start: 0.333, end: 1"),
+        ("c", "duration: 1"),
+        ("d", "start: 2.0004, end: 3"),
+    ]))
+    .unwrap();
+    assert_eq!(p.frame_counts(12).unwrap(), vec![4, 8, 12, 12]);
+    assert_eq!(p.frame_counts(240).unwrap().iter().sum::<u64>(), 720);
+    // 1.3 ms off is refused, in either direction.
+    let e = err(&timeline(&[
+        ("a", "duration: 0.3333333"),
+        ("b", "start: 0.332, end: 1"),
+    ]));
+    assert!(e.message.contains("overlaps segment 'a'"), "{e}");
+    let e = err(&timeline(&[
+        ("a", "duration: 1"),
+        ("b", "start: 1.0013, end: 2"),
+    ]));
+    assert!(e.message.contains("gap of 0.001 s"), "{e}");
+}
+
+#[test]
+fn a_range_ends_at_its_frame_of_the_final_video_whatever_the_durations_before_it_rounded_to() {
+    // Three 0.1 s durations at 12 fps round to 1 frame each (0.25 s in all); the range then
+    // runs to frame 12, so the video is 1.0 s long as `end: 1` says (not 11 frames).
+    let p = parse(&timeline(&[
+        ("a", "duration: 0.1"),
+        ("b", "duration: 0.1"),
+        ("c", "duration: 0.1"),
+        ("d", "start: 0.3, end: 1"),
+    ]))
+    .unwrap();
+    assert_eq!(p.frame_counts(12).unwrap(), vec![1, 1, 1, 9]);
+    // A range the rounding has already swallowed is an error at its end, saying why: on its
+    // own 0.15-0.25 s is one frame at 12 fps, but the durations before it fill frames 0-2.
+    let p = parse(&timeline(&[
+        ("a", "duration: 0.05"),
+        ("b", "duration: 0.05"),
+        ("c", "duration: 0.05"),
+        ("d", "start: 0.15, end: 0.25"),
+    ]))
+    .unwrap();
+    let e = p.frame_counts(12).unwrap_err();
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((18, 10), "segments[3].end"),
+        "{e}"
+    );
+    assert!(e.message.contains("gets no frame at 12 fps"), "{e}");
+}
+
+#[test]
+fn a_byte_order_mark_before_the_first_key_is_accepted_and_positions_stay_right() {
+    let p = parse(&format!("\u{feff}{GOOD}")).unwrap();
+    assert_eq!(p.segments.len(), 2);
+    let e = err("\u{feff}output: v.avi\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n");
+    assert_eq!((at(&e), e.key.as_str()), ((1, 9), "output"), "{e}");
+    // In a preset too.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scenes")).unwrap();
+    std::fs::write(
+        dir.path().join("scenes/mine.yaml"),
+        "\u{feff}scene: plasma\nparams: {hue: 0.3}\n",
+    )
+    .unwrap();
+    let p = Plan::parse(
+        "output: v.mp4\nsegments:\n  - {id: a, scene: mine, duration: 1}\n",
+        &dir.path().join("p.yaml"),
+    )
+    .unwrap();
+    assert_eq!(
+        p.segments[0].scene.params.get("hue"),
+        Some(&Param::Num(0.3))
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_reported_at_the_second_one() {
+    let e = err(
+        "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    duration: 2\n",
+    );
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((6, 5), "segments[0].duration"),
+        "{e}"
+    );
+    assert!(
+        e.message
+            .contains("duplicate key 'duration' (first given at line 5, column 5)"),
+        "{e}"
+    );
+    let e =
+        err("output: v.mp4\noutput: w.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n");
+    assert_eq!((at(&e), e.key.as_str()), ((2, 1), "output"), "{e}");
+    let e = err(
+        "output: v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1, params: {hue: 0.1, hue: 0.2}}\n",
+    );
+    assert_eq!(
+        (at(&e), e.key.as_str()),
+        ((3, 60), "segments[0].params.hue"),
+        "{e}"
+    );
+    assert!(e.message.contains("line 3, column 50"), "{e}");
+    // The same key in two segments is no duplicate.
+    assert!(parse("output: v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n  - {id: b, scene: plasma, duration: 1}\n").is_ok());
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_refused_where_it_starts() {
+    let n = 100_000;
+    for (src, pos) in [
+        (format!("{}{}", "[".repeat(n), "]".repeat(n)), (1, 65)),
+        (format!("{}1{}", "{a: ".repeat(n), "}".repeat(n)), (1, 257)),
+        // Inside a plan that is otherwise fine, and never closed.
+        (
+            format!(
+                "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    params: {{x: {}\n",
+                "[".repeat(n)
+            ),
+            (6, 77),
+        ),
+        // Block nesting by indentation counts too.
+        (
+            (0..100)
+                .map(|d| format!("{}a:\n", " ".repeat(d)))
+                .collect::<String>(),
+            (65, 65),
+        ),
+    ] {
+        let e = err(&src);
+        assert!(
+            e.message
+                .contains(&format!("nesting deeper than {} levels", spans::MAX_DEPTH)),
+            "{e}"
+        );
+        assert_eq!(at(&e), pos, "{e}");
+    }
+    // Deep but within the limit is fine for the parser (the plan's own checks then apply).
+    let deep = format!(
+        "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    params: {{x: {}1{}}}\n",
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    let e = err(&deep);
+    assert!(!e.message.contains("nesting"), "{e}");
+    // Brackets inside text are text.
+    let text = format!(
+        "output: v.mp4\nsegments:\n  - id: a\n    scene: quote\n    duration: 1\n    text: |\n      {}\n",
+        "[".repeat(200)
+    );
+    assert!(parse(&text).is_ok());
+}
+
+#[test]
+fn a_plan_that_is_not_a_regular_file_or_too_big_is_refused_saying_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Plan::load(dir.path()).unwrap_err();
+    assert!(
+        e.message.contains("it is a folder, not a regular file"),
+        "{e}"
+    );
+    let e = Plan::load(Path::new("/dev/null")).unwrap_err();
+    assert!(
+        e.message
+            .contains("it is a character device, not a regular file"),
+        "{e}"
+    );
+    let big = dir.path().join("big.yaml");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(MAX_PLAN_BYTES + 1).unwrap();
+    let e = Plan::load(&big).unwrap_err();
+    assert!(
+        e.message.contains("it is 16777217 bytes") && e.message.contains("at most 16 MB"),
+        "{e}"
+    );
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, b"output: v.mp4\nsegments: \xff\n").unwrap();
+    let e = Plan::load(&bad).unwrap_err();
+    assert_eq!(at(&e), (2, 11), "{e}");
+    assert!(e.message.contains("not UTF-8"), "{e}");
 }
