@@ -89,12 +89,14 @@ impl ProbePool {
         }
     }
 
-    fn submit(&mut self, id: String, path: PathBuf, frames: u64) {
-        if let Some(tx) = &self.jobs
-            && tx.send((id, path, frames)).is_ok()
-        {
-            self.pending += 1;
-        }
+    /// Queue a check; false when the probe threads are gone (then no verdict will come).
+    fn submit(&mut self, id: String, path: PathBuf, frames: u64) -> bool {
+        let sent = self
+            .jobs
+            .as_ref()
+            .is_some_and(|tx| tx.send((id, path, frames)).is_ok());
+        self.pending += sent as usize;
+        sent
     }
 
     /// A verdict has been taken off [`ProbePool::results`].
@@ -184,7 +186,7 @@ pub fn dispatch(
     let verdicts = lp.probes.results.clone();
     loop {
         if pool::signals() > 0 {
-            lp.interrupt(rep);
+            lp.interrupt(&verdicts, rep);
             return lp.outcome(true);
         }
         let (_, gap) = clock.tick();
@@ -236,7 +238,13 @@ impl Loop<'_, '_> {
     }
 
     /// Stop every worker; clips in flight are recorded interrupted and their partial files go.
-    fn interrupt(&mut self, rep: &mut dyn Reporter) {
+    /// Clips already finished and being checked get their verdict first (a quick ffprobe),
+    /// unless a second signal comes.
+    fn interrupt(
+        &mut self,
+        verdicts: &Receiver<(String, Result<(), String>)>,
+        rep: &mut dyn Reporter,
+    ) {
         for id in pool::shutdown_all(&mut self.workers) {
             let c = &self.cx.clips[self.by_id[id.as_str()]];
             let _ = std::fs::remove_file(self.cx.layout.partial(&c.id));
@@ -244,7 +252,13 @@ impl Loop<'_, '_> {
                 r.error = Some("interrupted".into())
             });
         }
-        // Finished but not yet checked: not done either.
+        while !self.checking.is_empty() && pool::signals() < 2 {
+            if let Ok((id, verdict)) = verdicts.recv_timeout(Duration::from_millis(50)) {
+                self.probes.received();
+                self.on_verdict(id, verdict, rep);
+            }
+        }
+        // Finished but not checked (a second signal came): not done either.
         for id in std::mem::take(&mut self.checking).into_keys() {
             let c = &self.cx.clips[self.by_id[id.as_str()]];
             self.manifest.set(c, ClipState::Interrupted, |r| {
@@ -400,7 +414,8 @@ impl Loop<'_, '_> {
                 // Not done yet: done means its file passed ffprobe (frames, size, rate, codec).
                 // Probed now, while the others render: at join time only the last clip's probe
                 // is left on the critical path. The verdict comes back to the loop.
-                self.probes
+                let queued = self
+                    .probes
                     .submit(id.clone(), self.cx.layout.clip(&id), clip.frames);
                 self.checking.insert(
                     id.clone(),
@@ -417,6 +432,10 @@ impl Loop<'_, '_> {
                         "farm: warning: clip '{id}' looks dark: mean brightness {:.1} (max {}) at frame {}; aim for a mean over {DARK_MEAN} in quiet parts and 15 in active ones",
                         dark.mean, dark.max, dark.frame
                     ));
+                }
+                if !queued {
+                    let why = "cannot check it: the probe threads are gone".to_string();
+                    self.on_verdict(id, Err(why), rep);
                 }
             }
             WorkerEvent::Failed {

@@ -138,7 +138,11 @@ fn partial_parts(out: &Path) -> (PathBuf, String, String) {
         .filter(|e| e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()))
         .unwrap_or("mp4");
     let hash = blake3::hash(name.as_bytes()).to_hex();
-    (dir, format!(".farm-{}-", &hash[..12]), format!(".partial.{ext}"))
+    (
+        dir,
+        format!(".farm-{}-", &hash[..12]),
+        format!(".partial.{ext}"),
+    )
 }
 
 /// The temporary file a join by process `pid` writes `out` under before it is verified.
