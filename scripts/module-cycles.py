@@ -174,6 +174,24 @@ def references(text: str, children: set[str]) -> list[str]:
     return out
 
 
+def inline_modules(text: str, here: tuple[str, ...]):
+    """Splits a file into (text, module path) regions: the file's own text and each inline
+    `mod name { ... }` (nested ones too), so that `super::` inside an inline module resolves
+    from that module."""
+    out = []
+    rest = text
+    while True:
+        m = re.search(r"\b(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*\{", rest)
+        if not m:
+            break
+        end = matching_brace(rest, m.end() - 1)
+        inner = rest[m.end(): end]
+        out.extend(inline_modules(inner, here + (m.group(1),)))
+        rest = rest[: m.start()] + "\n" * rest.count("\n", m.start(), end) + rest[end + 1:]
+    out.append((rest, here))
+    return out
+
+
 def resolve(path: str, here: tuple[str, ...], is_dir_module: bool, modules: set) -> tuple | None:
     segs = path.split("::")
     if segs[0] == "crate":
@@ -285,12 +303,13 @@ def main():
     modules = set(texts)
     edges = {}
     for mod, text in texts.items():
-        children = {m[-1] for m in modules if len(m) == len(mod) + 1 and m[: len(mod)] == mod}
-        for p in references(text, children):
-            target = resolve(p, mod, True, modules)
-            if target is None or target == mod:
-                continue
-            edges.setdefault(mod, set()).add(target)
+        for region, here in inline_modules(text, mod):
+            children = {m[-1] for m in modules if len(m) == len(here) + 1 and m[: len(here)] == here}
+            for p in references(region, children):
+                target = resolve(p, here, True, modules)
+                if target is None or target == mod:
+                    continue
+                edges.setdefault(mod, set()).add(target)
     under = tuple(args.under.split("::")) if args.under else ()
 
     def shown(m):
