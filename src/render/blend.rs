@@ -1,16 +1,15 @@
 //! Blend modes (the Python reference pipeline's `blend_canvas`, 20 modes) as 256 x 256 lookup
-//! tables, and blits that
-//! composite glyphs through them.
+//! tables, and blits that composite glyphs through them.
 //!
 //! A [`BlendLut`] holds `round(255 * clip(a (1 - o) + MODE(a, b) o))` for every byte pair `(a, b)`
-//! (`a` the canvas, `b` the layer), computed once per (mode, opacity, colour space) at scene
-//! build; `linear` evaluates the mode on linear-light values (the reference pipeline's
-//! `blend_canvas_linear`) at
-//! no extra cost per frame. Modes with `MODE(a, 0) = a` (add, subtract, screen, difference,
-//! exclusion, lighten, colordodge) leave black layer pixels' canvas untouched, so they are fused
-//! into the glyph blit: only inked glyph pixels are touched ([`blit_cells_lut`]). The other modes
-//! change the canvas where the layer is black too (normal, multiply, overlay, ...), so the layer is
-//! drawn onto a black scratch canvas and blended over the whole frame ([`blend_frame`]).
+//! (`a` the canvas, `b` the layer), computed once per (mode, opacity, colour space) at scene build;
+//! `linear` evaluates the mode on linear-light values (the reference pipeline's
+//! `blend_canvas_linear`) at no extra cost per frame. Modes with `MODE(a, 0) = a` (add, subtract,
+//! screen, difference, exclusion, lighten, colordodge) leave black layer pixels' canvas untouched,
+//! so they are fused into the glyph blit: only inked glyph pixels are touched ([`blit_cells_lut`]).
+//! The other modes change the canvas where the layer is black too (normal, multiply, overlay, ...),
+//! so the layer is drawn onto a black scratch canvas and blended over the whole frame
+//! ([`blend_frame`]).
 
 use crate::render::canvas::div255;
 use crate::render::color::{linear_to_srgb, srgb_to_linear};

@@ -1,8 +1,6 @@
 //! Colour: HSV as the Python reference pipeline does it (hue wraps, six sectors, truncation to u8),
-//! OKLAB/OKLCH,
-//! the reference pipeline's discrete RGB palettes, hue harmonies and tints, and [`ColorStyle`], the
-//! per-layer
-//! colour strategy that turns a cell's value (and position) into rgb.
+//! OKLAB/OKLCH, the reference pipeline's discrete RGB palettes, hue harmonies and tints, and
+//! [`ColorStyle`], the per-layer colour strategy that turns a cell's value (and position) into rgb.
 
 use crate::render::fastmath::{fcos, fsin};
 use crate::render::params::{Params, vocab};
@@ -12,8 +10,7 @@ use std::sync::OnceLock;
 /// HSV (each in `[0, 1]`; hue wraps, saturation and value are clamped) to 8-bit RGB.
 ///
 /// Matches the Python reference pipeline's vectorised `hsv2rgb`: `c = v * s`, `x = c * (1 - |(6h
-/// mod 2) - 1|)`,
-/// `m = v - c`, channels `(sector + m) * 255` truncated.
+/// mod 2) - 1|)`, `m = v - c`, channels `(sector + m) * 255` truncated.
 #[inline]
 pub fn hsv2rgb(h: f32, s: f32, v: f32) -> [u8; 3] {
     let h = h - h.floor();

@@ -1,10 +1,9 @@
 //! Matrix rain and fire, written into a grid's cells. Both are pure functions of time (hashed per
 //! column and per cycle), so they need no state and cost one pass over the cells they light.
 //!
-//! - Rain: each active column (a `density` fraction) has a head falling at its own speed
-//!   (`speed * U(6, 30)` rows per second: the optimisation guide's `U(.3, 2)` per frame at 24 fps,
-//!   scaled),
-//!   a trail of 8..40 cells, and restarts above the top after leaving the bottom; each cell shows a
+//! - Rain: each active column (a `density` fraction) has a head falling at its own speed (`speed *
+//!   U(6, 30)` rows per second: the optimisation guide's `U(.3, 2)` per frame at 24 fps, scaled), a
+//!   trail of 8..40 cells, and restarts above the top after leaving the bottom; each cell shows a
 //!   fixed hashed character that changes now and then. The head is white-ish, the tail fades green
 //!   (or `hue`).
 //! - Fire: flames are fBM noise rising at `speed`, shaped by a height profile that wobbles per

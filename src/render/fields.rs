@@ -1,6 +1,5 @@
 //! Value fields (section 4 of the Python reference pipeline's docs): per-cell values in `[0, 1]`
-//! from cell coordinates and
-//! time, computed per cell (`rows * cols`), never per pixel.
+//! from cell coordinates and time, computed per cell (`rows * cols`), never per pixel.
 //!
 //! Coordinates are frame units (the frame's height spans -1..1; see `Grid::xn`), optionally moved
 //! by a UV transform first, so a field looks the same on every grid; `scale` multiplies the

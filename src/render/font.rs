@@ -7,12 +7,12 @@
 //!
 //! One [`Atlas`] per grid cell size holds a coverage bitmap (`u8`, 0..=255) for every character a
 //! scene may draw. Following the Python reference pipeline's optimisation guide: the cell comes
-//! from DejaVu Sans Mono's metrics (height =
-//! ascent + descent, width = advance of `M`), whatever other fonts are in the chain, so grids are
-//! the same for every plan. DejaVu glyphs are drawn at the atlas size with their baseline at the
-//! (rounded-up) ascent; glyphs from any other font are scaled so that the font's ascent + descent
-//! fills the cell height, narrowed if their advance is wider than the cell (two cells for wide
-//! characters in text), and centred horizontally. Everything is clipped to the cell.
+//! from DejaVu Sans Mono's metrics (height = ascent + descent, width = advance of `M`), whatever
+//! other fonts are in the chain, so grids are the same for every plan. DejaVu glyphs are drawn at
+//! the atlas size with their baseline at the (rounded-up) ascent; glyphs from any other font are
+//! scaled so that the font's ascent + descent fills the cell height, narrowed if their advance is
+//! wider than the cell (two cells for wide characters in text), and centred horizontally.
+//! Everything is clipped to the cell.
 //!
 //! Characters are rasterized when a layer is built (its palette, its text) and any character met
 //! later is rasterized on first use and cached. Characters no font has, and space, map to glyph 0,

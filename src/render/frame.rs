@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// reference pipeline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ShaderLevel {
-    /// Only the cheapest shaders run (see the render module docs for which).
+    /// Only the cheapest shaders run (see `shaders` for which).
     Minimal,
     /// Everything but the encoder-expensive ones.
     Standard,

@@ -1,11 +1,11 @@
 //! Golden and property tests over every preset in `scenes/*.yaml` (resolved by the plan, as a
 //! segment using it is) and every built-in scene.
 //!
-//! Goldens: frames 0, 24 and 47 of a 48-frame clip at 160x90 (seed 7, full shader level),
-//! rendered in order, hashed with 64-bit FNV-1a and compared with `tests/golden/render.txt`.
-//! Regenerate after an intended change with
-//! `FARM_BLESS=1 cargo test --lib golden` (then review and commit the file). Frames depend on
-//! float maths, so goldens are exact on one platform and build; another CPU or libm may differ.
+//! Goldens: frames 0, 24 and 47 of a 48-frame clip at 160x90 (seed 7, full shader level), rendered
+//! in order, hashed with 64-bit FNV-1a and compared with `tests/golden/render.txt`. Regenerate
+//! after an intended change with `FARM_BLESS=1 cargo test --lib golden` (then review and commit the
+//! file). Frames depend on float maths, so goldens are exact on one platform and build; another CPU
+//! or libm may differ.
 
 use super::*;
 use std::path::PathBuf;

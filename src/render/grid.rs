@@ -2,9 +2,8 @@
 //! pipeline's `GridLayer`).
 //!
 //! A grid is laid over the frame with `cols = W / cw` and `rows = H / ch` whole cells, centred by
-//! the
-//! offsets `ox`, `oy`. Every cell therefore lies fully inside the frame; a frame smaller than one
-//! cell gives a grid with 0 columns or rows, which simply draws nothing.
+//! the offsets `ox`, `oy`. Every cell therefore lies fully inside the frame; a frame smaller than
+//! one cell gives a grid with 0 columns or rows, which simply draws nothing.
 
 use crate::render::font::{Atlas, Fonts, TEXT_CHARS};
 use crate::render::params::vocab;
@@ -65,8 +64,7 @@ pub struct Grid {
     /// Column index of each column as `f32` (`cols` entries).
     pub cc: Vec<f32>,
     /// Per cell (row-major, `rows * cols`): distance from the centre in column units, rows scaled
-    /// by
-    /// the cell aspect `cw / ch` so that circles look round.
+    /// by the cell aspect `cw / ch` so that circles look round.
     pub dist: Vec<f32>,
     /// Per cell: angle from the centre, `atan2(dy, dx)`, in radians.
     pub angle: Vec<f32>,

@@ -1,8 +1,8 @@
 //! Masks (section 5 of the Python reference pipeline's docs): per-cell weights in `[0, 1]` at a
-//! layer's grid resolution that
-//! multiply the layer's values. Shapes (circle, rect, ring, gradients, radial), procedural (a value
-//! field above a threshold), animated (iris, wipe, dissolve over `seconds`), with `invert` and the
-//! boolean operations union (max), intersect (min) and subtract (`a * (1 - b)`).
+//! layer's grid resolution that multiply the layer's values. Shapes (circle, rect, ring, gradients,
+//! radial), procedural (a value field above a threshold), animated (iris, wipe, dissolve over
+//! `seconds`), with `invert` and the boolean operations union (max), intersect (min) and subtract
+//! (`a * (1 - b)`).
 
 use crate::render::fastmath::{hash01, smoothstep};
 use crate::render::fields::{Coords, Field, FieldKind};

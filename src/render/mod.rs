@@ -32,8 +32,8 @@
 //! `docs/reference-pipeline.md`.
 //!
 //! Determinism: the output of [`Renderer::render_frame`] depends only on the frame spec, scene
-//! spec,
-//! seed and frame index, never on which frames were rendered before, on threads or on hash order.
+//! spec, seed and frame index, never on which frames were rendered before, on threads or on hash
+//! order.
 
 #![warn(missing_docs)]
 

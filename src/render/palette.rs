@@ -1,12 +1,10 @@
 //! Character palettes (from section 2 of the Python reference pipeline's docs), dark to bright,
-//! index 0 always space, and the
-//! particle character sets.
+//! index 0 always space, and the particle character sets.
 //!
 //! Every palette of the Python reference pipeline is offered: characters DejaVu Sans Mono lacks
-//! (runic, halfwidth
-//! katakana, braille, the dingbats, Misc Symbols, Arabic) are drawn by the embedded GNU Unifont
-//! fallback (see `font`). The unit tests check that each non-space character rasterizes to a
-//! non-empty bitmap at several sizes.
+//! (runic, halfwidth katakana, braille, the dingbats, Misc Symbols, Arabic) are drawn by the
+//! embedded GNU Unifont fallback (see `font`). The unit tests check that each non-space character
+//! rasterizes to a non-empty bitmap at several sizes.
 
 use crate::render::params::vocab;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,8 @@
 //! Particle systems (section 4 of the Python reference pipeline's docs), simulated per frame in
-//! frame order on a grid's cell
-//! lattice (positions in cells), with a seeded generator: explosion, embers, starfield, dissolve,
-//! orbit, flow and boids. The number alive is capped by the profile's `particles_max`; when a
-//! spawn would exceed it, the oldest particles go first (the newest are kept).
+//! frame order on a grid's cell lattice (positions in cells), with a seeded generator: explosion,
+//! embers, starfield, dissolve, orbit, flow and boids. The number alive is capped by the profile's
+//! `particles_max`; when a spawn would exceed it, the oldest particles go first (the newest are
+//! kept).
 //!
 //! Units: positions in cells, velocities in cells per frame at 24 fps (scaled by `24 / fps`, so a
 //! clip moves the same in seconds at any frame rate). Audio features are constants (0.3); bursts

@@ -2,16 +2,14 @@
 //! percentile tonemap, the feedback buffer, transitions.
 //!
 //! - Tonemap (section 5 of the Python reference pipeline's docs): `lo` = 1st and `hi` = 99.5th
-//!   percentile of the channel
-//!   values of every 4th pixel of every 4th row (if `hi - lo < 10`, `hi = lo + 10`); each byte maps
-//!   to `2 + 251 * clip((v - lo) / (hi - lo))^gamma`, rounded, through one 256-entry table per
-//!   channel (a tint is folded into the table).
+//!   percentile of the channel values of every 4th pixel of every 4th row (if `hi - lo < 10`, `hi =
+//!   lo + 10`); each byte maps to `2 + 251 * clip((v - lo) / (hi - lo))^gamma`, rounded, through
+//!   one 256-entry table per channel (a tint is folded into the table).
 //! - Feedback: the first frame is stored and returned unchanged; after that the buffer is
 //!   multiplied by `decay`, moved by the transform (nearest-neighbour maps cached at build),
 //!   hue-rotated, and blended under the new frame (`out = blend(frame, buffer)`), and `out` becomes
 //!   the buffer. Rotation angles are `amount * 10` radians per frame (as the reference pipeline's
-//!   code does,
-//!   whatever its comment says).
+//!   code does, whatever its comment says).
 //! - Transitions: fade, wipe (left to right), iris (a growing circle) and dissolve (16-pixel
 //!   blocks in hashed order) for the clip's first and last seconds.
 

@@ -34,11 +34,10 @@ pub fn combine(a: u64, b: u64) -> u64 {
 
 /// The seed of clip `clip_index` of a plan whose seed is `plan_seed`.
 ///
-/// Definition (stable; part of the reproducibility contract):
-/// `mix64(plan_seed ^ mix64(clip_index + 0x9E3779B97F4A7C15))` with wrapping arithmetic, where
-/// `mix64`
-/// is SplitMix64's finaliser. Different clips of one plan get unrelated seeds; the same
-/// `(plan_seed, clip_index)` always gives the same seed.
+/// Definition (stable; part of the reproducibility contract): `mix64(plan_seed ^ mix64(clip_index +
+/// 0x9E3779B97F4A7C15))` with wrapping arithmetic, where `mix64` is SplitMix64's finaliser.
+/// Different clips of one plan get unrelated seeds; the same `(plan_seed, clip_index)` always gives
+/// the same seed.
 pub fn clip_seed(plan_seed: u64, clip_index: u32) -> u64 {
     combine(plan_seed, u64::from(clip_index))
 }

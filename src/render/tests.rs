@@ -400,8 +400,8 @@ fn dump_presets() {
 }
 
 /// ms/frame of every preset and built-in scene at 1280x720 and 1920x1080 on this thread, with the
-/// per-stage breakdown: `bash scripts/bench-presets.sh` (or
-/// `cargo test --release --lib -- --ignored --nocapture --test-threads=1 bench_presets`).
+/// per-stage breakdown: `bash scripts/bench-presets.sh` (or `cargo test --release --lib --
+/// --ignored --nocapture --test-threads=1 bench_presets`).
 #[test]
 #[ignore]
 fn bench_presets() {
@@ -440,4 +440,29 @@ fn bench_presets() {
             );
         }
     }
+}
+
+/// `scripts/module-cycles.py` finds no module under `render` that imports another which imports
+/// it back (there was one: mask -> params -> text -> scenes::quote -> params).
+#[test]
+fn render_has_no_import_cycles() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = match std::process::Command::new("python3")
+        .arg(root.join("scripts/module-cycles.py"))
+        .args(["--under", "render"])
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("skipped: python3 is not available ({e})");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("no import cycles"), "{text}");
 }

@@ -3,9 +3,8 @@
 //!
 //! Every row of text is drawn with one call over its glyph ids (the Python reference pipeline's
 //! whole-string fast path); wrapping follows its `layout_text_portrait` (25 characters per line in
-//! portrait
-//! frames, 50 otherwise, capped by the grid's columns), and wide characters take two cells. An
-//! optional backdrop darkens a box behind the text for readability.
+//! portrait frames, 50 otherwise, capped by the grid's columns), and wide characters take two
+//! cells. An optional backdrop darkens a box behind the text for readability.
 
 use crate::render::blend::{BlendLut, BlendMode, blit_row};
 use crate::render::canvas::scale_rect;
@@ -25,8 +24,7 @@ pub const LANDSCAPE_CHARS: usize = 50;
 /// A word is appended to the current line while `len(line + " ") + len(word) + 1 <= max` (so lines
 /// hold at most `max - 1` characters); otherwise the line is closed and the word starts a new one.
 /// Words are never split: a word longer than the width gets a line of its own. Unlike the
-/// reference,
-/// no empty line is emitted when the very first word is too long. Lengths count `char`s.
+/// reference, no empty line is emitted when the very first word is too long. Lengths count `char`s.
 pub fn layout_text_portrait(text: &str, max_chars_per_line: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = String::new();

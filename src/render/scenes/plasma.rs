@@ -1,10 +1,9 @@
 //! `plasma`: two plasma value-field layers on grids of different sizes, screen-blended.
 //!
 //! The same work as the Python reference pipeline's renderer (`ref_render.py`): layer 1 on the `md`
-//! grid (16 px) with
-//! the `default` palette, layer 2 on the `xl` grid (24 px) with `dense`, its field running at
-//! `1.3 t + 11` with higher frequencies and 0.8x speed, blended over layer 1 with a screen blend at
-//! opacity 0.8. See [`param::TABLE`] for the parameters.
+//! grid (16 px) with the `default` palette, layer 2 on the `xl` grid (24 px) with `dense`, its
+//! field running at `1.3 t + 11` with higher frequencies and 0.8x speed, blended over layer 1 with
+//! a screen blend at opacity 0.8. See [`param::TABLE`] for the parameters.
 
 use crate::render::canvas::{Mode, blit_cells};
 use crate::render::font::Fonts;

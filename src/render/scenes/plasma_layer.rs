@@ -17,11 +17,10 @@ fn phase(x: f64) -> f32 {
 /// How a [`PlasmaLayer`] animates and colours its plasma value field.
 ///
 /// The value field is the Python reference pipeline's `vf_plasma` at field time `t * t_scale +
-/// t_offset`:
-/// `0.5 sin(fx c + .7 s t) + 0.4 sin(fy r - .5 s t) + 0.3 sin(.7 fx c + .6 fy r + .3 s t)
-///  + 0.3 sin(9 dist_n - .8 s t)`, mapped by `clip(v * 0.33 + 0.55, 0, 1)` (`s` = `speed`).
-/// Cell colour is
-/// `hsv(hue_base + hue_rate t + hue_v v, sat, min(val_floor + v val_gain, 1)) * colour_gain`.
+/// t_offset`: `0.5 sin(fx c + .7 s t) + 0.4 sin(fy r - .5 s t) + 0.3 sin(.7 fx c + .6 fy r + .3 s
+/// t) + 0.3 sin(9 dist_n - .8 s t)`, mapped by `clip(v * 0.33 + 0.55, 0, 1)` (`s` = `speed`). Cell
+/// colour is `hsv(hue_base + hue_rate t + hue_v v, sat, min(val_floor + v val_gain, 1)) *
+/// colour_gain`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FieldStyle {
     /// Column frequency.

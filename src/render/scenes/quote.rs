@@ -2,12 +2,12 @@
 //!
 //! Layout happens once, at construction: the text is split at explicit newlines, each paragraph is
 //! wrapped with the Python reference pipeline's `layout_text_portrait` rule (words never split) at
-//! 25 characters per line
-//! in portrait frames and 50 otherwise (or `chars_per_line`), capped by the grid's column count.
-//! Lines are centred horizontally in pixels and the block vertically in rows; lines that do not fit
-//! the grid's rows are dropped from the end. Each frame draws the background (a plasma field on the
-//! `md` grid, dimmed), darkens a box behind the text for readability and draws the text rows. With
-//! `reveal > 0` the text types itself out over that many seconds. See [`param::TABLE`].
+//! 25 characters per line in portrait frames and 50 otherwise (or `chars_per_line`), capped by the
+//! grid's column count. Lines are centred horizontally in pixels and the block vertically in rows;
+//! lines that do not fit the grid's rows are dropped from the end. Each frame draws the background
+//! (a plasma field on the `md` grid, dimmed), darkens a box behind the text for readability and
+//! draws the text rows. With `reveal > 0` the text types itself out over that many seconds. See
+//! [`param::TABLE`].
 
 use crate::render::canvas::{Mode, blit_cells, blit_text, scale_rect};
 use crate::render::color::hsv2rgb;

@@ -5,9 +5,8 @@
 //! - `glitch_bands(bands 6, height 16, shift 30, hold 1)`: `bands` horizontal bands, each of a
 //!   random height `1..=height` rows at a random row, rotated sideways (wrapping) by a random
 //!   `-shift..=shift` pixels. (The reference pipeline drives these from the audio: 3 + 10
-//!   beat-decay bands,
-//!   height up to 4 + 12 sub-bass, shift +-30 beat-decay; farm has no audio features yet, so
-//!   they are fixed parameters.)
+//!   beat-decay bands, height up to 4 + 12 sub-bass, shift +-30 beat-decay; farm has no audio
+//!   features yet, so they are fixed parameters.)
 //! - `block_glitch(n 8, max 40, hold 1)`: `n` rectangles of random size up to `max x max` pixels,
 //!   each replaced by the frame content a random offset (up to `max` pixels) away.
 //! - `pixel_sort(threshold 100, direction h, every 3, reverse false)`: on every `every`-th row

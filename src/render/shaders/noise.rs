@@ -2,9 +2,8 @@
 //!
 //! - `grain(amt 8, hold 1, mode mono)`: uniform integer noise in `[-amt, amt]`, one value per 2x2
 //!   pixel block shared by the three channels (the reference pipeline's half-resolution grain),
-//!   added with
-//!   saturation. `hold N` keeps one noise pattern for N frames (frames `k N .. k N + N - 1` share
-//!   it); `mode bright` scales the noise by the pixel's brightest channel / 255, so black
+//!   added with saturation. `hold N` keeps one noise pattern for N frames (frames `k N .. k N + N -
+//!   1` share it); `mode bright` scales the noise by the pixel's brightest channel / 255, so black
 //!   background stays clean (the encoder then only pays for grain on the glyphs). The reference
 //!   pipeline's docs give 10; farm keeps its optimisation guide's 8.
 //! - `static(density 0.05, color false, hold 1)`: that share of the pixels set to random grey (or

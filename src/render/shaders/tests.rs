@@ -110,6 +110,8 @@ fn vocabulary_is_complete_and_documented() {
     assert_eq!(sorted.len(), names.len(), "duplicate names");
     for d in DEFS.iter() {
         assert!(!d.help.is_empty());
+        let problems = crate::render::params::table_problems(d.name, d.params);
+        assert!(problems.is_empty(), "{problems:?}");
         for p in d.params {
             assert!(
                 !p.help.is_empty() && !p.default.to_string().is_empty(),
@@ -130,6 +132,21 @@ fn vocabulary_is_complete_and_documented() {
             d.name
         );
     }
+}
+
+#[test]
+fn shader_vocabularies_are_the_documented_words() {
+    use super::channel::ChannelOrder;
+    use super::noise::GrainMode;
+    use super::pass::Axis;
+    assert_eq!(
+        ChannelOrder::NAMES,
+        ["rgb", "rbg", "grb", "gbr", "brg", "bgr"]
+    );
+    assert_eq!(ChannelOrder::Bgr.indices(), [2, 1, 0]);
+    assert_eq!(ChannelOrder::Gbr.indices(), [1, 2, 0]);
+    assert_eq!(Axis::NAMES, ["h", "v"]);
+    assert_eq!(GrainMode::NAMES, ["mono", "bright"]);
 }
 
 #[test]

@@ -1,17 +1,15 @@
 //! Tone shaders: `vignette`, `reverse_vignette`, `contrast`, `gamma`, `levels`, `brightness`.
 //!
 //! - `vignette(strength 0.25, floor 0.15)`: multiply by `clamp(1 - strength * r, floor, 1)`, `r`
-//!   the
-//!   distance from the centre with the frame spanning `[-1, 1]` on both axes; the map is built once
-//!   (stored as `u8` in 1/255 steps for the top half; the bottom half mirrors it). The reference
-//!   pipeline's docs give 0.22; farm keeps its optimisation guide's 0.25.
+//!   the distance from the centre with the frame spanning `[-1, 1]` on both axes; the map is built
+//!   once (stored as `u8` in 1/255 steps for the top half; the bottom half mirrors it). The
+//!   reference pipeline's docs give 0.22; farm keeps its optimisation guide's 0.25.
 //! - `reverse_vignette(strength 0.5)`: the opposite, darker in the middle:
 //!   `1 - strength * max(0, 1 - r)`.
 //! - `contrast(factor 1.3)`: `(v - 128) * factor + 128`; `brightness(factor 1.5)`: `v * factor`;
-//!   `gamma(gamma 1.5)`: `255 * (v / 255)^(1 / gamma)` (above 1 brightens the darks);
-//!   `levels(black 0, white 255, midtone 1)`: `255 * ((v - black) / (white - black))^(1 /
-//!   midtone)`.
-//!   All four are one 256-entry lookup table, clamped.
+//!   `gamma(gamma 1.5)`: `255 * (v / 255)^(1 / gamma)` (above 1 brightens the darks); `levels(black
+//!   0, white 255, midtone 1)`: `255 * ((v - black) / (white - black))^(1 / midtone)`. All four are
+//!   one 256-entry lookup table, clamped.
 
 use super::pass::{ChannelLut, Ctx, Def, Pass};
 use crate::render::canvas::div255;

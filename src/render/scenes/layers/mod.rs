@@ -10,14 +10,16 @@
 //!
 //! State: particles, the feedback buffer, reaction-diffusion and life carry state from frame to
 //! frame. Such a scene is simulated in frame order from frame 0: asked for frame `i` after frame
-//! `j != i - 1`, the renderer resets and renders (without shaders) frames `0..i` first, so frame
-//! `i`
-//! is the same bytes whatever was rendered before.
-
+//! `j != i - 1`, the renderer resets and renders (without shaders) frames `0..i` first, so
+//! frame `i` is the same bytes whatever was rendered before.
+//!
 //! Files: [`spec`] (the configuration, [`LayersSpec`], and the parameter tables), [`builtin`]
 //! (the built-in configurations), [`build`] (turning a spec into grids, fields and buffers),
 //! [`uv`] (UV transforms), [`comp`] (compositing a grid onto the frame); this file holds the
 //! built scene and its frame loop.
+//!
+//! Key types: [`LayersSpec`] / [`LayerSpec`] (what the plan asks for, typed), [`Layers`] (the
+//! built scene), [`comp::Comp`] (a blend mode at an opacity with its table), [`uv::Uv`].
 
 pub mod build;
 pub mod builtin;
