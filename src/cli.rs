@@ -853,13 +853,12 @@ fn cmd_bench(b: &BenchArgs) -> i32 {
             params: Params::new(),
         })
         .collect();
-    let scene = SceneSpec {
-        scene: b.scene.clone(),
-        params: Params::new(),
-        text: b.text.clone(),
-        shaders,
-        fonts: Vec::new(),
-        frames: 0,
+    let scene = match SceneSpec::parse(&b.scene, &Params::new(), b.text.clone(), shaders) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
     };
     let t0 = std::time::Instant::now();
     let mut r = match Renderer::new(&frame, &scene, 42) {

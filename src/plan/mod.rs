@@ -1204,17 +1204,23 @@ fn to_shaders(
     Ok(out)
 }
 
+/// What a segment or a preset asks for, before the renderer reads it ([`SceneSpec::parse`]).
+struct SceneRequest {
+    scene: String,
+    params: Params,
+    text: Option<String>,
+    shaders: Vec<ShaderSpec>,
+}
+
 fn resolve_scene(cx: &Ctx, dir: &Path, i: usize, rs: &RawSegment) -> Result<SceneSpec, PlanError> {
     let seg_key = format!("segments[{i}]");
     let name = rs.scene.trim();
     let mut spec = if render::builtin_scenes().contains(&name) {
-        SceneSpec {
+        SceneRequest {
             scene: name.to_string(),
             params: Params::new(),
             text: None,
             shaders: Vec::new(),
-            fonts: Vec::new(),
-            frames: 0,
         }
     } else {
         load_preset(cx, dir, i, name)?
@@ -1240,14 +1246,13 @@ fn resolve_scene(cx: &Ctx, dir: &Path, i: usize, rs: &RawSegment) -> Result<Scen
     if rs.text.is_some() {
         spec.text = rs.text.clone();
     }
-    render::validate(&spec).map_err(|e| {
+    SceneSpec::parse(&spec.scene, &spec.params, spec.text, spec.shaders).map_err(|e| {
         let key = format!("{seg_key}.{}", e.key);
         cx.at_value(&key, e.message)
-    })?;
-    Ok(spec)
+    })
 }
 
-fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneSpec, PlanError> {
+fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneRequest, PlanError> {
     let key = format!("segments[{i}].scene");
     let safe = !name.is_empty()
         && name
@@ -1292,13 +1297,11 @@ fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneSpec, 
         Some(l) => to_shaders(l, &|k, m| pcx.at_value(&format!("shaders{k}"), m))?,
         None => Vec::new(),
     };
-    Ok(SceneSpec {
+    Ok(SceneRequest {
         scene: raw.scene,
         params,
         text: raw.text,
         shaders,
-        fonts: Vec::new(),
-        frames: 0,
     })
 }
 

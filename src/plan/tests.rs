@@ -1,4 +1,7 @@
 use super::*;
+use crate::render::Scene;
+use crate::render::palette::PaletteName;
+use crate::render::scenes::SceneConfig;
 
 fn parse(src: &str) -> Result<Plan, PlanError> {
     let dir = tempfile::tempdir().unwrap();
@@ -154,8 +157,11 @@ fn errors_display_as_file_line_column_key_message() {
 fn params_and_shaders_become_specs() {
     let p = parse("output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    params: {hue: 0.5, palette: dense}\n    shaders: [vignette, {bloom: {thr: 120}}]\n").unwrap();
     let s = &p.segments[0].scene;
-    assert_eq!(s.params.get("hue"), Some(&Param::Num(0.5)));
-    assert_eq!(s.params.get("palette"), Some(&Param::Text("dense".into())));
+    let SceneConfig::Plasma(c) = &s.config else {
+        panic!("{s:?}")
+    };
+    assert_eq!(c.hue, 0.5);
+    assert_eq!(c.palette, PaletteName::Dense);
     assert_eq!(s.shaders[0].name, "vignette");
     assert_eq!(s.shaders[1].params.get("thr"), Some(&Param::Num(120.0)));
     let e = err(
@@ -168,10 +174,14 @@ fn params_and_shaders_become_specs() {
 fn presets_resolve_and_segment_params_win() {
     let p = parse("output: v.mp4\nsegments:\n  - id: a\n    scene: aurora\n    duration: 1\n    params: {hue: 0.9}\n").unwrap();
     let s = &p.segments[0].scene;
-    assert_eq!(s.scene, "plasma");
-    assert_eq!(s.params.get("hue"), Some(&Param::Num(0.9)));
-    assert!(
-        s.params.contains_key("palette"),
+    assert_eq!(s.scene, Scene::Plasma);
+    let SceneConfig::Plasma(c) = &s.config else {
+        panic!("{s:?}")
+    };
+    assert_eq!(c.hue, 0.9);
+    assert_eq!(
+        c.palette2,
+        PaletteName::Gradient,
         "the preset's own params stay"
     );
     assert!(!s.shaders.is_empty(), "the preset's shaders apply");
@@ -191,9 +201,10 @@ fn a_local_preset_file_is_found_beside_the_plan() {
         &dir.path().join("p.yaml"),
     )
     .unwrap();
-    assert_eq!(
-        p.segments[0].scene.params.get("hue"),
-        Some(&Param::Num(0.3))
+    assert!(
+        matches!(&p.segments[0].scene.config, SceneConfig::Plasma(c) if c.hue == 0.3),
+        "{:?}",
+        p.segments[0].scene
     );
     std::fs::write(
         dir.path().join("scenes/broken.yaml"),
@@ -404,9 +415,10 @@ fn a_byte_order_mark_before_the_first_key_is_accepted_and_positions_stay_right()
         &dir.path().join("p.yaml"),
     )
     .unwrap();
-    assert_eq!(
-        p.segments[0].scene.params.get("hue"),
-        Some(&Param::Num(0.3))
+    assert!(
+        matches!(&p.segments[0].scene.config, SceneConfig::Plasma(c) if c.hue == 0.3),
+        "{:?}",
+        p.segments[0].scene.config
     );
 }
 

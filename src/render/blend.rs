@@ -1,107 +1,148 @@
-//! Blend modes (the digest's `blend_canvas`, 20 modes) as 256 x 256 lookup tables, and blits that
-//! composite glyphs through them.
+//! Blend modes (the Python reference pipeline's `blend_canvas`, 20 modes) as 256 x 256 lookup
+//! tables, and blits that composite glyphs through them.
 //!
-//! A [`Lut`] holds `round(255 * clip(a (1 - o) + MODE(a, b) o))` for every byte pair `(a, b)`
-//! (`a` the canvas, `b` the layer), computed once per (mode, opacity, colour space) at scene
-//! build; `linear` evaluates the mode on linear-light values (the digest's `blend_canvas_linear`) at
-//! no extra cost per frame. Modes with `MODE(a, 0) = a` (add, subtract, screen, difference,
-//! exclusion, lighten, colordodge) leave black layer pixels' canvas untouched, so they are fused
-//! into the glyph blit: only inked glyph pixels are touched ([`blit_cells_lut`]). The other modes
-//! change the canvas where the layer is black too (normal, multiply, overlay, ...), so the layer is
-//! drawn onto a black scratch canvas and blended over the whole frame ([`blend_frame`]).
+//! A [`BlendLut`] holds `round(255 * clip(a (1 - o) + MODE(a, b) o))` for every byte pair `(a, b)`
+//! (`a` the canvas, `b` the layer), computed once per (mode, opacity, colour space) at scene build;
+//! `linear` evaluates the mode on linear-light values (the reference pipeline's
+//! `blend_canvas_linear`) at no extra cost per frame. Modes with `MODE(a, 0) = a` (add, subtract,
+//! screen, difference, exclusion, lighten, colordodge) leave black layer pixels' canvas untouched,
+//! so they are fused into the glyph blit: only inked glyph pixels are touched ([`blit_cells_lut`]).
+//! The other modes change the canvas where the layer is black too (normal, multiply, overlay, ...),
+//! so the layer is drawn onto a black scratch canvas and blended over the whole frame
+//! ([`blend_frame`]).
 
 use crate::render::canvas::div255;
 use crate::render::color::{linear_to_srgb, srgb_to_linear};
 use crate::render::font::{Atlas, BLANK, Glyph, GlyphId};
 use crate::render::grid::Grid;
+use crate::render::params::{Params, vocab};
+use serde::{Deserialize, Serialize};
 
-/// Names of the blend modes.
-pub const BLEND_MODES: &[&str] = &[
-    "normal",
-    "add",
-    "subtract",
-    "multiply",
-    "screen",
-    "overlay",
-    "softlight",
-    "hardlight",
-    "difference",
-    "exclusion",
-    "colordodge",
-    "colorburn",
-    "linearlight",
-    "vividlight",
-    "pin_light",
-    "hard_mix",
-    "lighten",
-    "darken",
-    "grain_extract",
-    "grain_merge",
-];
+vocab! {
+    /// Blend modes: how a layer `b` combines with the canvas `a` below it (see [`mode_fn`]).
+    pub enum BlendMode {
+        Normal = "normal",
+        Add = "add",
+        Subtract = "subtract",
+        Multiply = "multiply",
+        Screen = "screen",
+        Overlay = "overlay",
+        Softlight = "softlight",
+        Hardlight = "hardlight",
+        Difference = "difference",
+        Exclusion = "exclusion",
+        Colordodge = "colordodge",
+        Colorburn = "colorburn",
+        Linearlight = "linearlight",
+        Vividlight = "vividlight",
+        PinLight = "pin_light",
+        HardMix = "hard_mix",
+        Lighten = "lighten",
+        Darken = "darken",
+        GrainExtract = "grain_extract",
+        GrainMerge = "grain_merge",
+    }
+}
+
+/// The compositing parameters shared by particles, rain and fire.
+pub mod param {
+    use super::BlendMode;
+    use crate::render::params::{Dflt, Kind, ParamSpec, num, p};
+
+    /// `blend` (screen by default).
+    pub const BLEND: ParamSpec = p(
+        "blend",
+        Kind::Choice(BlendMode::NAMES),
+        Dflt::Word("screen"),
+        "blend mode",
+    );
+    /// `opacity`.
+    pub const OPACITY: ParamSpec = p("opacity", num(0.0, 1.0), Dflt::Num(1.0), "opacity");
+}
+
+/// How a set of cells is composited onto the frame, as the plan gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CompSpec {
+    /// Blend mode.
+    pub blend: BlendMode,
+    /// Opacity.
+    pub opacity: f64,
+}
+
+impl CompSpec {
+    /// Reads `blend` and `opacity` from validated params ([`param::BLEND`], [`param::OPACITY`]).
+    pub fn parse(p: &Params) -> CompSpec {
+        CompSpec {
+            blend: param::BLEND.choice(p),
+            opacity: param::OPACITY.num(p),
+        }
+    }
+}
 
 const EPS: f32 = 1e-3;
 
 /// The blend function `MODE(a, b)` on values in `[0, 1]` (unclipped).
-pub fn mode_fn(mode: &str, a: f32, b: f32) -> f32 {
+pub fn mode_fn(mode: BlendMode, a: f32, b: f32) -> f32 {
+    use BlendMode as M;
     let dodge = |a: f32, b: f32| a / (1.0 - b + EPS);
     let burn = |a: f32, b: f32| 1.0 - (1.0 - a) / (b + EPS);
     match mode {
-        "add" => a + b,
-        "subtract" => a - b,
-        "multiply" => a * b,
-        "screen" => 1.0 - (1.0 - a) * (1.0 - b),
-        "overlay" => {
+        M::Add => a + b,
+        M::Subtract => a - b,
+        M::Multiply => a * b,
+        M::Screen => 1.0 - (1.0 - a) * (1.0 - b),
+        M::Overlay => {
             if a < 0.5 {
                 2.0 * a * b
             } else {
                 1.0 - 2.0 * (1.0 - a) * (1.0 - b)
             }
         }
-        "softlight" => (1.0 - 2.0 * b) * a * a + 2.0 * b * a,
-        "hardlight" => {
+        M::Softlight => (1.0 - 2.0 * b) * a * a + 2.0 * b * a,
+        M::Hardlight => {
             if b < 0.5 {
                 2.0 * a * b
             } else {
                 1.0 - 2.0 * (1.0 - a) * (1.0 - b)
             }
         }
-        "difference" => (a - b).abs(),
-        "exclusion" => a + b - 2.0 * a * b,
-        "colordodge" => dodge(a, b),
-        "colorburn" => burn(a, b),
-        "linearlight" => a + 2.0 * b - 1.0,
-        "vividlight" => {
+        M::Difference => (a - b).abs(),
+        M::Exclusion => a + b - 2.0 * a * b,
+        M::Colordodge => dodge(a, b),
+        M::Colorburn => burn(a, b),
+        M::Linearlight => a + 2.0 * b - 1.0,
+        M::Vividlight => {
             if b < 0.5 {
                 burn(a, 2.0 * b)
             } else {
                 dodge(a, 2.0 * (b - 0.5))
             }
         }
-        "pin_light" => {
+        M::PinLight => {
             if b < 0.5 {
                 a.min(2.0 * b)
             } else {
                 a.max(2.0 * (b - 0.5))
             }
         }
-        "hard_mix" => {
+        M::HardMix => {
             if a + b >= 1.0 {
                 1.0
             } else {
                 0.0
             }
         }
-        "lighten" => a.max(b),
-        "darken" => a.min(b),
-        "grain_extract" => a - b + 0.5,
-        "grain_merge" => a + b - 0.5,
-        _ => b,
+        M::Lighten => a.max(b),
+        M::Darken => a.min(b),
+        M::GrainExtract => a - b + 0.5,
+        M::GrainMerge => a + b - 0.5,
+        M::Normal => b,
     }
 }
 
 /// A blend mode at an opacity, tabulated for every byte pair.
 #[derive(Clone)]
-pub struct Lut {
+pub struct BlendLut {
     table: Box<[u8]>,
     /// Whether black layer pixels leave the canvas unchanged (the blit can be fused).
     pub fusable: bool,
@@ -109,15 +150,15 @@ pub struct Lut {
     pub draws_on_black: bool,
 }
 
-impl std::fmt::Debug for Lut {
+impl std::fmt::Debug for BlendLut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Lut {{ fusable: {} }}", self.fusable)
+        write!(f, "BlendLut {{ fusable: {} }}", self.fusable)
     }
 }
 
-impl Lut {
+impl BlendLut {
     /// Tabulates `mode` at `opacity` (clamped to `[0, 1]`), in sRGB or linear light.
-    pub fn new(mode: &str, opacity: f32, linear: bool) -> Lut {
+    pub fn new(mode: BlendMode, opacity: f32, linear: bool) -> BlendLut {
         let o = opacity.clamp(0.0, 1.0);
         let mut table = vec![0u8; 65536].into_boxed_slice();
         for a in 0..256usize {
@@ -139,7 +180,7 @@ impl Lut {
             let want = (b as f32 * o + 0.5) as i32;
             (i32::from(table[b]) - want).abs() <= 1
         });
-        Lut {
+        BlendLut {
             table,
             fusable,
             draws_on_black,
@@ -154,7 +195,7 @@ impl Lut {
 }
 
 /// Blends a whole layer canvas over `out`: `out = lut(out, layer)` per byte.
-pub fn blend_frame(out: &mut [u8], layer: &[u8], lut: &Lut) {
+pub fn blend_frame(out: &mut [u8], layer: &[u8], lut: &BlendLut) {
     for (o, &l) in out.iter_mut().zip(layer) {
         *o = lut.get(*o, l);
     }
@@ -168,7 +209,7 @@ fn blit_glyph_lut(
     y: usize,
     g: &Glyph,
     c: [u8; 3],
-    lut: &Lut,
+    lut: &BlendLut,
 ) {
     let rw = g.w * 3;
     let mut start = (y + g.y0) * stride + (x + g.x0) * 3;
@@ -188,14 +229,14 @@ fn blit_glyph_lut(
     }
 }
 
-/// Draws every non-blank cell of `grid` through a fusable `lut` (see [`Lut::fusable`]).
+/// Draws every non-blank cell of `grid` through a fusable `lut` (see [`BlendLut::fusable`]).
 pub fn blit_cells_lut(
     out: &mut [u8],
     width: usize,
     grid: &Grid,
     glyphs: &[GlyphId],
     colours: &[[u8; 3]],
-    lut: &Lut,
+    lut: &BlendLut,
 ) {
     let stride = width * 3;
     crate::render::canvas::for_each_lit_cell(grid, glyphs, colours, |x, y, g, colour| {
@@ -205,7 +246,7 @@ pub fn blit_cells_lut(
 
 /// Draws a text row (one id per cell, see `Atlas::text_ids`) with one colour per id, through
 /// `lut` (fusable), or with `max` when `lut` is `None`. Glyphs not wholly inside the frame are
-/// skipped. One call per row: the seed's whole-string text fast path.
+/// skipped. One call per row: the reference pipeline's whole-string text fast path.
 #[allow(clippy::too_many_arguments)]
 pub fn blit_row(
     out: &mut [u8],
@@ -216,7 +257,7 @@ pub fn blit_row(
     atlas: &Atlas,
     ids: &[GlyphId],
     colours: &[[u8; 3]],
-    lut: Option<&Lut>,
+    lut: Option<&BlendLut>,
 ) {
     let (cw, ch) = (atlas.cw as i64, atlas.ch as i64);
     if y < 0 || y + ch > height as i64 {
@@ -265,22 +306,23 @@ mod tests {
 
     #[test]
     fn luts_match_the_formulas() {
-        let s = Lut::new("screen", 1.0, false);
+        let s = BlendLut::new(BlendMode::Screen, 1.0, false);
         assert!(s.fusable && s.draws_on_black);
         assert_eq!(s.get(200, 200), 243);
-        let n = Lut::new("normal", 0.5, false);
+        let n = BlendLut::new(BlendMode::Normal, 0.5, false);
         assert!(!n.fusable);
         assert_eq!(n.get(200, 100), 150);
-        let m = Lut::new("multiply", 1.0, false);
+        let m = BlendLut::new(BlendMode::Multiply, 1.0, false);
         assert_eq!(m.get(255, 77), 77);
         assert!(!m.fusable);
-        for mode in BLEND_MODES {
-            let l = Lut::new(mode, 0.0, false);
+        use strum::IntoEnumIterator;
+        for mode in BlendMode::iter() {
+            let l = BlendLut::new(mode, 0.0, false);
             assert!(
                 (0..=255u8).all(|a| l.get(a, 255 - a) == a),
                 "{mode} at opacity 0"
             );
-            let _ = Lut::new(mode, 0.7, true);
+            let _ = BlendLut::new(mode, 0.7, true);
         }
         for mode in [
             "add",
@@ -290,7 +332,33 @@ mod tests {
             "exclusion",
             "lighten",
         ] {
-            assert!(Lut::new(mode, 0.6, false).fusable, "{mode}");
+            let mode: BlendMode = mode.parse().unwrap();
+            assert!(BlendLut::new(mode, 0.6, false).fusable, "{mode}");
         }
+        assert_eq!(
+            BlendMode::NAMES,
+            [
+                "normal",
+                "add",
+                "subtract",
+                "multiply",
+                "screen",
+                "overlay",
+                "softlight",
+                "hardlight",
+                "difference",
+                "exclusion",
+                "colordodge",
+                "colorburn",
+                "linearlight",
+                "vividlight",
+                "pin_light",
+                "hard_mix",
+                "lighten",
+                "darken",
+                "grain_extract",
+                "grain_merge",
+            ]
+        );
     }
 }

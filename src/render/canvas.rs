@@ -2,7 +2,8 @@
 //!
 //! All arithmetic is integer. A glyph pixel of coverage `a` (0..=255) in colour `c` contributes
 //! `b = a * c / 255` per channel. Two compositing modes exist:
-//! - [`Mode::Max`]: `out = max(out, b)`, the seed's blit (layers drawn this way never darken).
+//! - [`Mode::Max`]: `out = max(out, b)`, the reference pipeline's blit (layers drawn this way never
+//!   darken).
 //! - [`Mode::Screen`]: `out = out + b * (255 - out) / 255`, the screen blend `1 - (1-a)(1-b)` fused
 //!   into the blit. Cells of one grid never overlap, so blitting an upper layer in screen mode onto
 //!   the finished lower layer equals rendering it onto black and screen-blending the two canvases

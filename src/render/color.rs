@@ -1,14 +1,16 @@
-//! Colour: HSV as the reference does it (hue wraps, six sectors, truncation to u8), OKLAB/OKLCH,
-//! the digest's discrete RGB palettes, hue harmonies and tints, and [`ColorStyle`], the per-layer
-//! colour strategy that turns a cell's value (and position) into rgb.
+//! Colour: HSV as the Python reference pipeline does it (hue wraps, six sectors, truncation to u8),
+//! OKLAB/OKLCH, the reference pipeline's discrete RGB palettes, hue harmonies and tints, and
+//! [`ColorStyle`], the per-layer colour strategy that turns a cell's value (and position) into rgb.
 
 use crate::render::fastmath::{fcos, fsin};
+use crate::render::params::{Params, vocab};
+use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 /// HSV (each in `[0, 1]`; hue wraps, saturation and value are clamped) to 8-bit RGB.
 ///
-/// Matches the reference's vectorised `hsv2rgb`: `c = v * s`, `x = c * (1 - |(6h mod 2) - 1|)`,
-/// `m = v - c`, channels `(sector + m) * 255` truncated.
+/// Matches the Python reference pipeline's vectorised `hsv2rgb`: `c = v * s`, `x = c * (1 - |(6h
+/// mod 2) - 1|)`, `m = v - c`, channels `(sector + m) * 255` truncated.
 #[inline]
 pub fn hsv2rgb(h: f32, s: f32, v: f32) -> [u8; 3] {
     let h = h - h.floor();
@@ -124,208 +126,365 @@ pub fn lerp_oklab(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
     oklab2rgb(la + (lb - la) * t, aa + (ab - aa) * t, ba + (bb - ba) * t)
 }
 
-/// The digest's discrete RGB palettes, dark to bright where that applies.
-pub const RGB_PALETTES: &[(&str, &[[u8; 3]])] = &[
-    (
-        "neon",
-        &[
-            [255, 0, 102],
-            [0, 255, 153],
-            [102, 0, 255],
-            [255, 255, 0],
-            [0, 204, 255],
-        ],
-    ),
-    (
-        "cyberpunk",
-        &[[255, 0, 60], [0, 255, 200], [180, 0, 255], [255, 200, 0]],
-    ),
-    (
-        "vaporwave",
-        &[
-            [255, 113, 206],
-            [1, 205, 254],
-            [185, 103, 255],
-            [5, 255, 161],
-        ],
-    ),
-    (
-        "pastel",
-        &[
-            [255, 179, 186],
-            [255, 223, 186],
-            [255, 255, 186],
-            [186, 255, 201],
-            [186, 225, 255],
-        ],
-    ),
-    (
-        "mono_green",
-        &[
-            [0, 40, 0],
-            [0, 100, 0],
-            [0, 160, 0],
-            [0, 210, 0],
-            [0, 255, 0],
-        ],
-    ),
-    (
-        "mono_amber",
-        &[
-            [40, 20, 0],
-            [100, 55, 0],
-            [160, 100, 0],
-            [210, 150, 0],
-            [255, 191, 0],
-        ],
-    ),
-    (
-        "earth",
-        &[
-            [60, 40, 20],
-            [110, 80, 40],
-            [150, 120, 60],
-            [100, 140, 70],
-            [200, 180, 120],
-        ],
-    ),
-    (
-        "ice",
-        &[
-            [20, 40, 80],
-            [40, 90, 150],
-            [90, 160, 210],
-            [170, 220, 245],
-            [235, 250, 255],
-        ],
-    ),
-    (
-        "blood",
-        &[
-            [50, 0, 0],
-            [110, 0, 0],
-            [170, 20, 10],
-            [220, 50, 30],
-            [255, 110, 80],
-        ],
-    ),
-    (
-        "fire",
-        &[
-            [0, 0, 0],
-            [128, 0, 0],
-            [255, 64, 0],
-            [255, 192, 0],
-            [255, 255, 200],
-        ],
-    ),
-    (
-        "forest",
-        &[
-            [10, 40, 15],
-            [25, 80, 30],
-            [50, 120, 45],
-            [100, 160, 70],
-            [170, 210, 120],
-        ],
-    ),
-];
-
-/// Names of the RGB palettes.
-pub const RGB_PALETTE_NAMES: &[&str] = &[
-    "neon",
-    "cyberpunk",
-    "vaporwave",
-    "pastel",
-    "mono_green",
-    "mono_amber",
-    "earth",
-    "ice",
-    "blood",
-    "fire",
-    "forest",
-];
-
-/// Tints: rgb multipliers.
-pub const TINTS: &[(&str, [f32; 3])] = &[
-    ("neutral", [1.0, 1.0, 1.0]),
-    ("warm", [1.15, 1.0, 0.85]),
-    ("cool", [0.85, 0.95, 1.15]),
-    ("matrix", [0.7, 1.2, 0.7]),
-    ("amber", [1.2, 0.9, 0.6]),
-    ("sepia", [1.2, 1.05, 0.8]),
-    ("neon_pink", [1.3, 0.7, 1.1]),
-    ("ice", [0.8, 1.0, 1.3]),
-    ("blood", [1.4, 0.7, 0.7]),
-    ("forest", [0.8, 1.15, 0.75]),
-    ("void", [0.85, 0.85, 1.1]),
-    ("sunset", [1.3, 0.85, 0.7]),
-];
-
-/// Names of the tints.
-pub const TINT_NAMES: &[&str] = &[
-    "neutral",
-    "warm",
-    "cool",
-    "matrix",
-    "amber",
-    "sepia",
-    "neon_pink",
-    "ice",
-    "blood",
-    "forest",
-    "void",
-    "sunset",
-];
-
-/// The tint called `name` (neutral if unknown).
-pub fn tint(name: &str) -> [f32; 3] {
-    TINTS.iter().find(|t| t.0 == name).map_or([1.0; 3], |t| t.1)
+vocab! {
+    /// Discrete RGB palettes (the optimisation guide's, dark to bright where that applies), for
+    /// colour mode `palette` and the `color_ramp` shader.
+    pub enum RgbPalette {
+        Neon = "neon",
+        Cyberpunk = "cyberpunk",
+        Vaporwave = "vaporwave",
+        Pastel = "pastel",
+        MonoGreen = "mono_green",
+        MonoAmber = "mono_amber",
+        Earth = "earth",
+        Ice = "ice",
+        Blood = "blood",
+        Fire = "fire",
+        Forest = "forest",
+    }
 }
 
-/// Hue harmonies: hue offsets (turns) added to the base hue.
-pub const HARMONIES: &[(&str, &[f32])] = &[
-    ("none", &[0.0]),
-    ("complementary", &[0.0, 0.5]),
-    ("triadic", &[0.0, 0.333, 0.667]),
-    ("analogous", &[-0.16, -0.08, 0.0, 0.08, 0.16]),
-    ("split", &[0.0, 0.42, 0.58]),
-    ("tetradic", &[0.0, 0.25, 0.5, 0.75]),
-];
+impl RgbPalette {
+    /// The colours.
+    pub fn colours(self) -> &'static [[u8; 3]] {
+        match self {
+            RgbPalette::Neon => &[
+                [255, 0, 102],
+                [0, 255, 153],
+                [102, 0, 255],
+                [255, 255, 0],
+                [0, 204, 255],
+            ],
+            RgbPalette::Cyberpunk => &[[255, 0, 60], [0, 255, 200], [180, 0, 255], [255, 200, 0]],
+            RgbPalette::Vaporwave => &[
+                [255, 113, 206],
+                [1, 205, 254],
+                [185, 103, 255],
+                [5, 255, 161],
+            ],
+            RgbPalette::Pastel => &[
+                [255, 179, 186],
+                [255, 223, 186],
+                [255, 255, 186],
+                [186, 255, 201],
+                [186, 225, 255],
+            ],
+            RgbPalette::MonoGreen => &[
+                [0, 40, 0],
+                [0, 100, 0],
+                [0, 160, 0],
+                [0, 210, 0],
+                [0, 255, 0],
+            ],
+            RgbPalette::MonoAmber => &[
+                [40, 20, 0],
+                [100, 55, 0],
+                [160, 100, 0],
+                [210, 150, 0],
+                [255, 191, 0],
+            ],
+            RgbPalette::Earth => &[
+                [60, 40, 20],
+                [110, 80, 40],
+                [150, 120, 60],
+                [100, 140, 70],
+                [200, 180, 120],
+            ],
+            RgbPalette::Ice => &[
+                [20, 40, 80],
+                [40, 90, 150],
+                [90, 160, 210],
+                [170, 220, 245],
+                [235, 250, 255],
+            ],
+            RgbPalette::Blood => &[
+                [50, 0, 0],
+                [110, 0, 0],
+                [170, 20, 10],
+                [220, 50, 30],
+                [255, 110, 80],
+            ],
+            RgbPalette::Fire => &[
+                [0, 0, 0],
+                [128, 0, 0],
+                [255, 64, 0],
+                [255, 192, 0],
+                [255, 255, 200],
+            ],
+            RgbPalette::Forest => &[
+                [10, 40, 15],
+                [25, 80, 30],
+                [50, 120, 45],
+                [100, 160, 70],
+                [170, 210, 120],
+            ],
+        }
+    }
+}
 
-/// Names of the harmonies.
-pub const HARMONY_NAMES: &[&str] = &[
-    "none",
-    "complementary",
-    "triadic",
-    "analogous",
-    "split",
-    "tetradic",
-];
+vocab! {
+    /// Tints: rgb multipliers of a layer, of a whole frame or of the `color_grade` shader.
+    pub enum Tint {
+        Neutral = "neutral",
+        Warm = "warm",
+        Cool = "cool",
+        Matrix = "matrix",
+        Amber = "amber",
+        Sepia = "sepia",
+        NeonPink = "neon_pink",
+        Ice = "ice",
+        Blood = "blood",
+        Forest = "forest",
+        Void = "void",
+        Sunset = "sunset",
+    }
+}
 
-/// Colour modes of a layer.
-pub const COLOR_MODES: &[&str] = &["hsv", "oklch", "palette"];
-/// Hue fields (where a cell's hue comes from).
-pub const HUE_FIELDS: &[&str] = &[
-    "fixed",
-    "value",
-    "angle",
-    "distance",
-    "time",
-    "gradient_h",
-    "gradient_v",
-    "plasma",
-];
+impl Tint {
+    /// The rgb multipliers.
+    pub fn rgb(self) -> [f32; 3] {
+        match self {
+            Tint::Neutral => [1.0, 1.0, 1.0],
+            Tint::Warm => [1.15, 1.0, 0.85],
+            Tint::Cool => [0.85, 0.95, 1.15],
+            Tint::Matrix => [0.7, 1.2, 0.7],
+            Tint::Amber => [1.2, 0.9, 0.6],
+            Tint::Sepia => [1.2, 1.05, 0.8],
+            Tint::NeonPink => [1.3, 0.7, 1.1],
+            Tint::Ice => [0.8, 1.0, 1.3],
+            Tint::Blood => [1.4, 0.7, 0.7],
+            Tint::Forest => [0.8, 1.15, 0.75],
+            Tint::Void => [0.85, 0.85, 1.1],
+            Tint::Sunset => [1.3, 0.85, 0.7],
+        }
+    }
+}
 
-/// How a layer colours its cells.
+vocab! {
+    /// Hue harmonies: hue offsets (turns) added to the base hue, one per value band.
+    pub enum Harmony {
+        None = "none",
+        Complementary = "complementary",
+        Triadic = "triadic",
+        Analogous = "analogous",
+        Split = "split",
+        Tetradic = "tetradic",
+    }
+}
+
+impl Harmony {
+    /// The hue offsets.
+    pub fn offsets(self) -> &'static [f32] {
+        match self {
+            Harmony::None => &[0.0],
+            Harmony::Complementary => &[0.0, 0.5],
+            Harmony::Triadic => &[0.0, 0.333, 0.667],
+            Harmony::Analogous => &[-0.16, -0.08, 0.0, 0.08, 0.16],
+            Harmony::Split => &[0.0, 0.42, 0.58],
+            Harmony::Tetradic => &[0.0, 0.25, 0.5, 0.75],
+        }
+    }
+}
+
+vocab! {
+    /// Colour modes of a layer.
+    pub enum ColorMode {
+        /// Hue, saturation, value.
+        Hsv = "hsv",
+        /// Perceptual lightness, chroma, hue.
+        Oklch = "oklch",
+        /// A discrete RGB palette.
+        Palette = "palette",
+    }
+}
+
+vocab! {
+    /// Hue fields: where a cell's hue comes from.
+    pub enum HueField {
+        /// No variation (the base hue, drifting with time only).
+        Fixed = "fixed",
+        /// The cell's value.
+        Value = "value",
+        /// The angle around the centre.
+        Angle = "angle",
+        /// The distance from the centre.
+        Distance = "distance",
+        /// Time only (the drift).
+        Time = "time",
+        /// Left to right.
+        GradientH = "gradient_h",
+        /// Top to bottom.
+        GradientV = "gradient_v",
+        /// A slow plasma.
+        Plasma = "plasma",
+    }
+}
+
+/// The parameters of a layer's `color:` mapping.
+pub mod param {
+    use super::{ColorMode, Harmony, HueField, RgbPalette, Tint};
+    use crate::render::params::{Dflt, Kind, ParamSpec, num, p};
+
+    /// `mode`.
+    pub const MODE: ParamSpec = p(
+        "mode",
+        Kind::Choice(ColorMode::NAMES),
+        Dflt::Word("hsv"),
+        "hsv, oklch (perceptual) or palette (a discrete RGB palette)",
+    );
+    /// `hue`.
+    pub const HUE: ParamSpec = p("hue", num(0.0, 1.0), Dflt::Num(0.0), "base hue (turns)");
+    /// `hue_field`.
+    pub const HUE_FIELD: ParamSpec = p(
+        "hue_field",
+        Kind::Choice(HueField::NAMES),
+        Dflt::Word("value"),
+        "where hue varies: value, angle, distance, gradients, plasma, time (drift only), fixed",
+    );
+    /// `hue_spread`.
+    pub const HUE_SPREAD: ParamSpec = p(
+        "hue_spread",
+        num(-4.0, 4.0),
+        Dflt::Num(0.2),
+        "how much the hue field moves the hue",
+    );
+    /// `hue_rate`.
+    pub const HUE_RATE: ParamSpec = p(
+        "hue_rate",
+        num(-2.0, 2.0),
+        Dflt::Num(0.02),
+        "hue drift per second",
+    );
+    /// `saturation`.
+    pub const SATURATION: ParamSpec = p(
+        "saturation",
+        num(0.0, 1.0),
+        Dflt::Num(0.8),
+        "saturation (oklch: chroma = 0.3 x saturation)",
+    );
+    /// `brightness`.
+    pub const BRIGHTNESS: ParamSpec = p(
+        "brightness",
+        num(0.0, 1.0),
+        Dflt::Num(1.0),
+        "brightness of the highest value",
+    );
+    /// `floor`.
+    pub const FLOOR: ParamSpec = p(
+        "floor",
+        num(0.0, 1.0),
+        Dflt::Num(0.05),
+        "brightness of the lowest value",
+    );
+    /// `harmony`.
+    pub const HARMONY: ParamSpec = p(
+        "harmony",
+        Kind::Choice(Harmony::NAMES),
+        Dflt::Word("none"),
+        "hue harmony: value bands take the harmony's hues",
+    );
+    /// `palette`.
+    pub const PALETTE: ParamSpec = p(
+        "palette",
+        Kind::Choice(RgbPalette::NAMES),
+        Dflt::Word("neon"),
+        "RGB palette of mode palette",
+    );
+    /// `tint`.
+    pub const TINT: ParamSpec = p(
+        "tint",
+        Kind::Choice(Tint::NAMES),
+        Dflt::Word("neutral"),
+        "rgb multipliers",
+    );
+
+    /// Every parameter of `color:`.
+    pub const TABLE: &[ParamSpec] = &[
+        MODE, HUE, HUE_FIELD, HUE_SPREAD, HUE_RATE, SATURATION, BRIGHTNESS, FLOOR, HARMONY,
+        PALETTE, TINT,
+    ];
+}
+
+/// A layer's colour strategy as the plan gives it (`color:`), with every default filled in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColorSpec {
+    /// Colour mode.
+    pub mode: ColorMode,
+    /// Base hue (turns).
+    pub hue: f64,
+    /// Where the hue varies.
+    pub hue_field: HueField,
+    /// How much the hue field moves the hue.
+    pub hue_spread: f64,
+    /// Hue drift per second.
+    pub hue_rate: f64,
+    /// Saturation (oklch: chroma scale).
+    pub saturation: f64,
+    /// Brightness of value 1.
+    pub brightness: f64,
+    /// Brightness of value 0.
+    pub floor: f64,
+    /// Hue harmony.
+    pub harmony: Harmony,
+    /// RGB palette (mode `palette`).
+    pub palette: RgbPalette,
+    /// Rgb multipliers.
+    pub tint: Tint,
+}
+
+impl ColorSpec {
+    /// Reads validated `color:` params (see [`param::TABLE`]).
+    pub fn parse(p: &Params) -> ColorSpec {
+        use param::*;
+        ColorSpec {
+            mode: MODE.choice(p),
+            hue: HUE.num(p),
+            hue_field: HUE_FIELD.choice(p),
+            hue_spread: HUE_SPREAD.num(p),
+            hue_rate: HUE_RATE.num(p),
+            saturation: SATURATION.num(p),
+            brightness: BRIGHTNESS.num(p),
+            floor: FLOOR.num(p),
+            harmony: HARMONY.choice(p),
+            palette: PALETTE.choice(p),
+            tint: TINT.choice(p),
+        }
+    }
+
+    /// The style for rendering, its hue shifted by `hue_shift` (the scene's `hue`).
+    pub fn style(&self, hue_shift: f32) -> ColorStyle {
+        ColorStyle {
+            mode: self.mode,
+            hue: (self.hue as f32 + hue_shift).rem_euclid(1.0),
+            hue_field: self.hue_field,
+            hue_spread: self.hue_spread as f32,
+            hue_rate: self.hue_rate as f32,
+            saturation: self.saturation as f32,
+            brightness: self.brightness as f32,
+            floor: self.floor as f32,
+            harmony: self.harmony.offsets(),
+            rgb: self.palette.colours(),
+            tint: self.tint.rgb(),
+        }
+    }
+}
+
+impl Default for ColorSpec {
+    /// Every parameter at its default.
+    fn default() -> Self {
+        ColorSpec::parse(&Params::new())
+    }
+}
+
+/// How a layer colours its cells (a [`ColorSpec`] ready for rendering).
 #[derive(Debug, Clone)]
 pub struct ColorStyle {
-    /// `hsv`, `oklch` or `palette`.
-    pub mode: &'static str,
+    /// Colour mode.
+    pub mode: ColorMode,
     /// Base hue (turns).
     pub hue: f32,
-    /// Hue field name (an entry of [`HUE_FIELDS`]).
-    pub hue_field: &'static str,
+    /// Where the hue varies.
+    pub hue_field: HueField,
     /// How much the hue field moves the hue.
     pub hue_spread: f32,
     /// Hue drift per second.
@@ -334,7 +493,7 @@ pub struct ColorStyle {
     pub saturation: f32,
     /// Brightness of value 1 (hsv value, or oklch lightness).
     pub brightness: f32,
-    /// Brightness of value 0 (the digest's field floor).
+    /// Brightness of value 0 (the optimisation guide's field floor).
     pub floor: f32,
     /// Hue offsets chosen by value band.
     pub harmony: &'static [f32],
@@ -342,24 +501,6 @@ pub struct ColorStyle {
     pub rgb: &'static [[u8; 3]],
     /// Rgb multipliers.
     pub tint: [f32; 3],
-}
-
-impl Default for ColorStyle {
-    fn default() -> Self {
-        ColorStyle {
-            mode: "hsv",
-            hue: 0.0,
-            hue_field: "value",
-            hue_spread: 0.2,
-            hue_rate: 0.02,
-            saturation: 0.8,
-            brightness: 1.0,
-            floor: 0.05,
-            harmony: &[0.0],
-            rgb: RGB_PALETTES[0].1,
-            tint: [1.0; 3],
-        }
-    }
 }
 
 impl ColorStyle {
@@ -384,13 +525,15 @@ impl ColorStyle {
         gain: f32,
     ) -> [u8; 3] {
         let hf = match self.hue_field {
-            "value" => v,
-            "angle" => a * (1.0 / std::f32::consts::TAU) + 0.5,
-            "distance" => r,
-            "gradient_h" => x * 0.5 + 0.5,
-            "gradient_v" => y * 0.5 + 0.5,
-            "plasma" => 0.5 + 0.25 * fsin(2.0 * x + 0.5 * t) + 0.25 * fsin(2.5 * y - 0.4 * t),
-            _ => 0.0,
+            HueField::Value => v,
+            HueField::Angle => a * (1.0 / std::f32::consts::TAU) + 0.5,
+            HueField::Distance => r,
+            HueField::GradientH => x * 0.5 + 0.5,
+            HueField::GradientV => y * 0.5 + 0.5,
+            HueField::Plasma => {
+                0.5 + 0.25 * fsin(2.0 * x + 0.5 * t) + 0.25 * fsin(2.5 * y - 0.4 * t)
+            }
+            HueField::Fixed | HueField::Time => 0.0,
         };
         let n = self.harmony.len();
         let hoff = if n > 1 {
@@ -401,17 +544,17 @@ impl ColorStyle {
         let h = hue0 + hf * self.hue_spread + hoff;
         let bri = (self.floor + v * (self.brightness - self.floor)).clamp(0.0, 1.0) * gain;
         let rgb = match self.mode {
-            "oklch" => oklch2rgb(
+            ColorMode::Oklch => oklch2rgb(
                 0.12 + bri * 0.78,
                 0.3 * self.saturation * (0.4 + 0.6 * v),
                 h,
             ),
-            "palette" => {
+            ColorMode::Palette => {
                 let k = self.rgb.len();
                 let i = (((v + hf * self.hue_spread).rem_euclid(1.0001)) * k as f32) as usize;
                 scale_rgb(self.rgb[i.min(k - 1)], (0.25 + 0.75 * bri).min(gain))
             }
-            _ => hsv2rgb(h, self.saturation, bri),
+            ColorMode::Hsv => hsv2rgb(h, self.saturation, bri),
         };
         if self.tint == [1.0; 3] {
             rgb
@@ -460,11 +603,73 @@ mod tests {
             }
         }
         assert_eq!(lerp_oklab([0, 0, 0], [255, 255, 255], 0.0), [0, 0, 0]);
-        let names: Vec<&str> = RGB_PALETTES.iter().map(|p| p.0).collect();
-        assert_eq!(names, RGB_PALETTE_NAMES);
-        let names: Vec<&str> = TINTS.iter().map(|p| p.0).collect();
-        assert_eq!(names, TINT_NAMES);
-        let names: Vec<&str> = HARMONIES.iter().map(|p| p.0).collect();
-        assert_eq!(names, HARMONY_NAMES);
+    }
+
+    #[test]
+    fn vocabularies_are_the_documented_words() {
+        assert_eq!(
+            RgbPalette::NAMES,
+            [
+                "neon",
+                "cyberpunk",
+                "vaporwave",
+                "pastel",
+                "mono_green",
+                "mono_amber",
+                "earth",
+                "ice",
+                "blood",
+                "fire",
+                "forest",
+            ]
+        );
+        assert_eq!(
+            Tint::NAMES,
+            [
+                "neutral",
+                "warm",
+                "cool",
+                "matrix",
+                "amber",
+                "sepia",
+                "neon_pink",
+                "ice",
+                "blood",
+                "forest",
+                "void",
+                "sunset",
+            ]
+        );
+        assert_eq!(
+            Harmony::NAMES,
+            [
+                "none",
+                "complementary",
+                "triadic",
+                "analogous",
+                "split",
+                "tetradic"
+            ]
+        );
+        assert_eq!(ColorMode::NAMES, ["hsv", "oklch", "palette"]);
+        assert_eq!(
+            HueField::NAMES,
+            [
+                "fixed",
+                "value",
+                "angle",
+                "distance",
+                "time",
+                "gradient_h",
+                "gradient_v",
+                "plasma"
+            ]
+        );
+        assert!(
+            crate::render::params::table_problems("color", param::TABLE).is_empty(),
+            "{:?}",
+            crate::render::params::table_problems("color", param::TABLE)
+        );
+        assert_eq!(ColorSpec::default().tint, Tint::Neutral);
     }
 }

@@ -1,18 +1,183 @@
 //! Matrix rain and fire, written into a grid's cells. Both are pure functions of time (hashed per
 //! column and per cycle), so they need no state and cost one pass over the cells they light.
 //!
-//! - Rain: each active column (a `density` fraction) has a head falling at its own speed
-//!   (`speed * U(6, 30)` rows per second, the digest's `U(.3, 2)` per frame at 24 fps scaled),
-//!   a trail of 8..40 cells, and restarts above the top after leaving the bottom; each cell shows a
+//! - Rain: each active column (a `density` fraction) has a head falling at its own speed (`speed *
+//!   U(6, 30)` rows per second: the optimisation guide's `U(.3, 2)` per frame at 24 fps, scaled), a
+//!   trail of 8..40 cells, and restarts above the top after leaving the bottom; each cell shows a
 //!   fixed hashed character that changes now and then. The head is white-ish, the tail fades green
 //!   (or `hue`).
 //! - Fire: flames are fBM noise rising at `speed`, shaped by a height profile that wobbles per
 //!   column (`height` of the rows at most); characters from the palette by intensity (` ░▒▓█` by
 //!   default), hue `hue + 0.12 v` (red to yellow), brightness = intensity.
 
+use crate::render::blend::CompSpec;
 use crate::render::color::hsv2rgb;
 use crate::render::fastmath::{fbm, fsin, hash01, hash2};
 use crate::render::font::{BLANK, GlyphId};
+use crate::render::grid::GridKey;
+use crate::render::palette::{CharSet, PaletteName};
+use crate::render::params::Params;
+use serde::{Deserialize, Serialize};
+
+/// The parameters of `rain:` and `fire:`.
+pub mod param {
+    use crate::render::blend::param::{BLEND, OPACITY};
+    use crate::render::grid::GridKey;
+    use crate::render::palette::{PaletteName, ParticleSet};
+    use crate::render::params::{Dflt, Kind, ParamSpec, num, p};
+
+    /// `grid` of rain and fire.
+    pub const GRID: ParamSpec = p(
+        "grid",
+        Kind::Named("a grid key", GridKey::NAMES),
+        Dflt::Word("sm"),
+        "grid key",
+    );
+    /// `rain.chars`.
+    pub const RAIN_CHARS: ParamSpec = p(
+        "chars",
+        Kind::Either(
+            "a palette",
+            PaletteName::NAMES,
+            "a particle set",
+            ParticleSet::NAMES,
+        ),
+        Dflt::Word("kata"),
+        "characters",
+    );
+    /// `rain.hue`.
+    pub const RAIN_HUE: ParamSpec = p("hue", num(0.0, 1.0), Dflt::Num(0.33), "tail hue");
+    /// `rain.speed`.
+    pub const RAIN_SPEED: ParamSpec = p(
+        "speed",
+        num(0.0, 10.0),
+        Dflt::Num(1.0),
+        "fall speed multiplier",
+    );
+    /// `rain.density`.
+    pub const DENSITY: ParamSpec = p(
+        "density",
+        num(0.0, 1.0),
+        Dflt::Num(0.7),
+        "fraction of columns that rain",
+    );
+
+    /// Every parameter of `rain:`.
+    pub const RAIN: &[ParamSpec] = &[
+        GRID, RAIN_CHARS, RAIN_HUE, RAIN_SPEED, DENSITY, BLEND, OPACITY,
+    ];
+
+    /// `fire.palette`.
+    pub const FIRE_PALETTE: ParamSpec = p(
+        "palette",
+        Kind::Named("a palette name", PaletteName::NAMES),
+        Dflt::Word("gradient"),
+        "characters by intensity",
+    );
+    /// `fire.hue`.
+    pub const FIRE_HUE: ParamSpec = p(
+        "hue",
+        num(0.0, 1.0),
+        Dflt::Words("0.02 (ice: 0.55)"),
+        "base hue; +0.12 at full intensity",
+    );
+    /// `fire.ice`.
+    pub const ICE: ParamSpec = p("ice", Kind::Bool, Dflt::Bool(false), "blue flames");
+    /// `fire.speed`.
+    pub const FIRE_SPEED: ParamSpec = p("speed", num(0.0, 10.0), Dflt::Num(1.0), "rise speed");
+    /// `fire.height`.
+    pub const HEIGHT: ParamSpec = p(
+        "height",
+        num(0.0, 1.0),
+        Dflt::Num(0.6),
+        "flame height (fraction of the frame)",
+    );
+
+    /// Every parameter of `fire:`.
+    pub const FIRE: &[ParamSpec] = &[
+        GRID,
+        FIRE_PALETTE,
+        FIRE_HUE,
+        ICE,
+        FIRE_SPEED,
+        HEIGHT,
+        BLEND,
+        OPACITY,
+    ];
+}
+
+/// Matrix rain as the plan gives it, with every default filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RainSpec {
+    /// Grid key.
+    pub grid: GridKey,
+    /// Characters.
+    pub chars: CharSet,
+    /// Tail hue.
+    pub hue: f64,
+    /// Fall speed multiplier.
+    pub speed: f64,
+    /// Fraction of columns that rain.
+    pub density: f64,
+    /// Compositing.
+    pub comp: CompSpec,
+}
+
+impl RainSpec {
+    /// Reads validated `rain:` params (see [`param::RAIN`]).
+    pub fn parse(p: &Params) -> RainSpec {
+        use param::*;
+        RainSpec {
+            grid: GRID.choice(p),
+            chars: CharSet::parse(RAIN_CHARS.word(p))
+                .unwrap_or(CharSet::Palette(PaletteName::Kata)),
+            hue: RAIN_HUE.num(p),
+            speed: RAIN_SPEED.num(p),
+            density: DENSITY.num(p),
+            comp: CompSpec::parse(p),
+        }
+    }
+}
+
+/// Fire as the plan gives it, with every default filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FireSpec {
+    /// Grid key.
+    pub grid: GridKey,
+    /// Characters by intensity.
+    pub palette: PaletteName,
+    /// Base hue (`None`: 0.02, or 0.55 for ice).
+    pub hue: Option<f64>,
+    /// Blue flames.
+    pub ice: bool,
+    /// Rise speed.
+    pub speed: f64,
+    /// Flame height.
+    pub height: f64,
+    /// Compositing.
+    pub comp: CompSpec,
+}
+
+impl FireSpec {
+    /// Reads validated `fire:` params (see [`param::FIRE`]).
+    pub fn parse(p: &Params) -> FireSpec {
+        use param::*;
+        FireSpec {
+            grid: GRID.choice(p),
+            palette: FIRE_PALETTE.choice(p),
+            hue: FIRE_HUE.opt_num(p),
+            ice: ICE.bool(p),
+            speed: FIRE_SPEED.num(p),
+            height: HEIGHT.num(p),
+            comp: CompSpec::parse(p),
+        }
+    }
+
+    /// The base hue.
+    pub fn hue(&self) -> f64 {
+        self.hue.unwrap_or(if self.ice { 0.55 } else { 0.02 })
+    }
+}
 
 /// Settings of the rain.
 #[derive(Debug, Clone)]
@@ -186,5 +351,20 @@ impl Fire {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_consistent() {
+        for t in [param::RAIN, param::FIRE] {
+            let problems = crate::render::params::table_problems("effects", t);
+            assert!(problems.is_empty(), "{problems:?}");
+        }
+        assert_eq!(RainSpec::parse(&Params::new()).chars.name(), "kata");
+        assert_eq!(FireSpec::parse(&Params::new()).hue(), 0.02);
     }
 }

@@ -1,82 +1,286 @@
-//! Value fields (the digest's section 4): per-cell values in `[0, 1]` from cell coordinates and
-//! time, computed per cell (`rows * cols`), never per pixel.
+//! Value fields (section 4 of the Python reference pipeline's docs): per-cell values in `[0, 1]`
+//! from cell coordinates and time, computed per cell (`rows * cols`), never per pixel.
 //!
 //! Coordinates are frame units (the frame's height spans -1..1; see `Grid::xn`), optionally moved
 //! by a UV transform first, so a field looks the same on every grid; `scale` multiplies the
 //! spatial frequencies and `speed` the time. Audio features are not wired into the renderer yet:
-//! where the digest's formulas read a feature, a constant 0.3 (the digest's default) is used.
+//! where the reference pipeline's formulas read a feature, a constant 0.3 (its default) is used.
 //!
 //! Two fields carry state from frame to frame and are stepped once per frame, in order:
 //! `reaction_diffusion` (Gray-Scott) and `life` (cellular automata). They live on the grid's
 //! lattice and ignore UV transforms.
 
 use crate::render::fastmath::{fbm, fcos, fsin, hash01, hash2, value_noise};
+use crate::render::params::{Params, vocab};
 use crate::render::rng::Rng;
+use serde::{Deserialize, Serialize};
 use std::f32::consts::{PI, TAU};
 
-/// Names of the value fields.
-pub const FIELD_NAMES: &[&str] = &[
-    "plasma",
-    "sinefield",
-    "smooth_noise",
-    "rings",
-    "spiral",
-    "tunnel",
-    "vortex",
-    "interference",
-    "aurora",
-    "ripple",
-    "diamond",
-    "noise",
-    "fbm",
-    "domain_warp",
-    "voronoi",
-    "reaction_diffusion",
-    "life",
-    "sdf",
-    "static",
-    "gradient",
-];
+vocab! {
+    /// Value fields.
+    pub enum FieldKind {
+        Plasma = "plasma",
+        Sinefield = "sinefield",
+        SmoothNoise = "smooth_noise",
+        Rings = "rings",
+        Spiral = "spiral",
+        Tunnel = "tunnel",
+        Vortex = "vortex",
+        Interference = "interference",
+        Aurora = "aurora",
+        Ripple = "ripple",
+        Diamond = "diamond",
+        Noise = "noise",
+        Fbm = "fbm",
+        DomainWarp = "domain_warp",
+        Voronoi = "voronoi",
+        ReactionDiffusion = "reaction_diffusion",
+        Life = "life",
+        Sdf = "sdf",
+        Static = "static",
+        Gradient = "gradient",
+    }
+}
 
-/// SDF shapes of the `sdf` field.
-pub const SDF_SHAPES: &[&str] = &[
-    "circle", "box", "ring", "star", "heart", "triangle", "cross",
-];
-/// Voronoi output modes.
-pub const VORONOI_MODES: &[&str] = &["distance", "edge", "cell"];
-/// SDF rendering modes.
-pub const SDF_MODES: &[&str] = &["glow", "fill"];
-/// Cellular automaton rules of the `life` field: (name, birth, survive) as bit sets of counts.
-pub const LIFE_RULES: &[&str] = &["life", "coral", "maze", "anneal", "day_night"];
-/// Gray-Scott presets of `reaction_diffusion`: (name, feed, kill).
-pub const RD_PRESETS: &[(&str, f32, f32)] = &[
-    ("spots", 0.055, 0.062),
-    ("worms", 0.046, 0.063),
-    ("coral", 0.037, 0.060),
-    ("mitosis", 0.028, 0.062),
-    ("labyrinth", 0.029, 0.057),
-    ("holes", 0.039, 0.058),
-    ("chaos", 0.026, 0.051),
-];
-/// Names of the Gray-Scott presets.
-pub const RD_PRESET_NAMES: &[&str] = &[
-    "spots",
-    "worms",
-    "coral",
-    "mitosis",
-    "labyrinth",
-    "holes",
-    "chaos",
-];
+vocab! {
+    /// Shapes of the `sdf` field.
+    pub enum SdfShape {
+        Circle = "circle",
+        Box = "box",
+        Ring = "ring",
+        Star = "star",
+        Heart = "heart",
+        Triangle = "triangle",
+        Cross = "cross",
+    }
+}
 
-fn rule_bits(name: &str) -> (u16, u16) {
-    let bits = |s: &[u16]| s.iter().fold(0u16, |a, &n| a | (1 << n));
-    match name {
-        "coral" => (bits(&[3]), bits(&[4, 5, 6, 7, 8])),
-        "maze" => (bits(&[3]), bits(&[1, 2, 3, 4, 5])),
-        "anneal" => (bits(&[4, 6, 7, 8]), bits(&[3, 5, 6, 7, 8])),
-        "day_night" => (bits(&[3, 6, 7, 8]), bits(&[3, 4, 6, 7, 8])),
-        _ => (bits(&[3]), bits(&[2, 3])),
+vocab! {
+    /// Output modes of the `voronoi` field.
+    pub enum VoronoiMode {
+        /// Distance to the nearest point.
+        Distance = "distance",
+        /// Bright edges between cells.
+        Edge = "edge",
+        /// A flat hashed value per cell.
+        Cell = "cell",
+    }
+}
+
+vocab! {
+    /// Rendering modes of the `sdf` field.
+    pub enum SdfMode {
+        /// A glow around the outline.
+        Glow = "glow",
+        /// The filled shape.
+        Fill = "fill",
+    }
+}
+
+vocab! {
+    /// Cellular automaton rules of the `life` field.
+    pub enum LifeRule {
+        /// B3/S23.
+        Life = "life",
+        /// B3/S45678.
+        Coral = "coral",
+        /// B3/S12345.
+        Maze = "maze",
+        /// B4678/S35678.
+        Anneal = "anneal",
+        /// B3678/S34678.
+        DayNight = "day_night",
+    }
+}
+
+impl LifeRule {
+    /// (birth, survive) as bit sets of neighbour counts.
+    pub fn bits(self) -> (u16, u16) {
+        let bits = |s: &[u16]| s.iter().fold(0u16, |a, &n| a | (1 << n));
+        match self {
+            LifeRule::Coral => (bits(&[3]), bits(&[4, 5, 6, 7, 8])),
+            LifeRule::Maze => (bits(&[3]), bits(&[1, 2, 3, 4, 5])),
+            LifeRule::Anneal => (bits(&[4, 6, 7, 8]), bits(&[3, 5, 6, 7, 8])),
+            LifeRule::DayNight => (bits(&[3, 6, 7, 8]), bits(&[3, 4, 6, 7, 8])),
+            LifeRule::Life => (bits(&[3]), bits(&[2, 3])),
+        }
+    }
+}
+
+vocab! {
+    /// Gray-Scott presets of `reaction_diffusion`.
+    pub enum RdPreset {
+        Spots = "spots",
+        Worms = "worms",
+        Coral = "coral",
+        Mitosis = "mitosis",
+        Labyrinth = "labyrinth",
+        Holes = "holes",
+        Chaos = "chaos",
+    }
+}
+
+impl RdPreset {
+    /// (feed, kill).
+    pub fn feed_kill(self) -> (f32, f32) {
+        match self {
+            RdPreset::Spots => (0.055, 0.062),
+            RdPreset::Worms => (0.046, 0.063),
+            RdPreset::Coral => (0.037, 0.060),
+            RdPreset::Mitosis => (0.028, 0.062),
+            RdPreset::Labyrinth => (0.029, 0.057),
+            RdPreset::Holes => (0.039, 0.058),
+            RdPreset::Chaos => (0.026, 0.051),
+        }
+    }
+}
+
+/// The field parameters of a layer (the layer's table lists them among its own).
+pub mod param {
+    use super::{FieldKind, LifeRule, RdPreset, SdfMode, SdfShape, VoronoiMode};
+    use crate::render::params::{Dflt, Kind, ParamSpec, int, num, num_pos, p};
+
+    /// `field`.
+    pub const FIELD: ParamSpec = p(
+        "field",
+        Kind::Choice(FieldKind::NAMES),
+        Dflt::Word("plasma"),
+        "value field",
+    );
+    /// `scale`.
+    pub const SCALE: ParamSpec = p(
+        "scale",
+        num_pos(50.0),
+        Dflt::Num(1.0),
+        "spatial frequency multiplier",
+    );
+    /// `count`.
+    pub const COUNT: ParamSpec = p(
+        "count",
+        num(0.0, 200.0),
+        Dflt::Auto(0.0, "field default"),
+        "rings, arms, sectors, waves, voronoi points ...",
+    );
+    /// `octaves`.
+    pub const OCTAVES: ParamSpec = p("octaves", int(1.0, 8.0), Dflt::Num(5.0), "noise octaves");
+    /// `strength`.
+    pub const STRENGTH: ParamSpec = p(
+        "strength",
+        num(0.0, 10.0),
+        Dflt::Num(1.0),
+        "warp strength, twist, glow falloff, static density ...",
+    );
+    /// `shape`.
+    pub const SHAPE: ParamSpec = p(
+        "shape",
+        Kind::Choice(SdfShape::NAMES),
+        Dflt::Word("ring"),
+        "sdf: the shape",
+    );
+    /// `sdf`.
+    pub const SDF: ParamSpec = p(
+        "sdf",
+        Kind::Choice(SdfMode::NAMES),
+        Dflt::Word("glow"),
+        "sdf: glow or fill",
+    );
+    /// `mode`.
+    pub const MODE: ParamSpec = p(
+        "mode",
+        Kind::Choice(VoronoiMode::NAMES),
+        Dflt::Word("distance"),
+        "voronoi: distance, edge or cell",
+    );
+    /// `rule`.
+    pub const RULE: ParamSpec = p(
+        "rule",
+        Kind::Choice(LifeRule::NAMES),
+        Dflt::Word("life"),
+        "life: the automaton rule",
+    );
+    /// `preset`.
+    pub const PRESET: ParamSpec = p(
+        "preset",
+        Kind::Choice(RdPreset::NAMES),
+        Dflt::Word("spots"),
+        "reaction_diffusion: feed/kill preset",
+    );
+    /// `steps`.
+    pub const STEPS: ParamSpec = p(
+        "steps",
+        num(0.0, 64.0),
+        Dflt::Auto(0.0, "8 (rd) / 10 (life)"),
+        "rd: steps per frame; life: generations per second",
+    );
+}
+
+/// A layer's field as the plan gives it, with every default filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FieldSpec {
+    /// Which field.
+    pub kind: FieldKind,
+    /// Spatial frequency multiplier.
+    pub scale: f64,
+    /// Count (0 = the field's default).
+    pub count: f64,
+    /// Noise octaves.
+    pub octaves: f64,
+    /// Strength.
+    pub strength: f64,
+    /// `sdf` shape.
+    pub shape: SdfShape,
+    /// `sdf` mode.
+    pub sdf: SdfMode,
+    /// `voronoi` mode.
+    pub mode: VoronoiMode,
+    /// `life` rule.
+    pub rule: LifeRule,
+    /// `reaction_diffusion` preset.
+    pub preset: RdPreset,
+    /// Steps per frame / generations per second (0 = the field's default).
+    pub steps: f64,
+}
+
+impl FieldSpec {
+    /// Reads the field keys of validated layer params.
+    pub fn parse(p: &Params) -> FieldSpec {
+        use param::*;
+        FieldSpec {
+            kind: FIELD.choice(p),
+            scale: SCALE.num(p),
+            count: COUNT.num(p),
+            octaves: OCTAVES.num(p),
+            strength: STRENGTH.num(p),
+            shape: SHAPE.choice(p),
+            sdf: SDF.choice(p),
+            mode: MODE.choice(p),
+            rule: RULE.choice(p),
+            preset: PRESET.choice(p),
+            steps: STEPS.num(p),
+        }
+    }
+
+    /// The configured field, seeded with `seed`.
+    pub fn build(&self, seed: u32) -> Field {
+        let mut f = Field::new(self.kind, seed);
+        f.scale = self.scale as f32;
+        f.count = self.count as f32;
+        f.octaves = self.octaves as u32;
+        f.strength = self.strength as f32;
+        f.steps = self.steps as f32;
+        f.shape = self.shape;
+        f.sdf = self.sdf;
+        f.mode = self.mode;
+        f.rule = self.rule;
+        f.preset = self.preset;
+        f
+    }
+}
+
+impl Default for FieldSpec {
+    /// Every parameter at its default.
+    fn default() -> Self {
+        FieldSpec::parse(&Params::new())
     }
 }
 
@@ -102,8 +306,8 @@ pub struct Coords<'a> {
 /// A configured value field.
 #[derive(Debug, Clone)]
 pub struct Field {
-    /// Which field (an entry of [`FIELD_NAMES`]).
-    pub name: &'static str,
+    /// Which field.
+    pub kind: FieldKind,
     /// Spatial frequency multiplier.
     pub scale: f32,
     /// Count (rings, spiral arms, tunnel sectors, voronoi points, ...); 0 = the field's default.
@@ -112,10 +316,16 @@ pub struct Field {
     pub octaves: u32,
     /// Strength (domain warp, vortex twist, ripple damping ...).
     pub strength: f32,
-    /// Variant: voronoi mode, sdf shape, life rule, reaction-diffusion preset.
-    pub variant: String,
-    /// Secondary variant: sdf mode (`glow`/`fill`).
-    pub mode: String,
+    /// `voronoi` output mode.
+    pub mode: VoronoiMode,
+    /// `sdf` shape.
+    pub shape: SdfShape,
+    /// `sdf` rendering mode.
+    pub sdf: SdfMode,
+    /// `life` rule.
+    pub rule: LifeRule,
+    /// `reaction_diffusion` preset.
+    pub preset: RdPreset,
     /// Simulation steps per frame (reaction-diffusion) or generations per second (life).
     pub steps: f32,
     /// Seed of hashed lattices and initial states.
@@ -142,21 +352,19 @@ enum State {
 }
 
 impl Field {
-    /// A field called `name` (must be in [`FIELD_NAMES`]; unknown names fall back to `plasma`).
-    pub fn new(name: &str, seed: u32) -> Field {
-        let name = FIELD_NAMES
-            .iter()
-            .copied()
-            .find(|n| *n == name)
-            .unwrap_or("plasma");
+    /// A field of `kind` with every setting at its default.
+    pub fn new(kind: FieldKind, seed: u32) -> Field {
         Field {
-            name,
+            kind,
             scale: 1.0,
             count: 0.0,
             octaves: 5,
             strength: 1.0,
-            variant: String::new(),
-            mode: String::new(),
+            mode: VoronoiMode::Distance,
+            shape: SdfShape::Ring,
+            sdf: SdfMode::Glow,
+            rule: LifeRule::Life,
+            preset: RdPreset::Spots,
             steps: 0.0,
             seed,
             state: State::None,
@@ -165,7 +373,7 @@ impl Field {
 
     /// Whether the field carries state between frames (must be stepped in frame order).
     pub fn is_stateful(&self) -> bool {
-        matches!(self.name, "reaction_diffusion" | "life")
+        matches!(self.kind, FieldKind::ReactionDiffusion | FieldKind::Life)
     }
 
     /// Forgets the simulation state (the next [`Field::eval`] starts from the initial state).
@@ -192,21 +400,22 @@ impl Field {
                 *o = f(c.x[i], c.y[i], c.r[i], c.a[i]).clamp(0.0, 1.0);
             }
         };
-        match self.name {
-            "plasma" => per(out, &|x, y, r, _| {
+        use FieldKind as K;
+        match self.kind {
+            K::Plasma => per(out, &|x, y, r, _| {
                 let v = 0.5 * fsin(3.0 * s * x + 0.7 * t)
                     + 0.4 * fsin(4.0 * s * y - 0.5 * t)
                     + 0.3 * fsin(2.1 * s * x + 2.4 * s * y + 0.3 * t)
                     + 0.3 * fsin(6.0 * s * r - 0.8 * t);
                 v * 0.33 + 0.5
             }),
-            "sinefield" => per(out, &|x, y, r, _| {
+            K::Sinefield => per(out, &|x, y, r, _| {
                 let a = fsin(4.0 * s * x + t) * fsin(4.0 * s * y - 0.7 * t);
                 let b = fsin(3.0 * s * (x + y) + 1.3 * t);
                 let d = fsin(8.0 * s * r - 2.0 * t);
                 0.5 + (0.45 * a + 0.3 * b + 0.3 * d) * 0.6 * (0.6 + 0.6 * 0.3) / 0.78
             }),
-            "smooth_noise" => per(out, &|x, y, _, _| {
+            K::SmoothNoise => per(out, &|x, y, _, _| {
                 let mut v = 0.0;
                 let mut f = 1.5 * s;
                 for i in 0..4 {
@@ -218,7 +427,7 @@ impl Field {
                 }
                 0.5 + v * 0.9
             }),
-            "rings" => {
+            K::Rings => {
                 let k = self.cnt(6.0) * s;
                 per(out, &|_, _, r, a| {
                     let wob = 0.15 * fsin(3.0 * a + 4.0 * 0.3 * t);
@@ -226,7 +435,7 @@ impl Field {
                     v * v * (1.0 - 0.25 * r)
                 })
             }
-            "spiral" => {
+            K::Spiral => {
                 let arms = self.cnt(3.0).round();
                 let tight = 2.5 * s;
                 per(out, &|_, _, r, a| {
@@ -234,7 +443,7 @@ impl Field {
                     v * (1.0 - 0.35 * r).max(0.2)
                 })
             }
-            "tunnel" => {
+            K::Tunnel => {
                 let k = self.cnt(6.0).round();
                 per(out, &|_, _, r, a| {
                     let d = 1.0 / (r + 0.1);
@@ -244,7 +453,7 @@ impl Field {
                     v * (r * 3.0).min(1.0)
                 })
             }
-            "vortex" => {
+            K::Vortex => {
                 let twist = 3.0 * self.strength;
                 per(out, &|_, _, r, a| {
                     let a2 = a + r * twist * (2.0 + fsin(0.5 * t));
@@ -253,7 +462,7 @@ impl Field {
                         * (0.6 + 0.4 * (1.0 - r).max(0.0))
                 })
             }
-            "interference" => {
+            K::Interference => {
                 let k = 6.0 * s;
                 let waves = self.cnt(5.0).max(1.0) as usize;
                 let dirs: Vec<(f32, f32, f32)> = (0..waves)
@@ -271,7 +480,7 @@ impl Field {
                     0.5 + 0.5 * v * norm
                 })
             }
-            "aurora" => per(out, &|x, y, _, _| {
+            K::Aurora => per(out, &|x, y, _, _| {
                 let mut v = 0.0f32;
                 for i in 0..3 {
                     let fi = i as f32;
@@ -285,7 +494,7 @@ impl Field {
                 }
                 v * 0.9 + 0.08 * (0.5 + 0.5 * fsin(2.0 * x - 0.3 * t))
             }),
-            "ripple" => {
+            K::Ripple => {
                 let damp = 1.5 * self.strength;
                 let freq = 14.0 * s;
                 let drops: Vec<(f32, f32)> = (0..self.cnt(3.0).max(1.0) as i32)
@@ -307,16 +516,16 @@ impl Field {
                     0.5 + 0.8 * v * norm
                 })
             }
-            "diamond" => per(out, &|x, y, _, _| {
+            K::Diamond => per(out, &|x, y, _, _| {
                 (fsin(5.0 * s * x + 0.5 * t).abs() * fsin(6.0 * s * y - 0.3 * t).abs()).sqrt()
             }),
-            "noise" => {
+            K::Noise => {
                 let seed = self.seed;
                 per(out, &|x, y, _, _| {
                     value_noise(3.0 * s * x + 0.2 * t, 3.0 * s * y - 0.1 * t, seed)
                 })
             }
-            "fbm" => {
+            K::Fbm => {
                 let (seed, oct) = (self.seed, self.octaves);
                 per(out, &|x, y, _, _| {
                     let v = fbm(
@@ -328,7 +537,7 @@ impl Field {
                     ((v - 0.5) * 1.8 + 0.5) * (0.6 + 0.6 * 0.3) / 0.78
                 })
             }
-            "domain_warp" => {
+            K::DomainWarp => {
                 let (seed, st) = (self.seed, self.strength * 1.6);
                 per(out, &|x, y, _, _| {
                     let (px, py) = (1.6 * s * x, 1.6 * s * y);
@@ -343,11 +552,11 @@ impl Field {
                     (v - 0.5) * 2.0 + 0.5
                 })
             }
-            "voronoi" => self.voronoi(c, t, out),
-            "reaction_diffusion" => self.reaction_diffusion(c, out),
-            "life" => self.life(c, frame, dt, out),
-            "sdf" => self.sdf(c, t, out),
-            "static" => {
+            K::Voronoi => self.voronoi(c, t, out),
+            K::ReactionDiffusion => self.reaction_diffusion(c, out),
+            K::Life => self.life(c, frame, dt, out),
+            K::Sdf => self.sdf(c, t, out),
+            K::Static => {
                 let seed = self.seed ^ hash2(frame as i32, 7, 0x5747_4943);
                 let density = self.strength.clamp(0.0, 1.0);
                 for (i, o) in out.iter_mut().enumerate() {
@@ -359,12 +568,11 @@ impl Field {
                     };
                 }
             }
-            "gradient" => per(out, &|x, y, _, _| {
+            K::Gradient => per(out, &|x, y, _, _| {
                 let th = 0.15 * t;
                 let u = x * fcos(th) + y * fsin(th);
                 0.55 + 0.35 * fsin(1.2 * s * u + 0.3 * t)
             }),
-            _ => out.fill(0.5),
         }
     }
 
@@ -384,7 +592,7 @@ impl Field {
             })
             .collect();
         let s = self.scale;
-        let mode = self.variant.as_str();
+        let mode = self.mode;
         for (i, o) in out.iter_mut().enumerate() {
             let (x, y) = (c.x[i] * s, c.y[i] * s);
             let (mut d1, mut d2, mut id) = (f32::MAX, f32::MAX, 0usize);
@@ -400,9 +608,9 @@ impl Field {
             }
             let (d1, d2) = (d1.sqrt(), d2.sqrt());
             *o = match mode {
-                "edge" => 1.0 - ((d2 - d1) / 0.12).clamp(0.0, 1.0),
-                "cell" => 0.25 + 0.75 * hash01(id as i32, 3, self.seed),
-                _ => (1.0 - d1 * 1.6).clamp(0.0, 1.0),
+                VoronoiMode::Edge => 1.0 - ((d2 - d1) / 0.12).clamp(0.0, 1.0),
+                VoronoiMode::Cell => 0.25 + 0.75 * hash01(id as i32, 3, self.seed),
+                VoronoiMode::Distance => (1.0 - d1 * 1.6).clamp(0.0, 1.0),
             };
         }
     }
@@ -436,10 +644,7 @@ impl Field {
                 b,
             };
         }
-        let (feed, kill) = RD_PRESETS
-            .iter()
-            .find(|p| p.0 == self.variant)
-            .map_or((0.055, 0.062), |p| (p.1, p.2));
+        let (feed, kill) = self.preset.feed_kill();
         let steps = if self.steps > 0.0 {
             self.steps as usize
         } else {
@@ -492,7 +697,7 @@ impl Field {
                 acc: 0.0,
             };
         }
-        let (birth, survive) = rule_bits(&self.variant);
+        let (birth, survive) = self.rule.bits();
         let rate = if self.steps > 0.0 { self.steps } else { 10.0 };
         let seed = self.seed;
         let State::Life {
@@ -535,7 +740,8 @@ impl Field {
             }
             std::mem::swap(cells, next);
         }
-        // Keep it alive: a sprinkle of random births every second (the digest's births on beats).
+        // Keep it alive: a sprinkle of random births every second (the reference pipeline's births
+        // on beats).
         let fps = (1.0 / dt.max(1e-6)).round().max(1.0) as u32;
         if frame % fps == fps - 1 {
             let live = cells.iter().filter(|&&v| v == 1).count();
@@ -556,12 +762,8 @@ impl Field {
         let s = self.scale.max(1e-3);
         let th = 0.25 * t;
         let (ct, st) = (fcos(th), fsin(th));
-        let shape = if self.variant.is_empty() {
-            "ring"
-        } else {
-            self.variant.as_str()
-        };
-        let glow = self.mode != "fill";
+        let shape = self.shape;
+        let glow = self.sdf != SdfMode::Fill;
         let breathe = 1.0 + 0.08 * fsin(1.3 * t);
         let k = self.strength.max(0.05) * 6.0;
         for (i, o) in out.iter_mut().enumerate() {
@@ -569,25 +771,25 @@ impl Field {
             let x = x0 * ct - y0 * st;
             let y = x0 * st + y0 * ct;
             let d = match shape {
-                "circle" => (x * x + y * y).sqrt() - 0.5,
-                "box" => {
+                SdfShape::Circle => (x * x + y * y).sqrt() - 0.5,
+                SdfShape::Box => {
                     let qx = x.abs() - 0.5;
                     let qy = y.abs() - 0.32;
                     let ox = qx.max(0.0);
                     let oy = qy.max(0.0);
                     (ox * ox + oy * oy).sqrt() + qx.max(qy).min(0.0) - 0.05
                 }
-                "star" => {
+                SdfShape::Star => {
                     let r = (x * x + y * y).sqrt();
                     let a = y.atan2(x);
                     r - 0.45 * (1.0 + 0.35 * fcos(5.0 * a))
                 }
-                "heart" => {
+                SdfShape::Heart => {
                     let (hx, hy) = (x * 1.2, -y * 1.2 + 0.25);
                     let q = hx * hx + hy * hy - 0.25;
                     (q * q * q - hx * hx * hy * hy * hy).cbrt() * 1.5
                 }
-                "triangle" => {
+                SdfShape::Triangle => {
                     let k3 = 3f32.sqrt();
                     let mut px = x.abs() - 0.5;
                     let mut py = -y + 0.5 / k3;
@@ -600,13 +802,13 @@ impl Field {
                     px -= px.clamp(-1.0, 0.0);
                     -(px * px + py * py).sqrt() * py.signum()
                 }
-                "cross" => {
+                SdfShape::Cross => {
                     let (ax, ay) = (x.abs(), y.abs());
                     let a = (ax - 0.55).max(ay - 0.12);
                     let b = (ax - 0.12).max(ay - 0.55);
                     a.min(b)
                 }
-                _ => ((x * x + y * y).sqrt() - 0.55).abs() - 0.08,
+                SdfShape::Ring => ((x * x + y * y).sqrt() - 0.55).abs() - 0.08,
             };
             *o = if glow {
                 (-d.abs() * k).exp()
@@ -635,7 +837,8 @@ mod tests {
             aspect: g.aspect,
         };
         let mut out = vec![0.0; g.cells()];
-        for name in FIELD_NAMES {
+        use strum::IntoEnumIterator;
+        for name in FieldKind::iter() {
             let mut f = Field::new(name, 7);
             for frame in 0..30 {
                 f.eval(&c, frame as f32 / 24.0, frame, 1.0 / 24.0, &mut out);

@@ -6,12 +6,13 @@
 //! font that has a glyph draws it.
 //!
 //! One [`Atlas`] per grid cell size holds a coverage bitmap (`u8`, 0..=255) for every character a
-//! scene may draw. Following the seed: the cell comes from DejaVu Sans Mono's metrics (height =
-//! ascent + descent, width = advance of `M`), whatever other fonts are in the chain, so grids are
-//! the same for every plan. DejaVu glyphs are drawn at the atlas size with their baseline at the
-//! (rounded-up) ascent; glyphs from any other font are scaled so that the font's ascent + descent
-//! fills the cell height, narrowed if their advance is wider than the cell (two cells for wide
-//! characters in text), and centred horizontally. Everything is clipped to the cell.
+//! scene may draw. Following the Python reference pipeline's optimisation guide: the cell comes
+//! from DejaVu Sans Mono's metrics (height = ascent + descent, width = advance of `M`), whatever
+//! other fonts are in the chain, so grids are the same for every plan. DejaVu glyphs are drawn at
+//! the atlas size with their baseline at the (rounded-up) ascent; glyphs from any other font are
+//! scaled so that the font's ascent + descent fills the cell height, narrowed if their advance is
+//! wider than the cell (two cells for wide characters in text), and centred horizontally.
+//! Everything is clipped to the cell.
 //!
 //! Characters are rasterized when a layer is built (its palette, its text) and any character met
 //! later is rasterized on first use and cached. Characters no font has, and space, map to glyph 0,
@@ -22,7 +23,8 @@
 //! cells (palettes, particles) every glyph is fitted to one cell.
 //!
 //! Bitmaps are stored trimmed to the glyph's inked box and with each coverage byte repeated three
-//! times (once per rgb channel), so a blit row is one straight `u8` slice loop the compiler vectorises.
+//! times (once per rgb channel), so a blit row is one straight `u8` slice loop the compiler
+//! vectorises.
 
 use ab_glyph::{Font, FontArc, FontRef, PxScale, ScaleFont, point};
 use std::collections::BTreeMap;
@@ -61,7 +63,8 @@ pub fn font_has(c: char) -> bool {
 }
 
 /// East Asian Wide or Fullwidth (and emoji-presentation) characters, which take two cells in
-/// text rows. A compact table of the ranges that matter for text and the digest's palettes.
+/// text rows. A compact table of the ranges that matter for text and the reference pipeline's
+/// palettes.
 pub fn is_wide(c: char) -> bool {
     const WIDE: &[(u32, u32)] = &[
         (0x1100, 0x115F),
@@ -186,7 +189,8 @@ impl Fonts {
     }
 }
 
-/// Characters pre-rasterized in every atlas besides the palettes (the seed's overlay-text set).
+/// Characters pre-rasterized in every atlas besides the palettes (the reference pipeline's
+/// overlay-text set).
 pub const TEXT_CHARS: &str =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,-:;!?/|";
 
@@ -314,10 +318,12 @@ impl Atlas {
         (id, 2)
     }
 
-    /// Rasterizes every character of every palette and of [`TEXT_CHARS`], as the seed does at start.
+    /// Rasterizes every character of every palette and of [`TEXT_CHARS`], as the reference pipeline
+    /// does at start.
     pub fn preload(&mut self) {
-        for p in crate::render::palette::PALETTES {
-            for c in p.chars.chars() {
+        use strum::IntoEnumIterator;
+        for p in crate::render::palette::PaletteName::iter() {
+            for c in p.chars().chars() {
                 self.id(c);
             }
         }

@@ -1,13 +1,13 @@
-//! Golden and property tests over every preset in `scenes/*.yaml` and every built-in scene.
+//! Golden and property tests over every preset in `scenes/*.yaml` (resolved by the plan, as a
+//! segment using it is) and every built-in scene.
 //!
-//! Goldens: frames 0, 24 and 47 of a 48-frame clip at 160x90 (seed 7, full shader level),
-//! rendered in order, hashed with 64-bit FNV-1a and compared with `tests/golden/render.txt`.
-//! Regenerate after an intended change with
-//! `FARM_BLESS=1 cargo test --lib golden` (then review and commit the file). Frames depend on
-//! float maths, so goldens are exact on one platform and build; another CPU or libm may differ.
+//! Goldens: frames 0, 24 and 47 of a 48-frame clip at 160x90 (seed 7, full shader level), rendered
+//! in order, hashed with 64-bit FNV-1a and compared with `tests/golden/render.txt`. Regenerate
+//! after an intended change with `FARM_BLESS=1 cargo test --lib golden` (then review and commit the
+//! file). Frames depend on float maths, so goldens are exact on one platform and build; another CPU
+//! or libm may differ.
 
 use super::*;
-use crate::render::scenes::layers::yaml_to_param;
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
@@ -17,7 +17,15 @@ fn root() -> PathBuf {
 const TEXT: &str =
     "The best way to predict the future is to invent it. Everything else is commentary.";
 
-/// Every preset as (name, spec), parsed like the plan does: `scene`, `params`, `shaders`, `text`.
+fn shader(name: &str) -> ShaderSpec {
+    ShaderSpec {
+        name: name.into(),
+        params: Params::new(),
+    }
+}
+
+/// Every preset in `scenes/*.yaml` as (name, spec), resolved by the plan exactly as a segment
+/// `{scene: NAME, text: TEXT}` of a plan beside `scenes/` is.
 pub fn presets() -> Vec<(String, SceneSpec)> {
     let mut out = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenes"))
@@ -29,52 +37,12 @@ pub fn presets() -> Vec<(String, SceneSpec)> {
     files.sort();
     for f in files {
         let name = f.file_stem().unwrap().to_string_lossy().to_string();
-        let v: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        let scene = v["scene"].as_str().unwrap().to_string();
-        let params = match v.get("params").and_then(yaml_to_param) {
-            Some(Param::Map(m)) => m,
-            _ => Params::new(),
-        };
-        let mut shaders = Vec::new();
-        if let Some(list) = v.get("shaders").and_then(|s| s.as_sequence()) {
-            for s in list {
-                match s {
-                    serde_yaml_ng::Value::String(n) => shaders.push(ShaderSpec {
-                        name: n.clone(),
-                        params: Params::new(),
-                    }),
-                    serde_yaml_ng::Value::Mapping(m) => {
-                        let (k, pv) = m.iter().next().unwrap();
-                        let params = match yaml_to_param(pv) {
-                            Some(Param::Map(m)) => m,
-                            _ => Params::new(),
-                        };
-                        shaders.push(ShaderSpec {
-                            name: k.as_str().unwrap().to_string(),
-                            params,
-                        });
-                    }
-                    _ => panic!("{name}: bad shader entry"),
-                }
-            }
-        }
-        let text = v
-            .get("text")
-            .and_then(|t| t.as_str())
-            .map(str::to_string)
-            .or_else(|| Some(TEXT.to_string()));
-        out.push((
-            name,
-            SceneSpec {
-                scene,
-                params,
-                text,
-                shaders,
-                fonts: Vec::new(),
-                frames: 0,
-            },
-        ));
+        let src = format!(
+            "output: v.mp4\nsegments:\n  - {{id: a, scene: {name}, duration: 2, text: {TEXT:?}}}\n"
+        );
+        let plan = crate::plan::Plan::parse(&src, &root().join("golden-plan.yaml"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        out.push((name, plan.segments[0].scene.clone()));
     }
     out
 }
@@ -82,27 +50,15 @@ pub fn presets() -> Vec<(String, SceneSpec)> {
 /// Every preset and built-in scene, with the clip length set.
 fn all_specs(frames: u32) -> Vec<(String, SceneSpec)> {
     let mut v = presets();
-    for name in builtin_scenes() {
-        v.push((
-            format!("scene:{name}"),
-            SceneSpec {
-                scene: name.to_string(),
-                params: Params::new(),
-                text: Some(TEXT.to_string()),
-                shaders: vec![
-                    ShaderSpec {
-                        name: "bloom".into(),
-                        params: Params::new(),
-                    },
-                    ShaderSpec {
-                        name: "vignette".into(),
-                        params: Params::new(),
-                    },
-                ],
-                fonts: Vec::new(),
-                frames: 0,
-            },
-        ));
+    for name in Scene::NAMES {
+        let spec = SceneSpec::parse(
+            name,
+            &Params::new(),
+            Some(TEXT.to_string()),
+            vec![shader("bloom"), shader("vignette")],
+        )
+        .unwrap();
+        v.push((format!("scene:{name}"), spec));
     }
     for (_, s) in &mut v {
         s.frames = frames;
@@ -135,7 +91,6 @@ fn at_least_twelve_presets_and_all_valid() {
     let p = presets();
     assert!(p.len() >= 12, "{} presets", p.len());
     for (name, spec) in &p {
-        validate(spec).unwrap_or_else(|e| panic!("{name}: {e}"));
         let missing = missing_glyphs(spec).unwrap();
         assert!(missing.is_empty(), "{name}: no glyph for {missing:?}");
     }
@@ -205,32 +160,24 @@ fn presets_are_bright_at_start_middle_and_end() {
 fn random_params_never_panic() {
     use crate::render::rng::Rng;
     let mut rng = Rng::new(2024);
-    let words: Vec<&str> = [
-        crate::render::fields::FIELD_NAMES,
-        crate::render::blend::BLEND_MODES,
-        crate::render::palette::PALETTE_NAMES,
-        crate::render::particles::PARTICLE_SYSTEMS,
-        crate::render::grid::GRID_KEYS,
-    ]
-    .concat();
     let pick = |rng: &mut Rng, xs: &[&str]| xs[rng.below(xs.len() as u32) as usize].to_string();
     for case in 0..40 {
         let mut layer = Params::new();
         layer.insert(
             "field".into(),
-            Param::Text(pick(&mut rng, crate::render::fields::FIELD_NAMES)),
+            Param::Text(pick(&mut rng, crate::render::fields::FieldKind::NAMES)),
         );
         layer.insert(
             "blend".into(),
-            Param::Text(pick(&mut rng, crate::render::blend::BLEND_MODES)),
+            Param::Text(pick(&mut rng, crate::render::blend::BlendMode::NAMES)),
         );
         layer.insert(
             "palette".into(),
-            Param::Text(pick(&mut rng, crate::render::palette::PALETTE_NAMES)),
+            Param::Text(pick(&mut rng, crate::render::palette::PaletteName::NAMES)),
         );
         layer.insert(
             "grid".into(),
-            Param::Text(pick(&mut rng, crate::render::grid::GRID_KEYS)),
+            Param::Text(pick(&mut rng, crate::render::grid::GridKey::NAMES)),
         );
         layer.insert("opacity".into(), Param::Num(f64::from(rng.next_f32())));
         layer.insert(
@@ -251,27 +198,30 @@ fn random_params_never_panic() {
         let mut mask = Params::new();
         mask.insert(
             "shape".into(),
-            Param::Text(pick(&mut rng, crate::render::mask::MASK_SHAPES)),
+            Param::Text(pick(&mut rng, crate::render::mask::MaskShape::NAMES)),
         );
         layer.insert("mask".into(), Param::Map(mask));
         let mut ps = Params::new();
         ps.insert(
             "system".into(),
-            Param::Text(pick(&mut rng, crate::render::particles::PARTICLE_SYSTEMS)),
+            Param::Text(pick(
+                &mut rng,
+                crate::render::particles::ParticleSystem::NAMES,
+            )),
         );
         let mut fb = Params::new();
         fb.insert(
             "preset".into(),
-            Param::Text(pick(&mut rng, crate::render::post::FEEDBACK_PRESET_NAMES)),
+            Param::Text(pick(&mut rng, crate::render::post::FeedbackPreset::NAMES)),
         );
         let mut tr = Params::new();
         tr.insert(
             "in".into(),
-            Param::Text(pick(&mut rng, crate::render::post::TRANSITIONS)),
+            Param::Text(pick(&mut rng, crate::render::post::Transition::NAMES)),
         );
         tr.insert(
             "out".into(),
-            Param::Text(pick(&mut rng, crate::render::post::TRANSITIONS)),
+            Param::Text(pick(&mut rng, crate::render::post::Transition::NAMES)),
         );
         let mut params = Params::new();
         params.insert(
@@ -285,15 +235,10 @@ fn random_params_never_panic() {
             "gamma".into(),
             Param::Num(f64::from(rng.range_f32(0.2, 2.0))),
         );
-        let spec = SceneSpec {
-            scene: "layers".into(),
-            params,
-            text: Some("héllo 漢字 ｱｲ".into()),
-            shaders: Vec::new(),
-            fonts: Vec::new(),
-            frames: 12,
-        };
-        validate(&spec).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        let mut spec =
+            SceneSpec::parse("layers", &params, Some("héllo 漢字 ｱｲ".into()), Vec::new())
+                .unwrap_or_else(|e| panic!("case {case}: {e}"));
+        spec.frames = 12;
         let (w, h) = [(64, 36), (17, 400), (300, 20), (2, 2)][case % 4];
         let mut r = Renderer::new(&frame_spec(w, h), &spec, case as u64).unwrap();
         let mut out = vec![0u8; r.frame_len()];
@@ -301,7 +246,6 @@ fn random_params_never_panic() {
             r.render_frame(i, &mut out);
         }
     }
-    let _ = words;
 }
 
 #[test]
@@ -331,49 +275,44 @@ fn stateful_scenes_are_order_independent() {
 
 #[test]
 fn validation_names_nested_keys() {
-    let mut spec = all_specs(0)
-        .into_iter()
-        .find(|s| s.0 == "scene:layers")
-        .unwrap()
-        .1;
+    let key = |params: &Params, text: Option<&str>| {
+        SceneSpec::parse("layers", params, text.map(str::to_string), Vec::new())
+            .expect_err("should be invalid")
+    };
+    let mut params = Params::new();
     let mut l0 = Params::new();
     l0.insert("field".into(), Param::Text("plasma".into()));
     let mut l1 = Params::new();
     l1.insert("field".into(), Param::Text("plasmaa".into()));
-    spec.params.insert(
+    params.insert(
         "layers".into(),
         Param::List(vec![Param::Map(l0), Param::Map(l1.clone())]),
     );
-    let e = validate(&spec).unwrap_err();
+    let e = key(&params, Some(TEXT));
     assert_eq!(e.key, "params.layers[1].field");
     assert!(e.message.contains("voronoi"), "{}", e.message);
     let mut color = Params::new();
     color.insert("mode".into(), Param::Text("cmyk".into()));
     l1.insert("field".into(), Param::Text("fbm".into()));
     l1.insert("color".into(), Param::Map(color));
-    spec.params
-        .insert("layers".into(), Param::List(vec![Param::Map(l1)]));
-    assert_eq!(
-        validate(&spec).unwrap_err().key,
-        "params.layers[0].color.mode"
-    );
-    spec.params.clear();
+    params.insert("layers".into(), Param::List(vec![Param::Map(l1)]));
+    assert_eq!(key(&params, Some(TEXT)).key, "params.layers[0].color.mode");
+    params.clear();
     let mut t = Params::new();
     t.insert("mode".into(), Param::Text("ticker".into()));
-    spec.params
-        .insert("text".into(), Param::List(vec![Param::Map(t)]));
-    spec.text = None;
-    assert_eq!(validate(&spec).unwrap_err().key, "params.text[0].content");
+    params.insert("text".into(), Param::List(vec![Param::Map(t)]));
+    assert_eq!(key(&params, None).key, "params.text[0].content");
 }
 
 #[test]
 fn missing_glyphs_lists_uncovered_characters() {
-    let mut spec = all_specs(0)
-        .into_iter()
-        .find(|s| s.0 == "scene:quote")
-        .unwrap()
-        .1;
-    spec.text = Some("ok \u{E001}".into());
+    let mut spec = SceneSpec::parse(
+        "quote",
+        &Params::new(),
+        Some("ok \u{E001}".into()),
+        Vec::new(),
+    )
+    .unwrap();
     let m = missing_glyphs(&spec).unwrap();
     assert_eq!(m, vec![('\u{E001}', vec!["text".to_string()])]);
     spec.fonts = vec![PathBuf::from("/nonexistent/font.ttf")];

@@ -1,31 +1,44 @@
-//! Character grids: cell geometry, centring and cached per-cell coordinates (the seed's `GridLayer`).
+//! Character grids: cell geometry, centring and cached per-cell coordinates (the Python reference
+//! pipeline's `GridLayer`).
 //!
-//! A grid is laid over the frame with `cols = W / cw` and `rows = H / ch` whole cells, centred by the
-//! offsets `ox`, `oy`. Every cell therefore lies fully inside the frame; a frame smaller than one
-//! cell gives a grid with 0 columns or rows, which simply draws nothing.
+//! A grid is laid over the frame with `cols = W / cw` and `rows = H / ch` whole cells, centred by
+//! the offsets `ox`, `oy`. Every cell therefore lies fully inside the frame; a frame smaller than
+//! one cell gives a grid with 0 columns or rows, which simply draws nothing.
 
 use crate::render::font::{Atlas, Fonts, TEXT_CHARS};
+use crate::render::params::vocab;
 use std::sync::Arc;
 
-/// Grid keys and their nominal font sizes in pixels (before the profile's `grid_scale`).
-pub const GRID_SIZES: &[(&str, f32)] = &[
-    ("xs", 8.0),
-    ("sm", 10.0),
-    ("md", 16.0),
-    ("lg", 20.0),
-    ("xl", 24.0),
-    ("xxl", 40.0),
-];
+vocab! {
+    /// Grid keys: the nominal font size of a grid, smallest first (see [`GridKey::px`]).
+    pub enum GridKey {
+        /// 8 px.
+        Xs = "xs",
+        /// 10 px.
+        Sm = "sm",
+        /// 16 px.
+        Md = "md",
+        /// 20 px.
+        Lg = "lg",
+        /// 24 px.
+        Xl = "xl",
+        /// 40 px.
+        Xxl = "xxl",
+    }
+}
 
-/// Names of the grid keys, smallest first.
-pub const GRID_KEYS: &[&str] = &["xs", "sm", "md", "lg", "xl", "xxl"];
-
-/// Nominal pixel size of grid `key`, if it is a known key.
-pub fn grid_px(key: &str) -> Option<f32> {
-    GRID_SIZES
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|&(_, px)| px)
+impl GridKey {
+    /// Nominal font size in pixels (before the profile's `grid_scale`).
+    pub fn px(self) -> f32 {
+        match self {
+            GridKey::Xs => 8.0,
+            GridKey::Sm => 10.0,
+            GridKey::Md => 16.0,
+            GridKey::Lg => 20.0,
+            GridKey::Xl => 24.0,
+            GridKey::Xxl => 40.0,
+        }
+    }
 }
 
 /// A grid of character cells over a `width x height` frame, with its glyph atlas and cached
@@ -50,8 +63,8 @@ pub struct Grid {
     pub rr: Vec<f32>,
     /// Column index of each column as `f32` (`cols` entries).
     pub cc: Vec<f32>,
-    /// Per cell (row-major, `rows * cols`): distance from the centre in column units, rows scaled by
-    /// the cell aspect `cw / ch` so that circles look round.
+    /// Per cell (row-major, `rows * cols`): distance from the centre in column units, rows scaled
+    /// by the cell aspect `cw / ch` so that circles look round.
     pub dist: Vec<f32>,
     /// Per cell: angle from the centre, `atan2(dy, dx)`, in radians.
     pub angle: Vec<f32>,

@@ -1,31 +1,200 @@
-//! Masks (the digest's section 5): per-cell weights in `[0, 1]` at a layer's grid resolution that
-//! multiply the layer's values. Shapes (circle, rect, ring, gradients, radial), procedural (a value
-//! field above a threshold), animated (iris, wipe, dissolve over `seconds`), with `invert` and the
-//! boolean operations union (max), intersect (min) and subtract (`a * (1 - b)`).
+//! Masks (section 5 of the Python reference pipeline's docs): per-cell weights in `[0, 1]` at a
+//! layer's grid resolution that multiply the layer's values. Shapes (circle, rect, ring, gradients,
+//! radial), procedural (a value field above a threshold), animated (iris, wipe, dissolve over
+//! `seconds`), with `invert` and the boolean operations union (max), intersect (min) and subtract
+//! (`a * (1 - b)`).
 
-use crate::render::Params;
 use crate::render::fastmath::{hash01, smoothstep};
-use crate::render::fields::{Coords, Field};
-use crate::render::params::{get_bool, get_maps, get_num, get_text};
+use crate::render::fields::{Coords, Field, FieldKind};
+use crate::render::params::{Params, vocab};
+use serde::{Deserialize, Serialize};
 
-/// Mask shapes.
-pub const MASK_SHAPES: &[&str] = &[
-    "circle",
-    "rect",
-    "ring",
-    "gradient_h",
-    "gradient_v",
-    "radial",
-    "field",
-    "iris",
-    "wipe",
-    "dissolve",
-];
+vocab! {
+    /// Mask shapes.
+    pub enum MaskShape {
+        /// A disc of `radius` around (`x`, `y`).
+        Circle = "circle",
+        /// A `width x height` rectangle.
+        Rect = "rect",
+        /// A ring of `radius`, `width / 4` thick.
+        Ring = "ring",
+        /// Dark left, bright right.
+        GradientH = "gradient_h",
+        /// Dark top, bright bottom.
+        GradientV = "gradient_v",
+        /// Bright at the centre, dark at `radius`.
+        Radial = "radial",
+        /// A value field above `threshold`.
+        Field = "field",
+        /// A circle opening over `seconds`.
+        Iris = "iris",
+        /// Left to right over `seconds`.
+        Wipe = "wipe",
+        /// Cells appearing in hashed order over `seconds`.
+        Dissolve = "dissolve",
+    }
+}
+
+/// The parameters of a layer's `mask:` mapping.
+pub mod param {
+    use super::MaskShape;
+    use crate::render::fields::FieldKind;
+    use crate::render::params::{Dflt, Kind, ParamSpec, num, num_pos, p};
+
+    /// `shape`.
+    pub const SHAPE: ParamSpec = p(
+        "shape",
+        Kind::Choice(MaskShape::NAMES),
+        Dflt::Word("circle"),
+        "mask shape",
+    );
+    /// `x`.
+    pub const X: ParamSpec = p(
+        "x",
+        num(-4.0, 4.0),
+        Dflt::Num(0.0),
+        "centre x (frame units: height spans -1..1)",
+    );
+    /// `y`.
+    pub const Y: ParamSpec = p("y", num(-1.0, 1.0), Dflt::Num(0.0), "centre y");
+    /// `radius`.
+    pub const RADIUS: ParamSpec = p(
+        "radius",
+        num(0.0, 4.0),
+        Dflt::Num(0.6),
+        "radius (circle, ring, radial)",
+    );
+    /// `width`.
+    pub const WIDTH: ParamSpec = p(
+        "width",
+        num(0.0, 8.0),
+        Dflt::Num(1.0),
+        "width (rect; ring thickness x4)",
+    );
+    /// `height`.
+    pub const HEIGHT: ParamSpec = p("height", num(0.0, 2.0), Dflt::Num(0.6), "height (rect)");
+    /// `feather`.
+    pub const FEATHER: ParamSpec = p("feather", num(0.0, 2.0), Dflt::Num(0.15), "soft edge");
+    /// `threshold`.
+    pub const THRESHOLD: ParamSpec = p(
+        "threshold",
+        num(0.0, 1.0),
+        Dflt::Num(0.5),
+        "field masks: value threshold",
+    );
+    /// `field`.
+    pub const FIELD: ParamSpec = p(
+        "field",
+        Kind::Choice(FieldKind::NAMES),
+        Dflt::Word("noise"),
+        "field masks: the value field",
+    );
+    /// `seconds`.
+    pub const SECONDS: ParamSpec = p(
+        "seconds",
+        num_pos(3600.0),
+        Dflt::Num(2.0),
+        "iris, wipe, dissolve: seconds to open fully",
+    );
+    /// `invert`.
+    pub const INVERT: ParamSpec = p("invert", Kind::Bool, Dflt::Bool(false), "invert the mask");
+    /// `union`.
+    pub const UNION: ParamSpec = p(
+        "union",
+        Kind::MapList(LEAF),
+        Dflt::Words("-"),
+        "masks combined with max",
+    );
+    /// `intersect`.
+    pub const INTERSECT: ParamSpec = p(
+        "intersect",
+        Kind::MapList(LEAF),
+        Dflt::Words("-"),
+        "masks combined with min",
+    );
+    /// `subtract`.
+    pub const SUBTRACT: ParamSpec = p(
+        "subtract",
+        Kind::MapList(LEAF),
+        Dflt::Words("-"),
+        "masks cut out",
+    );
+
+    /// The parameters of one mask shape (the shapes a mask combines).
+    pub const LEAF: &[ParamSpec] = &[
+        SHAPE, X, Y, RADIUS, WIDTH, HEIGHT, FEATHER, THRESHOLD, FIELD, SECONDS, INVERT,
+    ];
+
+    /// Every parameter of `mask:`.
+    pub const TABLE: &[ParamSpec] = &[
+        SHAPE, X, Y, RADIUS, WIDTH, HEIGHT, FEATHER, THRESHOLD, FIELD, SECONDS, INVERT, UNION,
+        INTERSECT, SUBTRACT,
+    ];
+}
+
+/// A mask as the plan gives it, with every default filled in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaskSpec {
+    /// Shape.
+    pub shape: MaskShape,
+    /// Centre x.
+    pub x: f64,
+    /// Centre y.
+    pub y: f64,
+    /// Radius.
+    pub radius: f64,
+    /// Width.
+    pub width: f64,
+    /// Height.
+    pub height: f64,
+    /// Soft edge.
+    pub feather: f64,
+    /// Field masks: value threshold.
+    pub threshold: f64,
+    /// Field masks: the field (`None` when not given: a `field` mask then masks nothing).
+    pub field: Option<FieldKind>,
+    /// Seconds to open fully.
+    pub seconds: f64,
+    /// Invert.
+    pub invert: bool,
+    /// Masks combined with max.
+    pub union: Vec<MaskSpec>,
+    /// Masks combined with min.
+    pub intersect: Vec<MaskSpec>,
+    /// Masks cut out.
+    pub subtract: Vec<MaskSpec>,
+}
+
+impl MaskSpec {
+    /// Reads validated `mask:` params (see [`param::TABLE`]).
+    pub fn parse(p: &Params) -> MaskSpec {
+        use param::*;
+        let sub = |k: &crate::render::params::ParamSpec| {
+            k.maps(p).into_iter().map(MaskSpec::parse).collect()
+        };
+        MaskSpec {
+            shape: SHAPE.choice(p),
+            x: X.num(p),
+            y: Y.num(p),
+            radius: RADIUS.num(p),
+            width: WIDTH.num(p),
+            height: HEIGHT.num(p),
+            feather: FEATHER.num(p),
+            threshold: THRESHOLD.num(p),
+            field: FIELD.given(p).then(|| FIELD.choice(p)),
+            seconds: SECONDS.num(p),
+            invert: INVERT.bool(p),
+            union: sub(&UNION),
+            intersect: sub(&INTERSECT),
+            subtract: sub(&SUBTRACT),
+        }
+    }
+}
 
 /// One mask shape with its settings.
 #[derive(Debug, Clone)]
 pub struct Mask {
-    shape: String,
+    shape: MaskShape,
     x: f32,
     y: f32,
     radius: f32,
@@ -43,31 +212,24 @@ pub struct Mask {
 }
 
 impl Mask {
-    /// A mask from validated params.
-    pub fn new(p: &Params, seed: u32) -> Mask {
-        let sub = |k: &str| {
-            get_maps(p, k)
-                .into_iter()
-                .map(|m| Mask::new(m, seed))
-                .collect()
-        };
+    /// The mask of `spec`; `seed` seeds its field (and its parts' fields).
+    pub fn new(spec: &MaskSpec, seed: u32) -> Mask {
+        let sub = |v: &[MaskSpec]| v.iter().map(|m| Mask::new(m, seed)).collect();
         Mask {
-            shape: get_text(p, "shape", "circle").to_string(),
-            x: get_num(p, "x", 0.0) as f32,
-            y: get_num(p, "y", 0.0) as f32,
-            radius: get_num(p, "radius", 0.6) as f32,
-            w: get_num(p, "width", 1.0) as f32,
-            h: get_num(p, "height", 0.6) as f32,
-            feather: get_num(p, "feather", 0.15).max(1e-3) as f32,
-            threshold: get_num(p, "threshold", 0.5) as f32,
-            seconds: get_num(p, "seconds", 2.0).max(1e-3) as f32,
-            invert: get_bool(p, "invert", false),
-            field: p
-                .get("field")
-                .map(|_| Box::new(Field::new(get_text(p, "field", "noise"), seed ^ 0x6D61))),
-            union: sub("union"),
-            intersect: sub("intersect"),
-            subtract: sub("subtract"),
+            shape: spec.shape,
+            x: spec.x as f32,
+            y: spec.y as f32,
+            radius: spec.radius as f32,
+            w: spec.width as f32,
+            h: spec.height as f32,
+            feather: spec.feather.max(1e-3) as f32,
+            threshold: spec.threshold as f32,
+            seconds: spec.seconds.max(1e-3) as f32,
+            invert: spec.invert,
+            field: spec.field.map(|k| Box::new(Field::new(k, seed ^ 0x6D61))),
+            union: sub(&spec.union),
+            intersect: sub(&spec.intersect),
+            subtract: sub(&spec.subtract),
             scratch: Vec::new(),
         }
     }
@@ -90,8 +252,8 @@ impl Mask {
         let out = &mut out[..n];
         let f = self.feather;
         let prog = (t / self.seconds).clamp(0.0, 1.0);
-        match self.shape.as_str() {
-            "field" => {
+        match self.shape {
+            MaskShape::Field => {
                 if let Some(fd) = &mut self.field {
                     fd.eval(c, t, frame, dt, out);
                     for v in out.iter_mut() {
@@ -104,37 +266,39 @@ impl Mask {
                     let (x, y) = (c.x[i] - self.x, c.y[i] - self.y);
                     let d = (x * x + y * y).sqrt();
                     *o = match shape {
-                        "rect" => {
+                        MaskShape::Rect => {
                             let dx = x.abs() - self.w / 2.0;
                             let dy = y.abs() - self.h / 2.0;
                             1.0 - smoothstep(-f, f, dx.max(dy))
                         }
-                        "ring" => {
+                        MaskShape::Ring => {
                             1.0 - smoothstep(
                                 self.w * 0.25 - f,
                                 self.w * 0.25 + f,
                                 (d - self.radius).abs(),
                             )
                         }
-                        "gradient_h" => (c.x[i] / c.aspect * 0.5 + 0.5).clamp(0.0, 1.0),
-                        "gradient_v" => (c.y[i] * 0.5 + 0.5).clamp(0.0, 1.0),
-                        "radial" => (1.0 - d / self.radius.max(1e-3)).clamp(0.0, 1.0),
-                        "iris" => {
+                        MaskShape::GradientH => (c.x[i] / c.aspect * 0.5 + 0.5).clamp(0.0, 1.0),
+                        MaskShape::GradientV => (c.y[i] * 0.5 + 0.5).clamp(0.0, 1.0),
+                        MaskShape::Radial => (1.0 - d / self.radius.max(1e-3)).clamp(0.0, 1.0),
+                        MaskShape::Iris => {
                             let r = prog * (c.aspect * c.aspect + 1.0).sqrt();
                             1.0 - smoothstep(r - f, r + f, d)
                         }
-                        "wipe" => {
+                        MaskShape::Wipe => {
                             let edge = -c.aspect + prog * 2.0 * c.aspect;
                             1.0 - smoothstep(edge - f, edge + f, c.x[i])
                         }
-                        "dissolve" => {
+                        MaskShape::Dissolve => {
                             if hash01(i as i32, 11, 0x6469) < prog {
                                 1.0
                             } else {
                                 0.0
                             }
                         }
-                        _ => 1.0 - smoothstep(self.radius - f, self.radius + f, d),
+                        MaskShape::Circle | MaskShape::Field => {
+                            1.0 - smoothstep(self.radius - f, self.radius + f, d)
+                        }
                     };
                 }
             }

@@ -1,316 +1,274 @@
-//! Character palettes (from the digest, section 2), dark to bright, index 0 always space, and the
-//! particle character sets.
+//! Character palettes (from section 2 of the Python reference pipeline's docs), dark to bright,
+//! index 0 always space, and the particle character sets.
 //!
-//! Every palette of the digest is offered: characters DejaVu Sans Mono lacks (runic, halfwidth
-//! katakana, braille, the dingbats, Misc Symbols, Arabic) are drawn by the embedded GNU Unifont
-//! fallback (see `font`). The unit tests check that each non-space character rasterizes to a
-//! non-empty bitmap at several sizes.
+//! Every palette of the Python reference pipeline is offered: characters DejaVu Sans Mono lacks
+//! (runic, halfwidth katakana, braille, the dingbats, Misc Symbols, Arabic) are drawn by the
+//! embedded GNU Unifont fallback (see `font`). The unit tests check that each non-space character
+//! rasterizes to a non-empty bitmap at several sizes.
 
-/// A named palette: characters ordered from dark (space) to bright.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Palette {
-    /// Name used in plans (`params.palette`).
-    pub name: &'static str,
-    /// The characters, space first.
-    pub chars: &'static str,
+use crate::render::params::vocab;
+use serde::{Deserialize, Serialize};
+
+vocab! {
+    /// Character palettes, dark to bright, index 0 always space (`params.palette`), in the order
+    /// they are listed to users.
+    pub enum PaletteName {
+        Default = "default",
+        Dense = "dense",
+        Minimal = "minimal",
+        Binary = "binary",
+        Gradient = "gradient",
+        Blocks = "blocks",
+        Shade = "shade",
+        BlocksExt = "blocks_ext",
+        Math = "math",
+        Box = "box",
+        Circuit = "circuit",
+        Rune = "rune",
+        Alchemic = "alchemic",
+        Zodiac = "zodiac",
+        Arrows = "arrows",
+        Music = "music",
+        Kata = "kata",
+        Greek = "greek",
+        Cyrillic = "cyrillic",
+        Arabic = "arabic",
+        Dots = "dots",
+        Stars = "stars",
+        Braille = "braille",
+        Halffill = "halffill",
+        Hatch = "hatch",
+        Rabbit = "rabbit",
+        Ocean = "ocean",
+        Organic = "organic",
+        Machine = "machine",
+    }
 }
 
-/// Every palette, in the order they are listed to users.
-pub const PALETTES: &[Palette] = &[
-    Palette {
-        name: "default",
-        chars: " .`'-:;!><=+*^~?/|(){}[]#&$@%",
-    },
-    Palette {
-        name: "dense",
-        chars: " .:;+=xX$#@█",
-    },
-    Palette {
-        name: "minimal",
-        chars: " .:-=+#@",
-    },
-    Palette {
-        name: "binary",
-        chars: " █",
-    },
-    Palette {
-        name: "gradient",
-        chars: " ░▒▓█",
-    },
-    Palette {
-        name: "blocks",
-        chars: " ░▒▓█▄▀▐▌",
-    },
-    Palette {
-        name: "shade",
-        chars: " ░▒▓█▇▆▅▄▃▂▁",
-    },
-    Palette {
-        name: "blocks_ext",
-        chars: " ▖▗▘▙▚▛▜▝▞▟░▒▓█",
-    },
-    Palette {
-        name: "math",
-        chars: " ·∘∙•°±∓×÷≈≠≡≤≥∞∫∑∏√∇∂∆Ω",
-    },
-    Palette {
-        name: "box",
-        chars: " ─│┌┐└┘├┤┬┴┼═║╔╗╚╝╠╣╦╩╬",
-    },
-    Palette {
-        name: "circuit",
-        chars: " .·─│┌┐└┘┼○●□■∆∇≡",
-    },
-    Palette {
-        name: "rune",
-        chars: " .ᚠᚢᚦᚱᚷᛁᛇᛒᛖᛚᛞᛟ",
-    },
-    Palette {
-        name: "alchemic",
-        chars: " ☉☽♀♂♃♄♅♆♇♈♉♊♋",
-    },
-    Palette {
-        name: "zodiac",
-        chars: " ♈♉♊♋♌♍♎♏♐♑♒♓",
-    },
-    Palette {
-        name: "arrows",
-        chars: " ←↑→↓↔↕↖↗↘↙↩↪↻➡",
-    },
-    Palette {
-        name: "music",
-        chars: " ♪♫♬♩♭♮♯○●",
-    },
-    Palette {
-        name: "kata",
-        chars: " ·ｦｧｨｩｪｫｬｭｮｯｰｱｲｳｴｵｶｷ",
-    },
-    Palette {
-        name: "greek",
-        chars: " αβγδεζηθικλμνξπρστφψω",
-    },
-    Palette {
-        name: "cyrillic",
-        chars: " абвгдежзиклмнопрстуфхцчш",
-    },
-    Palette {
-        name: "arabic",
-        chars: " ابتثجحخدذرزسشصضط",
-    },
-    Palette {
-        name: "dots",
-        chars: " ⋅∘∙●◉◎◆✦★",
-    },
-    Palette {
-        name: "stars",
-        chars: " ·✧✦✩✨★✶✳✸",
-    },
-    Palette {
-        name: "braille",
-        chars: " ⠁⠂⠃⠄⠅⠆⠇⠈⠉⠊⠋⠌⠍⠎⠏⠐⠑⠒⠓⠔⠕⠖⠗⠘⠙⠚⠛⠜⠝⠞⠟⠿",
-    },
-    Palette {
-        name: "halffill",
-        chars: " ◔◑◕◐◒◓◖◗◙",
-    },
-    Palette {
-        name: "hatch",
-        chars: " ▣▤▥▦▧▨▩",
-    },
-    Palette {
-        name: "rabbit",
-        chars: " .·~=≈∞⚡☿✦★⊕◊◆▲▼●■",
-    },
-    Palette {
-        name: "ocean",
-        chars: " ~≈≈≈∼⌇≈≋≌≈",
-    },
-    Palette {
-        name: "organic",
-        chars: " .°∘•◦◉❂✿❁❃",
-    },
-    Palette {
-        name: "machine",
-        chars: " _─│┌┐┼≡■█▓▒░",
-    },
-];
+impl PaletteName {
+    /// The characters, space first.
+    pub fn chars(self) -> &'static str {
+        match self {
+            PaletteName::Default => " .`'-:;!><=+*^~?/|(){}[]#&$@%",
+            PaletteName::Dense => " .:;+=xX$#@█",
+            PaletteName::Minimal => " .:-=+#@",
+            PaletteName::Binary => " █",
+            PaletteName::Gradient => " ░▒▓█",
+            PaletteName::Blocks => " ░▒▓█▄▀▐▌",
+            PaletteName::Shade => " ░▒▓█▇▆▅▄▃▂▁",
+            PaletteName::BlocksExt => " ▖▗▘▙▚▛▜▝▞▟░▒▓█",
+            PaletteName::Math => " ·∘∙•°±∓×÷≈≠≡≤≥∞∫∑∏√∇∂∆Ω",
+            PaletteName::Box => " ─│┌┐└┘├┤┬┴┼═║╔╗╚╝╠╣╦╩╬",
+            PaletteName::Circuit => " .·─│┌┐└┘┼○●□■∆∇≡",
+            PaletteName::Rune => " .ᚠᚢᚦᚱᚷᛁᛇᛒᛖᛚᛞᛟ",
+            PaletteName::Alchemic => " ☉☽♀♂♃♄♅♆♇♈♉♊♋",
+            PaletteName::Zodiac => " ♈♉♊♋♌♍♎♏♐♑♒♓",
+            PaletteName::Arrows => " ←↑→↓↔↕↖↗↘↙↩↪↻➡",
+            PaletteName::Music => " ♪♫♬♩♭♮♯○●",
+            PaletteName::Kata => " ·ｦｧｨｩｪｫｬｭｮｯｰｱｲｳｴｵｶｷ",
+            PaletteName::Greek => " αβγδεζηθικλμνξπρστφψω",
+            PaletteName::Cyrillic => " абвгдежзиклмнопрстуфхцчш",
+            PaletteName::Arabic => " ابتثجحخدذرزسشصضط",
+            PaletteName::Dots => " ⋅∘∙●◉◎◆✦★",
+            PaletteName::Stars => " ·✧✦✩✨★✶✳✸",
+            PaletteName::Braille => " ⠁⠂⠃⠄⠅⠆⠇⠈⠉⠊⠋⠌⠍⠎⠏⠐⠑⠒⠓⠔⠕⠖⠗⠘⠙⠚⠛⠜⠝⠞⠟⠿",
+            PaletteName::Halffill => " ◔◑◕◐◒◓◖◗◙",
+            PaletteName::Hatch => " ▣▤▥▦▧▨▩",
+            PaletteName::Rabbit => " .·~=≈∞⚡☿✦★⊕◊◆▲▼●■",
+            PaletteName::Ocean => " ~≈≈≈∼⌇≈≋≌≈",
+            PaletteName::Organic => " .°∘•◦◉❂✿❁❃",
+            PaletteName::Machine => " _─│┌┐┼≡■█▓▒░",
+        }
+    }
+}
 
-/// Names of every palette, in [`PALETTES`] order.
-pub const PALETTE_NAMES: &[&str] = &[
-    "default",
-    "dense",
-    "minimal",
-    "binary",
-    "gradient",
-    "blocks",
-    "shade",
-    "blocks_ext",
-    "math",
-    "box",
-    "circuit",
-    "rune",
-    "alchemic",
-    "zodiac",
-    "arrows",
-    "music",
-    "kata",
-    "greek",
-    "cyrillic",
-    "arabic",
-    "dots",
-    "stars",
-    "braille",
-    "halffill",
-    "hatch",
-    "rabbit",
-    "ocean",
-    "organic",
-    "machine",
-];
+vocab! {
+    /// Particle character sets (`chars` of particles and rain).
+    pub enum ParticleSet {
+        Energy = "energy",
+        Spark = "spark",
+        Leaf = "leaf",
+        Snow = "snow",
+        Rain = "rain",
+        Bubble = "bubble",
+        Data = "data",
+        Hex = "hex",
+        Binary = "binary",
+        Rune = "rune",
+        Zodiac = "zodiac",
+        Dot = "dot",
+        Dash = "dash",
+        Explosion = "explosion",
+        Trails = "trails",
+        Boids = "boids",
+        Arrows = "arrows",
+        Flow = "flow",
+        Fire = "fire",
+    }
+}
 
-/// Particle character sets (the digest's particle palettes), by name; no space.
-pub const PARTICLE_SETS: &[Palette] = &[
-    Palette {
-        name: "energy",
-        chars: "*+#@⚡✦★█▓",
-    },
-    Palette {
-        name: "spark",
-        chars: "·•●★✶*+",
-    },
-    Palette {
-        name: "leaf",
-        chars: "❀❁❂❃✿☘•",
-    },
-    Palette {
-        name: "snow",
-        chars: "❄❅❆·•*○",
-    },
-    Palette {
-        name: "rain",
-        chars: "|│┃║/\\",
-    },
-    Palette {
-        name: "bubble",
-        chars: "○◎◉●∘∙°",
-    },
-    Palette {
-        name: "data",
-        chars: "01{}[]<>|/\\",
-    },
-    Palette {
-        name: "hex",
-        chars: "0123456789ABCDEF",
-    },
-    Palette {
-        name: "binary",
-        chars: "01",
-    },
-    Palette {
-        name: "rune",
-        chars: "ᚠᚢᚦᚱᚷᛁᛇᛒᛖᛚᛞᛟ✦★",
-    },
-    Palette {
-        name: "zodiac",
-        chars: "♈♉♊♋♌♍♎♏♐♑♒♓",
-    },
-    Palette {
-        name: "dot",
-        chars: "·•●",
-    },
-    Palette {
-        name: "dash",
-        chars: "-=~─═",
-    },
-    Palette {
-        name: "explosion",
-        chars: "★✶✳✸✦✨*+",
-    },
-    Palette {
-        name: "trails",
-        chars: "·∘◦°⋅.,'`",
-    },
-    Palette {
-        name: "boids",
-        chars: "·•●◦∘⬤",
-    },
-    Palette {
-        name: "arrows",
-        chars: "▸▹►▻→⟶",
-    },
-    Palette {
-        name: "flow",
-        chars: "·•∘◦°⋅",
-    },
-    Palette {
-        name: "fire",
-        chars: "░▒▓█",
-    },
-];
+impl ParticleSet {
+    /// The characters (no space).
+    pub fn chars(self) -> &'static str {
+        match self {
+            ParticleSet::Energy => "*+#@⚡✦★█▓",
+            ParticleSet::Spark => "·•●★✶*+",
+            ParticleSet::Leaf => "❀❁❂❃✿☘•",
+            ParticleSet::Snow => "❄❅❆·•*○",
+            ParticleSet::Rain => "|│┃║/\\",
+            ParticleSet::Bubble => "○◎◉●∘∙°",
+            ParticleSet::Data => "01{}[]<>|/\\",
+            ParticleSet::Hex => "0123456789ABCDEF",
+            ParticleSet::Binary => "01",
+            ParticleSet::Rune => "ᚠᚢᚦᚱᚷᛁᛇᛒᛖᛚᛞᛟ✦★",
+            ParticleSet::Zodiac => "♈♉♊♋♌♍♎♏♐♑♒♓",
+            ParticleSet::Dot => "·•●",
+            ParticleSet::Dash => "-=~─═",
+            ParticleSet::Explosion => "★✶✳✸✦✨*+",
+            ParticleSet::Trails => "·∘◦°⋅.,'`",
+            ParticleSet::Boids => "·•●◦∘⬤",
+            ParticleSet::Arrows => "▸▹►▻→⟶",
+            ParticleSet::Flow => "·•∘◦°⋅",
+            ParticleSet::Fire => "░▒▓█",
+        }
+    }
+}
 
-/// Names of the particle character sets.
-pub const PARTICLE_SET_NAMES: &[&str] = &[
-    "energy",
-    "spark",
-    "leaf",
-    "snow",
-    "rain",
-    "bubble",
-    "data",
-    "hex",
-    "binary",
-    "rune",
-    "zodiac",
-    "dot",
-    "dash",
-    "explosion",
-    "trails",
-    "boids",
-    "arrows",
-    "flow",
-    "fire",
-];
+/// A palette or a particle set (the `chars` of particles and rain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CharSet {
+    /// A palette (its space is skipped).
+    Palette(PaletteName),
+    /// A particle set.
+    Particles(ParticleSet),
+}
+
+impl CharSet {
+    /// The palette or (if no palette has that name) the particle set called `name`.
+    pub fn parse(name: &str) -> Option<CharSet> {
+        palette(name)
+            .map(CharSet::Palette)
+            .or_else(|| particle_set(name).map(CharSet::Particles))
+    }
+
+    /// The characters.
+    pub fn chars(self) -> &'static str {
+        match self {
+            CharSet::Palette(p) => p.chars(),
+            CharSet::Particles(p) => p.chars(),
+        }
+    }
+
+    /// The name a plan writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            CharSet::Palette(p) => p.name(),
+            CharSet::Particles(p) => p.name(),
+        }
+    }
+}
 
 /// The palette called `name`, if any.
-pub fn palette(name: &str) -> Option<&'static Palette> {
-    PALETTES.iter().find(|p| p.name == name)
+pub fn palette(name: &str) -> Option<PaletteName> {
+    name.parse().ok()
 }
 
 /// The particle character set called `name`, if any.
-pub fn particle_set(name: &str) -> Option<&'static Palette> {
-    PARTICLE_SETS.iter().find(|p| p.name == name)
+pub fn particle_set(name: &str) -> Option<ParticleSet> {
+    name.parse().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::font::{Atlas, BLANK};
+    use strum::IntoEnumIterator;
 
     #[test]
-    fn names_match_palettes() {
-        let names: Vec<&str> = PALETTES.iter().map(|p| p.name).collect();
-        assert_eq!(names, PALETTE_NAMES);
-        let names: Vec<&str> = PARTICLE_SETS.iter().map(|p| p.name).collect();
-        assert_eq!(names, PARTICLE_SET_NAMES);
-        for p in PALETTES {
-            assert!(p.chars.starts_with(' '), "{} starts with space", p.name);
-            assert!(p.chars.chars().count() >= 2, "{}", p.name);
+    fn names_are_the_documented_vocabulary() {
+        assert_eq!(
+            PaletteName::NAMES,
+            [
+                "default",
+                "dense",
+                "minimal",
+                "binary",
+                "gradient",
+                "blocks",
+                "shade",
+                "blocks_ext",
+                "math",
+                "box",
+                "circuit",
+                "rune",
+                "alchemic",
+                "zodiac",
+                "arrows",
+                "music",
+                "kata",
+                "greek",
+                "cyrillic",
+                "arabic",
+                "dots",
+                "stars",
+                "braille",
+                "halffill",
+                "hatch",
+                "rabbit",
+                "ocean",
+                "organic",
+                "machine",
+            ]
+        );
+        assert_eq!(
+            ParticleSet::NAMES,
+            [
+                "energy",
+                "spark",
+                "leaf",
+                "snow",
+                "rain",
+                "bubble",
+                "data",
+                "hex",
+                "binary",
+                "rune",
+                "zodiac",
+                "dot",
+                "dash",
+                "explosion",
+                "trails",
+                "boids",
+                "arrows",
+                "flow",
+                "fire",
+            ]
+        );
+        for p in PaletteName::iter() {
+            assert_eq!(palette(p.name()), Some(p));
+            assert!(p.chars().starts_with(' '), "{p} starts with space");
+            assert!(p.chars().chars().count() >= 2, "{p}");
         }
-        for p in PARTICLE_SETS {
-            assert!(!p.chars.contains(' '), "{}", p.name);
+        for p in ParticleSet::iter() {
+            assert_eq!(particle_set(p.name()), Some(p));
+            assert!(!p.chars().contains(' '), "{p}");
         }
     }
 
     #[test]
     fn every_palette_char_has_ink() {
         let mut missing = Vec::new();
+        let all = PaletteName::iter()
+            .map(|p| (p.name(), p.chars()))
+            .chain(ParticleSet::iter().map(|p| (p.name(), p.chars())));
+        let all: Vec<_> = all.collect();
         for size in [8.0, 16.0, 24.0, 40.0] {
             let mut atlas = Atlas::new(size);
-            for p in PALETTES.iter().chain(PARTICLE_SETS) {
-                for c in p.chars.chars().filter(|&c| c != ' ') {
+            for (name, chars) in &all {
+                for c in chars.chars().filter(|&c| c != ' ') {
                     let id = atlas.id(c);
                     if id == BLANK || atlas.glyph(id).ink() == 0 {
-                        missing.push(format!("{} U+{:04X} '{c}' at {size}px", p.name, c as u32));
+                        missing.push(format!("{name} U+{:04X} '{c}' at {size}px", c as u32));
                     }
                 }
             }

@@ -1,17 +1,125 @@
-//! Parameter vocabulary of scenes and shaders, validation, and typed reads with defaults.
+//! Parameters: the values a plan gives a scene or a shader, the tables that describe them, and
+//! typed reads.
 //!
-//! Each scene and shader declares its parameters as a table of [`ParamSpec`]s; [`validate_params`]
-//! checks a [`Params`] map against a table (unknown names, wrong types, out-of-range values) and the
-//! scenes read values back with the typed getters, falling back to the documented defaults.
+//! This module is a leaf: it knows no scene, primitive or shader. Each primitive declares its own
+//! parameters next to its code as [`ParamSpec`] constants (name, [`Kind`], [`Dflt`], help) and
+//! lists them in a table; [`validate_params`] checks a [`Params`] map against a table (unknown
+//! names, wrong types, out-of-range values, with the valid choices in the message), and the
+//! owner then reads each value through its constant ([`ParamSpec::num`], [`ParamSpec::choice`],
+//! ...), which falls back to the constant's default. So a parameter's name and default are
+//! written once, in its constant.
+//!
+//! Closed vocabularies (blend modes, fields, palettes, ...) are enums declared with [`vocab!`]:
+//! the words users write, the list of valid choices in error messages and the parsing all come
+//! from the enum.
 
-use crate::render::grid::GRID_KEYS;
-use crate::render::palette::{PALETTE_NAMES, PARTICLE_SET_NAMES, palette, particle_set};
-use crate::render::{Param, Params, SpecError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// A parameter value from the plan (`params:` of a segment, or a shader's parameters).
+///
+/// Externally tagged on purpose: it crosses the IPC boundary, whose format is not self-describing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Param {
+    /// A number (YAML integers and floats both land here).
+    Num(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    Text(String),
+    /// A list of values.
+    List(Vec<Param>),
+    /// Named values (a nested mapping, e.g. one layer of a composed scene).
+    Map(Params),
+}
+
+/// Named parameters, sorted by name so that hashing and iteration are stable.
+pub type Params = BTreeMap<String, Param>;
+
+/// A problem with a scene spec, found before rendering.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecError {
+    /// Where in the segment: `"scene"`, `"params.palette"`, `"shaders[1]"`, `"shaders[1].thr"`,
+    /// `"text"`.
+    pub key: String,
+    /// What is wrong, in words a user can act on.
+    pub message: String,
+}
+
+impl SpecError {
+    /// An error at `key`.
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> SpecError {
+        SpecError {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Declares a closed vocabulary: an enum whose variants are the words a plan may write.
+///
+/// Each variant is written once, with its word: `Screen = "screen"`. The enum gets `FromStr`,
+/// `Display` and `Into<&'static str>` (from `strum`), serde, and the constant `NAMES` (every
+/// word, in declaration order: the order error messages list them in).
+macro_rules! vocab {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $word:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            serde::Serialize,
+            serde::Deserialize,
+            strum::EnumString,
+            strum::Display,
+            strum::IntoStaticStr,
+            strum::VariantNames,
+            strum::EnumIter,
+        )]
+        $vis enum $name {
+            $(
+                #[doc = concat!("`", $word, "`")]
+                $(#[$vmeta])*
+                #[strum(serialize = $word)]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// Every word of the vocabulary, in declaration order.
+            pub const NAMES: &'static [&'static str] = <$name as strum::VariantNames>::VARIANTS;
+
+            /// The word a plan writes for this value.
+            pub fn name(self) -> &'static str {
+                self.into()
+            }
+        }
+    };
+}
+pub(crate) use vocab;
 
 /// The type and accepted values of one parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
-    /// A number in `min..=max` (or `min < x` when `min_exclusive`); `integer` requires a whole number.
+    /// A number in `min..=max` (or `min < x` when `min_exclusive`); `integer` requires a whole
+    /// number.
     Num {
         /// Lower bound.
         min: f64,
@@ -24,18 +132,22 @@ pub enum Kind {
     },
     /// `true` or `false`.
     Bool,
-    /// A palette name (see `palette_names`).
-    Palette,
-    /// A list of exactly two grid keys (`xs sm md lg xl xxl`).
-    GridPair,
-    /// One grid key.
-    Grid,
-    /// One of a fixed set of words.
+    /// One of a fixed set of words (a vocabulary's `NAMES`).
     Choice(&'static [&'static str]),
+    /// One of a fixed set of words that has a name of its own: `Named("a palette name", ...)`
+    /// reads "a palette name, one of: ..." in messages.
+    Named(&'static str, &'static [&'static str]),
+    /// A list of exactly two words of a set: `Pair("grid keys", ...)`.
+    Pair(&'static str, &'static [&'static str]),
+    /// A word of one of two named sets: `Either("a palette", .., "a particle set", ..)`.
+    Either(
+        &'static str,
+        &'static [&'static str],
+        &'static str,
+        &'static [&'static str],
+    ),
     /// Any text.
     Text,
-    /// A palette name or a particle character set name.
-    Chars,
     /// A nested mapping with its own parameters.
     Map(&'static [ParamSpec]),
     /// A list of nested mappings (a single mapping is accepted as a list of one).
@@ -46,38 +158,81 @@ pub enum Kind {
 
 /// A parameter type checked by a function, for values the other [`Kind`]s cannot describe.
 pub struct CustomKind {
-    /// What is accepted, in words (for error messages).
-    pub expect: &'static str,
+    /// What is accepted, in words (for error messages and docs).
+    pub expect: fn() -> String,
     /// True if the value is acceptable.
     pub check: fn(&Param) -> bool,
 }
 
 impl std::fmt::Debug for CustomKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CustomKind({:?})", self.expect)
+        write!(f, "CustomKind({:?})", (self.expect)())
     }
 }
 
 impl PartialEq for CustomKind {
     fn eq(&self, other: &Self) -> bool {
-        self.expect == other.expect
+        (self.expect)() == (other.expect)()
     }
 }
 
-/// One parameter a scene or shader accepts.
+/// The default of a parameter: the value used when the plan leaves it out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Dflt {
+    /// A number.
+    Num(f64),
+    /// A number that stands for "work it out" (e.g. `0` = the field's own count), with the words
+    /// that say what is meant.
+    Auto(f64, &'static str),
+    /// A boolean.
+    Bool(bool),
+    /// A word of the parameter's vocabulary (or a text).
+    Word(&'static str),
+    /// No fixed value: the owner works it out (or the parameter is optional), as described.
+    Words(&'static str),
+    /// A list of numbers.
+    Nums(&'static [f64]),
+}
+
+impl std::fmt::Display for Dflt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dflt::Num(v) => write!(f, "{v}"),
+            Dflt::Auto(_, w) | Dflt::Word(w) | Dflt::Words(w) => f.write_str(w),
+            Dflt::Bool(b) => write!(f, "{b}"),
+            Dflt::Nums(v) => {
+                let items: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+                write!(f, "[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
+/// One parameter a scene, primitive or shader accepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParamSpec {
     /// Parameter name as written in the plan.
     pub name: &'static str,
     /// Type and range.
     pub kind: Kind,
-    /// The default, in words (for docs and `farm check`).
-    pub default: &'static str,
+    /// The default.
+    pub default: Dflt,
     /// What it does.
     pub help: &'static str,
 }
 
-const fn num(min: f64, max: f64) -> Kind {
+/// A parameter (for the tables).
+pub const fn p(name: &'static str, kind: Kind, default: Dflt, help: &'static str) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind,
+        default,
+        help,
+    }
+}
+
+/// A number in `min..=max`.
+pub const fn num(min: f64, max: f64) -> Kind {
     Kind::Num {
         min,
         max,
@@ -86,7 +241,8 @@ const fn num(min: f64, max: f64) -> Kind {
     }
 }
 
-const fn num_pos(max: f64) -> Kind {
+/// A number in `0 < x <= max`.
+pub const fn num_pos(max: f64) -> Kind {
     Kind::Num {
         min: 0.0,
         max,
@@ -95,7 +251,8 @@ const fn num_pos(max: f64) -> Kind {
     }
 }
 
-const fn int(min: f64, max: f64) -> Kind {
+/// A whole number in `min..=max`.
+pub const fn int(min: f64, max: f64) -> Kind {
     Kind::Num {
         min,
         max,
@@ -104,91 +261,197 @@ const fn int(min: f64, max: f64) -> Kind {
     }
 }
 
-/// Parameters of the `plasma` scene.
-pub const PLASMA_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "palette",
-        kind: Kind::Palette,
-        default: "default",
-        help: "characters of the first (finer) layer",
-    },
-    ParamSpec {
-        name: "palette2",
-        kind: Kind::Palette,
-        default: "dense",
-        help: "characters of the second (coarser) layer",
-    },
-    ParamSpec {
-        name: "hue",
-        kind: num(0.0, 1.0),
-        default: "0",
-        help: "hue offset added to both layers",
-    },
-    ParamSpec {
-        name: "saturation",
-        kind: num(0.0, 1.0),
-        default: "0.75",
-        help: "saturation of the first layer (the second uses 0.8x)",
-    },
-    ParamSpec {
-        name: "speed",
-        kind: num_pos(20.0),
-        default: "1",
-        help: "animation speed multiplier",
-    },
-    ParamSpec {
-        name: "grids",
-        kind: Kind::GridPair,
-        default: "[md, xl]",
-        help: "grid keys of the two layers",
-    },
-    ParamSpec {
-        name: "opacity",
-        kind: num(0.0, 1.0),
-        default: "0.8",
-        help: "opacity of the second layer's screen blend",
-    },
-];
+impl ParamSpec {
+    /// The value's number, or the default's.
+    ///
+    /// The default must be a number ([`Dflt::Num`] or [`Dflt::Auto`]); for a parameter without
+    /// one, use [`ParamSpec::num_or`].
+    pub fn num(&self, p: &Params) -> f64 {
+        let d = match self.default {
+            Dflt::Num(v) | Dflt::Auto(v, _) => v,
+            _ => {
+                debug_assert!(false, "parameter {} has no numeric default", self.name);
+                0.0
+            }
+        };
+        self.num_or(p, d)
+    }
 
-/// Parameters of the `quote` scene.
-pub const QUOTE_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "hue",
-        kind: num(0.0, 1.0),
-        default: "0.1",
-        help: "text hue; the background uses the complementary hue",
-    },
-    ParamSpec {
-        name: "saturation",
-        kind: num(0.0, 1.0),
-        default: "0.35",
-        help: "text saturation",
-    },
-    ParamSpec {
-        name: "background",
-        kind: Kind::Bool,
-        default: "true",
-        help: "draw the dim animated background field",
-    },
-    ParamSpec {
-        name: "palette",
-        kind: Kind::Palette,
-        default: "dense",
-        help: "characters of the background field",
-    },
-    ParamSpec {
-        name: "chars_per_line",
-        kind: int(5.0, 200.0),
-        default: "25 in portrait, 50 otherwise",
-        help: "wrap width in characters (also capped by the grid's columns)",
-    },
-    ParamSpec {
-        name: "reveal",
-        kind: num(0.0, 3600.0),
-        default: "0",
-        help: "typewriter: seconds until the whole text shows (0 = all at once)",
-    },
-];
+    /// The value's number, or `default` (for parameters whose default the owner works out).
+    pub fn num_or(&self, p: &Params, default: f64) -> f64 {
+        self.opt_num(p).unwrap_or(default)
+    }
+
+    /// The value's number, if it is given.
+    pub fn opt_num(&self, p: &Params) -> Option<f64> {
+        match p.get(self.name) {
+            Some(Param::Num(n)) if n.is_finite() => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The value's number clamped to the parameter's range (or the default's).
+    pub fn clamped(&self, p: &Params) -> f64 {
+        let v = self.num(p);
+        match self.kind {
+            Kind::Num { min, max, .. } => v.clamp(min, max),
+            _ => v,
+        }
+    }
+
+    /// The value's whole number (rounded) clamped to the parameter's range (or the default's).
+    pub fn whole(&self, p: &Params) -> i64 {
+        let v = self.num(p).round() as i64;
+        match self.kind {
+            Kind::Num { min, max, .. } => v.clamp(min as i64, max as i64),
+            _ => v,
+        }
+    }
+
+    /// The value's number, else the `alias` parameter's (another name for the same setting),
+    /// else the default, clamped to the parameter's range.
+    pub fn clamped_or(&self, p: &Params, alias: &ParamSpec) -> f64 {
+        let v = self
+            .opt_num(p)
+            .or_else(|| alias.opt_num(p))
+            .unwrap_or_else(|| self.num(&Params::new()));
+        match self.kind {
+            Kind::Num { min, max, .. } => v.clamp(min, max),
+            _ => v,
+        }
+    }
+
+    /// The value's list of `n` numbers, or the default list ([`Dflt::Nums`]).
+    pub fn nums_or_default(&self, p: &Params, n: usize) -> Vec<f64> {
+        match (self.nums(p), self.default) {
+            (Some(v), _) if v.len() == n => v,
+            (_, Dflt::Nums(d)) => d.to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The value's boolean, or the default's.
+    pub fn bool(&self, p: &Params) -> bool {
+        match p.get(self.name) {
+            Some(Param::Bool(b)) => *b,
+            _ => matches!(self.default, Dflt::Bool(true)),
+        }
+    }
+
+    /// The value's text, if it is a text.
+    pub fn text<'a>(&self, p: &'a Params) -> Option<&'a str> {
+        match p.get(self.name) {
+            Some(Param::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value's text, or the default word.
+    pub fn word<'a>(&self, p: &'a Params) -> &'a str {
+        match (p.get(self.name), self.default) {
+            (Some(Param::Text(s)), _) => s,
+            (_, Dflt::Word(w)) => w,
+            _ => "",
+        }
+    }
+
+    /// The value parsed as a word of vocabulary `T`, if it is given and one of its words.
+    pub fn opt_choice<T: FromStr>(&self, p: &Params) -> Option<T> {
+        self.text(p).and_then(|s| s.parse().ok())
+    }
+
+    /// The value as a word of vocabulary `T`, or the default word.
+    ///
+    /// # Panics
+    /// If the default is not a word of `T` (a table bug, caught by the tables' unit tests).
+    pub fn choice<T: FromStr>(&self, p: &Params) -> T {
+        self.opt_choice(p).unwrap_or_else(|| match self.default {
+            Dflt::Word(w) => w
+                .parse()
+                .unwrap_or_else(|_| panic!("default {w:?} of {} is not a choice", self.name)),
+            _ => panic!("parameter {} has no default word", self.name),
+        })
+    }
+
+    /// The nested mapping, if one is given.
+    pub fn map<'a>(&self, p: &'a Params) -> Option<&'a Params> {
+        match p.get(self.name) {
+            Some(Param::Map(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The list of nested mappings (a single mapping counts as a list of one); empty if absent.
+    pub fn maps<'a>(&self, p: &'a Params) -> Vec<&'a Params> {
+        match p.get(self.name) {
+            Some(Param::Map(m)) => vec![m],
+            Some(Param::List(items)) => items
+                .iter()
+                .filter_map(|p| match p {
+                    Param::Map(m) => Some(m),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The words of a list of texts (e.g. a grid pair), if given.
+    pub fn words<'a>(&self, p: &'a Params) -> Option<Vec<&'a str>> {
+        match p.get(self.name) {
+            Some(Param::List(items)) => Some(
+                items
+                    .iter()
+                    .filter_map(|p| match p {
+                        Param::Text(s) => Some(s.as_str()),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The numbers of a list of numbers, if the value is one.
+    pub fn nums(&self, p: &Params) -> Option<Vec<f64>> {
+        p.get(self.name).and_then(nums_of)
+    }
+
+    /// Whether the plan gives this parameter.
+    pub fn given(&self, p: &Params) -> bool {
+        p.contains_key(self.name)
+    }
+}
+
+/// The numbers of a list of numbers, or `None`.
+pub fn nums_of(p: &Param) -> Option<Vec<f64>> {
+    match p {
+        Param::List(items) => items
+            .iter()
+            .map(|p| match p {
+                Param::Num(n) if n.is_finite() => Some(*n),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// True if `p` is a list of `len` numbers in `lo..=hi` (whole numbers if `integer`).
+pub fn is_num_list(p: &Param, len: usize, lo: f64, hi: f64, integer: bool) -> bool {
+    match p {
+        Param::List(items) => {
+            items.len() == len
+                && items.iter().all(|i| match i {
+                    Param::Num(n) => {
+                        n.is_finite() && *n >= lo && *n <= hi && (!integer || n.fract() == 0.0)
+                    }
+                    _ => false,
+                })
+        }
+        _ => false,
+    }
+}
 
 fn describe(p: &Param) -> String {
     match p {
@@ -200,7 +463,8 @@ fn describe(p: &Param) -> String {
     }
 }
 
-fn range_words(kind: Kind) -> String {
+/// What a kind accepts, in words (for error messages and docs).
+pub fn range_words(kind: Kind) -> String {
     match kind {
         Kind::Num {
             min,
@@ -220,29 +484,23 @@ fn range_words(kind: Kind) -> String {
             }
         }
         Kind::Bool => "true or false".to_string(),
-        Kind::Palette => format!("a palette name, one of: {}", PALETTE_NAMES.join(", ")),
-        Kind::GridPair => format!(
-            "a list of two grid keys, each one of: {}",
-            GRID_KEYS.join(", ")
-        ),
-        Kind::Grid => format!("a grid key, one of: {}", GRID_KEYS.join(", ")),
+        Kind::Named(what, names) => format!("{what}, one of: {}", names.join(", ")),
+        Kind::Pair(what, names) => {
+            format!("a list of two {what}, each one of: {}", names.join(", "))
+        }
         Kind::Choice(c) => format!("one of: {}", c.join(", ")),
         Kind::Text => "text".to_string(),
-        Kind::Chars => format!(
-            "a palette ({}) or a particle set ({})",
-            PALETTE_NAMES.join(", "),
-            PARTICLE_SET_NAMES.join(", ")
-        ),
-        Kind::Map(specs) => format!(
-            "a mapping with keys from: {}",
-            specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
-        ),
-        Kind::MapList(specs) => format!(
-            "a list of mappings with keys from: {}",
-            specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
-        ),
-        Kind::Custom(c) => c.expect.to_string(),
+        Kind::Either(a, an, b, bn) => {
+            format!("{a} ({}) or {b} ({})", an.join(", "), bn.join(", "))
+        }
+        Kind::Map(specs) => format!("a mapping with keys from: {}", names_of(specs)),
+        Kind::MapList(specs) => format!("a list of mappings with keys from: {}", names_of(specs)),
+        Kind::Custom(c) => (c.expect)(),
     }
+}
+
+fn names_of(specs: &[ParamSpec]) -> String {
+    specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
 }
 
 /// Checks one value against its spec; `key` locates it (`params.layers[1].field`).
@@ -275,17 +533,17 @@ fn check(kind: Kind, value: &Param, key: &str, owner: &str) -> Result<(), SpecEr
             Ok(())
         }
         (Kind::Bool, Param::Bool(_)) => Ok(()),
-        (Kind::Palette, Param::Text(s)) if palette(s).is_some() => Ok(()),
-        (Kind::Chars, Param::Text(s)) if palette(s).is_some() || particle_set(s).is_some() => {
+        (Kind::Choice(c) | Kind::Named(_, c), Param::Text(s)) if c.contains(&s.as_str()) => Ok(()),
+        (Kind::Either(_, a, _, b), Param::Text(s))
+            if a.contains(&s.as_str()) || b.contains(&s.as_str()) =>
+        {
             Ok(())
         }
-        (Kind::Grid, Param::Text(s)) if GRID_KEYS.contains(&s.as_str()) => Ok(()),
-        (Kind::Choice(c), Param::Text(s)) if c.contains(&s.as_str()) => Ok(()),
         (Kind::Text, Param::Text(_)) => Ok(()),
-        (Kind::GridPair, Param::List(items)) if items.len() == 2 => {
+        (Kind::Pair(_, names), Param::List(items)) if items.len() == 2 => {
             for item in items {
                 match item {
-                    Param::Text(k) if GRID_KEYS.contains(&k.as_str()) => {}
+                    Param::Text(k) if names.contains(&k.as_str()) => {}
                     _ => return bad(),
                 }
             }
@@ -303,7 +561,7 @@ fn check(kind: Kind, value: &Param, key: &str, owner: &str) -> Result<(), SpecEr
                             key: k,
                             message: format!(
                                 "{owner}: expected a mapping with keys from: {}; got {}",
-                                specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+                                names_of(specs),
                                 describe(other)
                             ),
                         });
@@ -346,614 +604,26 @@ pub fn validate_params(
     Ok(())
 }
 
-/// Reads a number parameter, or `default` if absent or not a number.
-pub fn get_num(params: &Params, name: &str, default: f64) -> f64 {
-    match params.get(name) {
-        Some(Param::Num(n)) if n.is_finite() => *n,
-        _ => default,
+/// Checks a table itself: defaults of choices are words of their vocabulary, numeric defaults
+/// are in range (for the tables' unit tests). Returns the problems found.
+pub fn table_problems(owner: &str, specs: &[ParamSpec]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in specs {
+        match (s.kind, s.default) {
+            (Kind::Choice(names) | Kind::Named(_, names), Dflt::Word(w)) if !names.contains(&w) => {
+                out.push(format!("{owner}.{}: default {w:?} is not a choice", s.name))
+            }
+            (Kind::Num { min, max, .. }, Dflt::Num(v)) if v < min || v > max => {
+                out.push(format!("{owner}.{}: default {v} is out of range", s.name))
+            }
+            (Kind::Map(t) | Kind::MapList(t), _) => {
+                out.extend(table_problems(&format!("{owner}.{}", s.name), t))
+            }
+            _ => {}
+        }
+        if s.help.is_empty() {
+            out.push(format!("{owner}.{}: no help", s.name));
+        }
     }
+    out
 }
-
-/// Reads a boolean parameter, or `default`.
-pub fn get_bool(params: &Params, name: &str, default: bool) -> bool {
-    match params.get(name) {
-        Some(Param::Bool(b)) => *b,
-        _ => default,
-    }
-}
-
-/// Reads a text parameter, or `default`.
-pub fn get_text<'a>(params: &'a Params, name: &str, default: &'a str) -> &'a str {
-    match params.get(name) {
-        Some(Param::Text(s)) => s,
-        _ => default,
-    }
-}
-
-/// Reads a nested mapping, if present.
-pub fn get_map<'a>(params: &'a Params, name: &str) -> Option<&'a Params> {
-    match params.get(name) {
-        Some(Param::Map(m)) => Some(m),
-        _ => None,
-    }
-}
-
-/// Reads a list of nested mappings (a single mapping counts as a list of one); empty if absent.
-pub fn get_maps<'a>(params: &'a Params, name: &str) -> Vec<&'a Params> {
-    match params.get(name) {
-        Some(Param::Map(m)) => vec![m],
-        Some(Param::List(items)) => items
-            .iter()
-            .filter_map(|p| match p {
-                Param::Map(m) => Some(m),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Reads a list of text items, or `default`.
-pub fn get_text_list(params: &Params, name: &str, default: &[&str]) -> Vec<String> {
-    match params.get(name) {
-        Some(Param::List(items)) => items
-            .iter()
-            .filter_map(|p| match p {
-                Param::Text(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => default.iter().map(|s| s.to_string()).collect(),
-    }
-}
-
-// ---- The composed `layers` scene and the scenes built on it ----
-
-use crate::render::blend::BLEND_MODES;
-use crate::render::color::{COLOR_MODES, HARMONY_NAMES, HUE_FIELDS, RGB_PALETTE_NAMES, TINT_NAMES};
-use crate::render::fields::{
-    FIELD_NAMES, LIFE_RULES, RD_PRESET_NAMES, SDF_MODES, SDF_SHAPES, VORONOI_MODES,
-};
-use crate::render::mask::MASK_SHAPES;
-use crate::render::particles::PARTICLE_SYSTEMS;
-use crate::render::post::{FEEDBACK_PRESET_NAMES, FEEDBACK_TRANSFORMS, TRANSITIONS};
-use crate::render::text::TEXT_MODES;
-
-const fn p(name: &'static str, kind: Kind, default: &'static str, help: &'static str) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind,
-        default,
-        help,
-    }
-}
-
-/// Parameters of a layer's `color:` mapping.
-pub const COLOR_PARAMS: &[ParamSpec] = &[
-    p(
-        "mode",
-        Kind::Choice(COLOR_MODES),
-        "hsv",
-        "hsv, oklch (perceptual) or palette (a discrete RGB palette)",
-    ),
-    p("hue", num(0.0, 1.0), "0", "base hue (turns)"),
-    p(
-        "hue_field",
-        Kind::Choice(HUE_FIELDS),
-        "value",
-        "where hue varies: value, angle, distance, gradients, plasma, time (drift only), fixed",
-    ),
-    p(
-        "hue_spread",
-        num(-4.0, 4.0),
-        "0.2",
-        "how much the hue field moves the hue",
-    ),
-    p("hue_rate", num(-2.0, 2.0), "0.02", "hue drift per second"),
-    p(
-        "saturation",
-        num(0.0, 1.0),
-        "0.8",
-        "saturation (oklch: chroma = 0.3 x saturation)",
-    ),
-    p(
-        "brightness",
-        num(0.0, 1.0),
-        "1",
-        "brightness of the highest value",
-    ),
-    p(
-        "floor",
-        num(0.0, 1.0),
-        "0.05",
-        "brightness of the lowest value",
-    ),
-    p(
-        "harmony",
-        Kind::Choice(HARMONY_NAMES),
-        "none",
-        "hue harmony: value bands take the harmony's hues",
-    ),
-    p(
-        "palette",
-        Kind::Choice(RGB_PALETTE_NAMES),
-        "neon",
-        "RGB palette of mode palette",
-    ),
-    p(
-        "tint",
-        Kind::Choice(TINT_NAMES),
-        "neutral",
-        "rgb multipliers",
-    ),
-];
-
-/// Parameters of a layer's `uv:` mapping (UV transforms applied to the coordinates).
-pub const UV_PARAMS: &[ParamSpec] = &[
-    p("rotate", num(-10.0, 10.0), "0", "rotation (radians)"),
-    p(
-        "spin",
-        num(-10.0, 10.0),
-        "0",
-        "rotation per second (radians)",
-    ),
-    p("zoom", num_pos(100.0), "1", "scale: >1 zooms in"),
-    p(
-        "zoom_rate",
-        num(-2.0, 2.0),
-        "0",
-        "zoom change per second (exponential)",
-    ),
-    p("skew", num(-4.0, 4.0), "0", "horizontal skew by y"),
-    p(
-        "tile",
-        num(0.0, 32.0),
-        "0",
-        "repeat the pattern in tiles of this many per frame height (0 = off)",
-    ),
-    p(
-        "mirror",
-        Kind::Bool,
-        "false",
-        "mirror left-right (kaleidoscope-like symmetry)",
-    ),
-    p(
-        "polar",
-        Kind::Bool,
-        "false",
-        "use (angle, radius) as (x, y)",
-    ),
-    p("twist", num(-20.0, 20.0), "0", "rotate by twist x distance"),
-    p("fisheye", num(0.1, 4.0), "1", "radial power: r^k"),
-    p("wave", num(0.0, 2.0), "0", "wavy displacement amplitude"),
-    p(
-        "drift_x",
-        num(-10.0, 10.0),
-        "0",
-        "horizontal scroll per second",
-    ),
-    p(
-        "drift_y",
-        num(-10.0, 10.0),
-        "0",
-        "vertical scroll per second",
-    ),
-];
-
-/// The parameters of one mask shape, shared by a mask and the shapes it combines.
-macro_rules! mask_shape_params {
-    ($($extra:expr),* $(,)?) => {
-        &[
-            p("shape", Kind::Choice(MASK_SHAPES), "circle", "mask shape"),
-            p(
-                "x",
-                num(-4.0, 4.0),
-                "0",
-                "centre x (frame units: height spans -1..1)",
-            ),
-            p("y", num(-1.0, 1.0), "0", "centre y"),
-            p(
-                "radius",
-                num(0.0, 4.0),
-                "0.6",
-                "radius (circle, ring, radial)",
-            ),
-            p(
-                "width",
-                num(0.0, 8.0),
-                "1",
-                "width (rect; ring thickness x4)",
-            ),
-            p("height", num(0.0, 2.0), "0.6", "height (rect)"),
-            p("feather", num(0.0, 2.0), "0.15", "soft edge"),
-            p(
-                "threshold",
-                num(0.0, 1.0),
-                "0.5",
-                "field masks: value threshold",
-            ),
-            p(
-                "field",
-                Kind::Choice(FIELD_NAMES),
-                "noise",
-                "field masks: the value field",
-            ),
-            p(
-                "seconds",
-                num_pos(3600.0),
-                "2",
-                "iris, wipe, dissolve: seconds to open fully",
-            ),
-            p("invert", Kind::Bool, "false", "invert the mask"),
-            $($extra),*
-        ]
-    };
-}
-
-const MASK_LEAF: &[ParamSpec] = mask_shape_params!();
-
-/// Parameters of a layer's `mask:` mapping.
-pub const MASK_PARAMS: &[ParamSpec] = mask_shape_params!(
-    p(
-        "union",
-        Kind::MapList(MASK_LEAF),
-        "-",
-        "masks combined with max",
-    ),
-    p(
-        "intersect",
-        Kind::MapList(MASK_LEAF),
-        "-",
-        "masks combined with min",
-    ),
-    p("subtract", Kind::MapList(MASK_LEAF), "-", "masks cut out"),
-);
-
-/// Parameters of one entry of `layers:`.
-pub const LAYER_PARAMS: &[ParamSpec] = &[
-    p("grid", Kind::Grid, "md", "grid key"),
-    p("field", Kind::Choice(FIELD_NAMES), "plasma", "value field"),
-    p(
-        "palette",
-        Kind::Palette,
-        "dense",
-        "characters, dark to bright",
-    ),
-    p("color", Kind::Map(COLOR_PARAMS), "hsv", "colour strategy"),
-    p(
-        "blend",
-        Kind::Choice(BLEND_MODES),
-        "screen (normal for the first layer)",
-        "blend mode onto the layers below",
-    ),
-    p("linear", Kind::Bool, "false", "blend in linear light"),
-    p("opacity", num(0.0, 1.0), "1", "blend opacity"),
-    p("speed", num(0.0, 20.0), "1", "time multiplier"),
-    p("offset", num(-3600.0, 3600.0), "0", "time offset (seconds)"),
-    p("scale", num_pos(50.0), "1", "spatial frequency multiplier"),
-    p(
-        "count",
-        num(0.0, 200.0),
-        "field default",
-        "rings, arms, sectors, waves, voronoi points ...",
-    ),
-    p("octaves", int(1.0, 8.0), "5", "noise octaves"),
-    p(
-        "strength",
-        num(0.0, 10.0),
-        "1",
-        "warp strength, twist, glow falloff, static density ...",
-    ),
-    p("shape", Kind::Choice(SDF_SHAPES), "ring", "sdf: the shape"),
-    p("sdf", Kind::Choice(SDF_MODES), "glow", "sdf: glow or fill"),
-    p(
-        "mode",
-        Kind::Choice(VORONOI_MODES),
-        "distance",
-        "voronoi: distance, edge or cell",
-    ),
-    p(
-        "rule",
-        Kind::Choice(LIFE_RULES),
-        "life",
-        "life: the automaton rule",
-    ),
-    p(
-        "preset",
-        Kind::Choice(RD_PRESET_NAMES),
-        "spots",
-        "reaction_diffusion: feed/kill preset",
-    ),
-    p(
-        "steps",
-        num(0.0, 64.0),
-        "8 (rd) / 10 (life)",
-        "rd: steps per frame; life: generations per second",
-    ),
-    p(
-        "threshold",
-        num(0.0, 1.0),
-        "0.03",
-        "cells at or below this value are blank",
-    ),
-    p(
-        "gamma",
-        num_pos(8.0),
-        "1",
-        "value curve before picking characters (v^gamma)",
-    ),
-    p("contrast", num_pos(8.0), "1", "stretch values around 0.5"),
-    p(
-        "uv",
-        Kind::Map(UV_PARAMS),
-        "-",
-        "UV transform of the coordinates",
-    ),
-    p(
-        "mask",
-        Kind::Map(MASK_PARAMS),
-        "-",
-        "mask multiplying the values",
-    ),
-    p(
-        "texture",
-        Kind::Bool,
-        "false",
-        "fixed hashed characters; the field drives colour only (the seed's pre-baked texture)",
-    ),
-    p(
-        "start",
-        num(0.0, 3600.0),
-        "0",
-        "seconds when the layer fades in",
-    ),
-    p(
-        "end",
-        num(0.0, 3600.0),
-        "never",
-        "seconds when the layer has faded out",
-    ),
-    p(
-        "fade",
-        num(0.0, 3600.0),
-        "0.5",
-        "fade length at start and end (crossfades within a clip)",
-    ),
-];
-
-/// Parameters of one entry of `particles:`.
-pub const PARTICLE_PARAMS: &[ParamSpec] = &[
-    p(
-        "system",
-        Kind::Choice(PARTICLE_SYSTEMS),
-        "embers",
-        "particle system",
-    ),
-    p("grid", Kind::Grid, "sm", "grid key"),
-    p(
-        "chars",
-        Kind::Chars,
-        "system default",
-        "a particle set or palette",
-    ),
-    p(
-        "count",
-        int(0.0, 5000.0),
-        "system default",
-        "particles kept alive, per burst, or spawned per frame (embers)",
-    ),
-    p("speed", num(0.0, 10.0), "1", "speed multiplier"),
-    p(
-        "every",
-        num_pos(60.0),
-        "1.5",
-        "explosion: seconds between bursts",
-    ),
-    p("hue", num(0.0, 1.0), "0.08", "base hue"),
-    p("hue_spread", num(0.0, 1.0), "0.1", "hue variation"),
-    p("saturation", num(0.0, 1.0), "0.8", "saturation"),
-    p("blend", Kind::Choice(BLEND_MODES), "screen", "blend mode"),
-    p("opacity", num(0.0, 1.0), "1", "opacity"),
-];
-
-/// Parameters of `rain:`.
-pub const RAIN_PARAMS: &[ParamSpec] = &[
-    p("grid", Kind::Grid, "sm", "grid key"),
-    p("chars", Kind::Chars, "kata", "characters"),
-    p("hue", num(0.0, 1.0), "0.33", "tail hue"),
-    p("speed", num(0.0, 10.0), "1", "fall speed multiplier"),
-    p(
-        "density",
-        num(0.0, 1.0),
-        "0.7",
-        "fraction of columns that rain",
-    ),
-    p("blend", Kind::Choice(BLEND_MODES), "screen", "blend mode"),
-    p("opacity", num(0.0, 1.0), "1", "opacity"),
-];
-
-/// Parameters of `fire:`.
-pub const FIRE_PARAMS: &[ParamSpec] = &[
-    p("grid", Kind::Grid, "sm", "grid key"),
-    p(
-        "palette",
-        Kind::Palette,
-        "gradient",
-        "characters by intensity",
-    ),
-    p(
-        "hue",
-        num(0.0, 1.0),
-        "0.02 (ice: 0.55)",
-        "base hue; +0.12 at full intensity",
-    ),
-    p("ice", Kind::Bool, "false", "blue flames"),
-    p("speed", num(0.0, 10.0), "1", "rise speed"),
-    p(
-        "height",
-        num(0.0, 1.0),
-        "0.6",
-        "flame height (fraction of the frame)",
-    ),
-    p("blend", Kind::Choice(BLEND_MODES), "screen", "blend mode"),
-    p("opacity", num(0.0, 1.0), "1", "opacity"),
-];
-
-/// Parameters of one entry of `text:`.
-pub const TEXT_PARAMS: &[ParamSpec] = &[
-    p(
-        "mode",
-        Kind::Choice(TEXT_MODES),
-        "center",
-        "ticker, typewriter or center",
-    ),
-    p("content", Kind::Text, "the segment's text", "the text"),
-    p("grid", Kind::Grid, "lg", "grid key (font size)"),
-    p("hue", num(0.0, 1.0), "0.12", "hue"),
-    p("saturation", num(0.0, 1.0), "0.3", "saturation"),
-    p("brightness", num(0.0, 1.0), "1", "brightness"),
-    p("speed", num(0.0, 200.0), "8", "ticker: cells per second"),
-    p("rows", int(1.0, 200.0), "3", "ticker: number of rows"),
-    p(
-        "row",
-        num(0.0, 1.0),
-        "0.5",
-        "vertical position of the text (0 top, 1 bottom)",
-    ),
-    p(
-        "reveal",
-        num(0.0, 3600.0),
-        "60% of the clip, else 3",
-        "typewriter: seconds to type everything",
-    ),
-    p(
-        "chars_per_line",
-        int(0.0, 200.0),
-        "25 portrait / 50 landscape",
-        "wrap width",
-    ),
-    p(
-        "backdrop",
-        Kind::Bool,
-        "true",
-        "darken a box behind the text",
-    ),
-    p("opacity", num(0.0, 1.0), "1", "opacity"),
-];
-
-/// Parameters of `feedback:`.
-pub const FEEDBACK_PARAMS: &[ParamSpec] = &[
-    p(
-        "preset",
-        Kind::Choice(FEEDBACK_PRESET_NAMES),
-        "zoom_tunnel",
-        "starting values; the keys below override",
-    ),
-    p(
-        "decay",
-        num(0.0, 1.0),
-        "preset",
-        "buffer multiplier per frame",
-    ),
-    p(
-        "blend",
-        Kind::Choice(BLEND_MODES),
-        "preset",
-        "how the buffer is blended under the frame",
-    ),
-    p("opacity", num(0.0, 1.0), "preset", "blend opacity"),
-    p(
-        "transform",
-        Kind::Choice(FEEDBACK_TRANSFORMS),
-        "preset",
-        "how the buffer moves each frame",
-    ),
-    p("amount", num(0.0, 0.45), "preset", "transform amount"),
-    p(
-        "hue_shift",
-        num(-1.0, 1.0),
-        "preset",
-        "hue rotation per frame (turns)",
-    ),
-];
-
-/// Parameters of `transition:`.
-pub const TRANSITION_PARAMS: &[ParamSpec] = &[
-    p(
-        "in",
-        Kind::Choice(TRANSITIONS),
-        "none",
-        "how the clip appears",
-    ),
-    p(
-        "out",
-        Kind::Choice(TRANSITIONS),
-        "none",
-        "how the clip disappears (needs the clip length)",
-    ),
-    p("seconds", num(0.0, 60.0), "0.5", "length of both"),
-    p(
-        "in_seconds",
-        num(0.0, 60.0),
-        "seconds",
-        "length of the in-transition",
-    ),
-    p(
-        "out_seconds",
-        num(0.0, 60.0),
-        "seconds",
-        "length of the out-transition",
-    ),
-];
-
-/// Parameters of the `layers` scene (and of every scene built on it).
-pub const LAYERS_PARAMS: &[ParamSpec] = &[
-    p(
-        "layers",
-        Kind::MapList(LAYER_PARAMS),
-        "the scene's",
-        "value-field layers, bottom first",
-    ),
-    p(
-        "particles",
-        Kind::MapList(PARTICLE_PARAMS),
-        "-",
-        "particle systems",
-    ),
-    p("rain", Kind::Map(RAIN_PARAMS), "-", "matrix rain"),
-    p("fire", Kind::Map(FIRE_PARAMS), "-", "fire"),
-    p("text", Kind::MapList(TEXT_PARAMS), "-", "text layers"),
-    p(
-        "feedback",
-        Kind::Map(FEEDBACK_PARAMS),
-        "-",
-        "feedback buffer",
-    ),
-    p(
-        "transition",
-        Kind::Map(TRANSITION_PARAMS),
-        "-",
-        "in/out transitions",
-    ),
-    p("gamma", num_pos(4.0), "0.75", "tonemap exponent"),
-    p("tonemap", Kind::Bool, "true", "percentile tonemap"),
-    p(
-        "tint",
-        Kind::Choice(TINT_NAMES),
-        "neutral",
-        "rgb multipliers of the whole frame",
-    ),
-    p("hue", num(0.0, 1.0), "scene's", "shifts every layer's hue"),
-    p(
-        "speed",
-        num_pos(20.0),
-        "1",
-        "multiplies every layer's speed",
-    ),
-    p(
-        "palette",
-        Kind::Palette,
-        "scene's",
-        "replaces the first layer's palette",
-    ),
-];

@@ -1,27 +1,179 @@
-//! Particle systems (the digest's section 4), simulated per frame in frame order on a grid's cell
-//! lattice (positions in cells), with a seeded generator: explosion, embers, starfield, dissolve,
-//! orbit, flow and boids. The number alive is capped by the profile's `particles_max`; when a
-//! spawn would exceed it, the oldest particles go first (the newest are kept).
+//! Particle systems (section 4 of the Python reference pipeline's docs), simulated per frame in
+//! frame order on a grid's cell lattice (positions in cells), with a seeded generator: explosion,
+//! embers, starfield, dissolve, orbit, flow and boids. The number alive is capped by the profile's
+//! `particles_max`; when a spawn would exceed it, the oldest particles go first (the newest are
+//! kept).
 //!
 //! Units: positions in cells, velocities in cells per frame at 24 fps (scaled by `24 / fps`, so a
 //! clip moves the same in seconds at any frame rate). Audio features are constants (0.3); bursts
 //! come every `every` seconds instead of on beats.
 
+use crate::render::blend::CompSpec;
 use crate::render::color::hsv2rgb;
 use crate::render::fastmath::{fbm, fcos, fsin};
 use crate::render::font::{BLANK, GlyphId};
+use crate::render::grid::GridKey;
+use crate::render::palette::{CharSet, PaletteName, ParticleSet};
+use crate::render::params::{Params, vocab};
 use crate::render::rng::Rng;
+use serde::{Deserialize, Serialize};
 
-/// Particle systems.
-pub const PARTICLE_SYSTEMS: &[&str] = &[
-    "explosion",
-    "embers",
-    "starfield",
-    "dissolve",
-    "orbit",
-    "flow",
-    "boids",
-];
+vocab! {
+    /// Particle systems.
+    pub enum ParticleSystem {
+        /// Bursts every `every` seconds.
+        Explosion = "explosion",
+        /// Sparks rising from the bottom.
+        Embers = "embers",
+        /// Stars flying out of the centre.
+        Starfield = "starfield",
+        /// Particles fading where they stand.
+        Dissolve = "dissolve",
+        /// Particles circling the centre.
+        Orbit = "orbit",
+        /// Particles following a curl-noise flow.
+        Flow = "flow",
+        /// A flock.
+        Boids = "boids",
+    }
+}
+
+impl ParticleSystem {
+    /// The characters a system draws when `chars` is not given.
+    pub fn default_chars(self) -> CharSet {
+        match self {
+            ParticleSystem::Explosion => CharSet::Particles(ParticleSet::Explosion),
+            ParticleSystem::Starfield => CharSet::Palette(PaletteName::Stars),
+            ParticleSystem::Boids => CharSet::Particles(ParticleSet::Boids),
+            ParticleSystem::Flow => CharSet::Particles(ParticleSet::Flow),
+            ParticleSystem::Orbit => CharSet::Particles(ParticleSet::Dot),
+            ParticleSystem::Dissolve => CharSet::Particles(ParticleSet::Trails),
+            ParticleSystem::Embers => CharSet::Particles(ParticleSet::Spark),
+        }
+    }
+}
+
+/// The parameters of one entry of `particles:`.
+pub mod param {
+    use super::ParticleSystem;
+    use crate::render::grid::GridKey;
+    use crate::render::palette::{PaletteName, ParticleSet};
+    use crate::render::params::{Dflt, Kind, ParamSpec, int, num, num_pos, p};
+
+    /// `system`.
+    pub const SYSTEM: ParamSpec = p(
+        "system",
+        Kind::Choice(ParticleSystem::NAMES),
+        Dflt::Word("embers"),
+        "particle system",
+    );
+    /// `grid`.
+    pub const GRID: ParamSpec = p(
+        "grid",
+        Kind::Named("a grid key", GridKey::NAMES),
+        Dflt::Word("sm"),
+        "grid key",
+    );
+    /// `chars`.
+    pub const CHARS: ParamSpec = p(
+        "chars",
+        Kind::Either(
+            "a palette",
+            PaletteName::NAMES,
+            "a particle set",
+            ParticleSet::NAMES,
+        ),
+        Dflt::Words("system default"),
+        "a particle set or palette",
+    );
+    /// `count`.
+    pub const COUNT: ParamSpec = p(
+        "count",
+        int(0.0, 5000.0),
+        Dflt::Auto(0.0, "system default"),
+        "particles kept alive, per burst, or spawned per frame (embers)",
+    );
+    /// `speed`.
+    pub const SPEED: ParamSpec = p("speed", num(0.0, 10.0), Dflt::Num(1.0), "speed multiplier");
+    /// `every`.
+    pub const EVERY: ParamSpec = p(
+        "every",
+        num_pos(60.0),
+        Dflt::Num(1.5),
+        "explosion: seconds between bursts",
+    );
+    /// `hue`.
+    pub const HUE: ParamSpec = p("hue", num(0.0, 1.0), Dflt::Num(0.08), "base hue");
+    /// `hue_spread`.
+    pub const HUE_SPREAD: ParamSpec =
+        p("hue_spread", num(0.0, 1.0), Dflt::Num(0.1), "hue variation");
+    /// `saturation`.
+    pub const SATURATION: ParamSpec = p("saturation", num(0.0, 1.0), Dflt::Num(0.8), "saturation");
+
+    /// Every parameter of one `particles:` entry.
+    pub const TABLE: &[ParamSpec] = &[
+        SYSTEM,
+        GRID,
+        CHARS,
+        COUNT,
+        SPEED,
+        EVERY,
+        HUE,
+        HUE_SPREAD,
+        SATURATION,
+        crate::render::blend::param::BLEND,
+        crate::render::blend::param::OPACITY,
+    ];
+}
+
+/// A particle system as the plan gives it, with every default filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ParticleSpec {
+    /// The system.
+    pub system: ParticleSystem,
+    /// Grid key.
+    pub grid: GridKey,
+    /// Characters (`None`: the system's).
+    pub chars: Option<CharSet>,
+    /// Particles kept alive, per burst or per frame (0: the system's default).
+    pub count: f64,
+    /// Speed multiplier.
+    pub speed: f64,
+    /// Explosion: seconds between bursts.
+    pub every: f64,
+    /// Base hue.
+    pub hue: f64,
+    /// Hue variation.
+    pub hue_spread: f64,
+    /// Saturation.
+    pub saturation: f64,
+    /// How the particles are composited.
+    pub comp: CompSpec,
+}
+
+impl ParticleSpec {
+    /// Reads validated `particles:` entry params (see [`param::TABLE`]).
+    pub fn parse(p: &Params) -> ParticleSpec {
+        use param::*;
+        ParticleSpec {
+            system: SYSTEM.choice(p),
+            grid: GRID.choice(p),
+            chars: CHARS.text(p).and_then(CharSet::parse),
+            count: COUNT.num(p),
+            speed: SPEED.num(p),
+            every: EVERY.num(p),
+            hue: HUE.num(p),
+            hue_spread: HUE_SPREAD.num(p),
+            saturation: SATURATION.num(p),
+            comp: CompSpec::parse(p),
+        }
+    }
+
+    /// The characters drawn.
+    pub fn chars(&self) -> CharSet {
+        self.chars.unwrap_or(self.system.default_chars())
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 struct P {
@@ -38,8 +190,8 @@ struct P {
 /// One particle system.
 #[derive(Debug, Clone)]
 pub struct Particles {
-    /// System name (an entry of [`PARTICLE_SYSTEMS`]).
-    pub system: &'static str,
+    /// The system.
+    pub system: ParticleSystem,
     /// Particles to keep alive (starfield, dissolve, orbit, flow, boids) or per burst (explosion).
     pub count: usize,
     /// Speed multiplier.
@@ -63,12 +215,7 @@ pub struct Particles {
 
 impl Particles {
     /// A system drawing with `glyphs` (a particle set), capped at `cap` particles.
-    pub fn new(system: &str, glyphs: Vec<GlyphId>, cap: usize, seed: u64) -> Particles {
-        let system = PARTICLE_SYSTEMS
-            .iter()
-            .copied()
-            .find(|s| *s == system)
-            .unwrap_or("embers");
+    pub fn new(system: ParticleSystem, glyphs: Vec<GlyphId>, cap: usize, seed: u64) -> Particles {
         let glyphs: Vec<GlyphId> = glyphs.into_iter().filter(|&g| g != BLANK).collect();
         Particles {
             system,
@@ -132,8 +279,9 @@ impl Particles {
         let k = 24.0 / fps.max(1) as f32 * self.speed;
         let t = frame as f32 / fps.max(1) as f32;
         let xs = 1.0 / asp.max(0.1); // horizontal cells per vertical cell of the same length
+        use ParticleSystem as S;
         match self.system {
-            "explosion" => {
+            S::Explosion => {
                 let period = (self.every * fps as f32).max(1.0) as u32;
                 if frame.is_multiple_of(period) {
                     let (cx, cy) = (
@@ -165,7 +313,7 @@ impl Particles {
                     p.life -= 0.015 * k;
                 }
             }
-            "embers" => {
+            S::Embers => {
                 let rate = self.n((cols / 6).max(3));
                 for _ in 0..rate {
                     let x = self.rng.range_f32(0.0, cf);
@@ -191,7 +339,7 @@ impl Particles {
                     p.life -= 0.01 * k;
                 }
             }
-            "starfield" => {
+            S::Starfield => {
                 let n = self.n(400);
                 while self.ps.len() < n {
                     let p = self.new_star(true);
@@ -213,7 +361,7 @@ impl Particles {
                     }
                 }
             }
-            "dissolve" => {
+            S::Dissolve => {
                 let n = self.n(600);
                 while self.ps.len() < n {
                     let (x, y) = (self.rng.range_f32(0.0, cf), self.rng.range_f32(0.0, rf));
@@ -237,7 +385,7 @@ impl Particles {
                     p.life -= 0.002 * (1.0 + 0.05 * t) * k;
                 }
             }
-            "orbit" => {
+            S::Orbit => {
                 let n = self.n(300);
                 while self.ps.len() < n {
                     let r = self.rng.range_f32(0.08, 0.48) * rf;
@@ -260,7 +408,7 @@ impl Particles {
                     p.life = 0.5 + 0.5 * (1.0 - p.z / (0.5 * rf));
                 }
             }
-            "flow" => {
+            S::Flow => {
                 let n = self.n(700);
                 while self.ps.len() < n {
                     let (x, y) = (self.rng.range_f32(0.0, cf), self.rng.range_f32(0.0, rf));
@@ -291,9 +439,9 @@ impl Particles {
                     p.life -= 0.003 * k;
                 }
             }
-            _ => self.boids(k, rf, cf, xs),
+            S::Boids => self.boids(k, rf, cf, xs),
         }
-        if self.system != "orbit" && self.system != "starfield" && self.system != "boids" {
+        if !matches!(self.system, S::Orbit | S::Starfield | S::Boids) {
             self.ps.retain(|p| {
                 p.life > 0.0 && p.x >= -2.0 && p.y >= -2.0 && p.x < cf + 2.0 && p.y < rf + 2.0
             });
@@ -438,7 +586,9 @@ impl Particles {
             best[i] = b;
             let g = match self.system {
                 // Bright particles get the later (denser) characters of the set.
-                "starfield" | "explosion" => self.glyphs[((b * ng as f32) as usize).min(ng - 1)],
+                ParticleSystem::Starfield | ParticleSystem::Explosion => {
+                    self.glyphs[((b * ng as f32) as usize).min(ng - 1)]
+                }
                 _ => self.glyphs[usize::from(p.ch) % ng],
             };
             glyphs[i] = g;
@@ -457,7 +607,8 @@ mod tests {
 
     #[test]
     fn systems_run_deterministically_and_respect_the_cap() {
-        for sys in PARTICLE_SYSTEMS {
+        use strum::IntoEnumIterator;
+        for sys in ParticleSystem::iter() {
             let mut a = Particles::new(sys, vec![1, 2, 3], 150, 9);
             let mut b = Particles::new(sys, vec![1, 2, 3], 150, 9);
             let (mut ga, mut ca) = (vec![0; 40 * 80], vec![[0u8; 3]; 40 * 80]);
@@ -472,5 +623,23 @@ mod tests {
             assert_eq!((ga.clone(), ca), (gb, cb), "{sys}");
             assert!(ga.iter().any(|&g| g != BLANK), "{sys}: nothing drawn");
         }
+    }
+
+    #[test]
+    fn vocabulary_and_table() {
+        assert_eq!(
+            ParticleSystem::NAMES,
+            [
+                "explosion",
+                "embers",
+                "starfield",
+                "dissolve",
+                "orbit",
+                "flow",
+                "boids"
+            ]
+        );
+        let problems = crate::render::params::table_problems("particles", param::TABLE);
+        assert!(problems.is_empty(), "{problems:?}");
     }
 }

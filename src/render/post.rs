@@ -1,20 +1,22 @@
 //! Frame-level stages of a composed scene, after the layers and before the shader chain:
 //! percentile tonemap, the feedback buffer, transitions.
 //!
-//! - Tonemap (the digest's section 5): `lo` = 1st and `hi` = 99.5th percentile of the channel
-//!   values of every 4th pixel of every 4th row (if `hi - lo < 10`, `hi = lo + 10`); each byte maps
-//!   to `2 + 251 * clip((v - lo) / (hi - lo))^gamma`, rounded, through one 256-entry table per
-//!   channel (a tint is folded into the table).
+//! - Tonemap (section 5 of the Python reference pipeline's docs): `lo` = 1st and `hi` = 99.5th
+//!   percentile of the channel values of every 4th pixel of every 4th row (if `hi - lo < 10`, `hi =
+//!   lo + 10`); each byte maps to `2 + 251 * clip((v - lo) / (hi - lo))^gamma`, rounded, through
+//!   one 256-entry table per channel (a tint is folded into the table).
 //! - Feedback: the first frame is stored and returned unchanged; after that the buffer is
 //!   multiplied by `decay`, moved by the transform (nearest-neighbour maps cached at build),
 //!   hue-rotated, and blended under the new frame (`out = blend(frame, buffer)`), and `out` becomes
-//!   the buffer. Rotation angles are `amount * 10` radians per frame (as the reference code does,
-//!   whatever its comment says).
+//!   the buffer. Rotation angles are `amount * 10` radians per frame (as the reference pipeline's
+//!   code does, whatever its comment says).
 //! - Transitions: fade, wipe (left to right), iris (a growing circle) and dissolve (16-pixel
 //!   blocks in hashed order) for the clip's first and last seconds.
 
-use crate::render::blend::Lut;
+use crate::render::blend::{BlendLut, BlendMode};
 use crate::render::fastmath::hash2;
+use crate::render::params::{Params, vocab};
+use serde::{Deserialize, Serialize};
 
 /// Percentile tonemap with gamma and tint.
 #[derive(Debug, Clone)]
@@ -96,37 +98,263 @@ impl Tonemap {
     }
 }
 
-/// Feedback presets: (name, decay, blend, opacity, transform, amount, hue shift).
-pub const FEEDBACK_PRESETS: &[(&str, f32, &str, f32, &str, f32, f32)] = &[
-    ("zoom_tunnel", 0.8, "screen", 0.4, "zoom", 0.015, 0.0),
-    ("rainbow_trails", 0.7, "screen", 0.3, "zoom", 0.01, 0.02),
-    ("ghost_echo", 0.9, "add", 0.15, "shift_up", 0.01, 0.0),
-    ("mandala", 0.75, "screen", 0.35, "rotate_cw", 0.005, 0.01),
-    ("color_evolution", 0.8, "difference", 0.4, "none", 0.0, 0.03),
-    ("heat_haze", 0.5, "add", 0.2, "shift_up", 0.02, 0.0),
-];
+vocab! {
+    /// Feedback presets: starting values of the feedback keys (see [`FeedbackPreset::values`]).
+    pub enum FeedbackPreset {
+        ZoomTunnel = "zoom_tunnel",
+        RainbowTrails = "rainbow_trails",
+        GhostEcho = "ghost_echo",
+        Mandala = "mandala",
+        ColorEvolution = "color_evolution",
+        HeatHaze = "heat_haze",
+    }
+}
 
-/// Names of the feedback presets.
-pub const FEEDBACK_PRESET_NAMES: &[&str] = &[
-    "zoom_tunnel",
-    "rainbow_trails",
-    "ghost_echo",
-    "mandala",
-    "color_evolution",
-    "heat_haze",
-];
+/// The values of a feedback preset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeedbackValues {
+    /// Buffer multiplier per frame.
+    pub decay: f32,
+    /// How the buffer is blended under the frame.
+    pub blend: BlendMode,
+    /// Blend opacity.
+    pub opacity: f32,
+    /// How the buffer moves each frame.
+    pub transform: FeedbackTransform,
+    /// Transform amount.
+    pub amount: f32,
+    /// Hue rotation per frame (turns).
+    pub hue_shift: f32,
+}
 
-/// Feedback transforms.
-pub const FEEDBACK_TRANSFORMS: &[&str] = &[
-    "none",
-    "zoom",
-    "shrink",
-    "rotate_cw",
-    "rotate_ccw",
-    "shift_up",
-    "shift_down",
-    "mirror_h",
-];
+impl FeedbackPreset {
+    /// The preset's values.
+    pub fn values(self) -> FeedbackValues {
+        use BlendMode as B;
+        use FeedbackTransform as T;
+        let v = |decay, blend, opacity, transform, amount, hue_shift| FeedbackValues {
+            decay,
+            blend,
+            opacity,
+            transform,
+            amount,
+            hue_shift,
+        };
+        match self {
+            FeedbackPreset::ZoomTunnel => v(0.8, B::Screen, 0.4, T::Zoom, 0.015, 0.0),
+            FeedbackPreset::RainbowTrails => v(0.7, B::Screen, 0.3, T::Zoom, 0.01, 0.02),
+            FeedbackPreset::GhostEcho => v(0.9, B::Add, 0.15, T::ShiftUp, 0.01, 0.0),
+            FeedbackPreset::Mandala => v(0.75, B::Screen, 0.35, T::RotateCw, 0.005, 0.01),
+            FeedbackPreset::ColorEvolution => v(0.8, B::Difference, 0.4, T::None, 0.0, 0.03),
+            FeedbackPreset::HeatHaze => v(0.5, B::Add, 0.2, T::ShiftUp, 0.02, 0.0),
+        }
+    }
+}
+
+vocab! {
+    /// How the feedback buffer moves each frame.
+    pub enum FeedbackTransform {
+        None = "none",
+        Zoom = "zoom",
+        Shrink = "shrink",
+        RotateCw = "rotate_cw",
+        RotateCcw = "rotate_ccw",
+        ShiftUp = "shift_up",
+        ShiftDown = "shift_down",
+        MirrorH = "mirror_h",
+    }
+}
+
+vocab! {
+    /// Transition styles of a clip's first and last seconds.
+    pub enum Transition {
+        None = "none",
+        Fade = "fade",
+        Wipe = "wipe",
+        Iris = "iris",
+        Dissolve = "dissolve",
+    }
+}
+
+/// The parameters of `feedback:` and `transition:`.
+pub mod param {
+    use super::{FeedbackPreset, FeedbackTransform, Transition};
+    use crate::render::blend::BlendMode;
+    use crate::render::params::{Dflt, Kind, ParamSpec, num, p};
+
+    /// `feedback.preset`.
+    pub const PRESET: ParamSpec = p(
+        "preset",
+        Kind::Choice(FeedbackPreset::NAMES),
+        Dflt::Word("zoom_tunnel"),
+        "starting values; the keys below override",
+    );
+    /// `feedback.decay`.
+    pub const DECAY: ParamSpec = p(
+        "decay",
+        num(0.0, 1.0),
+        Dflt::Words("preset"),
+        "buffer multiplier per frame",
+    );
+    /// `feedback.blend`.
+    pub const BLEND: ParamSpec = p(
+        "blend",
+        Kind::Choice(BlendMode::NAMES),
+        Dflt::Words("preset"),
+        "how the buffer is blended under the frame",
+    );
+    /// `feedback.opacity`.
+    pub const OPACITY: ParamSpec = p(
+        "opacity",
+        num(0.0, 1.0),
+        Dflt::Words("preset"),
+        "blend opacity",
+    );
+    /// `feedback.transform`.
+    pub const TRANSFORM: ParamSpec = p(
+        "transform",
+        Kind::Choice(FeedbackTransform::NAMES),
+        Dflt::Words("preset"),
+        "how the buffer moves each frame",
+    );
+    /// `feedback.amount`.
+    pub const AMOUNT: ParamSpec = p(
+        "amount",
+        num(0.0, 0.45),
+        Dflt::Words("preset"),
+        "transform amount",
+    );
+    /// `feedback.hue_shift`.
+    pub const HUE_SHIFT: ParamSpec = p(
+        "hue_shift",
+        num(-1.0, 1.0),
+        Dflt::Words("preset"),
+        "hue rotation per frame (turns)",
+    );
+
+    /// Every parameter of `feedback:`.
+    pub const FEEDBACK: &[ParamSpec] =
+        &[PRESET, DECAY, BLEND, OPACITY, TRANSFORM, AMOUNT, HUE_SHIFT];
+
+    /// `transition.in`.
+    pub const IN: ParamSpec = p(
+        "in",
+        Kind::Choice(Transition::NAMES),
+        Dflt::Word("none"),
+        "how the clip appears",
+    );
+    /// `transition.out`.
+    pub const OUT: ParamSpec = p(
+        "out",
+        Kind::Choice(Transition::NAMES),
+        Dflt::Word("none"),
+        "how the clip disappears (needs the clip length)",
+    );
+    /// `transition.seconds`.
+    pub const SECONDS: ParamSpec = p("seconds", num(0.0, 60.0), Dflt::Num(0.5), "length of both");
+    /// `transition.in_seconds`.
+    pub const IN_SECONDS: ParamSpec = p(
+        "in_seconds",
+        num(0.0, 60.0),
+        Dflt::Words("seconds"),
+        "length of the in-transition",
+    );
+    /// `transition.out_seconds`.
+    pub const OUT_SECONDS: ParamSpec = p(
+        "out_seconds",
+        num(0.0, 60.0),
+        Dflt::Words("seconds"),
+        "length of the out-transition",
+    );
+
+    /// Every parameter of `transition:`.
+    pub const TRANSITION: &[ParamSpec] = &[IN, OUT, SECONDS, IN_SECONDS, OUT_SECONDS];
+}
+
+/// The feedback buffer as the plan gives it: a preset and the keys that override it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FeedbackSpec {
+    /// Starting values.
+    pub preset: FeedbackPreset,
+    /// Buffer multiplier per frame.
+    pub decay: Option<f64>,
+    /// Blend of the buffer under the frame.
+    pub blend: Option<BlendMode>,
+    /// Blend opacity.
+    pub opacity: Option<f64>,
+    /// How the buffer moves.
+    pub transform: Option<FeedbackTransform>,
+    /// Transform amount.
+    pub amount: Option<f64>,
+    /// Hue rotation per frame.
+    pub hue_shift: Option<f64>,
+}
+
+impl FeedbackSpec {
+    /// Reads validated `feedback:` params (see [`param::FEEDBACK`]).
+    pub fn parse(p: &Params) -> FeedbackSpec {
+        use param::*;
+        FeedbackSpec {
+            preset: PRESET.choice(p),
+            decay: DECAY.opt_num(p),
+            blend: BLEND.opt_choice(p),
+            opacity: OPACITY.opt_num(p),
+            transform: TRANSFORM.opt_choice(p),
+            amount: AMOUNT.opt_num(p),
+            hue_shift: HUE_SHIFT.opt_num(p),
+        }
+    }
+
+    /// The preset with the overrides applied.
+    pub fn values(&self) -> FeedbackValues {
+        let pre = self.preset.values();
+        FeedbackValues {
+            decay: self.decay.unwrap_or(f64::from(pre.decay)) as f32,
+            blend: self.blend.unwrap_or(pre.blend),
+            opacity: self.opacity.unwrap_or(f64::from(pre.opacity)) as f32,
+            transform: self.transform.unwrap_or(pre.transform),
+            amount: self.amount.unwrap_or(f64::from(pre.amount)) as f32,
+            hue_shift: self.hue_shift.unwrap_or(f64::from(pre.hue_shift)) as f32,
+        }
+    }
+}
+
+/// The in and out transitions as the plan gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TransitionSpec {
+    /// How the clip appears.
+    pub r#in: Transition,
+    /// How the clip disappears.
+    pub out: Transition,
+    /// Length of both.
+    pub seconds: f64,
+    /// Length of the in-transition (`None`: `seconds`).
+    pub in_seconds: Option<f64>,
+    /// Length of the out-transition (`None`: `seconds`).
+    pub out_seconds: Option<f64>,
+}
+
+impl TransitionSpec {
+    /// Reads validated `transition:` params (see [`param::TRANSITION`]).
+    pub fn parse(p: &Params) -> TransitionSpec {
+        use param::*;
+        TransitionSpec {
+            r#in: IN.choice(p),
+            out: OUT.choice(p),
+            seconds: SECONDS.num(p),
+            in_seconds: IN_SECONDS.opt_num(p),
+            out_seconds: OUT_SECONDS.opt_num(p),
+        }
+    }
+
+    /// (style, seconds) of the in- and the out-transition.
+    pub fn styles(&self) -> ((Transition, f32), (Transition, f32)) {
+        (
+            (self.r#in, self.in_seconds.unwrap_or(self.seconds) as f32),
+            (self.out, self.out_seconds.unwrap_or(self.seconds) as f32),
+        )
+    }
+}
 
 const NONE: u32 = u32::MAX;
 
@@ -134,7 +362,7 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub struct Feedback {
     decay: u16,
-    lut: Lut,
+    lut: BlendLut,
     hue: Option<[[i32; 3]; 3]>,
     /// Per output pixel: source pixel index, or `NONE` (black). Empty for separable transforms.
     map: Vec<u32>,
@@ -147,25 +375,24 @@ pub struct Feedback {
 }
 
 impl Feedback {
-    /// A feedback buffer for `width x height` frames.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        width: usize,
-        height: usize,
-        decay: f32,
-        blend: &str,
-        opacity: f32,
-        transform: &str,
-        amount: f32,
-        hue_shift: f32,
-    ) -> Feedback {
+    /// A feedback buffer for `width x height` frames with settings `v`.
+    pub fn new(width: usize, height: usize, v: &FeedbackValues) -> Feedback {
+        let FeedbackValues {
+            decay,
+            blend,
+            opacity,
+            transform,
+            amount,
+            hue_shift,
+        } = *v;
         let (w, h) = (width, height);
         let mut rows: Vec<u32> = (0..h as u32).collect();
         let mut cols: Vec<u32> = (0..w as u32).collect();
         let mut map = Vec::new();
         let amt = amount.clamp(0.0, 0.45);
+        use FeedbackTransform as T;
         match transform {
-            "zoom" => {
+            T::Zoom => {
                 let (cx, cy) = (amt * w as f32, amt * h as f32);
                 let (sx, sy) = (1.0 - 2.0 * amt, 1.0 - 2.0 * amt);
                 for (x, c) in cols.iter_mut().enumerate() {
@@ -175,7 +402,7 @@ impl Feedback {
                     *r = ((cy + y as f32 * sy) as u32).min(h as u32 - 1);
                 }
             }
-            "shrink" => {
+            T::Shrink => {
                 let (bx, by) = (amt * w as f32, amt * h as f32);
                 let (sx, sy) = (1.0 / (1.0 - 2.0 * amt), 1.0 / (1.0 - 2.0 * amt));
                 for (x, c) in cols.iter_mut().enumerate() {
@@ -195,9 +422,9 @@ impl Feedback {
                     };
                 }
             }
-            "shift_up" | "shift_down" => {
+            T::ShiftUp | T::ShiftDown => {
                 let d = ((amt * h as f32).round() as i64).max(1);
-                let d = if transform == "shift_up" { d } else { -d };
+                let d = if transform == T::ShiftUp { d } else { -d };
                 for (y, r) in rows.iter_mut().enumerate() {
                     let s = y as i64 + d;
                     *r = if s < 0 || s >= h as i64 {
@@ -207,13 +434,13 @@ impl Feedback {
                     };
                 }
             }
-            "mirror_h" => {
+            T::MirrorH => {
                 for (x, c) in cols.iter_mut().enumerate() {
                     *c = (w - 1 - x) as u32;
                 }
             }
-            "rotate_cw" | "rotate_ccw" => {
-                let ang = amt * 10.0 * if transform == "rotate_cw" { 1.0 } else { -1.0 };
+            T::RotateCw | T::RotateCcw => {
+                let ang = amt * 10.0 * if transform == T::RotateCw { 1.0 } else { -1.0 };
                 let (s, c) = ang.sin_cos();
                 let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
                 map.reserve(w * h);
@@ -232,7 +459,7 @@ impl Feedback {
                     }
                 }
             }
-            _ => {}
+            T::None => {}
         }
         let hue = (hue_shift != 0.0).then(|| {
             // Rotation about the grey axis (the CSS hue-rotate matrix), in 1/256 steps.
@@ -259,7 +486,7 @@ impl Feedback {
         });
         Feedback {
             decay: (decay.clamp(0.0, 1.0) * 256.0).round() as u16,
-            lut: Lut::new(blend, opacity, false),
+            lut: BlendLut::new(blend, opacity, false),
             hue,
             map,
             rows,
@@ -335,11 +562,8 @@ impl Feedback {
     }
 }
 
-/// Transition styles.
-pub const TRANSITIONS: &[&str] = &["none", "fade", "wipe", "iris", "dissolve"];
-
 /// Shows `p` in `[0, 1]` of frame `out` in `style` (1 = all of it; the rest goes black).
-pub fn transition(out: &mut [u8], width: usize, style: &str, p: f32) {
+pub fn transition(out: &mut [u8], width: usize, style: Transition, p: f32) {
     if p >= 1.0 || width == 0 {
         return;
     }
@@ -347,19 +571,19 @@ pub fn transition(out: &mut [u8], width: usize, style: &str, p: f32) {
     let stride = width * 3;
     let height = out.len() / stride;
     match style {
-        "fade" => {
+        Transition::Fade => {
             let k = (p * p * 256.0) as u16;
             for v in out.iter_mut() {
                 *v = ((u16::from(*v) * k) >> 8) as u8;
             }
         }
-        "wipe" => {
+        Transition::Wipe => {
             let edge = (p * width as f32) as usize;
             for row in out.chunks_exact_mut(stride) {
                 row[edge * 3..].fill(0);
             }
         }
-        "iris" => {
+        Transition::Iris => {
             let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
             let r = p * (cx * cx + cy * cy).sqrt();
             for (y, row) in out.chunks_exact_mut(stride).enumerate() {
@@ -376,7 +600,7 @@ pub fn transition(out: &mut [u8], width: usize, style: &str, p: f32) {
                 row[x1 * 3..].fill(0);
             }
         }
-        "dissolve" => {
+        Transition::Dissolve => {
             let thr = (p * 65536.0) as u32;
             for (y, row) in out.chunks_exact_mut(stride).enumerate() {
                 let by = (y / 16) as i32;
@@ -387,7 +611,7 @@ pub fn transition(out: &mut [u8], width: usize, style: &str, p: f32) {
                 }
             }
         }
-        _ => {}
+        Transition::None => {}
     }
 }
 
@@ -407,8 +631,9 @@ mod tests {
     #[test]
     fn feedback_first_frame_is_unchanged_then_trails() {
         let (w, h) = (40, 30);
-        for (name, decay, blend, op, tr, amt, hue) in FEEDBACK_PRESETS {
-            let mut fb = Feedback::new(w, h, *decay, blend, *op, tr, *amt, *hue);
+        use strum::IntoEnumIterator;
+        for name in FeedbackPreset::iter() {
+            let mut fb = Feedback::new(w, h, &name.values());
             let mut a = vec![0u8; w * h * 3];
             a[(15 * w + 20) * 3..(15 * w + 21) * 3].copy_from_slice(&[200, 100, 50]);
             let orig = a.clone();
@@ -422,11 +647,12 @@ mod tests {
 
     #[test]
     fn transitions_hide_part_of_the_frame() {
-        for style in TRANSITIONS {
+        use strum::IntoEnumIterator;
+        for style in Transition::iter() {
             let mut f = vec![200u8; 64 * 48 * 3];
             transition(&mut f, 64, style, 0.5);
             let lit = f.iter().filter(|&&v| v == 200).count();
-            if *style == "none" {
+            if style == Transition::None {
                 assert_eq!(lit, f.len());
             } else {
                 assert!(lit < f.len(), "{style}");
@@ -434,6 +660,42 @@ mod tests {
             let mut g = vec![200u8; 64 * 48 * 3];
             transition(&mut g, 64, style, 1.0);
             assert!(g.iter().all(|&v| v == 200));
+        }
+    }
+
+    #[test]
+    fn vocabularies_and_tables() {
+        assert_eq!(
+            FeedbackPreset::NAMES,
+            [
+                "zoom_tunnel",
+                "rainbow_trails",
+                "ghost_echo",
+                "mandala",
+                "color_evolution",
+                "heat_haze",
+            ]
+        );
+        assert_eq!(
+            FeedbackTransform::NAMES,
+            [
+                "none",
+                "zoom",
+                "shrink",
+                "rotate_cw",
+                "rotate_ccw",
+                "shift_up",
+                "shift_down",
+                "mirror_h",
+            ]
+        );
+        assert_eq!(
+            Transition::NAMES,
+            ["none", "fade", "wipe", "iris", "dissolve"]
+        );
+        for t in [param::FEEDBACK, param::TRANSITION] {
+            let problems = crate::render::params::table_problems("post", t);
+            assert!(problems.is_empty(), "{problems:?}");
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Everything random in the renderer flows from an explicit `u64` seed through these functions, so
 //! the same inputs give the same bytes in any process on any run. Nothing here touches std's
-//! `RandomState` (which is salted per process, the very bug the digest warns about).
+//! `RandomState` (which is salted per process, the very bug the Python reference pipeline's docs
+//! warn about).
 //!
 //! The generator is SplitMix64 (Steele, Lea and Flood, 2014): one 64-bit add and a three-step
 //! xor-shift-multiply finaliser per output. It passes BigCrush, is trivially seekable by hashing,
@@ -13,7 +14,8 @@ const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// SplitMix64's output finaliser: a bijective, well-avalanched 64-bit mix.
 ///
-/// Stable forever: seeds derived from it are part of the output format (changing it changes videos).
+/// Stable forever: seeds derived from it are part of the output format (changing it changes
+/// videos).
 #[inline]
 pub fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -21,7 +23,8 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Combines two 64-bit values into one well-mixed value (order matters: `combine(a, b) != combine(b, a)`).
+/// Combines two 64-bit values into one well-mixed value (order matters: `combine(a, b) !=
+/// combine(b, a)`).
 ///
 /// Defined as `mix64(a ^ mix64(b + GOLDEN))`, i.e. one SplitMix64 step keyed by `b` applied to `a`.
 #[inline]
@@ -31,10 +34,10 @@ pub fn combine(a: u64, b: u64) -> u64 {
 
 /// The seed of clip `clip_index` of a plan whose seed is `plan_seed`.
 ///
-/// Definition (stable; part of the reproducibility contract):
-/// `mix64(plan_seed ^ mix64(clip_index + 0x9E3779B97F4A7C15))` with wrapping arithmetic, where `mix64`
-/// is SplitMix64's finaliser. Different clips of one plan get unrelated seeds; the same
-/// `(plan_seed, clip_index)` always gives the same seed.
+/// Definition (stable; part of the reproducibility contract): `mix64(plan_seed ^ mix64(clip_index +
+/// 0x9E3779B97F4A7C15))` with wrapping arithmetic, where `mix64` is SplitMix64's finaliser.
+/// Different clips of one plan get unrelated seeds; the same `(plan_seed, clip_index)` always gives
+/// the same seed.
 pub fn clip_seed(plan_seed: u64, clip_index: u32) -> u64 {
     combine(plan_seed, u64::from(clip_index))
 }

@@ -1,6 +1,7 @@
 //! Renderer-level tests: determinism, brightness, validation, and an ignored benchmark.
 
 use super::*;
+use std::time::Instant;
 
 fn frame(w: u32, h: u32) -> FrameSpec {
     FrameSpec {
@@ -20,19 +21,36 @@ fn shader(name: &str) -> ShaderSpec {
     }
 }
 
-fn plasma() -> SceneSpec {
-    SceneSpec {
+/// What a segment asks for, before it is parsed (as the plan gives it to [`SceneSpec::parse`]).
+#[derive(Debug, Clone)]
+struct Ask {
+    scene: String,
+    params: Params,
+    text: Option<String>,
+    shaders: Vec<ShaderSpec>,
+}
+
+impl Ask {
+    fn spec(&self) -> SceneSpec {
+        validate(self).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+fn validate(a: &Ask) -> Result<SceneSpec, SpecError> {
+    SceneSpec::parse(&a.scene, &a.params, a.text.clone(), a.shaders.clone())
+}
+
+fn plasma() -> Ask {
+    Ask {
         scene: "plasma".to_string(),
         params: Params::new(),
         text: None,
         shaders: vec![shader("bloom"), shader("vignette"), shader("grain")],
-        fonts: Vec::new(),
-        frames: 0,
     }
 }
 
-fn quote() -> SceneSpec {
-    SceneSpec {
+fn quote() -> Ask {
+    Ask {
         scene: "quote".to_string(),
         params: Params::new(),
         text: Some(
@@ -40,13 +58,11 @@ fn quote() -> SceneSpec {
                 .to_string(),
         ),
         shaders: vec![shader("bloom"), shader("vignette"), shader("grain")],
-        fonts: Vec::new(),
-        frames: 0,
     }
 }
 
-fn render(f: &FrameSpec, s: &SceneSpec, seed: u64, index: u32) -> Vec<u8> {
-    let mut r = Renderer::new(f, s, seed).expect("valid spec");
+fn render(f: &FrameSpec, s: &Ask, seed: u64, index: u32) -> Vec<u8> {
+    let mut r = Renderer::new(f, &s.spec(), seed).expect("valid spec");
     let mut out = vec![0u8; r.frame_len()];
     r.render_frame(index, &mut out);
     out
@@ -63,7 +79,7 @@ fn frames_are_deterministic_and_order_independent() {
         let a = render(&f, &spec, 77, 5);
         let b = render(&f, &spec, 77, 5);
         assert_eq!(a, b, "{}: two fresh renderers", spec.scene);
-        let mut r = Renderer::new(&f, &spec, 77).unwrap();
+        let mut r = Renderer::new(&f, &spec.spec(), 77).unwrap();
         let mut out = vec![0xAAu8; r.frame_len()];
         let mut frames = Vec::new();
         for i in 0..6 {
@@ -156,7 +172,7 @@ fn shader_levels_filter_the_chain() {
     );
 }
 
-fn key_of(spec: &SceneSpec) -> String {
+fn key_of(spec: &Ask) -> String {
     validate(spec).expect_err("should be invalid").key
 }
 
@@ -249,11 +265,11 @@ fn validation_reports_the_right_key() {
         .insert("chars_per_line".to_string(), Param::Num(2.0));
     assert_eq!(key_of(&s), "params.chars_per_line");
 
-    // Renderer::new validates too.
-    let mut s = plasma();
-    s.scene = "nope".to_string();
+    // Renderer::new checks the shader chain of a spec built by hand.
+    let mut s = plasma().spec();
+    s.shaders.push(shader("nope"));
     let err = Renderer::new(&frame(160, 90), &s, 0).unwrap_err();
-    assert!(err.starts_with("scene:"), "{err}");
+    assert!(err.starts_with("shaders[3]:"), "{err}");
 }
 
 /// `cargo test --release -- --ignored --nocapture bench_` prints ms/frame per stage.
@@ -264,7 +280,7 @@ fn bench_plasma_full_chain() {
         for spec in [plasma(), quote()] {
             let f = frame(w, h);
             let t0 = Instant::now();
-            let mut r = Renderer::new(&f, &spec, 1).unwrap();
+            let mut r = Renderer::new(&f, &spec.spec(), 1).unwrap();
             let init = t0.elapsed();
             let mut out = vec![0u8; r.frame_len()];
             // Warm up, then measure a fresh count.
@@ -301,7 +317,7 @@ fn bench_each_shader() {
         for name in ["bloom", "vignette", "grain"] {
             let mut spec = plasma();
             spec.shaders = vec![shader(name)];
-            let mut r = Renderer::new(&frame(w, h), &spec, 1).unwrap();
+            let mut r = Renderer::new(&frame(w, h), &spec.spec(), 1).unwrap();
             let mut out = vec![0u8; r.frame_len()];
             let n = 100;
             for i in 0..n {
@@ -331,14 +347,15 @@ fn dump_sample_frames() {
 }
 
 fn scene(name: &str) -> SceneSpec {
-    SceneSpec {
+    let mut s = Ask {
         scene: name.to_string(),
         params: Params::new(),
         text: Some("Every frame is a field of characters; every character a choice.".to_string()),
         shaders: vec![shader("bloom"), shader("vignette")],
-        fonts: Vec::new(),
-        frames: 96,
     }
+    .spec();
+    s.frames = 96;
+    s
 }
 
 /// Writes a frame of every built-in scene as PNG to `$FARM_DUMP_DIR` (default
@@ -383,8 +400,8 @@ fn dump_presets() {
 }
 
 /// ms/frame of every preset and built-in scene at 1280x720 and 1920x1080 on this thread, with the
-/// per-stage breakdown: `bash scripts/bench-presets.sh` (or
-/// `cargo test --release --lib -- --ignored --nocapture --test-threads=1 bench_presets`).
+/// per-stage breakdown: `bash scripts/bench-presets.sh` (or `cargo test --release --lib --
+/// --ignored --nocapture --test-threads=1 bench_presets`).
 #[test]
 #[ignore]
 fn bench_presets() {
@@ -423,4 +440,29 @@ fn bench_presets() {
             );
         }
     }
+}
+
+/// `scripts/module-cycles.py` finds no module under `render` that imports another which imports
+/// it back (there was one: mask -> params -> text -> scenes::quote -> params).
+#[test]
+fn render_has_no_import_cycles() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = match std::process::Command::new("python3")
+        .arg(root.join("scripts/module-cycles.py"))
+        .args(["--under", "render"])
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("skipped: python3 is not available ({e})");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("no import cycles"), "{text}");
 }

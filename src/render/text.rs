@@ -1,27 +1,270 @@
 //! Text layers: `ticker` (rows of scrolling text), `typewriter` (wrapped, centred text typed out
 //! with a blinking `▌` cursor, newest characters brighter) and `center` (the same, all at once).
 //!
-//! Every row of text is drawn with one call over its glyph ids (the seed's whole-string fast
-//! path); wrapping follows the seed's `layout_text_portrait` (25 characters per line in portrait
-//! frames, 50 otherwise, capped by the grid's columns), and wide characters take two cells. An
-//! optional backdrop darkens a box behind the text for readability.
+//! Every row of text is drawn with one call over its glyph ids (the Python reference pipeline's
+//! whole-string fast path); wrapping follows its `layout_text_portrait` (25 characters per line in
+//! portrait frames, 50 otherwise, capped by the grid's columns), and wide characters take two
+//! cells. An optional backdrop darkens a box behind the text for readability.
 
-use crate::render::blend::{Lut, blit_row};
+use crate::render::blend::{BlendLut, BlendMode, blit_row};
 use crate::render::canvas::scale_rect;
 use crate::render::color::hsv2rgb;
 use crate::render::font::GlyphId;
-use crate::render::grid::Grid;
-use crate::render::scenes::quote::{LANDSCAPE_CHARS, PORTRAIT_CHARS, layout_text};
+use crate::render::grid::{Grid, GridKey};
+use crate::render::params::{Params, vocab};
+use serde::{Deserialize, Serialize};
 
-/// Text modes.
-pub const TEXT_MODES: &[&str] = &["ticker", "typewriter", "center"];
+/// Wrap width for portrait frames (height > width).
+pub const PORTRAIT_CHARS: usize = 25;
+/// Wrap width for landscape and square frames.
+pub const LANDSCAPE_CHARS: usize = 50;
+
+/// The Python reference pipeline's `layout_text_portrait`: greedy word wrap on whitespace.
+///
+/// A word is appended to the current line while `len(line + " ") + len(word) + 1 <= max` (so lines
+/// hold at most `max - 1` characters); otherwise the line is closed and the word starts a new one.
+/// Words are never split: a word longer than the width gets a line of its own. Unlike the
+/// reference, no empty line is emitted when the very first word is too long. Lengths count `char`s.
+pub fn layout_text_portrait(text: &str, max_chars_per_line: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let mut current_len = 0usize; // chars in `current`, including its trailing space
+    for word in text.split_whitespace() {
+        let wl = word.chars().count();
+        if current_len + wl + 1 > max_chars_per_line {
+            let line = current.trim();
+            if !line.is_empty() {
+                lines.push(line.to_string());
+            }
+            current.clear();
+            current_len = 0;
+        }
+        current.push_str(word);
+        current.push(' ');
+        current_len += wl + 1;
+    }
+    let line = current.trim();
+    if !line.is_empty() {
+        lines.push(line.to_string());
+    }
+    lines
+}
+
+/// Wraps `text` paragraph by paragraph (explicit `\n` always breaks; an empty paragraph gives an
+/// empty line) with [`layout_text_portrait`].
+pub fn layout_text(text: &str, max_chars_per_line: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for para in text.split('\n') {
+        let wrapped = layout_text_portrait(para, max_chars_per_line);
+        if wrapped.is_empty() {
+            lines.push(String::new());
+        } else {
+            lines.extend(wrapped);
+        }
+    }
+    // Trim blank lines at both ends (e.g. a trailing newline).
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    let first = lines
+        .iter()
+        .position(|l| !l.is_empty())
+        .unwrap_or(lines.len());
+    lines.drain(..first);
+    lines
+}
+
+vocab! {
+    /// Text modes.
+    pub enum TextMode {
+        /// Rows of scrolling text.
+        Ticker = "ticker",
+        /// Wrapped, centred text typed out over `reveal` seconds.
+        Typewriter = "typewriter",
+        /// Wrapped, centred text, all at once.
+        Center = "center",
+    }
+}
+
+/// The parameters of one entry of `text:`.
+pub mod param {
+    use super::TextMode;
+    use crate::render::grid::GridKey;
+    use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
+
+    /// `mode`.
+    pub const MODE: ParamSpec = p(
+        "mode",
+        Kind::Choice(TextMode::NAMES),
+        Dflt::Word("center"),
+        "ticker, typewriter or center",
+    );
+    /// `content`.
+    pub const CONTENT: ParamSpec = p(
+        "content",
+        Kind::Text,
+        Dflt::Words("the segment's text"),
+        "the text",
+    );
+    /// `grid`.
+    pub const GRID: ParamSpec = p(
+        "grid",
+        Kind::Named("a grid key", GridKey::NAMES),
+        Dflt::Word("lg"),
+        "grid key (font size)",
+    );
+    /// `hue`.
+    pub const HUE: ParamSpec = p("hue", num(0.0, 1.0), Dflt::Num(0.12), "hue");
+    /// `saturation`.
+    pub const SATURATION: ParamSpec = p("saturation", num(0.0, 1.0), Dflt::Num(0.3), "saturation");
+    /// `brightness`.
+    pub const BRIGHTNESS: ParamSpec = p("brightness", num(0.0, 1.0), Dflt::Num(1.0), "brightness");
+    /// `speed`.
+    pub const SPEED: ParamSpec = p(
+        "speed",
+        num(0.0, 200.0),
+        Dflt::Num(8.0),
+        "ticker: cells per second",
+    );
+    /// `rows`.
+    pub const ROWS: ParamSpec = p(
+        "rows",
+        int(1.0, 200.0),
+        Dflt::Num(3.0),
+        "ticker: number of rows",
+    );
+    /// `row`.
+    pub const ROW: ParamSpec = p(
+        "row",
+        num(0.0, 1.0),
+        Dflt::Num(0.5),
+        "vertical position of the text (0 top, 1 bottom)",
+    );
+    /// `reveal`.
+    pub const REVEAL: ParamSpec = p(
+        "reveal",
+        num(0.0, 3600.0),
+        Dflt::Words("60% of the clip, else 3"),
+        "typewriter: seconds to type everything",
+    );
+    /// `chars_per_line`.
+    pub const CHARS_PER_LINE: ParamSpec = p(
+        "chars_per_line",
+        int(0.0, 200.0),
+        Dflt::Auto(0.0, "25 portrait / 50 landscape"),
+        "wrap width",
+    );
+    /// `backdrop`.
+    pub const BACKDROP: ParamSpec = p(
+        "backdrop",
+        Kind::Bool,
+        Dflt::Bool(true),
+        "darken a box behind the text",
+    );
+    /// `opacity`.
+    pub const OPACITY: ParamSpec = p("opacity", num(0.0, 1.0), Dflt::Num(1.0), "opacity");
+
+    /// Every parameter of one `text:` entry.
+    pub const TABLE: &[ParamSpec] = &[
+        MODE,
+        CONTENT,
+        GRID,
+        HUE,
+        SATURATION,
+        BRIGHTNESS,
+        SPEED,
+        ROWS,
+        ROW,
+        REVEAL,
+        CHARS_PER_LINE,
+        BACKDROP,
+        OPACITY,
+    ];
+}
+
+/// A text layer as the plan gives it, with every default filled in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextSpec {
+    /// Mode.
+    pub mode: TextMode,
+    /// The text (`None`: the segment's text).
+    pub content: Option<String>,
+    /// Grid key (font size).
+    pub grid: GridKey,
+    /// Hue.
+    pub hue: f64,
+    /// Saturation.
+    pub saturation: f64,
+    /// Brightness.
+    pub brightness: f64,
+    /// Ticker: cells per second.
+    pub speed: f64,
+    /// Ticker: rows.
+    pub rows: f64,
+    /// Vertical position of the text.
+    pub row: f64,
+    /// Typewriter: seconds to type everything (`None`: 60% of the clip, else 3).
+    pub reveal: Option<f64>,
+    /// Wrap width (0: 25 portrait / 50 landscape).
+    pub chars_per_line: f64,
+    /// Darken a box behind the text.
+    pub backdrop: bool,
+    /// Opacity.
+    pub opacity: f64,
+}
+
+impl TextSpec {
+    /// Reads validated `text:` entry params (see [`param::TABLE`]).
+    pub fn parse(p: &Params) -> TextSpec {
+        use param::*;
+        TextSpec {
+            mode: MODE.choice(p),
+            content: CONTENT.text(p).map(str::to_string),
+            grid: GRID.choice(p),
+            hue: HUE.num(p),
+            saturation: SATURATION.num(p),
+            brightness: BRIGHTNESS.num(p),
+            speed: SPEED.num(p),
+            rows: ROWS.num(p),
+            row: ROW.num(p),
+            reveal: REVEAL.opt_num(p),
+            chars_per_line: CHARS_PER_LINE.num(p),
+            backdrop: BACKDROP.bool(p),
+            opacity: OPACITY.num(p),
+        }
+    }
+
+    /// The style for rendering; `clip_secs` is the clip's length (0 when unknown).
+    pub fn style(&self, clip_secs: f32) -> TextStyle {
+        let default_reveal = if clip_secs > 0.0 {
+            0.6 * clip_secs
+        } else {
+            3.0
+        };
+        TextStyle {
+            mode: self.mode,
+            hsv: [
+                self.hue as f32,
+                self.saturation as f32,
+                self.brightness as f32,
+            ],
+            speed: self.speed as f32,
+            reveal: self.reveal.unwrap_or(f64::from(default_reveal)) as f32,
+            rows: self.rows as usize,
+            row: self.row as f32,
+            chars_per_line: self.chars_per_line as usize,
+            backdrop: self.backdrop,
+            opacity: self.opacity as f32,
+        }
+    }
+}
 
 /// A text layer.
 #[derive(Debug, Clone)]
 pub struct TextLayer {
     /// The grid whose font and cells the text uses.
     pub grid: Grid,
-    mode: &'static str,
+    mode: TextMode,
     /// Laid-out lines: pixel x, pixel y, ids.
     lines: Vec<(i64, i64, Vec<GlyphId>)>,
     /// Ticker: ids of the repeated content and the row of each ticker line.
@@ -33,7 +276,7 @@ pub struct TextLayer {
     speed: f32,
     reveal: f32,
     backdrop: Option<(i64, i64, i64, i64)>,
-    lut: Option<Lut>,
+    lut: Option<BlendLut>,
     scratch: Vec<GlyphId>,
     cols_buf: Vec<[u8; 3]>,
 }
@@ -41,8 +284,8 @@ pub struct TextLayer {
 /// Settings of a text layer.
 #[derive(Debug, Clone)]
 pub struct TextStyle {
-    /// `ticker`, `typewriter` or `center`.
-    pub mode: String,
+    /// Mode.
+    pub mode: TextMode,
     /// Hue, saturation and brightness of the text.
     pub hsv: [f32; 3],
     /// Ticker speed (cells per second) / unused otherwise.
@@ -70,11 +313,7 @@ impl TextLayer {
         width: usize,
         height: usize,
     ) -> TextLayer {
-        let mode = TEXT_MODES
-            .iter()
-            .copied()
-            .find(|m| *m == st.mode)
-            .unwrap_or("center");
+        let mode = st.mode;
         let (cw, ch) = (grid.cw as i64, grid.ch as i64);
         let mut lines = Vec::new();
         let mut ticker = Vec::new();
@@ -82,7 +321,7 @@ impl TextLayer {
         let mut total = 0;
         let mut bbox: Option<(i64, i64, i64, i64)> = None;
         if grid.rows > 0 && grid.cols > 0 {
-            if mode == "ticker" {
+            if mode == TextMode::Ticker {
                 let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
                 ticker = grid.atlas.text_ids(&format!("{flat}   ·   "));
                 let n = st.rows.clamp(1, grid.rows);
@@ -145,7 +384,7 @@ impl TextLayer {
             speed: st.speed,
             reveal: st.reveal,
             backdrop: if st.backdrop { bbox } else { None },
-            lut: (st.opacity < 1.0).then(|| Lut::new("lighten", st.opacity, false)),
+            lut: (st.opacity < 1.0).then(|| BlendLut::new(BlendMode::Lighten, st.opacity, false)),
             scratch: Vec::new(),
             cols_buf: Vec::new(),
             grid,
@@ -159,7 +398,7 @@ impl TextLayer {
         }
         let g = &self.grid;
         let (cw, ch) = (g.cw, g.ch);
-        if self.mode == "ticker" {
+        if self.mode == TextMode::Ticker {
             let n = self.ticker.len();
             if n == 0 {
                 return;
@@ -193,7 +432,7 @@ impl TextLayer {
             }
             return;
         }
-        let typing = self.mode == "typewriter" && self.reveal > 0.0;
+        let typing = self.mode == TextMode::Typewriter && self.reveal > 0.0;
         let shown = if typing {
             ((t / self.reveal).clamp(0.0, 1.0) * self.total as f32) as usize
         } else {
@@ -237,7 +476,7 @@ impl TextLayer {
                 break;
             }
         }
-        if self.mode == "typewriter"
+        if self.mode == TextMode::Typewriter
             && (t * 3.0).fract() < 0.5
             && let Some((x, y)) = cursor_at
         {
@@ -255,5 +494,57 @@ impl TextLayer {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn portrait_wrap_follows_the_reference_rule() {
+        let text = "The quick brown fox jumps over the lazy dog while the \
+                    extraordinarily patient observer takes careful notes";
+        let lines = layout_text_portrait(text, 25);
+        assert!(lines.len() > 3);
+        for l in &lines {
+            assert!(l.chars().count() <= 25, "{l:?}");
+            assert!(!l.starts_with(' ') && !l.ends_with(' '));
+        }
+        // Words are never split: joining the lines gives back the words.
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let rejoined = lines.join(" ");
+        assert_eq!(rejoined.split_whitespace().collect::<Vec<_>>(), words);
+        // Greedy: the next line's first word would not have fit.
+        for pair in lines.windows(2) {
+            let next = pair[1].split(' ').next().unwrap();
+            assert!(pair[0].chars().count() + 1 + next.chars().count() + 1 > 25);
+        }
+        // The reference pipeline: "a b" with max 4 -> ["a", "b"] ("a " + "b" + 1 = 4 is not > 4 ...
+        // gives "a b").
+        assert_eq!(layout_text_portrait("a b", 4), vec!["a b"]);
+        assert_eq!(layout_text_portrait("a b", 3), vec!["a", "b"]);
+        // A word longer than the width stands alone and is not split; no empty first line.
+        assert_eq!(
+            layout_text_portrait("incomprehensibilities are long", 10),
+            vec!["incomprehensibilities", "are long"]
+        );
+        assert!(layout_text_portrait("   ", 10).is_empty());
+    }
+
+    #[test]
+    fn explicit_newlines_break_lines() {
+        assert_eq!(
+            layout_text("one two\nthree\n\nfour\n", 50),
+            vec!["one two", "three", "", "four"]
+        );
+    }
+
+    #[test]
+    fn vocabulary_and_table() {
+        assert_eq!(TextMode::NAMES, ["ticker", "typewriter", "center"]);
+        let problems = crate::render::params::table_problems("text", param::TABLE);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(TextSpec::parse(&Params::new()).mode, TextMode::Center);
     }
 }

@@ -1,43 +1,140 @@
 //! `plasma`: two plasma value-field layers on grids of different sizes, screen-blended.
 //!
-//! The same work as the Python reference (`ref_render.py`): layer 1 on the `md` grid (16 px) with
-//! the `default` palette, layer 2 on the `xl` grid (24 px) with `dense`, its field running at
-//! `1.3 t + 11` with higher frequencies and 0.8x speed, blended over layer 1 with a screen blend at
-//! opacity 0.8. See [`crate::render::params::PLASMA_PARAMS`] for the parameters.
+//! The same work as the Python reference pipeline's renderer (`ref_render.py`): layer 1 on the `md`
+//! grid (16 px) with the `default` palette, layer 2 on the `xl` grid (24 px) with `dense`, its
+//! field running at `1.3 t + 11` with higher frequencies and 0.8x speed, blended over layer 1 with
+//! a screen blend at opacity 0.8. See [`param::TABLE`] for the parameters.
 
 use crate::render::canvas::{Mode, blit_cells};
 use crate::render::font::Fonts;
-use crate::render::grid::{Grid, grid_px};
-use crate::render::palette::palette;
-use crate::render::params::{get_num, get_text, get_text_list};
-use crate::render::scenes::{FieldLayer, FieldStyle};
-use crate::render::{FrameSpec, Params, StageTimings};
+use crate::render::frame::{FrameSpec, StageTimings};
+use crate::render::grid::{Grid, GridKey};
+use crate::render::palette::PaletteName;
+use crate::render::params::Params;
+use crate::render::scenes::plasma_layer::{FieldStyle, PlasmaLayer};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// The plasma scene: two [`FieldLayer`]s.
+/// The parameters of the `plasma` scene.
+pub mod param {
+    use crate::render::grid::GridKey;
+    use crate::render::palette::PaletteName;
+    use crate::render::params::{Dflt, Kind, ParamSpec, num, num_pos, p};
+
+    /// `palette`.
+    pub const PALETTE: ParamSpec = p(
+        "palette",
+        Kind::Named("a palette name", PaletteName::NAMES),
+        Dflt::Word("default"),
+        "characters of the first (finer) layer",
+    );
+    /// `palette2`.
+    pub const PALETTE2: ParamSpec = p(
+        "palette2",
+        Kind::Named("a palette name", PaletteName::NAMES),
+        Dflt::Word("dense"),
+        "characters of the second (coarser) layer",
+    );
+    /// `hue`.
+    pub const HUE: ParamSpec = p(
+        "hue",
+        num(0.0, 1.0),
+        Dflt::Num(0.0),
+        "hue offset added to both layers",
+    );
+    /// `saturation`.
+    pub const SATURATION: ParamSpec = p(
+        "saturation",
+        num(0.0, 1.0),
+        Dflt::Num(0.75),
+        "saturation of the first layer (the second uses 0.8x)",
+    );
+    /// `speed`.
+    pub const SPEED: ParamSpec = p(
+        "speed",
+        num_pos(20.0),
+        Dflt::Num(1.0),
+        "animation speed multiplier",
+    );
+    /// `grids`.
+    pub const GRIDS: ParamSpec = p(
+        "grids",
+        Kind::Pair("grid keys", GridKey::NAMES),
+        Dflt::Words("[md, xl]"),
+        "grid keys of the two layers",
+    );
+    /// `opacity`.
+    pub const OPACITY: ParamSpec = p(
+        "opacity",
+        num(0.0, 1.0),
+        Dflt::Num(0.8),
+        "opacity of the second layer's screen blend",
+    );
+
+    /// Every parameter of the `plasma` scene.
+    pub const TABLE: &[ParamSpec] = &[PALETTE, PALETTE2, HUE, SATURATION, SPEED, GRIDS, OPACITY];
+}
+
+/// The `plasma` scene as the plan gives it, with every default filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PlasmaSpec {
+    /// Characters of the first layer.
+    pub palette: PaletteName,
+    /// Characters of the second layer.
+    pub palette2: PaletteName,
+    /// Hue offset.
+    pub hue: f64,
+    /// Saturation of the first layer.
+    pub saturation: f64,
+    /// Speed multiplier.
+    pub speed: f64,
+    /// Grid keys of the two layers.
+    pub grids: [GridKey; 2],
+    /// Opacity of the second layer.
+    pub opacity: f64,
+}
+
+impl PlasmaSpec {
+    /// Reads validated params (see [`param::TABLE`]).
+    pub fn parse(p: &Params) -> PlasmaSpec {
+        use param::*;
+        let keys = GRIDS.words(p).unwrap_or_default();
+        let key = |i: usize, d: GridKey| keys.get(i).and_then(|k| k.parse().ok()).unwrap_or(d);
+        PlasmaSpec {
+            palette: PALETTE.choice(p),
+            palette2: PALETTE2.choice(p),
+            hue: HUE.num(p),
+            saturation: SATURATION.num(p),
+            speed: SPEED.num(p),
+            grids: [key(0, GridKey::Md), key(1, GridKey::Xl)],
+            opacity: OPACITY.num(p),
+        }
+    }
+}
+
+/// The plasma scene: two [`PlasmaLayer`]s.
 #[derive(Debug, Clone)]
 pub struct Plasma {
-    base: FieldLayer,
-    top: FieldLayer,
+    base: PlasmaLayer,
+    top: PlasmaLayer,
     pat: Vec<u8>,
 }
 
 impl Plasma {
-    /// Builds the layers (grids, atlases, cached trigonometry) from validated `params`.
-    pub fn new(frame: &FrameSpec, params: &Params, fonts: Arc<Fonts>) -> Plasma {
+    /// Builds the layers (grids, atlases, cached trigonometry) of `spec`.
+    pub fn new(frame: &FrameSpec, spec: &PlasmaSpec, fonts: Arc<Fonts>) -> Plasma {
         let (w, h) = (frame.width as usize, frame.height as usize);
-        let hue = get_num(params, "hue", 0.0) as f32;
-        let sat = get_num(params, "saturation", 0.75) as f32;
-        let speed = get_num(params, "speed", 1.0);
-        let opacity = get_num(params, "opacity", 0.8) as f32;
-        let pal1 = palette(get_text(params, "palette", "default")).map_or(" .:-=+#@", |p| p.chars);
-        let pal2 = palette(get_text(params, "palette2", "dense")).map_or(" .:-=+#@", |p| p.chars);
-        let keys = get_text_list(params, "grids", &["md", "xl"]);
-        let px = |i: usize, d: f32| keys.get(i).and_then(|k| grid_px(k)).unwrap_or(d);
-        let g1 = Grid::with_fonts(px(0, 16.0), frame.grid_scale, w, h, fonts.clone());
-        let g2 = Grid::with_fonts(px(1, 24.0), frame.grid_scale, w, h, fonts);
-        let base = FieldLayer::new(
+        let hue = spec.hue as f32;
+        let sat = spec.saturation as f32;
+        let speed = spec.speed;
+        let opacity = spec.opacity as f32;
+        let pal1 = spec.palette.chars();
+        let pal2 = spec.palette2.chars();
+        let [k1, k2] = spec.grids;
+        let g1 = Grid::with_fonts(k1.px(), frame.grid_scale, w, h, fonts.clone());
+        let g2 = Grid::with_fonts(k2.px(), frame.grid_scale, w, h, fonts);
+        let base = PlasmaLayer::new(
             g1,
             pal1,
             FieldStyle {
@@ -56,7 +153,7 @@ impl Plasma {
                 colour_gain: 1.0,
             },
         );
-        let top = FieldLayer::new(
+        let top = PlasmaLayer::new(
             g2,
             pal2,
             FieldStyle {

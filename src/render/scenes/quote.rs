@@ -1,90 +1,116 @@
 //! `quote`: centred, wrapped text on the `lg` grid over a dim animated background field.
 //!
 //! Layout happens once, at construction: the text is split at explicit newlines, each paragraph is
-//! wrapped with the seed's `layout_text_portrait` rule (words never split) at 25 characters per line
-//! in portrait frames and 50 otherwise (or `chars_per_line`), capped by the grid's column count.
-//! Lines are centred horizontally in pixels and the block vertically in rows; lines that do not fit
-//! the grid's rows are dropped from the end. Each frame draws the background (a plasma field on the
-//! `md` grid, dimmed), darkens a box behind the text for readability and draws the text rows. With
-//! `reveal > 0` the text types itself out over that many seconds. See
-//! [`crate::render::params::QUOTE_PARAMS`].
+//! wrapped with the Python reference pipeline's `layout_text_portrait` rule (words never split) at
+//! 25 characters per line in portrait frames and 50 otherwise (or `chars_per_line`), capped by the
+//! grid's column count. Lines are centred horizontally in pixels and the block vertically in rows;
+//! lines that do not fit the grid's rows are dropped from the end. Each frame draws the background
+//! (a plasma field on the `md` grid, dimmed), darkens a box behind the text for readability and
+//! draws the text rows. With `reveal > 0` the text types itself out over that many seconds. See
+//! [`param::TABLE`].
 
 use crate::render::canvas::{Mode, blit_cells, blit_text, scale_rect};
 use crate::render::color::hsv2rgb;
 use crate::render::font::Fonts;
 use crate::render::font::GlyphId;
-use crate::render::grid::{Grid, grid_px};
-use crate::render::palette::palette;
-use crate::render::params::{get_bool, get_num, get_text};
-use crate::render::scenes::{FieldLayer, FieldStyle};
-use crate::render::{FrameSpec, Params, StageTimings};
+use crate::render::frame::{FrameSpec, StageTimings};
+use crate::render::grid::{Grid, GridKey};
+use crate::render::palette::PaletteName;
+use crate::render::params::Params;
+use crate::render::scenes::plasma_layer::{FieldStyle, PlasmaLayer};
+use crate::render::text::{LANDSCAPE_CHARS, PORTRAIT_CHARS, layout_text};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Wrap width for portrait frames (height > width).
-pub const PORTRAIT_CHARS: usize = 25;
-/// Wrap width for landscape and square frames.
-pub const LANDSCAPE_CHARS: usize = 50;
+/// The parameters of the `quote` scene.
+pub mod param {
+    use crate::render::palette::PaletteName;
+    use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
 
-/// The seed's `layout_text_portrait`: greedy word wrap on whitespace.
-///
-/// A word is appended to the current line while `len(line + " ") + len(word) + 1 <= max` (so lines
-/// hold at most `max - 1` characters); otherwise the line is closed and the word starts a new one.
-/// Words are never split: a word longer than the width gets a line of its own. Unlike the seed,
-/// no empty line is emitted when the very first word is too long. Lengths count `char`s.
-pub fn layout_text_portrait(text: &str, max_chars_per_line: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    let mut current_len = 0usize; // chars in `current`, including its trailing space
-    for word in text.split_whitespace() {
-        let wl = word.chars().count();
-        if current_len + wl + 1 > max_chars_per_line {
-            let line = current.trim();
-            if !line.is_empty() {
-                lines.push(line.to_string());
-            }
-            current.clear();
-            current_len = 0;
-        }
-        current.push_str(word);
-        current.push(' ');
-        current_len += wl + 1;
-    }
-    let line = current.trim();
-    if !line.is_empty() {
-        lines.push(line.to_string());
-    }
-    lines
+    /// `hue`.
+    pub const HUE: ParamSpec = p(
+        "hue",
+        num(0.0, 1.0),
+        Dflt::Num(0.1),
+        "text hue; the background uses the complementary hue",
+    );
+    /// `saturation`.
+    pub const SATURATION: ParamSpec = p(
+        "saturation",
+        num(0.0, 1.0),
+        Dflt::Num(0.35),
+        "text saturation",
+    );
+    /// `background`.
+    pub const BACKGROUND: ParamSpec = p(
+        "background",
+        Kind::Bool,
+        Dflt::Bool(true),
+        "draw the dim animated background field",
+    );
+    /// `palette`.
+    pub const PALETTE: ParamSpec = p(
+        "palette",
+        Kind::Named("a palette name", PaletteName::NAMES),
+        Dflt::Word("dense"),
+        "characters of the background field",
+    );
+    /// `chars_per_line`.
+    pub const CHARS_PER_LINE: ParamSpec = p(
+        "chars_per_line",
+        int(5.0, 200.0),
+        Dflt::Words("25 in portrait, 50 otherwise"),
+        "wrap width in characters (also capped by the grid's columns)",
+    );
+    /// `reveal`.
+    pub const REVEAL: ParamSpec = p(
+        "reveal",
+        num(0.0, 3600.0),
+        Dflt::Num(0.0),
+        "typewriter: seconds until the whole text shows (0 = all at once)",
+    );
+
+    /// Every parameter of the `quote` scene.
+    pub const TABLE: &[ParamSpec] = &[HUE, SATURATION, BACKGROUND, PALETTE, CHARS_PER_LINE, REVEAL];
 }
 
-/// Wraps `text` paragraph by paragraph (explicit `\n` always breaks; an empty paragraph gives an
-/// empty line) with [`layout_text_portrait`].
-pub fn layout_text(text: &str, max_chars_per_line: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    for para in text.split('\n') {
-        let wrapped = layout_text_portrait(para, max_chars_per_line);
-        if wrapped.is_empty() {
-            lines.push(String::new());
-        } else {
-            lines.extend(wrapped);
+/// The `quote` scene as the plan gives it, with every default filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct QuoteSpec {
+    /// Text hue.
+    pub hue: f64,
+    /// Text saturation.
+    pub saturation: f64,
+    /// Draw the background field.
+    pub background: bool,
+    /// Characters of the background.
+    pub palette: PaletteName,
+    /// Wrap width (`None`: 25 in portrait, 50 otherwise).
+    pub chars_per_line: Option<f64>,
+    /// Seconds until the whole text shows (0: at once).
+    pub reveal: f64,
+}
+
+impl QuoteSpec {
+    /// Reads validated params (see [`param::TABLE`]).
+    pub fn parse(p: &Params) -> QuoteSpec {
+        use param::*;
+        QuoteSpec {
+            hue: HUE.num(p),
+            saturation: SATURATION.num(p),
+            background: BACKGROUND.bool(p),
+            palette: PALETTE.choice(p),
+            chars_per_line: CHARS_PER_LINE.opt_num(p),
+            reveal: REVEAL.num(p),
         }
     }
-    // Trim blank lines at both ends (e.g. a trailing newline).
-    while lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    let first = lines
-        .iter()
-        .position(|l| !l.is_empty())
-        .unwrap_or(lines.len());
-    lines.drain(..first);
-    lines
 }
 
 /// The quote scene.
 #[derive(Debug, Clone)]
 pub struct Quote {
-    background: Option<FieldLayer>,
+    background: Option<PlasmaLayer>,
     text_grid: Grid,
     /// Glyphs of each laid-out line, with the pixel position of its first cell.
     lines: Vec<(i64, i64, Vec<GlyphId>)>,
@@ -96,22 +122,16 @@ pub struct Quote {
 }
 
 impl Quote {
-    /// Lays out `text` and builds the grids from validated `params`.
-    pub fn new(frame: &FrameSpec, params: &Params, text: &str, fonts: Arc<Fonts>) -> Quote {
+    /// Lays out `text` and builds the grids of `spec`.
+    pub fn new(frame: &FrameSpec, spec: &QuoteSpec, text: &str, fonts: Arc<Fonts>) -> Quote {
         let (w, h) = (frame.width as usize, frame.height as usize);
-        let hue = get_num(params, "hue", 0.1) as f32;
-        let sat = get_num(params, "saturation", 0.35) as f32;
-        let reveal = get_num(params, "reveal", 0.0);
-        let background = get_bool(params, "background", true).then(|| {
-            let pal = palette(get_text(params, "palette", "dense")).map_or(" .:-=+#@", |p| p.chars);
-            let grid = Grid::with_fonts(
-                grid_px("md").unwrap_or(16.0),
-                frame.grid_scale,
-                w,
-                h,
-                fonts.clone(),
-            );
-            FieldLayer::new(
+        let hue = spec.hue as f32;
+        let sat = spec.saturation as f32;
+        let reveal = spec.reveal;
+        let background = spec.background.then(|| {
+            let pal = spec.palette.chars();
+            let grid = Grid::with_fonts(GridKey::Md.px(), frame.grid_scale, w, h, fonts.clone());
+            PlasmaLayer::new(
                 grid,
                 pal,
                 FieldStyle {
@@ -131,14 +151,13 @@ impl Quote {
                 },
             )
         });
-        let mut text_grid =
-            Grid::with_fonts(grid_px("lg").unwrap_or(20.0), frame.grid_scale, w, h, fonts);
+        let mut text_grid = Grid::with_fonts(GridKey::Lg.px(), frame.grid_scale, w, h, fonts);
         let default_cpl = if h > w {
             PORTRAIT_CHARS
         } else {
             LANDSCAPE_CHARS
         };
-        let cpl = get_num(params, "chars_per_line", default_cpl as f64).max(1.0) as usize;
+        let cpl = spec.chars_per_line.unwrap_or(default_cpl as f64).max(1.0) as usize;
         let cpl = cpl.min(text_grid.cols.max(1));
         let mut laid = layout_text(text, cpl);
         laid.truncate(text_grid.rows);
@@ -225,48 +244,5 @@ impl Quote {
         let t2 = Instant::now();
         tm.fields_ns += (t1 - t0).as_nanos() as u64;
         tm.blit_ns += (t2 - t1).as_nanos() as u64;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn portrait_wrap_follows_the_seed_rule() {
-        let text = "The quick brown fox jumps over the lazy dog while the \
-                    extraordinarily patient observer takes careful notes";
-        let lines = layout_text_portrait(text, 25);
-        assert!(lines.len() > 3);
-        for l in &lines {
-            assert!(l.chars().count() <= 25, "{l:?}");
-            assert!(!l.starts_with(' ') && !l.ends_with(' '));
-        }
-        // Words are never split: joining the lines gives back the words.
-        let words: Vec<&str> = text.split_whitespace().collect();
-        let rejoined = lines.join(" ");
-        assert_eq!(rejoined.split_whitespace().collect::<Vec<_>>(), words);
-        // Greedy: the next line's first word would not have fit.
-        for pair in lines.windows(2) {
-            let next = pair[1].split(' ').next().unwrap();
-            assert!(pair[0].chars().count() + 1 + next.chars().count() + 1 > 25);
-        }
-        // Python: "a b" with max 4 -> ["a", "b"] ("a " + "b" + 1 = 4 is not > 4 ... gives "a b").
-        assert_eq!(layout_text_portrait("a b", 4), vec!["a b"]);
-        assert_eq!(layout_text_portrait("a b", 3), vec!["a", "b"]);
-        // A word longer than the width stands alone and is not split; no empty first line.
-        assert_eq!(
-            layout_text_portrait("incomprehensibilities are long", 10),
-            vec!["incomprehensibilities", "are long"]
-        );
-        assert!(layout_text_portrait("   ", 10).is_empty());
-    }
-
-    #[test]
-    fn explicit_newlines_break_lines() {
-        assert_eq!(
-            layout_text("one two\nthree\n\nfour\n", 50),
-            vec!["one two", "three", "", "four"]
-        );
     }
 }

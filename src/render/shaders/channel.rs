@@ -2,66 +2,108 @@
 //!
 //! - `chromatic(amt 3)`: red moves `amt` pixels right, blue `amt` pixels left (edges clamped).
 //! - `channel_shift(r [2, 2], g [0, 0], b [-2, -2])`: each channel moves by its `[dx, dy]`.
-//! - `channel_swap(order bgr)`: output channels are the named input channels (digest `(2,1,0)`).
+//! - `channel_swap(order bgr)`: output channels are the named input channels (the reference
+//!   pipeline's `(2,1,0)`).
 //! - `rgb_split_radial(strength 5)`: red sampled further from the centre and blue closer, by up
 //!   to `strength` pixels at the corners (two cached remaps).
 
-use super::{Ctx, Def, Pass, get_f, get_int, get_nums, int, is_num_list, p};
-use crate::render::params::{CustomKind, Kind, ParamSpec, get_text};
+use super::pass::{Ctx, Def, Pass};
+use crate::render::params::{CustomKind, Dflt, Kind, ParamSpec, int, is_num_list, p, vocab};
 
 static OFFSET_KIND: CustomKind = CustomKind {
-    expect: "a list of two whole numbers [dx, dy], each -512 to 512",
+    expect: || "a list of two whole numbers [dx, dy], each -512 to 512".to_string(),
     check: |v| is_num_list(v, 2, -512.0, 512.0, true),
 };
 
-const CHROMATIC_PARAMS: &[ParamSpec] = &[p(
+/// `chromatic.amt`.
+const CHROMATIC_AMT: ParamSpec = p(
     "amt",
     int(0.0, 256.0),
-    "3",
+    Dflt::Num(3.0),
     "pixels red moves right and blue moves left",
-)];
+);
 
-const CHANNEL_SHIFT_PARAMS: &[ParamSpec] = &[
-    p(
-        "r",
-        Kind::Custom(&OFFSET_KIND),
-        "[2, 2]",
-        "red offset [dx, dy] in pixels",
-    ),
-    p(
-        "g",
-        Kind::Custom(&OFFSET_KIND),
-        "[0, 0]",
-        "green offset [dx, dy]",
-    ),
-    p(
-        "b",
-        Kind::Custom(&OFFSET_KIND),
-        "[-2, -2]",
-        "blue offset [dx, dy]",
-    ),
-];
+const CHROMATIC_PARAMS: &[ParamSpec] = &[CHROMATIC_AMT];
 
-const ORDERS: &[&str] = &["rgb", "rbg", "grb", "gbr", "brg", "bgr"];
+/// `channel_shift.r`.
+const CHANNEL_SHIFT_R: ParamSpec = p(
+    "r",
+    Kind::Custom(&OFFSET_KIND),
+    Dflt::Nums(&[2.0, 2.0]),
+    "red offset [dx, dy] in pixels",
+);
 
-const CHANNEL_SWAP_PARAMS: &[ParamSpec] = &[p(
+/// `channel_shift.g`.
+const CHANNEL_SHIFT_G: ParamSpec = p(
+    "g",
+    Kind::Custom(&OFFSET_KIND),
+    Dflt::Nums(&[0.0, 0.0]),
+    "green offset [dx, dy]",
+);
+
+/// `channel_shift.b`.
+const CHANNEL_SHIFT_B: ParamSpec = p(
+    "b",
+    Kind::Custom(&OFFSET_KIND),
+    Dflt::Nums(&[-2.0, -2.0]),
+    "blue offset [dx, dy]",
+);
+
+const CHANNEL_SHIFT_PARAMS: &[ParamSpec] = &[CHANNEL_SHIFT_R, CHANNEL_SHIFT_G, CHANNEL_SHIFT_B];
+
+/// `channel_swap.order`.
+const CHANNEL_SWAP_ORDER: ParamSpec = p(
     "order",
-    Kind::Choice(ORDERS),
-    "bgr",
+    Kind::Choice(ChannelOrder::NAMES),
+    Dflt::Word("bgr"),
     "which input channel feeds output red, green and blue",
-)];
+);
 
-const RGB_SPLIT_RADIAL_PARAMS: &[ParamSpec] = &[p(
+const CHANNEL_SWAP_PARAMS: &[ParamSpec] = &[CHANNEL_SWAP_ORDER];
+
+/// `rgb_split_radial.strength`.
+const RGB_SPLIT_RADIAL_STRENGTH: ParamSpec = p(
     "strength",
-    super::num(0.0, 200.0),
-    "5",
+    crate::render::params::num(0.0, 200.0),
+    Dflt::Num(5.0),
     "split in pixels at the corners (grows with distance from the centre)",
-)];
+);
 
-fn offset(p: &crate::render::Params, name: &str, default: [i32; 2]) -> [i32; 2] {
-    match get_nums(p, name) {
-        Some(n) if n.len() == 2 => [0, 1].map(|k| n[k].round().clamp(-512.0, 512.0) as i32),
-        _ => default,
+const RGB_SPLIT_RADIAL_PARAMS: &[ParamSpec] = &[RGB_SPLIT_RADIAL_STRENGTH];
+
+fn offset(p: &crate::render::params::Params, spec: &ParamSpec) -> [i32; 2] {
+    let n = spec.nums_or_default(p, 2);
+    [0, 1].map(|k| {
+        n.get(k)
+            .copied()
+            .unwrap_or(0.0)
+            .round()
+            .clamp(-512.0, 512.0) as i32
+    })
+}
+
+vocab! {
+    /// Channel orders of `channel_swap`: which input channel feeds output red, green and blue.
+    pub enum ChannelOrder {
+        Rgb = "rgb",
+        Rbg = "rbg",
+        Grb = "grb",
+        Gbr = "gbr",
+        Brg = "brg",
+        Bgr = "bgr",
+    }
+}
+
+impl ChannelOrder {
+    /// The input channel of each output channel.
+    pub fn indices(self) -> [usize; 3] {
+        let idx = |c: u8| match c {
+            b'r' => 0,
+            b'g' => 1,
+            _ => 2,
+        };
+        let b = self.name().as_bytes();
+        [idx(b[0]), idx(b[1]), idx(b[2])]
     }
 }
 
@@ -72,7 +114,7 @@ pub const DEFS: &[Def] = &[
         params: CHROMATIC_PARAMS,
         help: "red right, blue left",
         build: |p, _, _| {
-            let a = get_int(p, "amt", 3, 0, 256) as i32;
+            let a = CHROMATIC_AMT.whole(p) as i32;
             Box::new(Shift {
                 d: [[a, 0], [0, 0], [-a, 0]],
             })
@@ -86,9 +128,9 @@ pub const DEFS: &[Def] = &[
         build: |p, _, _| {
             Box::new(Shift {
                 d: [
-                    offset(p, "r", [2, 2]),
-                    offset(p, "g", [0, 0]),
-                    offset(p, "b", [-2, -2]),
+                    offset(p, &CHANNEL_SHIFT_R),
+                    offset(p, &CHANNEL_SHIFT_G),
+                    offset(p, &CHANNEL_SHIFT_B),
                 ],
             })
         },
@@ -99,18 +141,7 @@ pub const DEFS: &[Def] = &[
         params: CHANNEL_SWAP_PARAMS,
         help: "permute the channels",
         build: |p, _, _| {
-            let o = get_text(p, "order", "bgr");
-            let idx = |c: u8| match c {
-                b'r' => 0,
-                b'g' => 1,
-                _ => 2,
-            };
-            let b = o.as_bytes();
-            let order = if b.len() == 3 {
-                [idx(b[0]), idx(b[1]), idx(b[2])]
-            } else {
-                [2, 1, 0]
-            };
+            let order = CHANNEL_SWAP_ORDER.choice::<ChannelOrder>(p).indices();
             Box::new(Swap { order })
         },
         check: None,
@@ -119,13 +150,7 @@ pub const DEFS: &[Def] = &[
         name: "rgb_split_radial",
         params: RGB_SPLIT_RADIAL_PARAMS,
         help: "red outwards, blue inwards, growing from the centre",
-        build: |p, w, h| {
-            Box::new(RadialSplit::new(
-                w,
-                h,
-                get_f(p, "strength", 5.0, 0.0, 200.0),
-            ))
-        },
+        build: |p, w, h| Box::new(RadialSplit::new(w, h, RGB_SPLIT_RADIAL_STRENGTH.clamped(p))),
         check: None,
     },
 ];

@@ -15,36 +15,68 @@
 //!   diagonal from top-left to bottom-right reflected onto the part below (in frame-relative
 //!   coordinates, cached remap).
 
-use super::{Ctx, Def, Pass, Remap, get_f, get_int, int, num, p};
-use crate::render::params::{Kind, ParamSpec, get_text};
+use super::pass::{Axis, Ctx, Def, Pass, Remap};
+use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
 
-const CRT_PARAMS: &[ParamSpec] = &[p("strength", num(0.0, 1.0), "0.05", "barrel curvature")];
+/// `crt.strength`.
+const CRT_STRENGTH: ParamSpec = p(
+    "strength",
+    num(0.0, 1.0),
+    Dflt::Num(0.05),
+    "barrel curvature",
+);
 
-const PIXELATE_PARAMS: &[ParamSpec] = &[p("block", int(1.0, 256.0), "4", "block size in pixels")];
+const CRT_PARAMS: &[ParamSpec] = &[CRT_STRENGTH];
 
-const WAVE_PARAMS: &[ParamSpec] = &[
-    p(
-        "freq",
-        num(0.0, 1.0),
-        "0.02",
-        "radians per pixel along the axis",
-    ),
-    p("amp", num(0.0, 512.0), "8", "largest shift in pixels"),
-    p(
-        "axis",
-        Kind::Choice(&["h", "v"]),
-        "h",
-        "h: rows shift sideways; v: columns shift up and down",
-    ),
-    p(
-        "speed",
-        num(-100.0, 100.0),
-        "3",
-        "phase speed in radians per second",
-    ),
-];
+/// `pixelate.block`.
+const PIXELATE_BLOCK: ParamSpec = p(
+    "block",
+    int(1.0, 256.0),
+    Dflt::Num(4.0),
+    "block size in pixels",
+);
 
-const KALEIDOSCOPE_PARAMS: &[ParamSpec] = &[p("folds", int(2.0, 64.0), "6", "number of wedges")];
+const PIXELATE_PARAMS: &[ParamSpec] = &[PIXELATE_BLOCK];
+
+/// `wave.freq`.
+const WAVE_FREQ: ParamSpec = p(
+    "freq",
+    num(0.0, 1.0),
+    Dflt::Num(0.02),
+    "radians per pixel along the axis",
+);
+
+/// `wave.amp`.
+const WAVE_AMP: ParamSpec = p(
+    "amp",
+    num(0.0, 512.0),
+    Dflt::Num(8.0),
+    "largest shift in pixels",
+);
+
+/// `wave.axis`.
+const WAVE_AXIS: ParamSpec = p(
+    "axis",
+    Kind::Choice(Axis::NAMES),
+    Dflt::Word("h"),
+    "h: rows shift sideways; v: columns shift up and down",
+);
+
+/// `wave.speed`.
+const WAVE_SPEED: ParamSpec = p(
+    "speed",
+    num(-100.0, 100.0),
+    Dflt::Num(3.0),
+    "phase speed in radians per second",
+);
+
+const WAVE_PARAMS: &[ParamSpec] = &[WAVE_FREQ, WAVE_AMP, WAVE_AXIS, WAVE_SPEED];
+
+/// `kaleidoscope.folds`.
+const KALEIDOSCOPE_FOLDS: ParamSpec =
+    p("folds", int(2.0, 64.0), Dflt::Num(6.0), "number of wedges");
+
+const KALEIDOSCOPE_PARAMS: &[ParamSpec] = &[KALEIDOSCOPE_FOLDS];
 
 const NO_PARAMS: &[ParamSpec] = &[];
 
@@ -55,7 +87,7 @@ pub const DEFS: &[Def] = &[
         params: CRT_PARAMS,
         help: "barrel distortion (cached remap)",
         build: |p, w, h| {
-            let k = get_f(p, "strength", 0.05, 0.0, 1.0);
+            let k = CRT_STRENGTH.clamped(p);
             let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
             Box::new(Remap::new(w, h, |x, y| {
                 let u = if cx > 0.0 { (x as f64 - cx) / cx } else { 0.0 };
@@ -74,7 +106,7 @@ pub const DEFS: &[Def] = &[
         params: PIXELATE_PARAMS,
         help: "mean colour per block",
         build: |p, w, _| {
-            let b = get_int(p, "block", 4, 1, 256) as usize;
+            let b = PIXELATE_BLOCK.whole(p) as usize;
             Box::new(Pixelate {
                 block: b,
                 sums: vec![0; w.div_ceil(b) * 3],
@@ -88,10 +120,10 @@ pub const DEFS: &[Def] = &[
         help: "sine-wave row (or column) shifts",
         build: |p, _, _| {
             Box::new(Wave {
-                freq: get_f(p, "freq", 0.02, 0.0, 1.0) as f32,
-                amp: get_f(p, "amp", 8.0, 0.0, 512.0) as f32,
-                vertical: get_text(p, "axis", "h") == "v",
-                speed: get_f(p, "speed", 3.0, -100.0, 100.0) as f32,
+                freq: WAVE_FREQ.clamped(p) as f32,
+                amp: WAVE_AMP.clamped(p) as f32,
+                vertical: WAVE_AXIS.choice::<Axis>(p) == Axis::V,
+                speed: WAVE_SPEED.clamped(p) as f32,
                 offs: Vec::new(),
             })
         },
@@ -102,7 +134,7 @@ pub const DEFS: &[Def] = &[
         params: KALEIDOSCOPE_PARAMS,
         help: "mirrored wedges around the centre (cached remap)",
         build: |p, w, h| {
-            let folds = get_int(p, "folds", 6, 2, 64) as f64;
+            let folds = KALEIDOSCOPE_FOLDS.whole(p) as f64;
             let sector = std::f64::consts::TAU / folds;
             let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
             Box::new(Remap::new(w, h, |x, y| {

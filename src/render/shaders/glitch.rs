@@ -4,9 +4,9 @@
 //!
 //! - `glitch_bands(bands 6, height 16, shift 30, hold 1)`: `bands` horizontal bands, each of a
 //!   random height `1..=height` rows at a random row, rotated sideways (wrapping) by a random
-//!   `-shift..=shift` pixels. (The digest drives these from the audio: 3 + 10 beat-decay bands,
-//!   height up to 4 + 12 sub-bass, shift +-30 beat-decay; farm has no audio features yet, so
-//!   they are fixed parameters.)
+//!   `-shift..=shift` pixels. (The reference pipeline drives these from the audio: 3 + 10
+//!   beat-decay bands, height up to 4 + 12 sub-bass, shift +-30 beat-decay; farm has no audio
+//!   features yet, so they are fixed parameters.)
 //! - `block_glitch(n 8, max 40, hold 1)`: `n` rectangles of random size up to `max x max` pixels,
 //!   each replaced by the frame content a random offset (up to `max` pixels) away.
 //! - `pixel_sort(threshold 100, direction h, every 3, reverse false)`: on every `every`-th row
@@ -16,70 +16,92 @@
 //!   bytes are overwritten with the bytes `offset` further on in the frame (wrapping). Offsets
 //!   that are not multiples of 3 rotate the channels, the datamosh look.
 
-use super::{Ctx, Def, HOLD, Pass, get_int, int, luma, num, p};
-use crate::render::params::{Kind, ParamSpec, get_bool, get_text};
+use super::pass::{Axis, Ctx, Def, HOLD, Pass, luma};
+use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
 
-const BANDS_PARAMS: &[ParamSpec] = &[
-    p("bands", int(0.0, 256.0), "6", "number of bands"),
-    p(
-        "height",
-        int(1.0, 1024.0),
-        "16",
-        "largest band height in rows",
-    ),
-    p(
-        "shift",
-        int(0.0, 4096.0),
-        "30",
-        "largest sideways shift in pixels",
-    ),
-    HOLD,
-];
+/// `bands.bands`.
+const BANDS_BANDS: ParamSpec = p("bands", int(0.0, 256.0), Dflt::Num(6.0), "number of bands");
 
-const BLOCK_PARAMS: &[ParamSpec] = &[
-    p("n", int(0.0, 512.0), "8", "number of blocks"),
-    p(
-        "max",
-        int(2.0, 1024.0),
-        "40",
-        "largest block side and displacement in pixels",
-    ),
-    HOLD,
-];
+/// `bands.height`.
+const BANDS_HEIGHT: ParamSpec = p(
+    "height",
+    int(1.0, 1024.0),
+    Dflt::Num(16.0),
+    "largest band height in rows",
+);
 
-const SORT_PARAMS: &[ParamSpec] = &[
-    p(
-        "threshold",
-        num(0.0, 255.0),
-        "100",
-        "pixels brighter than this (luma) are sorted",
-    ),
-    p(
-        "direction",
-        Kind::Choice(&["h", "v"]),
-        "h",
-        "h: sort along rows; v: along columns",
-    ),
-    p(
-        "every",
-        int(1.0, 64.0),
-        "3",
-        "sort every n-th row (or column)",
-    ),
-    p("reverse", Kind::Bool, "false", "brightest first"),
-];
+/// `bands.shift`.
+const BANDS_SHIFT: ParamSpec = p(
+    "shift",
+    int(0.0, 4096.0),
+    Dflt::Num(30.0),
+    "largest sideways shift in pixels",
+);
 
-const BEND_PARAMS: &[ParamSpec] = &[
-    p(
-        "offset",
-        int(-1_000_000.0, 1_000_000.0),
-        "1000",
-        "how far (in bytes) the copied data comes from",
-    ),
-    p("chunk", int(1.0, 1_000_000.0), "500", "bytes per chunk"),
-    p("count", int(0.0, 256.0), "8", "chunks per frame"),
-    HOLD,
-];
+const BANDS_PARAMS: &[ParamSpec] = &[BANDS_BANDS, BANDS_HEIGHT, BANDS_SHIFT, HOLD];
+
+/// `block.n`.
+const BLOCK_N: ParamSpec = p("n", int(0.0, 512.0), Dflt::Num(8.0), "number of blocks");
+
+/// `block.max`.
+const BLOCK_MAX: ParamSpec = p(
+    "max",
+    int(2.0, 1024.0),
+    Dflt::Num(40.0),
+    "largest block side and displacement in pixels",
+);
+
+const BLOCK_PARAMS: &[ParamSpec] = &[BLOCK_N, BLOCK_MAX, HOLD];
+
+/// `sort.threshold`.
+const SORT_THRESHOLD: ParamSpec = p(
+    "threshold",
+    num(0.0, 255.0),
+    Dflt::Num(100.0),
+    "pixels brighter than this (luma) are sorted",
+);
+
+/// `sort.direction`.
+const SORT_DIRECTION: ParamSpec = p(
+    "direction",
+    Kind::Choice(Axis::NAMES),
+    Dflt::Word("h"),
+    "h: sort along rows; v: along columns",
+);
+
+/// `sort.every`.
+const SORT_EVERY: ParamSpec = p(
+    "every",
+    int(1.0, 64.0),
+    Dflt::Num(3.0),
+    "sort every n-th row (or column)",
+);
+
+/// `sort.reverse`.
+const SORT_REVERSE: ParamSpec = p("reverse", Kind::Bool, Dflt::Bool(false), "brightest first");
+
+const SORT_PARAMS: &[ParamSpec] = &[SORT_THRESHOLD, SORT_DIRECTION, SORT_EVERY, SORT_REVERSE];
+
+/// `bend.offset`.
+const BEND_OFFSET: ParamSpec = p(
+    "offset",
+    int(-1_000_000.0, 1_000_000.0),
+    Dflt::Num(1000.0),
+    "how far (in bytes) the copied data comes from",
+);
+
+/// `bend.chunk`.
+const BEND_CHUNK: ParamSpec = p(
+    "chunk",
+    int(1.0, 1_000_000.0),
+    Dflt::Num(500.0),
+    "bytes per chunk",
+);
+
+/// `bend.count`.
+const BEND_COUNT: ParamSpec = p("count", int(0.0, 256.0), Dflt::Num(8.0), "chunks per frame");
+
+const BEND_PARAMS: &[ParamSpec] = &[BEND_OFFSET, BEND_CHUNK, BEND_COUNT, HOLD];
 
 /// The glitch shaders.
 pub const DEFS: &[Def] = &[
@@ -89,10 +111,10 @@ pub const DEFS: &[Def] = &[
         help: "random horizontal bands shifted sideways",
         build: |p, _, _| {
             Box::new(Bands {
-                bands: get_int(p, "bands", 6, 0, 256) as u32,
-                height: get_int(p, "height", 16, 1, 1024) as u32,
-                shift: get_int(p, "shift", 30, 0, 4096) as i32,
-                hold: get_int(p, "hold", 1, 1, 240) as u32,
+                bands: BANDS_BANDS.whole(p) as u32,
+                height: BANDS_HEIGHT.whole(p) as u32,
+                shift: BANDS_SHIFT.whole(p) as i32,
+                hold: HOLD.whole(p) as u32,
             })
         },
         check: None,
@@ -103,9 +125,9 @@ pub const DEFS: &[Def] = &[
         help: "random rectangles displaced",
         build: |p, _, _| {
             Box::new(Blocks {
-                n: get_int(p, "n", 8, 0, 512) as u32,
-                max: get_int(p, "max", 40, 2, 1024) as u32,
-                hold: get_int(p, "hold", 1, 1, 240) as u32,
+                n: BLOCK_N.whole(p) as u32,
+                max: BLOCK_MAX.whole(p) as u32,
+                hold: HOLD.whole(p) as u32,
             })
         },
         check: None,
@@ -116,10 +138,10 @@ pub const DEFS: &[Def] = &[
         help: "sort bright runs of pixels by luma",
         build: |p, _, _| {
             Box::new(Sort {
-                thr: super::get_f(p, "threshold", 100.0, 0.0, 255.0).floor() as u8,
-                vertical: get_text(p, "direction", "h") == "v",
-                every: get_int(p, "every", 3, 1, 64) as usize,
-                reverse: get_bool(p, "reverse", false),
+                thr: SORT_THRESHOLD.clamped(p).floor() as u8,
+                vertical: SORT_DIRECTION.choice::<Axis>(p) == Axis::V,
+                every: SORT_EVERY.whole(p) as usize,
+                reverse: SORT_REVERSE.bool(p),
                 line: Vec::new(),
             })
         },
@@ -131,10 +153,10 @@ pub const DEFS: &[Def] = &[
         help: "byte ranges overwritten from elsewhere in the frame",
         build: |p, _, _| {
             Box::new(Bend {
-                offset: get_int(p, "offset", 1000, -1_000_000, 1_000_000),
-                chunk: get_int(p, "chunk", 500, 1, 1_000_000) as usize,
-                count: get_int(p, "count", 8, 0, 256) as u32,
-                hold: get_int(p, "hold", 1, 1, 240) as u32,
+                offset: BEND_OFFSET.whole(p),
+                chunk: BEND_CHUNK.whole(p) as usize,
+                count: BEND_COUNT.whole(p) as u32,
+                hold: HOLD.whole(p) as u32,
             })
         },
         check: None,

@@ -11,55 +11,73 @@
 //! - `radial_blur(strength 0.03, samples 6)`: zoom blur towards the centre: the mean of `samples`
 //!   copies scaled by `1 - strength * k / (samples - 1)`, `k = 0..samples`.
 
-use super::{Ctx, Def, Pass, get_f, get_int, int, luma, num, p};
+use super::pass::{Ctx, Def, Pass, luma};
 use crate::render::color::hsv2rgb;
-use crate::render::params::ParamSpec;
+use crate::render::params::{Dflt, ParamSpec, int, num, p};
+
+/// `bloom.thr`.
+const BLOOM_THR: ParamSpec = p(
+    "thr",
+    num(0.0, 255.0),
+    Dflt::Num(130.0),
+    "channel values above this glow",
+);
+
+/// `bloom.gain`.
+const BLOOM_GAIN: ParamSpec = p(
+    "gain",
+    num(0.0, 4.0),
+    Dflt::Num(0.5),
+    "how much of the blurred glow is added back",
+);
 
 /// Parameters of `bloom`.
-pub const BLOOM_PARAMS: &[ParamSpec] = &[
-    p(
-        "thr",
-        num(0.0, 255.0),
-        "130",
-        "channel values above this glow",
-    ),
-    p(
-        "gain",
-        num(0.0, 4.0),
-        "0.5",
-        "how much of the blurred glow is added back",
-    ),
-];
+pub const BLOOM_PARAMS: &[ParamSpec] = &[BLOOM_THR, BLOOM_GAIN];
 
-const EDGE_GLOW_PARAMS: &[ParamSpec] = &[
-    p("hue", num(0.0, 1.0), "0.5", "colour of the glow"),
-    p("strength", num(0.0, 8.0), "1", "gain of the edge magnitude"),
-];
+/// `edge_glow.hue`.
+const EDGE_GLOW_HUE: ParamSpec = p("hue", num(0.0, 1.0), Dflt::Num(0.5), "colour of the glow");
 
-const SOFT_FOCUS_PARAMS: &[ParamSpec] = &[
-    p(
-        "strength",
-        num(0.0, 1.0),
-        "0.3",
-        "share of the blurred copy",
-    ),
-    p(
-        "radius",
-        int(1.0, 64.0),
-        "3",
-        "blur radius in half-resolution pixels",
-    ),
-];
+/// `edge_glow.strength`.
+const EDGE_GLOW_STRENGTH: ParamSpec = p(
+    "strength",
+    num(0.0, 8.0),
+    Dflt::Num(1.0),
+    "gain of the edge magnitude",
+);
 
-const RADIAL_BLUR_PARAMS: &[ParamSpec] = &[
-    p(
-        "strength",
-        num(0.0, 0.5),
-        "0.03",
-        "zoom of the farthest copy (0.03 = 3% towards the centre)",
-    ),
-    p("samples", int(2.0, 16.0), "6", "copies averaged"),
-];
+const EDGE_GLOW_PARAMS: &[ParamSpec] = &[EDGE_GLOW_HUE, EDGE_GLOW_STRENGTH];
+
+/// `soft_focus.strength`.
+const SOFT_FOCUS_STRENGTH: ParamSpec = p(
+    "strength",
+    num(0.0, 1.0),
+    Dflt::Num(0.3),
+    "share of the blurred copy",
+);
+
+/// `soft_focus.radius`.
+const SOFT_FOCUS_RADIUS: ParamSpec = p(
+    "radius",
+    int(1.0, 64.0),
+    Dflt::Num(3.0),
+    "blur radius in half-resolution pixels",
+);
+
+const SOFT_FOCUS_PARAMS: &[ParamSpec] = &[SOFT_FOCUS_STRENGTH, SOFT_FOCUS_RADIUS];
+
+/// `radial_blur.strength`.
+const RADIAL_BLUR_STRENGTH: ParamSpec = p(
+    "strength",
+    num(0.0, 0.5),
+    Dflt::Num(0.03),
+    "zoom of the farthest copy (0.03 = 3% towards the centre)",
+);
+
+/// `radial_blur.samples`.
+const RADIAL_BLUR_SAMPLES: ParamSpec =
+    p("samples", int(2.0, 16.0), Dflt::Num(6.0), "copies averaged");
+
+const RADIAL_BLUR_PARAMS: &[ParamSpec] = &[RADIAL_BLUR_STRENGTH, RADIAL_BLUR_SAMPLES];
 
 /// The glow shaders.
 pub const DEFS: &[Def] = &[
@@ -69,8 +87,8 @@ pub const DEFS: &[Def] = &[
         help: "glow around bright pixels (4x downsample)",
         build: |p, w, h| {
             Box::new(Bloom::new(
-                get_f(p, "thr", 130.0, 0.0, 255.0),
-                get_f(p, "gain", 0.5, 0.0, 4.0),
+                BLOOM_THR.clamped(p),
+                BLOOM_GAIN.clamped(p),
                 w,
                 h,
             ))
@@ -83,8 +101,8 @@ pub const DEFS: &[Def] = &[
         help: "coloured glow on luma edges",
         build: |p, _, _| {
             Box::new(EdgeGlow {
-                color: hsv2rgb(get_f(p, "hue", 0.5, 0.0, 1.0) as f32, 1.0, 1.0),
-                gain: (get_f(p, "strength", 1.0, 0.0, 8.0) * 256.0).round() as u32,
+                color: hsv2rgb(EDGE_GLOW_HUE.clamped(p) as f32, 1.0, 1.0),
+                gain: (EDGE_GLOW_STRENGTH.clamped(p) * 256.0).round() as u32,
             })
         },
         check: None,
@@ -95,8 +113,8 @@ pub const DEFS: &[Def] = &[
         help: "mix in a blurred copy",
         build: |p, _, _| {
             Box::new(SoftFocus {
-                mix: (get_f(p, "strength", 0.3, 0.0, 1.0) * 256.0).round() as i32,
-                radius: get_int(p, "radius", 3, 1, 64) as usize,
+                mix: (SOFT_FOCUS_STRENGTH.clamped(p) * 256.0).round() as i32,
+                radius: SOFT_FOCUS_RADIUS.whole(p) as usize,
                 small: Vec::new(),
                 tmp: Vec::new(),
                 sums: Vec::new(),
@@ -110,8 +128,8 @@ pub const DEFS: &[Def] = &[
         help: "zoom blur towards the centre",
         build: |p, _, _| {
             Box::new(RadialBlur {
-                strength: get_f(p, "strength", 0.03, 0.0, 0.5),
-                samples: get_int(p, "samples", 6, 2, 16) as usize,
+                strength: RADIAL_BLUR_STRENGTH.clamped(p),
+                samples: RADIAL_BLUR_SAMPLES.whole(p) as usize,
                 acc: Vec::new(),
                 cols: Vec::new(),
             })

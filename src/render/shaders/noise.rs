@@ -1,49 +1,63 @@
 //! Noise shaders: `grain`, `static`.
 //!
 //! - `grain(amt 8, hold 1, mode mono)`: uniform integer noise in `[-amt, amt]`, one value per 2x2
-//!   pixel block shared by the three channels (the seed's half-resolution grain), added with
-//!   saturation. `hold N` keeps one noise pattern for N frames (frames `k N .. k N + N - 1` share
-//!   it); `mode bright` scales the noise by the pixel's brightest channel / 255, so black
-//!   background stays clean (the encoder then only pays for grain on the glyphs). The digest's
-//!   default amount is 10; farm keeps the seed reference's 8.
+//!   pixel block shared by the three channels (the reference pipeline's half-resolution grain),
+//!   added with saturation. `hold N` keeps one noise pattern for N frames (frames `k N .. k N + N -
+//!   1` share it); `mode bright` scales the noise by the pixel's brightest channel / 255, so black
+//!   background stays clean (the encoder then only pays for grain on the glyphs). The reference
+//!   pipeline's docs give 10; farm keeps its optimisation guide's 8.
 //! - `static(density 0.05, color false, hold 1)`: that share of the pixels set to random grey (or
 //!   random colour) values, TV-snow style.
 
-use super::{Ctx, Def, HOLD, Pass, get_f, get_int, int, num, p};
-use crate::render::params::{Kind, ParamSpec, get_bool, get_text};
+use super::pass::{Ctx, Def, HOLD, Pass};
+use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p, vocab};
+
+vocab! {
+    /// Grain modes.
+    pub enum GrainMode {
+        /// Grey grain everywhere.
+        Mono = "mono",
+        /// Grain on bright pixels only.
+        Bright = "bright",
+    }
+}
+
+/// `grain.amt`.
+const GRAIN_AMT: ParamSpec = p(
+    "amt",
+    int(0.0, 64.0),
+    Dflt::Num(8.0),
+    "noise amplitude: each 2x2 block moves by up to +-amt",
+);
+
+/// `grain.mode`.
+const GRAIN_MODE: ParamSpec = p(
+    "mode",
+    Kind::Choice(GrainMode::NAMES),
+    Dflt::Word("mono"),
+    "mono: everywhere; bright: scaled by pixel brightness (black stays black)",
+);
 
 /// Parameters of `grain`.
-pub const GRAIN_PARAMS: &[ParamSpec] = &[
-    p(
-        "amt",
-        int(0.0, 64.0),
-        "8",
-        "noise amplitude: each 2x2 block moves by up to +-amt",
-    ),
-    HOLD,
-    p(
-        "mode",
-        Kind::Choice(&["mono", "bright"]),
-        "mono",
-        "mono: everywhere; bright: scaled by pixel brightness (black stays black)",
-    ),
-];
+pub const GRAIN_PARAMS: &[ParamSpec] = &[GRAIN_AMT, HOLD, GRAIN_MODE];
 
-const STATIC_PARAMS: &[ParamSpec] = &[
-    p(
-        "density",
-        num(0.0, 1.0),
-        "0.05",
-        "share of pixels replaced by noise",
-    ),
-    p(
-        "color",
-        Kind::Bool,
-        "false",
-        "random colours instead of greys",
-    ),
-    HOLD,
-];
+/// `static.density`.
+const STATIC_DENSITY: ParamSpec = p(
+    "density",
+    num(0.0, 1.0),
+    Dflt::Num(0.05),
+    "share of pixels replaced by noise",
+);
+
+/// `static.color`.
+const STATIC_COLOR: ParamSpec = p(
+    "color",
+    Kind::Bool,
+    Dflt::Bool(false),
+    "random colours instead of greys",
+);
+
+const STATIC_PARAMS: &[ParamSpec] = &[STATIC_DENSITY, STATIC_COLOR, HOLD];
 
 /// The noise shaders.
 pub const DEFS: &[Def] = &[
@@ -53,9 +67,9 @@ pub const DEFS: &[Def] = &[
         help: "half-resolution film grain",
         build: |p, w, _| {
             Box::new(Grain::new(
-                get_int(p, "amt", 8, 0, 64) as u8,
-                get_int(p, "hold", 1, 1, 240) as u32,
-                get_text(p, "mode", "mono") == "bright",
+                GRAIN_AMT.whole(p) as u8,
+                HOLD.whole(p) as u32,
+                GRAIN_MODE.choice::<GrainMode>(p) == GrainMode::Bright,
                 w,
             ))
         },
@@ -67,9 +81,9 @@ pub const DEFS: &[Def] = &[
         help: "random pixels (TV snow)",
         build: |p, _, _| {
             Box::new(Static {
-                density: get_f(p, "density", 0.05, 0.0, 1.0),
-                color: get_bool(p, "color", false),
-                hold: get_int(p, "hold", 1, 1, 240) as u32,
+                density: STATIC_DENSITY.clamped(p),
+                color: STATIC_COLOR.bool(p),
+                hold: HOLD.whole(p) as u32,
             })
         },
         check: None,

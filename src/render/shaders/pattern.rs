@@ -7,33 +7,44 @@
 //!   the square's mean colour (or white scaled by luma with `color: false`). The in-cell distance
 //!   pattern is built once.
 
-use super::{Ctx, Def, Pass, get_f, get_int, int, luma, num, p};
-use crate::render::params::{Kind, ParamSpec, get_bool};
+use super::pass::{Ctx, Def, Pass, luma};
+use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
 
-const SCANLINES_PARAMS: &[ParamSpec] = &[
-    p(
-        "intensity",
-        num(0.0, 1.0),
-        "0.08",
-        "darkening of each scanline",
-    ),
-    p(
-        "spacing",
-        int(1.0, 64.0),
-        "3",
-        "rows from one scanline to the next",
-    ),
-];
+/// `scanlines.intensity`.
+const SCANLINES_INTENSITY: ParamSpec = p(
+    "intensity",
+    num(0.0, 1.0),
+    Dflt::Num(0.08),
+    "darkening of each scanline",
+);
 
-const HALFTONE_PARAMS: &[ParamSpec] = &[
-    p("dot_size", int(2.0, 64.0), "6", "cell size in pixels"),
-    p(
-        "color",
-        Kind::Bool,
-        "true",
-        "dots take the cell's mean colour (false: grey)",
-    ),
-];
+/// `scanlines.spacing`.
+const SCANLINES_SPACING: ParamSpec = p(
+    "spacing",
+    int(1.0, 64.0),
+    Dflt::Num(3.0),
+    "rows from one scanline to the next",
+);
+
+const SCANLINES_PARAMS: &[ParamSpec] = &[SCANLINES_INTENSITY, SCANLINES_SPACING];
+
+/// `halftone.dot_size`.
+const HALFTONE_DOT_SIZE: ParamSpec = p(
+    "dot_size",
+    int(2.0, 64.0),
+    Dflt::Num(6.0),
+    "cell size in pixels",
+);
+
+/// `halftone.color`.
+const HALFTONE_COLOR: ParamSpec = p(
+    "color",
+    Kind::Bool,
+    Dflt::Bool(true),
+    "dots take the cell's mean colour (false: grey)",
+);
+
+const HALFTONE_PARAMS: &[ParamSpec] = &[HALFTONE_DOT_SIZE, HALFTONE_COLOR];
 
 /// The pattern shaders.
 pub const DEFS: &[Def] = &[
@@ -42,10 +53,10 @@ pub const DEFS: &[Def] = &[
         params: SCANLINES_PARAMS,
         help: "darken every n-th row",
         build: |p, _, _| {
-            let k = 1.0 - get_f(p, "intensity", 0.08, 0.0, 1.0);
+            let k = 1.0 - SCANLINES_INTENSITY.clamped(p);
             Box::new(Scanlines {
                 mul: (k * 256.0).round() as u16,
-                spacing: get_int(p, "spacing", 3, 1, 64) as usize,
+                spacing: SCANLINES_SPACING.whole(p) as usize,
             })
         },
         check: None,
@@ -55,8 +66,8 @@ pub const DEFS: &[Def] = &[
         params: HALFTONE_PARAMS,
         help: "round dots sized by brightness",
         build: |p, _, _| {
-            let s = get_int(p, "dot_size", 6, 2, 64) as usize;
-            Box::new(Halftone::new(s, get_bool(p, "color", true)))
+            let s = HALFTONE_DOT_SIZE.whole(p) as usize;
+            Box::new(Halftone::new(s, HALFTONE_COLOR.bool(p)))
         },
         check: None,
     },

@@ -3,7 +3,8 @@
 //! used by `scripts/shader-cost.sh`.
 
 use super::*;
-use crate::render::params::Kind;
+use crate::render::params::{Kind, Param};
+use crate::render::rng::Rng;
 
 fn spec(name: &str) -> ShaderSpec {
     ShaderSpec {
@@ -109,9 +110,11 @@ fn vocabulary_is_complete_and_documented() {
     assert_eq!(sorted.len(), names.len(), "duplicate names");
     for d in DEFS.iter() {
         assert!(!d.help.is_empty());
+        let problems = crate::render::params::table_problems(d.name, d.params);
+        assert!(problems.is_empty(), "{problems:?}");
         for p in d.params {
             assert!(
-                !p.help.is_empty() && !p.default.is_empty(),
+                !p.help.is_empty() && !p.default.to_string().is_empty(),
                 "{}.{}",
                 d.name,
                 p.name
@@ -129,6 +132,21 @@ fn vocabulary_is_complete_and_documented() {
             d.name
         );
     }
+}
+
+#[test]
+fn shader_vocabularies_are_the_documented_words() {
+    use super::channel::ChannelOrder;
+    use super::noise::GrainMode;
+    use super::pass::Axis;
+    assert_eq!(
+        ChannelOrder::NAMES,
+        ["rgb", "rbg", "grb", "gbr", "brg", "bgr"]
+    );
+    assert_eq!(ChannelOrder::Bgr.indices(), [2, 1, 0]);
+    assert_eq!(ChannelOrder::Gbr.indices(), [1, 2, 0]);
+    assert_eq!(Axis::NAMES, ["h", "v"]);
+    assert_eq!(GrainMode::NAMES, ["mono", "bright"]);
 }
 
 #[test]
@@ -157,7 +175,7 @@ fn custom_candidates(rng: &mut Rng) -> Vec<Param> {
         Param::Num(if int { v.round() } else { v })
     };
     let mut out = Vec::new();
-    for (name, _) in crate::render::color::TINTS {
+    for name in crate::render::color::Tint::NAMES {
         out.push(Param::Text(name.to_string()));
     }
     out.push(Param::List(vec![
@@ -205,7 +223,7 @@ fn random_value(kind: Kind, rng: &mut Rng) -> Param {
                 .into_iter()
                 .filter(|v| (c.check)(v))
                 .collect();
-            assert!(!ok.is_empty(), "no candidate for {}", c.expect);
+            assert!(!ok.is_empty(), "no candidate for {}", (c.expect)());
             ok[rng.below(ok.len() as u32) as usize].clone()
         }
         other => panic!("shader params do not use {other:?}"),
@@ -632,14 +650,9 @@ fn validation_keys_and_messages() {
 
 // ---- Benchmarks and the raw-frame dump (ignored) ----
 
-/// The default plasma scene with `shaders` (built through serde so that fields added to
-/// `SceneSpec` with defaults need no change here).
+/// The default plasma scene with `shaders`.
 fn plasma_scene(shaders: Vec<ShaderSpec>) -> crate::render::SceneSpec {
-    let mut s: crate::render::SceneSpec =
-        serde_yaml_ng::from_str("{scene: plasma, params: {}, text: null, shaders: []}")
-            .expect("a scene spec");
-    s.shaders = shaders;
-    s
+    crate::render::SceneSpec::parse("plasma", &Params::new(), None, shaders).expect("a scene spec")
 }
 
 /// `cargo test --release -- --ignored --nocapture bench_every_shader` prints each shader's own
@@ -781,7 +794,7 @@ fn print_shader_reference() {
                     } => format!("{}{min}..{max}", if integer { "whole " } else { "" }),
                     Kind::Bool => "bool".to_string(),
                     Kind::Choice(n) => n.join(" \\| "),
-                    Kind::Custom(c) => c.expect.to_string(),
+                    Kind::Custom(c) => (c.expect)(),
                     _ => String::new(),
                 };
                 format!("`{}` ({}; {}): {}", p.name, p.default, range, p.help)

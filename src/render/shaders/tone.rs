@@ -1,93 +1,124 @@
 //! Tone shaders: `vignette`, `reverse_vignette`, `contrast`, `gamma`, `levels`, `brightness`.
 //!
-//! - `vignette(strength 0.25, floor 0.15)`: multiply by `clamp(1 - strength * r, floor, 1)`, `r` the
-//!   distance from the centre with the frame spanning `[-1, 1]` on both axes; the map is built once
-//!   (stored as `u8` in 1/255 steps for the top half; the bottom half mirrors it). The digest's
-//!   default strength is 0.22; farm keeps the seed reference's 0.25.
+//! - `vignette(strength 0.25, floor 0.15)`: multiply by `clamp(1 - strength * r, floor, 1)`, `r`
+//!   the distance from the centre with the frame spanning `[-1, 1]` on both axes; the map is built
+//!   once (stored as `u8` in 1/255 steps for the top half; the bottom half mirrors it). The
+//!   reference pipeline's docs give 0.22; farm keeps its optimisation guide's 0.25.
 //! - `reverse_vignette(strength 0.5)`: the opposite, darker in the middle:
 //!   `1 - strength * max(0, 1 - r)`.
 //! - `contrast(factor 1.3)`: `(v - 128) * factor + 128`; `brightness(factor 1.5)`: `v * factor`;
-//!   `gamma(gamma 1.5)`: `255 * (v / 255)^(1 / gamma)` (above 1 brightens the darks);
-//!   `levels(black 0, white 255, midtone 1)`: `255 * ((v - black) / (white - black))^(1 / midtone)`.
-//!   All four are one 256-entry lookup table, clamped.
+//!   `gamma(gamma 1.5)`: `255 * (v / 255)^(1 / gamma)` (above 1 brightens the darks); `levels(black
+//!   0, white 255, midtone 1)`: `255 * ((v - black) / (white - black))^(1 / midtone)`. All four are
+//!   one 256-entry lookup table, clamped.
 
-use super::{Ctx, Def, Lut, Pass, get_f, num, p};
-use crate::render::Params;
+use super::pass::{ChannelLut, Ctx, Def, Pass};
 use crate::render::canvas::div255;
-use crate::render::params::{ParamSpec, get_num};
+use crate::render::params::{Dflt, ParamSpec, Params, num, p};
 
-/// Parameters of `vignette` (`s` is the digest's alias of `strength`).
-pub const VIGNETTE_PARAMS: &[ParamSpec] = &[
-    p(
-        "strength",
-        num(0.0, 1.0),
-        "0.25",
-        "darkening per unit of distance from the centre",
-    ),
-    p(
-        "s",
-        num(0.0, 1.0),
-        "(alias of strength)",
-        "alias of strength, as in the digest's scene tables",
-    ),
-    p(
-        "floor",
-        num(0.0, 1.0),
-        "0.15",
-        "minimum brightness multiplier",
-    ),
-];
-
-const REVERSE_VIGNETTE_PARAMS: &[ParamSpec] = &[p(
+/// `vignette.strength`.
+const VIGNETTE_STRENGTH: ParamSpec = p(
     "strength",
     num(0.0, 1.0),
-    "0.5",
-    "darkening at the centre (none at distance 1 and beyond)",
-)];
+    Dflt::Num(0.25),
+    "darkening per unit of distance from the centre",
+);
 
-const CONTRAST_PARAMS: &[ParamSpec] = &[p(
+/// `vignette.s`.
+const VIGNETTE_S: ParamSpec = p(
+    "s",
+    num(0.0, 1.0),
+    Dflt::Words("(alias of strength)"),
+    "alias of strength, as in the reference pipeline's scene tables",
+);
+
+/// `vignette.floor`.
+const VIGNETTE_FLOOR: ParamSpec = p(
+    "floor",
+    num(0.0, 1.0),
+    Dflt::Num(0.15),
+    "minimum brightness multiplier",
+);
+
+/// Parameters of `vignette` (`s` is the reference pipeline's alias of `strength`).
+pub const VIGNETTE_PARAMS: &[ParamSpec] = &[VIGNETTE_STRENGTH, VIGNETTE_S, VIGNETTE_FLOOR];
+
+/// `reverse_vignette.strength`.
+const REVERSE_VIGNETTE_STRENGTH: ParamSpec = p(
+    "strength",
+    num(0.0, 1.0),
+    Dflt::Num(0.5),
+    "darkening at the centre (none at distance 1 and beyond)",
+);
+
+const REVERSE_VIGNETTE_PARAMS: &[ParamSpec] = &[REVERSE_VIGNETTE_STRENGTH];
+
+/// `contrast.factor`.
+const CONTRAST_FACTOR: ParamSpec = p(
     "factor",
     num(0.0, 4.0),
-    "1.3",
+    Dflt::Num(1.3),
     "contrast around mid-grey 128",
-)];
+);
 
-const BRIGHTNESS_PARAMS: &[ParamSpec] = &[p(
+const CONTRAST_PARAMS: &[ParamSpec] = &[CONTRAST_FACTOR];
+
+/// `brightness.factor`.
+const BRIGHTNESS_FACTOR: ParamSpec = p(
     "factor",
     num(0.0, 8.0),
-    "1.5",
+    Dflt::Num(1.5),
     "multiplier of every channel",
-)];
+);
 
-const GAMMA_PARAMS: &[ParamSpec] = &[
-    p(
-        "gamma",
-        num(0.1, 10.0),
-        "1.5",
-        "out = (in)^(1/gamma); above 1 brightens dark tones",
-    ),
-    p("g", num(0.1, 10.0), "(alias of gamma)", "alias of gamma"),
-];
+const BRIGHTNESS_PARAMS: &[ParamSpec] = &[BRIGHTNESS_FACTOR];
 
-const LEVELS_PARAMS: &[ParamSpec] = &[
-    p("black", num(0.0, 254.0), "0", "input level that becomes 0"),
-    p(
-        "white",
-        num(1.0, 255.0),
-        "255",
-        "input level that becomes 255 (above black)",
-    ),
-    p(
-        "midtone",
-        num(0.1, 10.0),
-        "1",
-        "gamma of the stretched range; above 1 brightens",
-    ),
-];
+/// `gamma.gamma`.
+const GAMMA_GAMMA: ParamSpec = p(
+    "gamma",
+    num(0.1, 10.0),
+    Dflt::Num(1.5),
+    "out = (in)^(1/gamma); above 1 brightens dark tones",
+);
+
+/// `gamma.g`.
+const GAMMA_G: ParamSpec = p(
+    "g",
+    num(0.1, 10.0),
+    Dflt::Words("(alias of gamma)"),
+    "alias of gamma",
+);
+
+const GAMMA_PARAMS: &[ParamSpec] = &[GAMMA_GAMMA, GAMMA_G];
+
+/// `levels.black`.
+const LEVELS_BLACK: ParamSpec = p(
+    "black",
+    num(0.0, 254.0),
+    Dflt::Num(0.0),
+    "input level that becomes 0",
+);
+
+/// `levels.white`.
+const LEVELS_WHITE: ParamSpec = p(
+    "white",
+    num(1.0, 255.0),
+    Dflt::Num(255.0),
+    "input level that becomes 255 (above black)",
+);
+
+/// `levels.midtone`.
+const LEVELS_MIDTONE: ParamSpec = p(
+    "midtone",
+    num(0.1, 10.0),
+    Dflt::Num(1.0),
+    "gamma of the stretched range; above 1 brightens",
+);
+
+const LEVELS_PARAMS: &[ParamSpec] = &[LEVELS_BLACK, LEVELS_WHITE, LEVELS_MIDTONE];
 
 fn check_levels(params: &Params) -> Result<(), (&'static str, String)> {
-    let black = get_num(params, "black", 0.0);
-    let white = get_num(params, "white", 255.0);
+    let black = LEVELS_BLACK.num(params);
+    let white = LEVELS_WHITE.num(params);
     if white <= black {
         return Err((
             "white",
@@ -104,8 +135,8 @@ pub const DEFS: &[Def] = &[
         params: VIGNETTE_PARAMS,
         help: "darken towards the corners (cached map)",
         build: |p, w, h| {
-            let s = get_f(p, "strength", get_num(p, "s", 0.25), 0.0, 1.0);
-            let floor = get_f(p, "floor", 0.15, 0.0, 1.0);
+            let s = VIGNETTE_STRENGTH.clamped_or(p, &VIGNETTE_S);
+            let floor = VIGNETTE_FLOOR.clamped(p);
             Box::new(Vignette::new(w, h, |r| (1.0 - r * s).clamp(floor, 1.0)))
         },
         check: None,
@@ -115,7 +146,7 @@ pub const DEFS: &[Def] = &[
         params: REVERSE_VIGNETTE_PARAMS,
         help: "darken the centre, keep the edges",
         build: |p, w, h| {
-            let s = get_f(p, "strength", 0.5, 0.0, 1.0);
+            let s = REVERSE_VIGNETTE_STRENGTH.clamped(p);
             Box::new(Vignette::new(w, h, |r| {
                 (1.0 - s * (1.0 - r).max(0.0)).clamp(0.0, 1.0)
             }))
@@ -127,8 +158,8 @@ pub const DEFS: &[Def] = &[
         params: CONTRAST_PARAMS,
         help: "stretch around mid-grey",
         build: |p, _, _| {
-            let f = get_f(p, "factor", 1.3, 0.0, 4.0);
-            Box::new(Lut::mono(|v| {
+            let f = CONTRAST_FACTOR.clamped(p);
+            Box::new(ChannelLut::mono(|v| {
                 ((f64::from(v) - 128.0) * f + 128.0)
                     .round()
                     .clamp(0.0, 255.0) as u8
@@ -141,8 +172,8 @@ pub const DEFS: &[Def] = &[
         params: GAMMA_PARAMS,
         help: "gamma curve",
         build: |p, _, _| {
-            let g = get_f(p, "gamma", get_num(p, "g", 1.5), 0.1, 10.0);
-            Box::new(Lut::mono(|v| {
+            let g = GAMMA_GAMMA.clamped_or(p, &GAMMA_G);
+            Box::new(ChannelLut::mono(|v| {
                 (255.0 * (f64::from(v) / 255.0).powf(1.0 / g))
                     .round()
                     .clamp(0.0, 255.0) as u8
@@ -155,10 +186,10 @@ pub const DEFS: &[Def] = &[
         params: LEVELS_PARAMS,
         help: "black point, white point and midtone gamma",
         build: |p, _, _| {
-            let black = get_f(p, "black", 0.0, 0.0, 254.0);
-            let white = get_f(p, "white", 255.0, 1.0, 255.0).max(black + 1.0);
-            let mid = get_f(p, "midtone", 1.0, 0.1, 10.0);
-            Box::new(Lut::mono(|v| {
+            let black = LEVELS_BLACK.clamped(p);
+            let white = LEVELS_WHITE.clamped(p).max(black + 1.0);
+            let mid = LEVELS_MIDTONE.clamped(p);
+            Box::new(ChannelLut::mono(|v| {
                 let x = ((f64::from(v) - black) / (white - black)).clamp(0.0, 1.0);
                 (255.0 * x.powf(1.0 / mid)).round().clamp(0.0, 255.0) as u8
             }))
@@ -170,8 +201,8 @@ pub const DEFS: &[Def] = &[
         params: BRIGHTNESS_PARAMS,
         help: "multiply every channel",
         build: |p, _, _| {
-            let f = get_f(p, "factor", 1.5, 0.0, 8.0);
-            Box::new(Lut::mono(|v| {
+            let f = BRIGHTNESS_FACTOR.clamped(p);
+            Box::new(ChannelLut::mono(|v| {
                 (f64::from(v) * f).round().clamp(0.0, 255.0) as u8
             }))
         },

@@ -6,24 +6,27 @@
 //! in 12-bit fixed point. `color_ramp` maps each pixel's luma (`(77 r + 150 g + 29 b) >> 8`)
 //! through a gradient. `color_wobble` rebuilds its three tables every frame (768 bytes).
 
-use super::{
-    Ctx, Def, Lut, Pass, get_f, get_int, get_nums, int, is_num_list, luma, num, nums_of, p,
+use super::pass::{ChannelLut, Ctx, Def, Pass, luma};
+use crate::render::color::{RgbPalette, Tint};
+use crate::render::params::{
+    CustomKind, Dflt, Kind, Param, ParamSpec, Params, int, is_num_list, num, nums_of, p,
 };
-use crate::render::color::{RGB_PALETTE_NAMES, RGB_PALETTES, TINT_NAMES, TINTS};
-use crate::render::params::{CustomKind, Kind, ParamSpec, get_num, get_text};
-use crate::render::{Param, Params};
 
 static TINT_KIND: CustomKind = CustomKind {
-    expect: "a tint name (warm, cool, matrix, amber, sepia, neon_pink, ice, blood, forest, void, \
-             sunset, neutral) or a list of three multipliers [r, g, b], each 0 to 4",
+    expect: || {
+        format!(
+            "a tint name ({}) or a list of three multipliers [r, g, b], each 0 to 4",
+            Tint::NAMES.join(", ")
+        )
+    },
     check: |v| match v {
-        Param::Text(s) => TINT_NAMES.contains(&s.as_str()),
+        Param::Text(s) => s.parse::<Tint>().is_ok(),
         other => is_num_list(other, 3, 0.0, 4.0, false),
     },
 };
 
 static COLORS_KIND: CustomKind = CustomKind {
-    expect: "a list of 2 to 16 colours, each a list [r, g, b] of numbers 0 to 255",
+    expect: || "a list of 2 to 16 colours, each a list [r, g, b] of numbers 0 to 255".to_string(),
     check: |v| match v {
         Param::List(items) => {
             (2..=16).contains(&items.len())
@@ -35,88 +38,117 @@ static COLORS_KIND: CustomKind = CustomKind {
 
 const INVERT_PARAMS: &[ParamSpec] = &[];
 
-const POSTERIZE_PARAMS: &[ParamSpec] = &[p("levels", int(2.0, 64.0), "4", "values per channel")];
+/// `posterize.levels`.
+const POSTERIZE_LEVELS: ParamSpec = p(
+    "levels",
+    int(2.0, 64.0),
+    Dflt::Num(4.0),
+    "values per channel",
+);
 
-const THRESHOLD_PARAMS: &[ParamSpec] = &[
-    p(
-        "thr",
-        num(0.0, 255.0),
-        "128",
-        "pixels whose luma is above become white, the rest black",
-    ),
-    p(
-        "threshold",
-        num(0.0, 255.0),
-        "(alias of thr)",
-        "alias of thr",
-    ),
-];
+const POSTERIZE_PARAMS: &[ParamSpec] = &[POSTERIZE_LEVELS];
 
-const SOLARIZE_PARAMS: &[ParamSpec] = &[
-    p(
-        "threshold",
-        num(0.0, 255.0),
-        "128",
-        "channel values above are inverted",
-    ),
-    p(
-        "thr",
-        num(0.0, 255.0),
-        "(alias of threshold)",
-        "alias of threshold",
-    ),
-];
+/// `threshold.thr`.
+const THRESHOLD_THR: ParamSpec = p(
+    "thr",
+    num(0.0, 255.0),
+    Dflt::Num(128.0),
+    "pixels whose luma is above become white, the rest black",
+);
 
-const HUE_ROTATE_PARAMS: &[ParamSpec] = &[p(
+/// `threshold.threshold`.
+const THRESHOLD_THRESHOLD: ParamSpec = p(
+    "threshold",
+    num(0.0, 255.0),
+    Dflt::Words("(alias of thr)"),
+    "alias of thr",
+);
+
+const THRESHOLD_PARAMS: &[ParamSpec] = &[THRESHOLD_THR, THRESHOLD_THRESHOLD];
+
+/// `solarize.threshold`.
+const SOLARIZE_THRESHOLD: ParamSpec = p(
+    "threshold",
+    num(0.0, 255.0),
+    Dflt::Num(128.0),
+    "channel values above are inverted",
+);
+
+/// `solarize.thr`.
+const SOLARIZE_THR: ParamSpec = p(
+    "thr",
+    num(0.0, 255.0),
+    Dflt::Words("(alias of threshold)"),
+    "alias of threshold",
+);
+
+const SOLARIZE_PARAMS: &[ParamSpec] = &[SOLARIZE_THRESHOLD, SOLARIZE_THR];
+
+/// `hue_rotate.amount`.
+const HUE_ROTATE_AMOUNT: ParamSpec = p(
     "amount",
     num(-1.0, 1.0),
-    "0.1",
+    Dflt::Num(0.1),
     "rotation in turns (0.5 = complementary hues)",
-)];
+);
 
-const SATURATION_PARAMS: &[ParamSpec] = &[p(
+const HUE_ROTATE_PARAMS: &[ParamSpec] = &[HUE_ROTATE_AMOUNT];
+
+/// `saturation.factor`.
+const SATURATION_FACTOR: ParamSpec = p(
     "factor",
     num(0.0, 4.0),
-    "1.5",
+    Dflt::Num(1.5),
     "0 = grey, 1 = unchanged, above 1 = more saturated",
-)];
+);
 
-const COLOR_GRADE_PARAMS: &[ParamSpec] = &[p(
+const SATURATION_PARAMS: &[ParamSpec] = &[SATURATION_FACTOR];
+
+/// `color_grade.tint`.
+const COLOR_GRADE_TINT: ParamSpec = p(
     "tint",
     Kind::Custom(&TINT_KIND),
-    "warm",
+    Dflt::Word("warm"),
     "a tint name or [r, g, b] multipliers",
-)];
+);
 
-const COLOR_WOBBLE_PARAMS: &[ParamSpec] = &[
-    p(
-        "amt",
-        num(0.0, 1.0),
-        "0.3",
-        "channel gain swing: x (1 + amt sin(speed t + k 2.09))",
-    ),
-    p(
-        "speed",
-        num(0.0, 50.0),
-        "5",
-        "angular speed (radians per second)",
-    ),
-];
+const COLOR_GRADE_PARAMS: &[ParamSpec] = &[COLOR_GRADE_TINT];
 
-const COLOR_RAMP_PARAMS: &[ParamSpec] = &[
-    p(
-        "ramp",
-        Kind::Choice(RGB_PALETTE_NAMES),
-        "mono_green",
-        "a named gradient, dark to bright",
-    ),
-    p(
-        "colors",
-        Kind::Custom(&COLORS_KIND),
-        "(none)",
-        "explicit gradient stops [[r, g, b], ...], dark to bright; beats ramp",
-    ),
-];
+/// `color_wobble.amt`.
+const COLOR_WOBBLE_AMT: ParamSpec = p(
+    "amt",
+    num(0.0, 1.0),
+    Dflt::Num(0.3),
+    "channel gain swing: x (1 + amt sin(speed t + k 2.09))",
+);
+
+/// `color_wobble.speed`.
+const COLOR_WOBBLE_SPEED: ParamSpec = p(
+    "speed",
+    num(0.0, 50.0),
+    Dflt::Num(5.0),
+    "angular speed (radians per second)",
+);
+
+const COLOR_WOBBLE_PARAMS: &[ParamSpec] = &[COLOR_WOBBLE_AMT, COLOR_WOBBLE_SPEED];
+
+/// `color_ramp.ramp`.
+const COLOR_RAMP_RAMP: ParamSpec = p(
+    "ramp",
+    Kind::Choice(RgbPalette::NAMES),
+    Dflt::Word("mono_green"),
+    "a named gradient, dark to bright",
+);
+
+/// `color_ramp.colors`.
+const COLOR_RAMP_COLORS: ParamSpec = p(
+    "colors",
+    Kind::Custom(&COLORS_KIND),
+    Dflt::Words("(none)"),
+    "explicit gradient stops [[r, g, b], ...], dark to bright; beats ramp",
+);
+
+const COLOR_RAMP_PARAMS: &[ParamSpec] = &[COLOR_RAMP_RAMP, COLOR_RAMP_COLORS];
 
 /// The colour shaders.
 pub const DEFS: &[Def] = &[
@@ -124,7 +156,7 @@ pub const DEFS: &[Def] = &[
         name: "invert",
         params: INVERT_PARAMS,
         help: "255 - v",
-        build: |_, _, _| Box::new(Lut::mono(|v| 255 - v)),
+        build: |_, _, _| Box::new(ChannelLut::mono(|v| 255 - v)),
         check: None,
     },
     Def {
@@ -132,8 +164,8 @@ pub const DEFS: &[Def] = &[
         params: POSTERIZE_PARAMS,
         help: "quantise each channel to `levels` values",
         build: |p, _, _| {
-            let n = get_int(p, "levels", 4, 2, 64) as f64 - 1.0;
-            Box::new(Lut::mono(|v| {
+            let n = POSTERIZE_LEVELS.whole(p) as f64 - 1.0;
+            Box::new(ChannelLut::mono(|v| {
                 let q = (f64::from(v) * n / 255.0).round();
                 (q * 255.0 / n).round() as u8
             }))
@@ -145,7 +177,7 @@ pub const DEFS: &[Def] = &[
         params: THRESHOLD_PARAMS,
         help: "black and white by luma",
         build: |p, _, _| {
-            let thr = get_f(p, "thr", get_num(p, "threshold", 128.0), 0.0, 255.0);
+            let thr = THRESHOLD_THR.clamped_or(p, &THRESHOLD_THRESHOLD);
             Box::new(Threshold {
                 thr: thr.floor() as u8,
             })
@@ -157,8 +189,10 @@ pub const DEFS: &[Def] = &[
         params: SOLARIZE_PARAMS,
         help: "invert channel values above the threshold",
         build: |p, _, _| {
-            let thr = get_f(p, "threshold", get_num(p, "thr", 128.0), 0.0, 255.0);
-            Box::new(Lut::mono(|v| if f64::from(v) > thr { 255 - v } else { v }))
+            let thr = SOLARIZE_THRESHOLD.clamped_or(p, &SOLARIZE_THR);
+            Box::new(ChannelLut::mono(|v| {
+                if f64::from(v) > thr { 255 - v } else { v }
+            }))
         },
         check: None,
     },
@@ -167,7 +201,7 @@ pub const DEFS: &[Def] = &[
         params: HUE_ROTATE_PARAMS,
         help: "rotate hues (luminance-preserving matrix)",
         build: |p, _, _| {
-            let th = get_f(p, "amount", 0.1, -1.0, 1.0) * std::f64::consts::TAU;
+            let th = HUE_ROTATE_AMOUNT.clamped(p) * std::f64::consts::TAU;
             let (b, a) = th.sin_cos();
             Box::new(Matrix::new([
                 [
@@ -194,7 +228,7 @@ pub const DEFS: &[Def] = &[
         params: SATURATION_PARAMS,
         help: "scale saturation (luminance-preserving matrix)",
         build: |p, _, _| {
-            let s = get_f(p, "factor", 1.5, 0.0, 4.0);
+            let s = SATURATION_FACTOR.clamped(p);
             Box::new(Matrix::new([
                 [0.213 + 0.787 * s, 0.715 - 0.715 * s, 0.072 - 0.072 * s],
                 [0.213 - 0.213 * s, 0.715 + 0.285 * s, 0.072 - 0.072 * s],
@@ -209,7 +243,7 @@ pub const DEFS: &[Def] = &[
         help: "multiply the channels by a tint",
         build: |p, _, _| {
             let m = tint(p);
-            Box::new(Lut::rgb(|c, v| {
+            Box::new(ChannelLut::rgb(|c, v| {
                 (f32::from(v) * m[c]).round().clamp(0.0, 255.0) as u8
             }))
         },
@@ -221,8 +255,8 @@ pub const DEFS: &[Def] = &[
         help: "channel gains swinging with time, a third of a turn apart",
         build: |p, _, _| {
             Box::new(Wobble {
-                amt: get_f(p, "amt", 0.3, 0.0, 1.0) as f32,
-                speed: get_f(p, "speed", 5.0, 0.0, 50.0) as f32,
+                amt: COLOR_WOBBLE_AMT.clamped(p) as f32,
+                speed: COLOR_WOBBLE_SPEED.clamped(p) as f32,
             })
         },
         check: None,
@@ -232,7 +266,7 @@ pub const DEFS: &[Def] = &[
         params: COLOR_RAMP_PARAMS,
         help: "luma mapped through a colour gradient",
         build: |p, _, _| {
-            let stops: Vec<[u8; 3]> = match p.get("colors") {
+            let stops: Vec<[u8; 3]> = match p.get(COLOR_RAMP_COLORS.name) {
                 Some(Param::List(items)) => items
                     .iter()
                     .filter_map(|c| {
@@ -242,13 +276,9 @@ pub const DEFS: &[Def] = &[
                     })
                     .collect(),
                 _ => {
-                    let name = get_text(p, "ramp", "mono_green");
+                    let ramp: RgbPalette = COLOR_RAMP_RAMP.choice(p);
                     {
-                        let stops = RGB_PALETTES
-                            .iter()
-                            .find(|(n, _)| *n == name)
-                            .unwrap_or(&RGB_PALETTES[0])
-                            .1;
+                        let stops = ramp.colours();
                         // A ramp starts dark, so that a black background stays black: palettes
                         // whose first colour is bright (neon, cyberpunk, ...) get black in front.
                         let dark = stops.first().is_some_and(|c| c.iter().all(|&v| v <= 60));
@@ -266,16 +296,12 @@ pub const DEFS: &[Def] = &[
 
 /// The RGB multipliers of `color_grade`'s `tint` (a name or a list).
 fn tint(p: &Params) -> [f32; 3] {
-    if let Some(n) = get_nums(p, "tint")
+    if let Some(n) = COLOR_GRADE_TINT.nums(p)
         && n.len() == 3
     {
         return [0, 1, 2].map(|k| n[k].clamp(0.0, 4.0) as f32);
     }
-    let name = get_text(p, "tint", "warm");
-    TINTS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or([1.0; 3], |t| t.1)
+    COLOR_GRADE_TINT.choice::<Tint>(p).rgb()
 }
 
 /// Black and white by luma.
@@ -343,7 +369,7 @@ impl Pass for Wobble {
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         let g: [f32; 3] =
             [0, 1, 2].map(|k| 1.0 + self.amt * (self.speed * cx.t + k as f32 * 2.09).sin());
-        Lut::rgb(|c, v| (f32::from(v) * g[c]).round().clamp(0.0, 255.0) as u8).run(frame);
+        ChannelLut::rgb(|c, v| (f32::from(v) * g[c]).round().clamp(0.0, 255.0) as u8).run(frame);
     }
 }
 

@@ -1,0 +1,59 @@
+//! What the renderer needs to know about the frame and the quality profile ([`FrameSpec`],
+//! [`ShaderLevel`]), and what it reports back ([`StageTimings`]). A leaf: plain data.
+
+use serde::{Deserialize, Serialize};
+
+/// How much post-processing a quality profile allows ("minimal / standard / full", as in the Python
+/// reference pipeline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShaderLevel {
+    /// Only the cheapest shaders run (see `shaders` for which).
+    Minimal,
+    /// Everything but the encoder-expensive ones.
+    Standard,
+    /// Every shader the scene asks for.
+    Full,
+}
+
+/// Frame geometry and the profile knobs the renderer needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameSpec {
+    /// Frame width in pixels (even, >= 16).
+    pub width: u32,
+    /// Frame height in pixels (even, >= 16).
+    pub height: u32,
+    /// Frames per second (scene time of frame `i` is `i / fps`).
+    pub fps: u32,
+    /// Grid scale of the quality profile (0.5 draft .. 2.0 max): multiplies grid pixel sizes.
+    pub grid_scale: f32,
+    /// Which shaders the profile allows.
+    pub shader_level: ShaderLevel,
+    /// Particle cap of the profile (used by later particle scenes).
+    pub particles_max: u32,
+}
+
+/// Cumulative time spent per stage by one renderer, in nanoseconds.
+///
+/// `fields`: value fields, characters and colours (per cell). `blit`: clearing the frame and
+/// drawing the base layer's glyphs (and text rows). `blend`: drawing upper layers' glyphs fused
+/// with their screen blend (see `canvas`). `shaders`: the shader chain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTimings {
+    /// Frames rendered.
+    pub frames: u64,
+    /// Value fields, characters and colours.
+    pub fields_ns: u64,
+    /// Frame clear and base-layer glyph blits.
+    pub blit_ns: u64,
+    /// Upper-layer glyph blits fused with the screen blend.
+    pub blend_ns: u64,
+    /// The shader chain.
+    pub shaders_ns: u64,
+}
+
+impl StageTimings {
+    /// Total nanoseconds over all stages.
+    pub fn total_ns(&self) -> u64 {
+        self.fields_ns + self.blit_ns + self.blend_ns + self.shaders_ns
+    }
+}

@@ -1,0 +1,348 @@
+//! The built-in configurations of the scenes built on `layers` (`rings`, `tunnel`, `fbm`,
+//! `matrix-rain`, `fire`, `starfield`, `particles`, `ticker`, `life`, `voronoi`) and the default
+//! layers of `layers` itself, as Rust values. A segment's params replace their keys (see
+//! [`LayersSpec::parse`]); `docs/scenes.md` describes each scene.
+
+use crate::render::blend::BlendMode;
+use crate::render::color::{ColorMode, ColorSpec, HueField, RgbPalette, Tint};
+use crate::render::effects::{FireSpec, RainSpec};
+use crate::render::fields::{FieldKind, FieldSpec, LifeRule, VoronoiMode};
+use crate::render::grid::GridKey;
+use crate::render::palette::{CharSet, PaletteName, ParticleSet};
+use crate::render::params::Params;
+use crate::render::particles::{ParticleSpec, ParticleSystem};
+use crate::render::post::{FeedbackPreset, FeedbackSpec};
+use crate::render::scenes::kind::Scene;
+use crate::render::scenes::layers::spec::{LayerSpec, LayersSpec};
+use crate::render::text::{TextMode, TextSpec};
+
+use FieldKind as F;
+use GridKey as G;
+use PaletteName as P;
+
+/// A layer with every other setting at its default.
+fn layer(grid: GridKey, field: FieldKind, palette: PaletteName) -> LayerSpec {
+    LayerSpec {
+        grid,
+        field: FieldSpec {
+            kind: field,
+            ..FieldSpec::default()
+        },
+        palette,
+        ..LayerSpec::default()
+    }
+}
+
+/// A colour strategy of `hue` and `saturation`, every other setting at its default.
+fn color(hue: f64, saturation: f64) -> ColorSpec {
+    ColorSpec {
+        hue,
+        saturation,
+        ..ColorSpec::default()
+    }
+}
+
+fn particles(system: ParticleSystem, grid: GridKey, chars: CharSet, hue: f64) -> ParticleSpec {
+    ParticleSpec {
+        system,
+        grid,
+        chars: Some(chars),
+        hue,
+        ..ParticleSpec::parse(&Params::new())
+    }
+}
+
+fn feedback(preset: FeedbackPreset) -> Option<FeedbackSpec> {
+    let mut f = FeedbackSpec::parse(&Params::new());
+    f.preset = preset;
+    Some(f)
+}
+
+/// The configuration of `scene` before the segment's params (for `plasma` and `quote`, which
+/// are not built on `layers`: no layer).
+pub fn config(scene: Scene) -> LayersSpec {
+    let base = LayersSpec {
+        gamma: 0.8,
+        ..LayersSpec::empty()
+    };
+    match scene {
+        Scene::Plasma | Scene::Quote => LayersSpec::empty(),
+        Scene::Layers => LayersSpec {
+            layers: vec![
+                LayerSpec {
+                    color: ColorSpec {
+                        floor: 0.1,
+                        ..color(0.6, 0.7)
+                    },
+                    ..layer(G::Sm, F::Plasma, P::Dense)
+                },
+                LayerSpec {
+                    opacity: 0.7,
+                    color: ColorSpec {
+                        hue: 0.1,
+                        ..ColorSpec::default()
+                    },
+                    ..layer(G::Lg, F::Rings, P::Circuit)
+                },
+            ],
+            gamma: 0.75,
+            ..LayersSpec::empty()
+        },
+        Scene::Rings => {
+            let mut l0 = layer(G::Sm, F::Plasma, P::Dense);
+            l0.field.scale = 0.7;
+            l0.speed = 0.5;
+            l0.color = ColorSpec {
+                brightness: 0.45,
+                floor: 0.1,
+                ..color(0.62, 0.7)
+            };
+            let mut l1 = layer(G::Md, F::Rings, P::Circuit);
+            l1.field.count = 5.0;
+            l1.speed = 0.8;
+            l1.color = ColorSpec {
+                mode: ColorMode::Oklch,
+                hue_field: HueField::Distance,
+                hue_spread: 0.6,
+                ..color(0.55, 0.8)
+            };
+            l1.blend = Some(BlendMode::Screen);
+            let mut l2 = layer(G::Xl, F::Spiral, P::Stars);
+            l2.field.count = 4.0;
+            l2.opacity = 0.55;
+            l2.threshold = 0.55;
+            l2.color = color(0.9, 0.5);
+            LayersSpec {
+                layers: vec![l0, l1, l2],
+                ..base
+            }
+        }
+        Scene::Tunnel => {
+            let mut l0 = layer(G::Sm, F::Tunnel, P::BlocksExt);
+            l0.field.count = 8.0;
+            l0.speed = 1.2;
+            l0.color = ColorSpec {
+                hue_field: HueField::Distance,
+                hue_spread: 0.5,
+                ..color(0.75, 0.85)
+            };
+            let mut l1 = layer(G::Lg, F::Vortex, P::Math);
+            l1.opacity = 0.6;
+            l1.threshold = 0.45;
+            l1.color = color(0.5, 0.6);
+            LayersSpec {
+                layers: vec![l0, l1],
+                feedback: feedback(FeedbackPreset::ZoomTunnel),
+                ..base
+            }
+        }
+        Scene::Fbm => {
+            let mut l0 = layer(G::Sm, F::Fbm, P::Dense);
+            l0.field.scale = 1.2;
+            l0.color = ColorSpec {
+                mode: ColorMode::Oklch,
+                hue_field: HueField::Value,
+                hue_spread: 0.5,
+                floor: 0.1,
+                ..color(0.45, 0.7)
+            };
+            let mut l1 = layer(G::Lg, F::DomainWarp, P::Organic);
+            l1.opacity = 0.6;
+            l1.threshold = 0.4;
+            l1.color = color(0.1, 0.6);
+            LayersSpec {
+                layers: vec![l0, l1],
+                ..base
+            }
+        }
+        Scene::MatrixRain => {
+            let mut l0 = layer(G::Sm, F::Noise, P::Binary);
+            l0.texture = true;
+            l0.field.scale = 2.0;
+            l0.speed = 0.3;
+            l0.color = ColorSpec {
+                hue_field: HueField::Fixed,
+                brightness: 0.22,
+                floor: 0.08,
+                ..color(0.33, 0.9)
+            };
+            let rain = RainSpec {
+                grid: G::Sm,
+                chars: CharSet::Palette(P::Kata),
+                hue: 0.33,
+                density: 0.75,
+                ..RainSpec::parse(&Params::new())
+            };
+            LayersSpec {
+                layers: vec![l0],
+                rain: Some(rain),
+                tint: Tint::Matrix,
+                ..base
+            }
+        }
+        Scene::Fire => {
+            let mut l0 = layer(G::Md, F::Fbm, P::Minimal);
+            l0.field.scale = 0.8;
+            l0.speed = 0.4;
+            l0.color = ColorSpec {
+                hue_field: HueField::Fixed,
+                brightness: 0.35,
+                floor: 0.12,
+                ..color(0.02, 0.9)
+            };
+            let fire = FireSpec {
+                grid: G::Sm,
+                palette: P::Gradient,
+                height: 0.65,
+                ..FireSpec::parse(&Params::new())
+            };
+            LayersSpec {
+                layers: vec![l0],
+                fire: Some(fire),
+                particles: vec![particles(
+                    ParticleSystem::Embers,
+                    G::Sm,
+                    CharSet::Particles(ParticleSet::Spark),
+                    0.06,
+                )],
+                feedback: feedback(FeedbackPreset::HeatHaze),
+                ..base
+            }
+        }
+        Scene::Starfield => {
+            let mut l0 = layer(G::Md, F::Aurora, P::Braille);
+            l0.field.scale = 0.8;
+            l0.speed = 0.3;
+            l0.color = ColorSpec {
+                mode: ColorMode::Oklch,
+                hue_field: HueField::GradientH,
+                hue_spread: 0.3,
+                brightness: 0.5,
+                floor: 0.12,
+                ..color(0.7, 0.6)
+            };
+            let stars = ParticleSpec {
+                count: 500.0,
+                hue_spread: 0.3,
+                saturation: 0.3,
+                ..particles(
+                    ParticleSystem::Starfield,
+                    G::Sm,
+                    CharSet::Palette(P::Stars),
+                    0.6,
+                )
+            };
+            LayersSpec {
+                layers: vec![l0],
+                particles: vec![stars],
+                gamma: 0.85,
+                ..base
+            }
+        }
+        Scene::Particles => {
+            let mut l0 = layer(G::Md, F::Interference, P::Dots);
+            l0.speed = 0.5;
+            l0.color = ColorSpec {
+                hue_field: HueField::Angle,
+                hue_spread: 0.4,
+                brightness: 0.45,
+                floor: 0.1,
+                ..color(0.8, 0.7)
+            };
+            let explosion = ParticleSpec {
+                every: 1.0,
+                hue_spread: 0.6,
+                ..particles(
+                    ParticleSystem::Explosion,
+                    G::Sm,
+                    CharSet::Particles(ParticleSet::Explosion),
+                    0.08,
+                )
+            };
+            let boids = ParticleSpec {
+                count: 160.0,
+                ..particles(
+                    ParticleSystem::Boids,
+                    G::Md,
+                    CharSet::Particles(ParticleSet::Boids),
+                    0.5,
+                )
+            };
+            LayersSpec {
+                layers: vec![l0],
+                particles: vec![explosion, boids],
+                feedback: feedback(FeedbackPreset::RainbowTrails),
+                ..base
+            }
+        }
+        Scene::Ticker => {
+            let mut l0 = layer(G::Sm, F::Sinefield, P::Box);
+            l0.speed = 0.6;
+            l0.color = ColorSpec {
+                hue_field: HueField::GradientH,
+                hue_spread: 0.3,
+                brightness: 0.5,
+                floor: 0.1,
+                ..color(0.58, 0.6)
+            };
+            let text = TextSpec {
+                mode: TextMode::Ticker,
+                grid: G::Lg,
+                rows: 5.0,
+                speed: 10.0,
+                hue: 0.12,
+                saturation: 0.35,
+                backdrop: true,
+                ..TextSpec::parse(&Params::new())
+            };
+            LayersSpec {
+                layers: vec![l0],
+                text: vec![text],
+                gamma: 0.85,
+                ..base
+            }
+        }
+        Scene::Life => {
+            let mut l0 = layer(G::Sm, F::Plasma, P::Minimal);
+            l0.field.scale = 0.5;
+            l0.speed = 0.4;
+            l0.color = ColorSpec {
+                brightness: 0.35,
+                floor: 0.12,
+                ..color(0.35, 0.6)
+            };
+            let mut l1 = layer(G::Md, F::Life, P::Blocks);
+            l1.field.rule = LifeRule::Coral;
+            l1.color = ColorSpec {
+                hue_field: HueField::Distance,
+                hue_spread: 0.4,
+                ..color(0.3, 0.8)
+            };
+            LayersSpec {
+                layers: vec![l0, l1],
+                ..base
+            }
+        }
+        Scene::Voronoi => {
+            let mut l0 = layer(G::Sm, F::Voronoi, P::Hatch);
+            l0.field.mode = VoronoiMode::Cell;
+            l0.field.count = 16.0;
+            l0.color = ColorSpec {
+                mode: ColorMode::Palette,
+                palette: RgbPalette::Vaporwave,
+                brightness: 0.7,
+                floor: 0.2,
+                ..ColorSpec::default()
+            };
+            let mut l1 = layer(G::Md, F::Voronoi, P::Box);
+            l1.field.mode = VoronoiMode::Edge;
+            l1.field.count = 16.0;
+            l1.color = color(0.9, 0.3);
+            l1.blend = Some(BlendMode::Screen);
+            LayersSpec {
+                layers: vec![l0, l1],
+                ..base
+            }
+        }
+    }
+}
