@@ -296,7 +296,7 @@ fn file_kind(ft: std::fs::FileType) -> &'static str {
     } else if ft.is_symlink() {
         "a symbolic link"
     } else {
-        "not a regular file"
+        "an unknown kind of file"
     }
 }
 
