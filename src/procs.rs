@@ -240,6 +240,19 @@ pub struct Limits<'a> {
     pub progress: Option<(&'a dyn Fn() -> u128, Duration)>,
 }
 
+thread_local! {
+    /// The number of stop signals after which a wait on this thread kills its child (1 unless
+    /// [`outlast_first_signal`] was called on this thread).
+    static STOP_AT: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
+}
+
+/// Let children waited for on this thread (ffprobe checking a clip that has already finished)
+/// run on through the first stop signal: an interrupt waits for their verdict so that a
+/// finished clip is not lost; a second signal still kills them at once.
+pub fn outlast_first_signal() {
+    STOP_AT.with(|s| s.set(2));
+}
+
 /// Kill a child's group and reap the child.
 pub fn kill_and_reap(child: &mut Child) {
     // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
@@ -265,7 +278,7 @@ pub fn wait(child: &mut Child, limits: &Limits) -> Result<ExitStatus, Stopped> {
                 return Err(Stopped::Io(e));
             }
         }
-        if signals() > 0 {
+        if signals() >= STOP_AT.with(|s| s.get()) {
             kill_and_reap(child);
             return Err(Stopped::Interrupted);
         }

@@ -71,6 +71,8 @@ impl ProbePool {
                 let (jrx, rtx, ffprobe, enc) =
                     (jrx.clone(), rtx.clone(), ffprobe.to_path_buf(), enc.clone());
                 std::thread::spawn(move || {
+                    // A finished clip's check outlasts the first interrupt (which waits for it).
+                    crate::procs::outlast_first_signal();
                     for (id, path, frames) in jrx {
                         let r = media::probe_video(&ffprobe, &path, false)
                             .and_then(|i| media::check_clip(&i, &enc, frames));
