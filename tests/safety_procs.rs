@@ -211,6 +211,19 @@ fn a_killed_run_frees_the_lock_its_workers_never_held_it_and_status_says_interru
         "{}",
         r1.stderr()
     );
+    // The manifest is written at most once a second: wait until it records b running.
+    let manifest = work_dir(&plan_path(&s)).join("manifest.yaml");
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            farm::manifest::Manifest::load(&manifest)
+                .ok()
+                .flatten()
+                .and_then(|m| m.clips.get("b").map(|r| r.state))
+                == Some(farm::manifest::ClipState::Running)
+        }),
+        "the manifest records b running: {}",
+        r1.stderr()
+    );
     let lock = std::fs::canonicalize(lock_file(&s)).expect("the run made its lock file");
     // No child inherits the lock's descriptor (close-on-exec): killing the coordinator frees it.
     let worker = find_process(&s.tag, "worker --connect").expect("a worker runs");
@@ -475,7 +488,7 @@ fn partials(dir: &Path) -> Vec<String> {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".partial-"))
+        .filter(|n| n.contains(".partial"))
         .collect();
     v.sort();
     v
@@ -491,7 +504,11 @@ fn sigkill_during_the_join_leaves_no_ffmpeg_and_the_next_run_removes_its_partial
         &[("FARM_FFMPEG", ffmpeg.to_str().unwrap())],
     );
     let pid = r.child.id();
-    let partial = format!(".out.mp4.partial-{pid}.mp4");
+    let partial = farm::coordinator::join::partial_output(Path::new("out.mp4"), pid)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     assert!(
         wait_until(Duration::from_secs(90), || find_process(
             &s.tag,
@@ -508,11 +525,18 @@ fn sigkill_during_the_join_leaves_no_ffmpeg_and_the_next_run_removes_its_partial
     assert_eq!(code, None);
     assert_eq!(partials(s.path()), vec![partial.clone()]);
     // Look-alikes that are not this output's temporary files stay.
-    for keep in [
-        ".out.mp4.partial-x1.mp4",
-        ".other.mp4.partial-1.mp4",
-        "out.mp4.partial-1.mp4",
-    ] {
+    let prefix = partial
+        .split_once(&format!("-{pid}."))
+        .unwrap()
+        .0
+        .to_string();
+    let looks_alike = [
+        format!("{prefix}-x1.partial.mp4"),
+        format!("{prefix}-1.partial.mkv"),
+        ".farm-000000000000-1.partial.mp4".to_string(),
+        "out.mp4.partial-1.mp4".to_string(),
+    ];
+    for keep in &looks_alike {
         s.write(keep, "not ours");
     }
 
@@ -524,14 +548,11 @@ fn sigkill_during_the_join_leaves_no_ffmpeg_and_the_next_run_removes_its_partial
             && err.contains(&format!("farm process {pid}, which is gone")),
         "{err}"
     );
-    assert_eq!(
-        partials(s.path()),
-        vec![
-            ".other.mp4.partial-1.mp4",
-            ".out.mp4.partial-x1.mp4",
-            "out.mp4.partial-1.mp4"
-        ]
-    );
+    assert_eq!(partials(s.path()), {
+        let mut v = looks_alike.to_vec();
+        v.sort();
+        v
+    });
     assert_eq!(count_frames(&s.path().join("out.mp4")).0, TOTAL);
 }
 

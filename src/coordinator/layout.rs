@@ -192,10 +192,15 @@ impl Layout {
         if self.check_marker().is_ok() {
             return Ok(());
         }
-        let empty = std::fs::read_dir(&self.work)
-            .map(|mut rd| rd.next().is_none())
+        // Empty, or holding only the lock file: another farm process has just made it and
+        // is taking the lock before it writes the marker (the lock then decides who runs).
+        let fresh = std::fs::read_dir(&self.work)
+            .map(|rd| {
+                rd.flatten()
+                    .all(|e| e.path() == self.lock() && e.file_type().is_ok_and(|t| t.is_file()))
+            })
             .unwrap_or(false);
-        if empty {
+        if fresh {
             Ok(())
         } else {
             Err(format!(
