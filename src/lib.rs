@@ -12,8 +12,10 @@
 //! - [`plan`]: parse and validate the YAML plan.
 //! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
 //! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
+//! - [`audio`]: audio features, tempo and beats of a soundtrack, and their cache.
 //! - [`render`]: glyph atlas, grids, scenes, shaders; knows nothing of processes or plans.
 
+pub mod audio;
 pub mod calibrate;
 pub mod cli;
 pub mod coordinator;

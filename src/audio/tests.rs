@@ -1,0 +1,1 @@
+//! Unit tests of the analysis on PCM made here (no ffmpeg).
