@@ -748,6 +748,9 @@ pub fn decode_audio_mono(
                 "audio {name}: the file has no audio stream (ffmpeg: {line})"
             ));
         }
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(format!("audio {name}: the file is empty (ffmpeg: {line})"));
+        }
         return Err(format!(
             "audio {name}: ffmpeg cannot decode it ({}): {line}",
             describe_status(&status)
