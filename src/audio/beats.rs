@@ -18,7 +18,7 @@
 //!    the final two periods. Weak beats at either end (silence, fades) are trimmed, each beat is refined to a
 //!    fraction of a frame, and the reported tempo is the least-squares fit of the beat times.
 
-use super::Col;
+use super::{Col, above};
 
 /// Onset analysis window in seconds (1024 samples at 22050 Hz).
 pub const ONSET_WINDOW_S: f64 = 0.0464;
@@ -207,7 +207,7 @@ fn smooth5(x: &[f64]) -> Vec<f64> {
 
 /// Linear interpolation of `v` at fractional index `x` (0 outside).
 fn lerp_at(v: &[f64], x: f64) -> f64 {
-    if !(x >= 0.0) || x > (v.len() - 1) as f64 {
+    if x.is_nan() || x < 0.0 || x > (v.len() - 1) as f64 {
         return 0.0;
     }
     let i = x.floor() as usize;
@@ -229,7 +229,7 @@ pub fn estimate_tempo(on: &Onsets) -> (f64, f64) {
     let mean = s.iter().sum::<f64>() / n as f64;
     let x: Vec<f64> = s.iter().map(|v| v - mean).collect();
     let energy: f64 = x.iter().map(|v| v * v).sum();
-    if !(energy > 1e-12 * n as f64) {
+    if !above(energy, 1e-12 * n as f64) {
         return (0.0, 0.0);
     }
     // One zero-padded FFT gives both the spectrum (fine frequency steps) and the
@@ -263,7 +263,7 @@ pub fn estimate_tempo(on: &Onsets) -> (f64, f64) {
         let hi = ((on.rate / 2.0 / hz_per_bin) as usize).min(mag.len() - 1);
         mag[lo..=hi].iter().copied().fold(0.0, f64::max)
     };
-    if !(band_max > 0.0) {
+    if !above(band_max, 0.0) {
         return (0.0, 0.0);
     }
     let periodicity = |bpm: f64| -> f64 {
@@ -316,13 +316,13 @@ pub fn estimate_tempo(on: &Onsets) -> (f64, f64) {
 /// Beat times (seconds) along the onset envelope at about `bpm`, by dynamic programming.
 pub fn track_beats(on: &Onsets, bpm: f64) -> Vec<f64> {
     let n = on.env.len();
-    if n < 3 || !(bpm > 0.0) {
+    if n < 3 || !above(bpm, 0.0) {
         return Vec::new();
     }
     let period = 60.0 * on.rate / bpm;
     let mean = on.env.iter().sum::<f64>() / n as f64;
     let std = (on.env.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    if !(std > 0.0) {
+    if !above(std, 0.0) {
         return Vec::new();
     }
     // Local score: onsets (in standard deviations) under a Gaussian of width period / 32.
@@ -347,7 +347,7 @@ pub fn track_beats(on: &Onsets, bpm: f64) -> Vec<f64> {
         })
         .collect();
     let local_max = local.iter().copied().fold(0.0, f64::max);
-    if !(local_max > 0.0) {
+    if !above(local_max, 0.0) {
         return Vec::new();
     }
     // The previous beat lies from two periods to half a period back.
@@ -453,7 +453,7 @@ fn refine(local: &[f64], b: usize) -> f64 {
 /// The tempo of a beat sequence (least squares over beat numbers), if it agrees with the
 /// estimate within 4 %; beats skipped by the tracker count by their gap.
 pub fn fitted_tempo(beats: &[f64], estimate: f64) -> Option<f64> {
-    if beats.len() < 4 || !(estimate > 0.0) {
+    if beats.len() < 4 || !above(estimate, 0.0) {
         return None;
     }
     let period = 60.0 / estimate;
@@ -471,7 +471,7 @@ pub fn fitted_tempo(beats: &[f64], estimate: f64) -> Option<f64> {
         .zip(beats)
         .map(|(x, y)| (x - mx) * (y - my))
         .sum();
-    if !(sxx > 0.0) {
+    if !above(sxx, 0.0) {
         return None;
     }
     let slope = sxy / sxx;

@@ -11,7 +11,7 @@
 //!
 //! A quantity divided by something that can be zero (silence) is 0 instead.
 
-use super::Col;
+use super::{Col, above};
 
 /// The six bands in Hz, `[low, high)`, in column order (sub, bass, lomid, mid, himid, hi).
 pub const BANDS: [(f64, f64); 6] = [
@@ -118,7 +118,7 @@ pub fn raw_features(pcm: &[f32], rate: u32, fps: u32, n: usize) -> Vec<[f64; SPE
         let total: f64 = mag.iter().sum();
         let power: Vec<f64> = mag[1..].iter().map(|m| m * m).collect();
         let mean_power = power.iter().sum::<f64>() / power.len().max(1) as f64;
-        let silent = !(mean_power > SILENT_POWER) || !(total > 0.0);
+        let silent = !above(mean_power, SILENT_POWER) || !above(total, 0.0);
         let cent = if silent {
             0.0
         } else {
