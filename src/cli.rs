@@ -96,8 +96,8 @@ struct AudioArgs {
     #[arg(long, default_value_t = 0.0, value_parser = parse_offset)]
     from: f64,
     /// Frames of video [default: as long as the track]; frames past its end are silence.
-    #[arg(long)]
-    frames: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    frames: Option<u64>,
     /// Print one JSON object {tempo, confidence, beats, fps, features: {rms: [...], ...}}.
     #[arg(long)]
     json: bool,
@@ -114,22 +114,22 @@ fn parse_offset(s: &str) -> Result<f64, String> {
 }
 
 fn cmd_audio(a: &AudioArgs) -> i32 {
-    let tools = match Tools::from_hw(&Hardware::detect()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+    let Some(ffmpeg) = crate::hw::find_tool("ffmpeg", "FARM_FFMPEG") else {
+        eprintln!(
+            "error: ffmpeg not found on PATH (or in $FARM_FFMPEG); install it, e.g. `apt-get install -y ffmpeg`"
+        );
+        return 2;
     };
+    let frames = a.frames.map(|f| f as usize);
     let result = match &a.cache {
-        Some(dir) => {
-            crate::audio::cache::features_for(&tools.ffmpeg, &a.file, a.from, a.fps, a.frames, dir)
-                .map(|(f, hit)| {
-                    eprintln!("{}", hit.log_line());
-                    f
-                })
-        }
-        None => crate::audio::decode_and_analyse(&tools.ffmpeg, &a.file, a.from, a.fps, a.frames),
+        Some(dir) => crate::audio::cache::features_for(
+            &ffmpeg, &a.file, a.from, a.fps, frames, dir,
+        )
+        .map(|(f, hit)| {
+            eprintln!("{}", hit.log_line());
+            f
+        }),
+        None => crate::audio::decode_and_analyse(&ffmpeg, &a.file, a.from, a.fps, frames),
     };
     match result {
         Ok(f) if a.json => {
