@@ -521,10 +521,8 @@ fn a_full_disk_fails_clearly_and_leaves_nothing_as_if_done() {
         );
     }
     // The manifest is readable, and whatever it records done really is complete.
-    let m = farm::manifest::Manifest::load(
-        &common::work_dir(&small.join("plan.yaml")).join("manifest.yaml"),
-    )
-    .expect("the manifest is intact");
+    let m = farm::manifest::Manifest::load(&common::work_dir(&small.join("plan.yaml")).join("manifest.yaml"))
+        .expect("the manifest is intact");
     for (id, rec) in m.map(|m| m.clips).unwrap_or_default() {
         if rec.state == farm::manifest::ClipState::Done {
             assert_eq!(

@@ -119,11 +119,7 @@ fn crashes_of_every_kind_are_reported_in_words() {
         "{err}"
     );
     assert!(!err.contains("clip 'd' failed"), "{err}");
-    assert!(
-        work_dir(&s.path().join("plan.yaml"))
-            .join("clips/d.mp4")
-            .is_file()
-    );
+    assert!(work_dir(&s.path().join("plan.yaml")).join("clips/d.mp4").is_file());
     assert!(err.contains("--only a,b,c"), "{err}");
 }
 
@@ -247,16 +243,8 @@ fn keep_and_keep_intermediates_keep_the_work_dir() {
     );
     let o = s.run(&args("plan.yaml", &["--keep"]), &[], LIMIT);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        work_dir(&s.path().join("plan.yaml"))
-            .join("clips/a.mp4")
-            .is_file()
-    );
-    assert!(
-        work_dir(&s.path().join("plan.yaml"))
-            .join("concat.txt")
-            .is_file()
-    );
+    assert!(work_dir(&s.path().join("plan.yaml")).join("clips/a.mp4").is_file());
+    assert!(work_dir(&s.path().join("plan.yaml")).join("concat.txt").is_file());
     std::fs::remove_dir_all(s.path().join(".farm")).unwrap();
     let o = s.run(
         &args("plan.yaml", &[]),
@@ -264,11 +252,7 @@ fn keep_and_keep_intermediates_keep_the_work_dir() {
         LIMIT,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        work_dir(&s.path().join("plan.yaml"))
-            .join("logs/a.log")
-            .is_file()
-    );
+    assert!(work_dir(&s.path().join("plan.yaml")).join("logs/a.log").is_file());
 }
 
 #[test]
