@@ -94,6 +94,8 @@ enum Cmd {
         #[command(flatten)]
         settings: SettingsArgs,
     },
+    /// What a visualizer reacts to in an audio file: tempo, beats and per-frame features.
+    Audio(AudioArgs),
     /// Internal: a worker process (started by `farm run`).
     #[command(hide = true)]
     Worker {
@@ -104,6 +106,69 @@ enum Cmd {
     /// Internal: renderer benchmark (ms/frame on one thread, no encoding).
     #[command(hide = true)]
     BenchRender(BenchArgs),
+}
+
+/// `farm audio FILE`: any file ffmpeg reads.
+#[derive(Args, Debug)]
+struct AudioArgs {
+    /// The audio (or video) file.
+    file: PathBuf,
+    /// Video frames per second the features are for.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=240))]
+    fps: u32,
+    /// Start this many seconds into the track.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_offset)]
+    from: f64,
+    /// Frames of video [default: as long as the track]; frames past its end are silence.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    frames: Option<u64>,
+    /// Print one JSON object {tempo, confidence, beats, fps, features: {rms: [...], ...}}.
+    #[arg(long)]
+    json: bool,
+    /// Keep the features in this folder and reuse them (keyed by the file's content).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+}
+
+fn parse_offset(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds >= 0")),
+    }
+}
+
+fn cmd_audio(a: &AudioArgs) -> i32 {
+    let Some(ffmpeg) = crate::hw::find_tool("ffmpeg", "FARM_FFMPEG") else {
+        eprintln!(
+            "error: ffmpeg not found on PATH (or in $FARM_FFMPEG); install it, e.g. `apt-get install -y ffmpeg`"
+        );
+        return 2;
+    };
+    let frames = a.frames.map(|f| f as usize);
+    let result = match &a.cache {
+        Some(dir) => crate::audio::cache::features_for(
+            &ffmpeg, &a.file, a.from, a.fps, frames, dir,
+        )
+        .map(|(f, hit)| {
+            eprintln!("{}", hit.log_line());
+            f
+        }),
+        None => crate::audio::decode_and_analyse(&ffmpeg, &a.file, a.from, a.fps, frames),
+    };
+    match result {
+        Ok(f) if a.json => {
+            println!("{}", crate::audio::show::json(&f));
+            0
+        }
+        Ok(f) => {
+            print!("{}", crate::audio::show::summary(&f, &a.file));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
 }
 
 /// Flags that choose the render settings; they override the plan's keys.
@@ -259,6 +324,7 @@ pub fn main() -> i32 {
             output,
             settings,
         } => cmd_frame(&plan, &id, at, &output, &settings),
+        Cmd::Audio(a) => cmd_audio(&a),
         Cmd::BenchRender(b) => cmd_bench(&b),
     }
 }

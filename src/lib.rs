@@ -12,11 +12,13 @@
 //! - [`plan`]: parse and validate the YAML plan.
 //! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
 //! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
+//! - [`audio`]: audio features, tempo and beats of a soundtrack, and their cache.
 //! - [`path_bytes`]: paths as bytes in serde (a leaf, used by the messages and the specs).
 //! - [`procs`]: signals, child process groups, waits with limits (used by media and coordinator).
 //! - [`disk`]: disk-use estimate and free space (`farm check`).
 //! - [`render`]: glyph atlas, grids, scenes, shaders; knows nothing of processes or plans.
 
+pub mod audio;
 pub mod calibrate;
 pub mod cli;
 pub mod coordinator;
