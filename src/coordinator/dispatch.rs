@@ -160,7 +160,7 @@ pub fn dispatch(
     manifest: &mut ManifestWriter,
     rep: &mut dyn Reporter,
 ) -> Outcome {
-    pool::install_signal_handlers();
+    crate::procs::install_signal_handlers();
     let enc = encoder_settings(cx.settings);
     let n_workers = cx.settings.workers.min(todo.len()).max(1);
     let (tx, rx): (Sender<Msg>, Receiver<Msg>) = crossbeam_channel::unbounded();
@@ -187,7 +187,7 @@ pub fn dispatch(
     let mut clock = crate::procs::ActiveClock::new();
     let verdicts = lp.probes.results.clone();
     loop {
-        if pool::signals() > 0 {
+        if crate::procs::signals() > 0 {
             lp.interrupt(&verdicts, rep);
             return lp.outcome(true);
         }
@@ -254,7 +254,7 @@ impl Loop<'_, '_> {
                 r.error = Some("interrupted".into())
             });
         }
-        while !self.checking.is_empty() && pool::signals() < 2 {
+        while !self.checking.is_empty() && crate::procs::signals() < 2 {
             if let Ok((id, verdict)) = verdicts.recv_timeout(Duration::from_millis(50)) {
                 self.probes.received();
                 self.on_verdict(id, verdict, rep);

@@ -591,7 +591,7 @@ pub fn run(
         None => HashSet::new(),
     };
     let layout = Layout::of(plan);
-    pool::install_signal_handlers();
+    crate::procs::install_signal_handlers();
     pool::open_self_exe().map_err(RunError::Setup)?;
     let _lock = preflight(plan, tools, &layout, opts.wait_lock, rep)?;
     for (p, pid) in join::remove_stale_partials(&plan.output) {
@@ -681,7 +681,7 @@ pub fn render_one(
     let ids = [id.to_string()];
     let forced = check_ids(plan, &ids)?;
     let layout = Layout::of(plan);
-    pool::install_signal_handlers();
+    crate::procs::install_signal_handlers();
     pool::open_self_exe().map_err(RunError::Setup)?;
     let _lock = preflight(plan, tools, &layout, opts.wait_lock, rep)?;
     let only: Vec<Clip> = clips.iter().filter(|c| c.id == id).cloned().collect();

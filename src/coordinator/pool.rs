@@ -63,16 +63,6 @@ pub struct Busy {
 // Signals live in [`crate::procs`]: the first SIGINT/SIGTERM/SIGHUP/SIGQUIT stops the run
 // gracefully, a second one kills at once.
 
-/// Count the stop signals instead of dying on them (see [`crate::procs`]).
-pub fn install_signal_handlers() {
-    procs::install_signal_handlers();
-}
-
-/// How many stop signals have arrived.
-pub fn signals() -> u32 {
-    procs::signals()
-}
-
 // ---------------------------------------------------------------------------------------------
 // The executable: opened once at start, so that workers started after the binary was replaced
 // or deleted (a rebuild during a run) still run the same program as the coordinator.
@@ -201,7 +191,9 @@ pub fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worke
                 "the worker did not connect within {} s",
                 HANDSHAKE_TIMEOUT.as_secs()
             )),
-            _ if signals() > 0 => Some("interrupted while a worker was starting".to_string()),
+            _ if procs::signals() > 0 => {
+                Some("interrupted while a worker was starting".to_string())
+            }
             _ => None,
         };
         if let Some(why) = dead {
@@ -272,7 +264,7 @@ pub fn shutdown_all(workers: &mut [Option<Worker>]) -> Vec<String> {
             if matches!(w.child.try_wait(), Ok(Some(_))) {
                 break;
             }
-            if t.elapsed() > GRACE || signals() > 1 {
+            if t.elapsed() > GRACE || procs::signals() > 1 {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));
