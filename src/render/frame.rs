@@ -57,3 +57,35 @@ impl StageTimings {
         self.fields_ns + self.blit_ns + self.blend_ns + self.shaders_ns
     }
 }
+
+/// What one frame is rendered at: its index in the clip, its time, and the clip's audio
+/// features (see [`crate::features`]). Built by the renderer for every frame and handed to the
+/// scene and the shaders, which read features only through it.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameCx<'a> {
+    /// Frame index within the clip.
+    pub index: u32,
+    /// Clip time in seconds (`index / fps`).
+    pub t: f64,
+    /// The frame's index in the whole video (the clip's start + `index`).
+    pub global: u64,
+    /// The clip's features (rows for its frames, with history before them).
+    pub features: &'a crate::features::ClipFeatures,
+}
+
+impl FrameCx<'_> {
+    /// Video time in seconds (`global / fps`).
+    pub fn t_global(&self) -> f64 {
+        self.global as f64 / self.features.fps.max(1) as f64
+    }
+
+    /// This frame's features.
+    pub fn row(&self) -> crate::features::Row<'_> {
+        self.features.row(self.index as i64)
+    }
+
+    /// One feature of this frame.
+    pub fn get(&self, f: crate::features::Feature) -> f32 {
+        self.row().get(f)
+    }
+}

@@ -60,7 +60,7 @@ pub mod spec;
 pub mod text;
 
 pub use coverage::missing_glyphs;
-pub use frame::{FrameSpec, ShaderLevel, StageTimings};
+pub use frame::{FrameCx, FrameSpec, ShaderLevel, StageTimings};
 pub use params::{Param, ParamSpec, Params, SpecError};
 pub use renderer::Renderer;
 pub use scenes::Scene;

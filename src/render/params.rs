@@ -65,55 +65,7 @@ impl std::fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
-/// Declares a closed vocabulary: an enum whose variants are the words a plan may write.
-///
-/// Each variant is written once, with its word: `Screen = "screen"`. The enum gets `FromStr`,
-/// `Display` and `Into<&'static str>` (from `strum`), serde, and the constant `NAMES` (every
-/// word, in declaration order: the order error messages list them in).
-macro_rules! vocab {
-    (
-        $(#[$meta:meta])*
-        $vis:vis enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $word:literal ),+ $(,)?
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(
-            Debug,
-            Clone,
-            Copy,
-            PartialEq,
-            Eq,
-            Hash,
-            serde::Serialize,
-            serde::Deserialize,
-            strum::EnumString,
-            strum::Display,
-            strum::IntoStaticStr,
-            strum::VariantNames,
-            strum::EnumIter,
-        )]
-        $vis enum $name {
-            $(
-                #[doc = concat!("`", $word, "`")]
-                $(#[$vmeta])*
-                #[strum(serialize = $word)]
-                $variant,
-            )+
-        }
-
-        impl $name {
-            /// Every word of the vocabulary, in declaration order.
-            pub const NAMES: &'static [&'static str] = <$name as strum::VariantNames>::VARIANTS;
-
-            /// The word a plan writes for this value.
-            pub fn name(self) -> &'static str {
-                self.into()
-            }
-        }
-    };
-}
-pub(crate) use vocab;
+pub(crate) use crate::vocab::vocab;
 
 /// The type and accepted values of one parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]

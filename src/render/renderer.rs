@@ -1,8 +1,9 @@
 //! The renderer of one clip: [`Renderer`] builds a scene and its shader chain once, then renders
 //! frames by index.
 
+use crate::features::ClipFeatures;
 use crate::render::font::Fonts;
-use crate::render::frame::{FrameSpec, StageTimings};
+use crate::render::frame::{FrameCx, FrameSpec, StageTimings};
 use crate::render::scenes::SceneConfig;
 use crate::render::scenes::layers::Layers;
 use crate::render::scenes::plasma::Plasma;
@@ -28,13 +29,28 @@ pub struct Renderer {
     scene: Built,
     chain: ShaderChain,
     timings: StageTimings,
+    features: ClipFeatures,
 }
 
 impl Renderer {
     /// Checks the frame geometry and the shader chain of `scene` (a [`SceneSpec`] is checked when
     /// it is parsed), then builds grids, glyph atlases and shader caches. `seed` drives every
     /// random choice (noise, particles, shader randomness).
+    ///
+    /// The clip's audio features are the synthetic ones of a clip starting at frame 0 (see
+    /// [`Renderer::with_features`] for a clip of a plan with a soundtrack).
     pub fn new(frame: &FrameSpec, scene: &SceneSpec, seed: u64) -> Result<Renderer, String> {
+        let features = ClipFeatures::synthetic(frame.fps, 0, u64::from(scene.frames), 0);
+        Renderer::with_features(frame, scene, seed, features)
+    }
+
+    /// [`Renderer::new`] with the clip's audio features (rows for its frames).
+    pub fn with_features(
+        frame: &FrameSpec,
+        scene: &SceneSpec,
+        seed: u64,
+        features: ClipFeatures,
+    ) -> Result<Renderer, String> {
         for (i, sh) in scene.shaders.iter().enumerate() {
             validate_shader(i, sh).map_err(|e| e.to_string())?;
         }
@@ -79,6 +95,7 @@ impl Renderer {
             scene: s,
             chain: ShaderChain::new(&scene.shaders, frame.shader_level, w, h, seed),
             timings: StageTimings::default(),
+            features,
         })
     }
 
@@ -123,6 +140,21 @@ impl Renderer {
             .apply(out, self.width, self.height, index, t as f32);
         tm.shaders_ns += t0.elapsed().as_nanos() as u64;
         tm.frames += 1;
+    }
+
+    /// What frame `index` is rendered at (its time and features).
+    pub fn frame_cx(&self, index: u32) -> FrameCx<'_> {
+        FrameCx {
+            index,
+            t: f64::from(index) / f64::from(self.fps),
+            global: self.features.start + u64::from(index),
+            features: &self.features,
+        }
+    }
+
+    /// The clip's audio features.
+    pub fn features(&self) -> &ClipFeatures {
+        &self.features
     }
 
     /// Cumulative per-stage timings since the renderer was built.
