@@ -32,6 +32,15 @@ pub struct SceneSpec {
 }
 
 impl SceneSpec {
+    /// Whether frames of this scene depend on the clip's audio features (a parameter bound to a
+    /// feature, or a scene that draws the audio). A clip that is not reactive gets no feature
+    /// rows, so that a changed soundtrack does not make it stale.
+    ///
+    /// No scene reads features yet: bindings and audio scenes land with issue 9.
+    pub fn is_reactive(&self) -> bool {
+        false
+    }
+
     /// Reads and checks what a segment asks for: scene name, its params (names, types, ranges),
     /// the text the scene requires, shader names and their params. The error's `key` locates the
     /// problem (`"scene"`, `"params.palette"`, `"params.layers[1].field"`, `"shaders[1]"`,
