@@ -136,8 +136,9 @@ impl Renderer {
             Built::Layers(l) => l.render(index, out, tm),
         }
         let t0 = Instant::now();
+        let row = self.features.row(i64::from(index));
         self.chain
-            .apply(out, self.width, self.height, index, t as f32);
+            .apply_with(out, self.width, self.height, index, t as f32, row);
         tm.shaders_ns += t0.elapsed().as_nanos() as u64;
         tm.frames += 1;
     }

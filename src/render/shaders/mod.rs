@@ -238,6 +238,19 @@ impl ShaderChain {
     /// `width x height`. Caches are rebuilt if the size differs from the last call's. A buffer
     /// shorter than `width * height * 3` is left untouched.
     pub fn apply(&mut self, frame: &mut [u8], width: usize, height: usize, index: u32, t: f32) {
+        self.apply_with(frame, width, height, index, t, crate::features::SILENT_ROW);
+    }
+
+    /// [`ShaderChain::apply`] with this frame's audio features, for shaders that react to them.
+    pub fn apply_with(
+        &mut self,
+        frame: &mut [u8],
+        width: usize,
+        height: usize,
+        index: u32,
+        t: f32,
+        features: crate::features::Row<'_>,
+    ) {
         if self.passes.is_empty() || width == 0 || height == 0 {
             return;
         }
@@ -261,6 +274,7 @@ impl ShaderChain {
                 t,
                 seed: *seed,
                 scratch: &mut self.scratch,
+                features,
             };
             pass.apply(frame, &mut cx);
         }

@@ -19,6 +19,8 @@ pub struct Ctx<'a> {
     pub seed: u64,
     /// A scratch buffer shared by the chain (frame copies); contents are undefined on entry.
     pub scratch: &'a mut Vec<u8>,
+    /// This frame's audio features (silence when the clip does not react to audio).
+    pub features: crate::features::Row<'a>,
 }
 
 impl Ctx<'_> {
