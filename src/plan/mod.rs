@@ -149,8 +149,10 @@ pub struct Plan {
     pub fps: Option<u32>,
     /// `seed:` (default 0).
     pub seed: u64,
-    /// Soundtrack (absolute), if given.
+    /// Soundtrack (absolute), if given (`audio: song.mp3` or `audio: {path: song.mp3, from: 30}`).
     pub audio: Option<PathBuf>,
+    /// Where in the soundtrack the video starts, in seconds (`audio.from`; 0 by default).
+    pub audio_from: f64,
     /// Extra font files (absolute), tried before the embedded fonts.
     pub fonts: Vec<PathBuf>,
     /// The segments, in order.
@@ -177,10 +179,26 @@ struct RawPlan {
     #[serde(default)]
     seed: Option<u64>,
     #[serde(default)]
-    audio: Option<String>,
+    audio: Option<RawAudio>,
     #[serde(default)]
     fonts: Option<Vec<String>>,
     segments: Vec<RawSegment>,
+}
+
+/// `audio:` as a path, or as `{path, from}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawAudio {
+    Path(String),
+    Full(RawAudioFull),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudioFull {
+    path: String,
+    #[serde(default)]
+    from: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -461,11 +479,25 @@ impl Plan {
             Some(f) => Some(f as u32),
             None => None,
         };
-        let audio = match &raw.audio {
+        let (audio_path, audio_key, audio_from) = match &raw.audio {
+            Some(RawAudio::Path(a)) => (Some(a.as_str()), "audio", 0.0),
+            Some(RawAudio::Full(f)) => {
+                let from = f.from.unwrap_or(0.0);
+                if !from.is_finite() || from < 0.0 {
+                    return Err(cx.at_value(
+                        "audio.from",
+                        format!("must be a number of seconds >= 0 (got {from})"),
+                    ));
+                }
+                (Some(f.path.as_str()), "audio.path", from)
+            }
+            None => (None, "audio", 0.0),
+        };
+        let audio = match audio_path {
             Some(a) => {
                 let p = dir.join(a);
                 if let Some(why) = not_a_regular_file(&p) {
-                    return Err(cx.at_value("audio", input_problem("audio", &p, &why)));
+                    return Err(cx.at_value(audio_key, input_problem("audio", &p, &why)));
                 }
                 Some(p)
             }
@@ -558,6 +590,7 @@ impl Plan {
             fps,
             seed: raw.seed.unwrap_or(0),
             audio,
+            audio_from,
             fonts,
             segments,
             spans,

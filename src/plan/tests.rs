@@ -527,3 +527,24 @@ fn a_plan_that_is_not_a_regular_file_or_too_big_is_refused_saying_what_it_is() {
     assert_eq!(at(&e), (2, 11), "{e}");
     assert!(e.message.contains("not UTF-8"), "{e}");
 }
+
+#[test]
+fn audio_may_start_inside_the_track() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("song.wav"), b"RIFF").unwrap();
+    let p = dir.path().join("plan.yaml");
+    let src = "output: v.mp4\naudio: {path: song.wav, from: 2.5}\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n";
+    let plan = Plan::parse(src, &p).unwrap();
+    assert!(plan.audio.as_ref().unwrap().ends_with("song.wav"));
+    assert_eq!(plan.audio_from, 2.5);
+    let plain =
+        "output: v.mp4\naudio: song.wav\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n";
+    assert_eq!(Plan::parse(plain, &p).unwrap().audio_from, 0.0);
+    let neg = "output: v.mp4\naudio:\n  path: song.wav\n  from: -1\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n";
+    let e = Plan::parse(neg, &p).unwrap_err();
+    assert_eq!(at(&e), (4, 9), "{e}");
+    assert!(e.to_string().contains(">= 0"), "{e}");
+    let missing = "output: v.mp4\naudio: {path: gone.wav, from: 1}\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n";
+    let e = Plan::parse(missing, &p).unwrap_err();
+    assert_eq!(e.key, "audio.path", "{e}");
+}
