@@ -41,7 +41,12 @@ fn main() {
             }
             "scenes" => {
                 for name in builtin_scenes() {
-                    dump(&common::builtin(name), 640, 360, &format!("{dir}/scene_{name}.png"));
+                    dump(
+                        &common::builtin(name),
+                        640,
+                        360,
+                        &format!("{dir}/scene_{name}.png"),
+                    );
                 }
             }
             "presets" => {

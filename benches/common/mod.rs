@@ -54,7 +54,10 @@ pub fn plasma() -> (String, SceneSpec) {
 
 /// `quote` with the seed's chain.
 pub fn quote() -> (String, SceneSpec) {
-    ("quote".into(), scene_with("quote", Some(QUOTE), seed_chain()))
+    (
+        "quote".into(),
+        scene_with("quote", Some(QUOTE), seed_chain()),
+    )
 }
 
 /// A built-in scene as the scene dump and the preset table draw it: a line of text, bloom and
