@@ -5,17 +5,22 @@
 #       1280x720 and 1920x1080 on one thread, beside the Python reference (ref_render.py
 #       --no-encode) doing the same work;
 #   (b) `farm run` wall time for a 240-frame 720p plan (2 clips, 2 workers) against ffmpeg alone
-#       encoding the same 240 frames (raw, pre-rendered) with the same settings and parallelism.
-# Usage: scripts/bench.sh [--no-python] [--frames N]
+#       encoding the same 240 frames (raw, pre-rendered) with the same settings and parallelism;
+#   (c) joining 100 clips;
+#   (d) with --stages: ms/frame per stage of plasma and quote at 720p, 1080p and 4K (the bench
+#       target benches/render.rs, `cargo bench --bench render -- full_chain`).
+# Usage: scripts/bench.sh [--no-python] [--frames N] [--stages]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PY=1
 FRAMES=48
+STAGES=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-python) PY=0 ;;
     --frames) FRAMES="$2"; shift ;;
+    --stages) STAGES=1 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -89,3 +94,8 @@ echo "== (c) joining 100 clips (one frame each, 320x180): check + concat + verif
 { echo "output: many.mp4"; echo "segments:"; for i in $(seq -w 1 100); do echo "  - {id: c$i, scene: plasma, duration: 0.0417}"; done; } > "$TMP/many.yaml"
 "$FARM" run "$TMP/many.yaml" --quality production --resolution 320x180 --workers 2 2>"$TMP/many.log" || { cat "$TMP/many.log"; exit 1; }
 grep -o 'Done:.*' "$TMP/many.log" | sed 's/^Done: [^ ]* //'
+
+if [ "$STAGES" = 1 ]; then
+  echo "== (d) renderer per stage, one thread (benches/render.rs)"
+  taskset -c 0 cargo bench -q --bench render -- full_chain 2>/dev/null | grep -v '^=='
+fi

@@ -10,7 +10,7 @@
 # Usage: scripts/shader-cost.sh [--size 1280x720] [--frames 48] [--repeat 2] [--only a,b]
 #                               [--no-variants]
 # Named shaders use their defaults (`farm bench-render --shaders NAME`); variants with parameters
-# go through the ignored test `render::shaders::tests::cost_raw_frames` (FARM_COST_CHAIN).
+# go through the example `examples/shader_cost_frames.rs` (the chain as YAML, read by the plan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=1280x720
@@ -103,12 +103,11 @@ for name in $NAMES; do
   row "$name" "$ms" "$TMP/$name.raw"
 done
 if [ "$VARIANTS" = 1 ]; then
-  cargo test --release --lib --no-run -q 2>/dev/null
+  cargo build --release -q --example shader_cost_frames
   for v in "${VARIANT_LIST[@]}"; do
     label=${v%%|*}
     chain=${v#*|}
-    out=$(FARM_COST_CHAIN="$chain" FARM_COST_OUT="$TMP/v.raw" FARM_COST_SIZE="$SIZE" FARM_COST_FRAMES="$FRAMES" \
-      cargo test --release --lib -q -- --ignored --exact --nocapture render::shaders::tests::cost_raw_frames 2>/dev/null |
+    out=$(target/release/examples/shader_cost_frames "$chain" "$TMP/v.raw" "$SIZE" "$FRAMES" |
       sed -n 's/.*COST {"ms_per_frame":\([0-9.]*\).*/\1/p')
     row "$label" "$out" "$TMP/v.raw"
   done

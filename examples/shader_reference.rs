@@ -1,0 +1,43 @@
+//! Prints the parameter reference of every shader as markdown table rows (pasted into
+//! `docs/shaders.md`): `cargo run --example shader_reference`.
+
+use farm::render::params::Kind;
+use farm::render::shaders::{ENCODER_EXPENSIVE, def, names};
+
+fn main() {
+    for d in names().iter().filter_map(|n| def(n)) {
+        let params: Vec<String> = d
+            .params
+            .iter()
+            .map(|p| {
+                let range = match p.kind {
+                    Kind::Num {
+                        min, max, integer, ..
+                    } => format!("{}{min}..{max}", if integer { "whole " } else { "" }),
+                    Kind::Bool => "bool".to_string(),
+                    Kind::Choice(n) => n.join(" \\| "),
+                    Kind::Custom(c) => (c.expect)(),
+                    _ => String::new(),
+                };
+                format!("`{}` ({}; {}): {}", p.name, p.default, range, p.help)
+            })
+            .collect();
+        println!(
+            "| `{}` | {} | {} | {} |",
+            d.name,
+            if params.is_empty() {
+                "-".to_string()
+            } else {
+                params.join("<br>")
+            },
+            d.help,
+            if ENCODER_EXPENSIVE.contains(&d.name) {
+                "full"
+            } else if d.name == "vignette" {
+                "all"
+            } else {
+                "standard, full"
+            }
+        );
+    }
+}

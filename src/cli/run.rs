@@ -1,0 +1,87 @@
+//! `farm run` (every clip, then the join) and `farm render` (one clip in the foreground).
+
+use super::{PolicyArgs, RunArgs, SettingsArgs, prepare, rerun_command};
+use crate::coordinator::{self, RunOptions};
+use std::path::Path;
+
+pub(super) fn cmd_run(a: RunArgs) -> i32 {
+    let (plan, hw, tools, settings) = match prepare(&a.plan, &a.settings) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let mut rep = crate::report::auto();
+    // One start-up line: hardware and the chosen render settings.
+    rep.line(&format!("{}; {}", hw.summary(), settings.summary()));
+    let opts = RunOptions {
+        only: a.only.clone(),
+        keep: a.keep,
+        rerun: rerun_command("run", &a.plan, &a.settings),
+        policy: a.policy.policy(),
+        wait_lock: a.wait_lock,
+    };
+    let t0 = std::time::Instant::now();
+    match coordinator::run(&plan, &settings, &tools, &opts, rep.as_mut()) {
+        Ok(s) => {
+            let fps = settings.frame.fps;
+            rep.line(&format!(
+                "Done: {} ({} frames, {:.2} s at {fps} fps; {} clips rendered, {} reused) in {:.1} s (join {:.2} s{}){}",
+                plan.output.display(),
+                s.frames,
+                s.frames as f64 / fps as f64,
+                s.rendered,
+                s.reused,
+                t0.elapsed().as_secs_f64(),
+                s.join_secs,
+                s.startup_ms.map(|(w, r)| format!("; worker start {w:.0} ms, renderer set-up {r:.0} ms (medians)")).unwrap_or_default(),
+                if s.cleaned { "" } else { "; intermediates kept" }
+            ));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+pub(super) fn cmd_render(
+    plan_path: &Path,
+    id: &str,
+    wait_lock: bool,
+    policy: &PolicyArgs,
+    a: &SettingsArgs,
+) -> i32 {
+    let (plan, hw, tools, settings) = match prepare(plan_path, a) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let mut rep = crate::report::Plain::new();
+    use crate::report::Reporter;
+    rep.line(&format!("{}; {}", hw.summary(), settings.summary()));
+    let log = coordinator::Layout::of(&plan).log(id);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tail = crate::report::follow_log(log.clone(), stop.clone());
+    let opts = RunOptions {
+        rerun: rerun_command("render", plan_path, a),
+        policy: policy.policy(),
+        wait_lock,
+        ..Default::default()
+    };
+    let result = coordinator::render_one(&plan, &settings, &tools, id, &opts, &mut rep);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = tail.join();
+    match result {
+        Ok(s) => {
+            rep.line(&format!(
+                "Done: clip '{id}' ({} frames) is in place; `farm run` will reuse it. Log: {}",
+                s.frames,
+                log.display()
+            ));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The clip encoder: x264 settings, its argument list, the ffmpeg process reading raw rgb24
+//! frames on a pipe ([`Encoder`]) and the writer thread that feeds it ([`QueuedEncoder`]).
+
+use super::logs::open_log;
+use super::quote::command_line;
+use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+
+/// x264 settings of one clip encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncoderSettings {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// x264 preset.
+    pub preset: String,
+    /// x264 CRF.
+    pub crf: f32,
+}
+
+/// ffmpeg's container name for an output extension.
+pub fn muxer_for(path: &Path) -> &'static str {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("mkv") => "matroska",
+        Some("mov") => "mov",
+        _ => "mp4",
+    }
+}
+
+/// The encoder's argument list (without the program name). Paths go as they are (bytes), so a
+/// folder whose name is not UTF-8 works.
+pub fn encoder_args(s: &EncoderSettings, out: &Path) -> Vec<OsString> {
+    let mut a: Vec<String> = [
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "info",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.push(format!("{}x{}", s.width, s.height));
+    a.extend([
+        "-r".into(),
+        s.fps.to_string(),
+        "-i".into(),
+        "pipe:0".into(),
+        "-an".into(),
+    ]);
+    a.extend([
+        "-c:v".into(),
+        "libx264".into(),
+        "-preset".into(),
+        s.preset.clone(),
+    ]);
+    a.extend(["-crf".into(), fmt_num(s.crf)]);
+    a.extend([
+        "-pix_fmt".into(),
+        "yuv420p".into(),
+        "-f".into(),
+        muxer_for(out).into(),
+    ]);
+    let mut a: Vec<OsString> = a.into_iter().map(OsString::from).collect();
+    a.push(out.as_os_str().to_owned());
+    a
+}
+
+fn fmt_num(x: f32) -> String {
+    if x.fract() == 0.0 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A running x264 encoder reading raw rgb24 frames on stdin.
+pub struct Encoder {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    frame_len: usize,
+}
+
+impl Encoder {
+    /// Start ffmpeg writing `out`, with its stderr appended to `log` after the command line.
+    pub fn spawn(
+        ffmpeg: &Path,
+        s: &EncoderSettings,
+        out: &Path,
+        log: &Path,
+    ) -> io::Result<Encoder> {
+        let args = encoder_args(s, out);
+        let logf = open_log(log, &command_line(ffmpeg, &args))?;
+        let mut child = Command::new(ffmpeg)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(logf))
+            .spawn()
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", ffmpeg.display())))?;
+        let stdin = child.stdin.take();
+        if let Some(w) = &stdin {
+            grow_pipe(w);
+        }
+        Ok(Encoder {
+            child,
+            stdin,
+            frame_len: s.width as usize * s.height as usize * 3,
+        })
+    }
+
+    /// The encoder's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Write one frame. A dead encoder shows up here as a broken pipe.
+    pub fn write_frame(&mut self, rgb: &[u8]) -> io::Result<()> {
+        assert_eq!(
+            rgb.len(),
+            self.frame_len,
+            "frame size does not match the encoder"
+        );
+        match &mut self.stdin {
+            Some(w) => w.write_all(rgb),
+            None => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "encoder input already closed",
+            )),
+        }
+    }
+
+    /// Close stdin and wait for ffmpeg to finish the file.
+    pub fn finish(mut self) -> io::Result<ExitStatus> {
+        drop(self.stdin.take());
+        self.child.wait()
+    }
+
+    /// Stop the encoder now and reap it (for a failed or abandoned clip).
+    pub fn kill(mut self) -> Option<ExitStatus> {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        self.child.wait().ok()
+    }
+
+    /// Wait for an encoder whose pipe broke, to learn how it ended.
+    pub fn wait_dead(mut self) -> Option<ExitStatus> {
+        drop(self.stdin.take());
+        // It is already exiting (its end of the pipe is closed); give it a moment, then kill.
+        for _ in 0..100 {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.kill()
+    }
+}
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        // Never leave a zombie or an orphaned ffmpeg behind.
+        if self.stdin.take().is_some() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Ask for a 1 MiB pipe (the default is 64 KiB): a 720p frame is 2.7 MB, and every refill of a
+/// small pipe costs a pair of context switches. Best effort: the kernel may refuse.
+fn grow_pipe(w: &ChildStdin) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a file descriptor we own; F_SETPIPE_SZ takes an int and touches no memory.
+    unsafe {
+        libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20);
+    }
+}
+
+/// An encoder fed by its own writer thread through a short queue of frames, so that rendering
+/// the next frames overlaps with ffmpeg's start-up and with the pipe writes. Frame buffers are
+/// recycled: the queue holds at most `depth` frames and no frame is allocated per frame.
+pub struct QueuedEncoder {
+    full: Option<crossbeam_channel::Sender<Vec<u8>>>,
+    empty: crossbeam_channel::Receiver<Vec<u8>>,
+    writer: Option<std::thread::JoinHandle<(Encoder, io::Result<()>)>>,
+    pid: u32,
+}
+
+impl QueuedEncoder {
+    /// Start the writer thread with `depth` frame buffers of `frame_len` bytes.
+    pub fn new(mut enc: Encoder, depth: usize) -> QueuedEncoder {
+        let depth = depth.max(1);
+        let frame_len = enc.frame_len;
+        let pid = enc.pid();
+        let (full_tx, full_rx) = crossbeam_channel::bounded::<Vec<u8>>(depth);
+        let (empty_tx, empty_rx) = crossbeam_channel::bounded::<Vec<u8>>(depth + 1);
+        for _ in 0..=depth {
+            empty_tx
+                .send(vec![0u8; frame_len])
+                .expect("room for every buffer");
+        }
+        let writer = std::thread::spawn(move || {
+            for buf in full_rx {
+                if let Err(e) = enc.write_frame(&buf) {
+                    return (enc, Err(e));
+                }
+                let _ = empty_tx.send(buf);
+            }
+            (enc, Ok(()))
+        });
+        QueuedEncoder {
+            full: Some(full_tx),
+            empty: empty_rx,
+            writer: Some(writer),
+            pid,
+        }
+    }
+
+    /// The encoder's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// A buffer to render the next frame into; None once the writer has stopped (a write
+    /// failed: [`QueuedEncoder::close`] tells why). Blocks while the encoder is behind.
+    pub fn buffer(&self) -> Option<Vec<u8>> {
+        self.empty.recv().ok()
+    }
+
+    /// Queue a rendered frame; false once the writer has stopped.
+    pub fn submit(&self, frame: Vec<u8>) -> bool {
+        self.full.as_ref().is_some_and(|tx| tx.send(frame).is_ok())
+    }
+
+    /// Flush the queue and stop the writer: the encoder back, with the first write error if any.
+    pub fn close(mut self) -> (Encoder, io::Result<()>) {
+        drop(self.full.take());
+        let writer = self.writer.take().expect("closed once");
+        match writer.join() {
+            Ok(r) => r,
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    }
+}
