@@ -28,7 +28,7 @@ macro_rules! eprintln {
 
 use crate::coordinator::{self, Tools};
 use crate::hw::Hardware;
-use crate::media::shell_quote;
+use crate::media::{shell_quote, shell_quote_os};
 use crate::plan::Plan;
 use crate::profile::{self, Aspect, Overrides, Quality, RenderSettings};
 use clap::{Args, Parser, Subcommand};
@@ -387,15 +387,12 @@ fn warn_memory(hw: &Hardware, s: &RenderSettings, a: &SettingsArgs) {
 }
 
 fn rerun_command(verb: &str, plan: &Path, a: &SettingsArgs) -> String {
+    // The plan's path as bytes: one that is not UTF-8 is printed so that a shell reads it back.
     let mut words = vec![
-        "farm".to_string(),
-        verb.to_string(),
-        plan.display().to_string(),
+        shell_quote("farm"),
+        shell_quote(verb),
+        shell_quote_os(plan.as_os_str()),
     ];
-    words.extend(a.as_args());
-    words
-        .iter()
-        .map(|w| shell_quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    words.extend(a.as_args().iter().map(|w| shell_quote(w)));
+    words.join(" ")
 }

@@ -259,3 +259,27 @@ impl QueuedEncoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoder_always_writes_yuv420p() {
+        let s = EncoderSettings {
+            width: 320,
+            height: 180,
+            fps: 12,
+            preset: "ultrafast".into(),
+            crf: 18.5,
+        };
+        let a = encoder_args(&s, Path::new("/tmp/x.mp4.partial"));
+        let i = a.iter().rposition(|x| x == "-pix_fmt").unwrap();
+        assert_eq!(a[i + 1], "yuv420p");
+        assert!(a.windows(2).any(|w| w == ["-crf", "18.5"]));
+        assert!(
+            a.windows(2).any(|w| w == ["-f", "mp4"]),
+            "explicit muxer for a .partial name"
+        );
+    }
+}
