@@ -245,7 +245,7 @@ mod tests {
             width: 320,
             height: 180,
             fps: 12,
-            preset: "ultrafast".into(),
+            preset: crate::choices::X264Preset::Ultrafast,
             crf: 20.0,
         };
         let good = VideoInfo {
