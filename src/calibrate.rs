@@ -32,7 +32,7 @@ pub fn seconds_per_frame(plan: &Plan, profile: &Profile, hw: &Hardware) -> Optio
         width: frame.width,
         height: frame.height,
         fps: frame.fps,
-        preset: profile.preset.clone(),
+        preset: profile.preset,
         crf: profile.crf,
     };
     let mut e = Encoder::spawn(

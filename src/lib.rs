@@ -11,6 +11,7 @@
 //! - [`events`]: the messages between coordinator and workers.
 //! - [`plan`]: parse and validate the YAML plan.
 //! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
+//! - [`choices`]: quality, aspect, x264 preset (closed vocabularies of the settings; a leaf).
 //! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
 //! - [`audio`]: audio features, tempo and beats of a soundtrack, and their cache.
 //! - [`path_bytes`]: paths as bytes in serde (a leaf, used by the messages and the specs).
@@ -20,6 +21,7 @@
 
 pub mod audio;
 pub mod calibrate;
+pub mod choices;
 pub mod cli;
 pub mod coordinator;
 pub mod disk;

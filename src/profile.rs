@@ -16,46 +16,8 @@
 
 use crate::hw::Hardware;
 use crate::render::{FrameSpec, ShaderLevel};
-use serde::Deserialize;
 
-/// The `quality` of a plan or `--quality`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Quality {
-    /// 960x540@12, fast to look at.
-    Draft,
-    /// 1280x720@15.
-    Preview,
-    /// 1920x1080@24.
-    Production,
-    /// 3840x2160@30.
-    Max,
-    /// Chosen from the hardware and the estimated render time.
-    Auto,
-}
-
-/// The `aspect` of a plan or `--aspect`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Aspect {
-    /// 1920x1080 (the profile's own size).
-    Landscape,
-    /// 1080x1920.
-    Portrait,
-    /// 1080x1080.
-    Square,
-}
-
-impl Aspect {
-    /// The seed's aspect presets; landscape keeps the profile's size.
-    pub fn preset_size(self) -> (u32, u32) {
-        match self {
-            Aspect::Landscape => (1920, 1080),
-            Aspect::Portrait => (1080, 1920),
-            Aspect::Square => (1080, 1080),
-        }
-    }
-}
+pub use crate::choices::{Aspect, Quality, X264Preset, parse_resolution};
 
 /// One quality profile.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +33,7 @@ pub struct Profile {
     /// x264 CRF.
     pub crf: f32,
     /// x264 preset.
-    pub preset: String,
+    pub preset: X264Preset,
     /// A cap on the worker count (draft: 4).
     pub worker_cap: Option<usize>,
     /// Grid scale.
@@ -88,7 +50,7 @@ fn p(
     w: u32,
     h: u32,
     fps: u32,
-    preset: &str,
+    preset: X264Preset,
     crf: f32,
     cap: Option<usize>,
     gs: f32,
@@ -101,7 +63,7 @@ fn p(
         height: h,
         fps,
         crf,
-        preset: preset.to_string(),
+        preset,
         worker_cap: cap,
         grid_scale: gs,
         shaders: sh,
@@ -112,13 +74,14 @@ fn p(
 /// The fixed profiles (auto is decided by [`resolve`]).
 pub fn fixed_profile(q: Quality) -> Profile {
     use ShaderLevel::*;
+    use X264Preset::{Medium, Ultrafast, Veryfast};
     match q {
         Quality::Draft => p(
             "draft",
             960,
             540,
             12,
-            "ultrafast",
+            Ultrafast,
             26.0,
             Some(4),
             0.5,
@@ -126,30 +89,21 @@ pub fn fixed_profile(q: Quality) -> Profile {
             200,
         ),
         Quality::Preview => p(
-            "preview",
-            1280,
-            720,
-            15,
-            "ultrafast",
-            20.0,
-            None,
-            0.75,
-            Standard,
-            500,
+            "preview", 1280, 720, 15, Ultrafast, 20.0, None, 0.75, Standard, 500,
         ),
         Quality::Production | Quality::Auto => p(
             "production",
             1920,
             1080,
             24,
-            "veryfast",
+            Veryfast,
             18.5,
             None,
             1.0,
             Full,
             1200,
         ),
-        Quality::Max => p("max", 3840, 2160, 30, "medium", 18.0, None, 2.0, Full, 3000),
+        Quality::Max => p("max", 3840, 2160, 30, Medium, 18.0, None, 2.0, Full, 3000),
     }
 }
 
@@ -165,7 +119,7 @@ pub struct Overrides {
     /// Explicit worker count; replaces the detected count (the draft cap still applies, as in the seed).
     pub workers: Option<usize>,
     /// x264 preset.
-    pub preset: Option<String>,
+    pub preset: Option<X264Preset>,
     /// x264 CRF.
     pub crf: Option<f32>,
     /// Frames per second (beats the profile's).
@@ -180,7 +134,7 @@ pub struct RenderSettings {
     /// Frame geometry and renderer knobs.
     pub frame: FrameSpec,
     /// x264 preset.
-    pub preset: String,
+    pub preset: X264Preset,
     /// x264 CRF.
     pub crf: f32,
     /// Worker processes to run at once.
@@ -212,23 +166,24 @@ impl RenderSettings {
 /// and glyph atlases) plus its x264 process. Encoder figures were measured here with
 /// `/usr/bin/time -f %M` on 1280x720 and 1920x1080 (ultrafast 90/121 MB, veryfast 162/284 MB,
 /// medium 256/477 MB) and fitted as base + per-megapixel.
-pub fn worker_footprint_mb(width: u32, height: u32, preset: &str) -> f64 {
+pub fn worker_footprint_mb(width: u32, height: u32, preset: X264Preset) -> f64 {
+    use X264Preset::*;
     let mpx = width as f64 * height as f64 / 1e6;
     let (base, per_mpx) = match preset {
-        "ultrafast" => (65.0, 27.0),
-        "superfast" => (65.0, 60.0),
-        "veryfast" => (64.0, 106.0),
-        "faster" => (70.0, 150.0),
-        "fast" => (75.0, 170.0),
-        "medium" => (80.0, 192.0),
-        _ => (90.0, 260.0), // slow, slower, veryslow, placebo
+        Ultrafast => (65.0, 27.0),
+        Superfast => (65.0, 60.0),
+        Veryfast => (64.0, 106.0),
+        Faster => (70.0, 150.0),
+        Fast => (75.0, 170.0),
+        Medium => (80.0, 192.0),
+        Slow | Slower | Veryslow | Placebo => (90.0, 260.0),
     };
     let renderer = 24.0 + 20.0 * mpx;
     renderer + base + per_mpx * mpx
 }
 
 /// Worker count by memory: 60% of available memory / footprint (at least 1).
-pub fn workers_by_memory(hw: &Hardware, width: u32, height: u32, preset: &str) -> usize {
+pub fn workers_by_memory(hw: &Hardware, width: u32, height: u32, preset: X264Preset) -> usize {
     let avail_mb = hw.mem_available as f64 / (1024.0 * 1024.0);
     ((avail_mb * 0.6 / worker_footprint_mb(width, height, preset)) as usize).max(1)
 }
@@ -243,11 +198,11 @@ pub fn memory_warning(
 ) -> Option<String> {
     let requested = requested?;
     let (w, h) = (s.frame.width, s.frame.height);
-    let cap = workers_by_memory(hw, w, h, &s.preset);
+    let cap = workers_by_memory(hw, w, h, s.preset);
     if s.workers <= cap {
         return None;
     }
-    let each = worker_footprint_mb(w, h, &s.preset);
+    let each = worker_footprint_mb(w, h, s.preset);
     let avail = hw.mem_available as f64 / (1024.0 * 1024.0);
     Some(format!(
         "--workers {requested} is above the memory cap: {} workers x about {each:.0} MB each (renderer + x264 {} at {w}x{h}) = {:.0} MB, with {avail:.0} MB of memory available; the cap (60% of available memory / the per-worker estimate) is {cap} worker{}. Workers may be killed for lack of memory; use --workers {cap}, or leave --workers out",
@@ -285,7 +240,7 @@ pub fn resolve(
     if let Some((rw, rh)) = ov.resolution {
         (w, h) = (rw, rh);
     }
-    let preset = ov.preset.clone().unwrap_or_else(|| profile.preset.clone());
+    let preset = ov.preset.unwrap_or(profile.preset);
     let crf = ov.crf.unwrap_or(profile.crf);
 
     let (workers, reason) = match ov.workers {
@@ -303,13 +258,13 @@ pub fn resolve(
             }
         }
         None => {
-            let by_mem = workers_by_memory(hw, w, h, &preset);
+            let by_mem = workers_by_memory(hw, w, h, preset);
             let mut n = cpu_workers.min(by_mem);
             let mut why = format!("{cpu_workers} by CPUs");
             if by_mem < cpu_workers {
                 why += &format!(
                     ", {by_mem} by memory ({:.0} MB each)",
-                    worker_footprint_mb(w, h, &preset)
+                    worker_footprint_mb(w, h, preset)
                 );
             }
             if let Some(cap) = profile.worker_cap
@@ -345,13 +300,14 @@ fn auto_profile(
     calibrate: impl FnOnce(&Profile) -> Option<f64>,
 ) -> Profile {
     use ShaderLevel::*;
+    use X264Preset::Veryfast;
     if hw.mem_gb() < 4.0 || hw.cpus <= 2 {
         return p(
             "auto: low-end machine (<4 GB or <=2 cores) -> 720p@15",
             1280,
             720,
             15,
-            "veryfast",
+            Veryfast,
             21.5,
             None,
             0.75,
@@ -373,7 +329,7 @@ fn auto_profile(
             1280,
             720,
             24,
-            "veryfast",
+            Veryfast,
             18.5,
             None,
             0.75,
@@ -385,31 +341,6 @@ fn auto_profile(
         name: "auto: production".to_string(),
         ..production
     }
-}
-
-/// Parse `WxH` (e.g. `1280x720`). Both sides even, 16..=8192.
-pub fn parse_resolution(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .trim()
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("resolution '{s}' is not WIDTHxHEIGHT (e.g. 1280x720)"))?;
-    let parse = |v: &str| {
-        v.trim()
-            .parse::<u32>()
-            .map_err(|_| format!("resolution '{s}' is not WIDTHxHEIGHT (e.g. 1280x720)"))
-    };
-    let (w, h) = (parse(w)?, parse(h)?);
-    for (name, v) in [("width", w), ("height", h)] {
-        if !(16..=8192).contains(&v) {
-            return Err(format!("resolution '{s}': {name} {v} is outside 16..=8192"));
-        }
-        if v % 2 != 0 {
-            return Err(format!(
-                "resolution '{s}': {name} {v} is odd (yuv420p needs even sizes)"
-            ));
-        }
-    }
-    Ok((w, h))
 }
 
 #[cfg(test)]
@@ -574,28 +505,19 @@ mod tests {
         assert_eq!(s.workers, 1);
         assert!(s.workers_reason.contains("memory"), "{}", s.workers_reason);
         // Medium at 1080p must count the encoder's ~490 MB, not the seed's 150 MB.
-        assert!(worker_footprint_mb(1920, 1080, "medium") > 490.0);
+        assert!(worker_footprint_mb(1920, 1080, X264Preset::Medium) > 490.0);
     }
 
     #[test]
     fn preset_and_crf_overrides() {
         let ov = Overrides {
             quality: Some(Quality::Draft),
-            preset: Some("medium".into()),
+            preset: Some(X264Preset::Medium),
             crf: Some(30.0),
             ..Default::default()
         };
         let s = resolve(&hw(4, 16.0), 1.0, &ov, no_cal);
-        assert_eq!((s.preset.as_str(), s.crf), ("medium", 30.0));
-    }
-
-    #[test]
-    fn resolution_parsing() {
-        assert_eq!(parse_resolution("1280x720"), Ok((1280, 720)));
-        assert!(parse_resolution("1280").is_err());
-        assert!(parse_resolution("100000x100000").is_err());
-        assert!(parse_resolution("161x90").is_err());
-        assert!(parse_resolution("axb").is_err());
+        assert_eq!((s.preset, s.crf), (X264Preset::Medium, 30.0));
     }
 
     #[test]
@@ -610,7 +532,7 @@ mod tests {
         let s = resolve(&machine, 10.0, &ov(Some(2)), no_cal);
         assert_eq!(s.workers, 2, "the flag is obeyed");
         let w = memory_warning(&machine, &s, Some(2)).expect("2 x 8 GB on 23 GB is over 60%");
-        let each = worker_footprint_mb(8192, 8192, "veryfast");
+        let each = worker_footprint_mb(8192, 8192, X264Preset::Veryfast);
         assert!(
             w.starts_with("--workers 2 is above the memory cap: 2 workers x about"),
             "{w}"

@@ -6,11 +6,16 @@
 /// Each variant is written once, with its word: `Screen = "screen"`. The enum gets `FromStr`,
 /// `Display` and `Into<&'static str>` (from `strum`), serde, and the constant `NAMES` (every
 /// word, in declaration order: the order error messages list them in).
+///
+/// Serde writes a variant by its Rust name (`Screen`), unless the body starts with
+/// `#![serde(words)]`: then serde reads and writes the words (`screen`), e.g. for a value a plan
+/// gives by its word or that is hashed as text.
 macro_rules! vocab {
     (
+        @emit [$words:meta]
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $word:literal ),+ $(,)?
+            $( $(#[$vmeta:meta])* $variant:ident = $word:literal ),+
         }
     ) => {
         $(#[$meta])*
@@ -34,6 +39,7 @@ macro_rules! vocab {
                 #[doc = concat!("`", $word, "`")]
                 $(#[$vmeta])*
                 #[strum(serialize = $word)]
+                #[cfg_attr($words, serde(rename = $word))]
                 $variant,
             )+
         }
@@ -47,6 +53,23 @@ macro_rules! vocab {
                 self.into()
             }
         }
+    };
+    (
+        #![serde(words)]
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $word:literal ),+ $(,)?
+        }
+    ) => {
+        vocab! { @emit [all()] $(#[$meta])* $vis enum $name { $( $(#[$vmeta])* $variant = $word ),+ } }
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $word:literal ),+ $(,)?
+        }
+    ) => {
+        vocab! { @emit [any()] $(#[$meta])* $vis enum $name { $( $(#[$vmeta])* $variant = $word ),+ } }
     };
 }
 pub(crate) use vocab;

@@ -272,7 +272,7 @@ pub fn decode_and_analyse(
 
 /// Decode `path` to mono PCM at [`ANALYSIS_RATE`], from `from` seconds on.
 pub fn decode(ffmpeg: &Path, path: &Path, from: f64) -> Result<Vec<f32>, String> {
-    crate::media::decode_audio_mono(ffmpeg, path, from, ANALYSIS_RATE)
+    crate::media::decode_audio_mono(ffmpeg, path, from, ANALYSIS_RATE).map_err(String::from)
 }
 
 /// `x > limit`, and false when either is NaN: the guard before every division here.

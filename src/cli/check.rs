@@ -103,7 +103,7 @@ pub(super) fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
         settings.frame.height,
         total,
         settings.crf,
-        &settings.preset,
+        settings.preset.name(),
     );
     let audio = plan
         .audio

@@ -18,7 +18,7 @@ pub(super) fn cmd_hw(plan_path: Option<&Path>, a: &SettingsArgs) -> i32 {
             println!("{}", s.summary());
             println!(
                 "worker footprint estimate: {:.0} MB (renderer + x264 {})",
-                profile::worker_footprint_mb(s.frame.width, s.frame.height, &s.preset),
+                profile::worker_footprint_mb(s.frame.width, s.frame.height, s.preset),
                 s.preset
             );
             0

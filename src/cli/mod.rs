@@ -26,11 +26,12 @@ macro_rules! eprintln {
     ($($t:tt)*) => { $crate::report::to_stderr(&format!($($t)*)) };
 }
 
+use crate::choices::{Aspect, Quality, X264Preset};
 use crate::coordinator::{self, Tools};
 use crate::hw::Hardware;
-use crate::media::shell_quote;
+use crate::media::{shell_quote, shell_quote_os};
 use crate::plan::Plan;
-use crate::profile::{self, Aspect, Overrides, Quality, RenderSettings};
+use crate::profile::{self, Overrides, RenderSettings};
 use clap::{Args, Parser, Subcommand};
 
 mod audio;
@@ -162,10 +163,10 @@ fn parse_offset(s: &str) -> Result<f64, String> {
 struct SettingsArgs {
     /// Quality profile [default: the plan's, else auto].
     #[arg(long, value_enum)]
-    quality: Option<Quality>,
+    quality: Option<QualityArg>,
     /// Aspect preset (landscape keeps the profile's size).
     #[arg(long, value_enum)]
-    aspect: Option<Aspect>,
+    aspect: Option<AspectArg>,
     /// Worker processes at once [default: from CPUs and memory].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     workers: Option<u32>,
@@ -173,8 +174,8 @@ struct SettingsArgs {
     #[arg(long, value_parser = profile::parse_resolution)]
     resolution: Option<(u32, u32)>,
     /// x264 preset (ultrafast .. veryslow) [default: the profile's].
-    #[arg(long)]
-    preset: Option<String>,
+    #[arg(long, value_parser = parse_preset)]
+    preset: Option<X264Preset>,
     /// x264 CRF [default: the profile's].
     #[arg(long)]
     crf: Option<f32>,
@@ -183,15 +184,68 @@ struct SettingsArgs {
     fps: Option<u32>,
 }
 
+/// `--quality`: clap's view of [`Quality`] (the help text of each value is clap's).
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+enum QualityArg {
+    /// 960x540@12, fast to look at.
+    Draft,
+    /// 1280x720@15.
+    Preview,
+    /// 1920x1080@24.
+    Production,
+    /// 3840x2160@30.
+    Max,
+    /// Chosen from the hardware and the estimated render time.
+    Auto,
+}
+
+impl From<QualityArg> for Quality {
+    fn from(q: QualityArg) -> Quality {
+        match q {
+            QualityArg::Draft => Quality::Draft,
+            QualityArg::Preview => Quality::Preview,
+            QualityArg::Production => Quality::Production,
+            QualityArg::Max => Quality::Max,
+            QualityArg::Auto => Quality::Auto,
+        }
+    }
+}
+
+/// `--aspect`: clap's view of [`Aspect`].
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+enum AspectArg {
+    /// 1920x1080 (the profile's own size).
+    Landscape,
+    /// 1080x1920.
+    Portrait,
+    /// 1080x1080.
+    Square,
+}
+
+impl From<AspectArg> for Aspect {
+    fn from(a: AspectArg) -> Aspect {
+        match a {
+            AspectArg::Landscape => Aspect::Landscape,
+            AspectArg::Portrait => Aspect::Portrait,
+            AspectArg::Square => Aspect::Square,
+        }
+    }
+}
+
+/// `--preset WORD`, parsed once here; the error lists every preset.
+fn parse_preset(s: &str) -> Result<X264Preset, String> {
+    X264Preset::parse(s)
+}
+
 impl SettingsArgs {
     /// The flags as they would be typed again.
     fn as_args(&self) -> Vec<String> {
         let mut a = Vec::new();
         if let Some(q) = self.quality {
-            a.extend(["--quality".into(), format!("{q:?}").to_lowercase()]);
+            a.extend(["--quality".into(), Quality::from(q).to_string()]);
         }
         if let Some(x) = self.aspect {
-            a.extend(["--aspect".into(), format!("{x:?}").to_lowercase()]);
+            a.extend(["--aspect".into(), Aspect::from(x).to_string()]);
         }
         if let Some(w) = self.workers {
             a.extend(["--workers".into(), w.to_string()]);
@@ -199,8 +253,8 @@ impl SettingsArgs {
         if let Some((w, h)) = self.resolution {
             a.extend(["--resolution".into(), format!("{w}x{h}")]);
         }
-        if let Some(p) = &self.preset {
-            a.extend(["--preset".into(), p.clone()]);
+        if let Some(p) = self.preset {
+            a.extend(["--preset".into(), p.to_string()]);
         }
         if let Some(c) = self.crf {
             a.extend(["--crf".into(), c.to_string()]);
@@ -324,11 +378,14 @@ fn load(plan: &Path) -> Result<Plan, i32> {
 
 fn overrides(plan: Option<&Plan>, a: &SettingsArgs) -> Overrides {
     Overrides {
-        quality: a.quality.or(plan.and_then(|p| p.quality)),
-        aspect: a.aspect.or(plan.and_then(|p| p.aspect)),
+        quality: a
+            .quality
+            .map(Quality::from)
+            .or(plan.and_then(|p| p.quality)),
+        aspect: a.aspect.map(Aspect::from).or(plan.and_then(|p| p.aspect)),
         resolution: a.resolution.or(plan.and_then(|p| p.resolution)),
         workers: a.workers.map(|w| w as usize),
-        preset: a.preset.clone().or(plan.and_then(|p| p.preset.clone())),
+        preset: a.preset.or(plan.and_then(|p| p.preset)),
         crf: a.crf.or(plan.and_then(|p| p.crf)),
         fps: a.fps.or(plan.and_then(|p| p.fps)),
     }
@@ -339,14 +396,6 @@ fn settings_for(
     plan: Option<&Plan>,
     a: &SettingsArgs,
 ) -> Result<RenderSettings, String> {
-    if let Some(p) = &a.preset
-        && !crate::plan::X264_PRESETS.contains(&p.as_str())
-    {
-        return Err(format!(
-            "--preset {p}: unknown x264 preset; one of {}",
-            crate::plan::X264_PRESETS.join(", ")
-        ));
-    }
     if let Some(c) = a.crf
         && !(0.0..=51.0).contains(&c)
     {
@@ -387,15 +436,12 @@ fn warn_memory(hw: &Hardware, s: &RenderSettings, a: &SettingsArgs) {
 }
 
 fn rerun_command(verb: &str, plan: &Path, a: &SettingsArgs) -> String {
+    // The plan's path as bytes: one that is not UTF-8 is printed so that a shell reads it back.
     let mut words = vec![
-        "farm".to_string(),
-        verb.to_string(),
-        plan.display().to_string(),
+        shell_quote("farm"),
+        shell_quote(verb),
+        shell_quote_os(plan.as_os_str()),
     ];
-    words.extend(a.as_args());
-    words
-        .iter()
-        .map(|w| shell_quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    words.extend(a.as_args().iter().map(|w| shell_quote(w)));
+    words.join(" ")
 }

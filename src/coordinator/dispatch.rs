@@ -75,7 +75,8 @@ impl ProbePool {
                     crate::procs::outlast_first_signal();
                     for (id, path, frames) in jrx {
                         let r = media::probe_video(&ffprobe, &path, false)
-                            .and_then(|i| media::check_clip(&i, &enc, frames));
+                            .and_then(|i| media::check_clip(&i, &enc, frames))
+                            .map_err(String::from);
                         if rtx.send((id, r)).is_err() {
                             return;
                         }

@@ -33,7 +33,11 @@ pub fn join(
         .filter(|c| !checks.contains_key(&c.id))
         .map(|c| (layout.clip(&c.id), c.frames))
         .collect();
-    let probed = media::check_clips(&tools.ffprobe, &rest, enc, PROBE_JOBS);
+    let probed: Vec<Result<(), String>> =
+        media::check_clips(&tools.ffprobe, &rest, enc, PROBE_JOBS)
+            .into_iter()
+            .map(|r| r.map_err(String::from))
+            .collect();
     if crate::procs::signals() > 0 {
         return Err(RunError::Interrupted);
     }
@@ -75,6 +79,7 @@ pub fn join(
     let tmp = partial_output(out, std::process::id());
     let entries: Vec<PathBuf> = clips.iter().map(|c| layout.concat_entry(&c.id)).collect();
     let clip_paths: Vec<PathBuf> = clips.iter().map(|c| layout.clip(&c.id)).collect();
+    let mut stopped = false;
     let joined = media::join(&Join {
         ffmpeg: &tools.ffmpeg,
         dir: &layout.work,
@@ -87,6 +92,10 @@ pub fn join(
         log: &layout.join_log(),
         stall,
     })
+    .map_err(|e| {
+        stopped = e.is_interrupted();
+        String::from(e)
+    })
     .and_then(|()| {
         verify_output(&tools.ffprobe, &tmp, enc, total, plan.audio.is_some()).map_err(|e| match e {
             Verify::Frames(got) => {
@@ -95,7 +104,13 @@ pub fn join(
                 let per_clip: Vec<(&str, u64, Result<u64, String>)> = clips
                     .iter()
                     .zip(counted)
-                    .map(|(c, r)| (c.id.as_str(), c.frames, r.map(|i| i.frames)))
+                    .map(|(c, r)| {
+                        (
+                            c.id.as_str(),
+                            c.frames,
+                            r.map(|i| i.frames).map_err(String::from),
+                        )
+                    })
                     .collect();
                 let (msg, bad) = frame_count_message(got, total, &per_clip, rerun);
                 for c in clips.iter().filter(|c| bad.contains(&c.id.as_str())) {
@@ -114,7 +129,7 @@ pub fn join(
     });
     if let Err(e) = joined {
         let _ = std::fs::remove_file(&tmp);
-        return Err(if e == media::JOIN_STOPPED || crate::procs::signals() > 0 {
+        return Err(if stopped || crate::procs::signals() > 0 {
             RunError::Interrupted
         } else {
             RunError::Join(e)
@@ -203,7 +218,7 @@ fn verify_output(
     frames: u64,
     audio: bool,
 ) -> Result<(), Verify> {
-    let info = media::probe_video(ffprobe, p, false).map_err(Verify::Other)?;
+    let info = media::probe_video(ffprobe, p, false).map_err(|e| Verify::Other(e.into()))?;
     if info.frames != frames {
         return Err(Verify::Frames(info.frames));
     }

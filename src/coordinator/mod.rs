@@ -209,7 +209,7 @@ pub fn encoder_settings(s: &RenderSettings) -> EncoderSettings {
         width: s.frame.width,
         height: s.frame.height,
         fps: s.frame.fps,
-        preset: s.preset.clone(),
+        preset: s.preset,
         crf: s.crf,
     }
 }

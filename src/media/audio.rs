@@ -1,6 +1,6 @@
 //! Audio decode: a soundtrack to mono f32 samples through ffmpeg's pipe.
 
-use super::logs::describe_status;
+use super::error::MediaError;
 use std::io;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -15,14 +15,12 @@ pub fn decode_audio_mono(
     path: &Path,
     from: f64,
     rate: u32,
-) -> Result<Vec<f32>, String> {
+) -> Result<Vec<f32>, MediaError> {
     use std::io::Read;
     use std::os::unix::process::CommandExt;
-    let name = path.display();
+    let file = || path.to_path_buf();
     if !from.is_finite() || from < 0.0 {
-        return Err(format!(
-            "audio {name}: `from` must be a number of seconds >= 0 (got {from})"
-        ));
+        return Err(MediaError::AudioFrom { path: file(), from });
     }
     let mut cmd = Command::new(ffmpeg);
     cmd.args(["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"]);
@@ -38,9 +36,10 @@ pub fn decode_audio_mono(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", ffmpeg.display()))?;
+    let mut child = cmd.spawn().map_err(|e| MediaError::Spawn {
+        program: ffmpeg.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     // stderr on its own thread, so that neither pipe can fill up and stall ffmpeg; at most
     // 1 MiB of it is kept (a damaged file can make ffmpeg complain for every packet).
     let mut err = child.stderr.take().expect("stderr is piped");
@@ -58,36 +57,35 @@ pub fn decode_audio_mono(
         .read_to_end(&mut bytes);
     let status = child.wait();
     let stderr = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();
-    let status = status.map_err(|e| format!("cannot wait for ffmpeg: {e}"))?;
+    let status = status.map_err(|e| MediaError::Wait(e.to_string()))?;
     if !status.success() {
         let line = decode_error_line(&stderr, path);
         if line.contains("matches no streams") {
-            return Err(format!(
-                "audio {name}: the file has no audio stream (ffmpeg: {line})"
-            ));
+            return Err(MediaError::AudioNoStream { path: file(), line });
         }
         if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
-            return Err(format!("audio {name}: the file is empty (ffmpeg: {line})"));
+            return Err(MediaError::AudioEmptyFile { path: file(), line });
         }
-        return Err(format!(
-            "audio {name}: ffmpeg cannot decode it ({}): {line}",
-            describe_status(&status)
-        ));
+        return Err(MediaError::AudioDecode {
+            path: file(),
+            status,
+            line,
+        });
     }
-    read.map_err(|e| format!("audio {name}: cannot read ffmpeg's output: {e}"))?;
+    read.map_err(|e| MediaError::AudioRead {
+        path: file(),
+        reason: e.to_string(),
+    })?;
     if bytes.len() < 4 {
-        let dur = stderr
+        let duration = stderr
             .lines()
             .find_map(|l| l.trim().strip_prefix("Duration: "))
             .and_then(|d| d.split(',').next())
-            .map(|d| format!(" (ffmpeg: Duration: {d})"))
-            .unwrap_or_default();
-        return Err(if from > 0.0 {
-            format!(
-                "audio {name}: nothing to decode after `from` {from} s: the track ends before that{dur}"
-            )
-        } else {
-            format!("audio {name}: the audio stream is empty{dur}")
+            .map(str::to_string);
+        return Err(MediaError::AudioNothing {
+            path: file(),
+            from: (from > 0.0).then_some(from),
+            duration,
         });
     }
     Ok(bytes

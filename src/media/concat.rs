@@ -2,7 +2,8 @@
 //! soundtrack muxed in.
 
 use super::encoder::muxer_for;
-use super::logs::{describe_status, first_error, log_tail, open_log, write_error};
+use super::error::MediaError;
+use super::logs::{first_error, log_tail, open_log, write_error};
 use super::quote::command_line;
 use crate::procs;
 use std::ffi::OsString;
@@ -43,9 +44,6 @@ pub struct Join<'a> {
     pub stall: Duration,
 }
 
-/// The error of a join stopped by a stop signal.
-pub const JOIN_STOPPED: &str = "the join was interrupted";
-
 /// Longest a join may run (time this process was running), whatever its progress: two minutes,
 /// plus one second per 2 MB of clips (stream copy), plus half a second per second of audio
 /// (AAC encoding runs far faster than that).
@@ -75,12 +73,15 @@ fn write_mark(out: &Path, log: &Path) -> u128 {
 
 /// Join clips with the concat demuxer (stream copy). With audio: AAC 192k, padded with
 /// silence when short and cut when long, the output's length fixed to frames / fps.
-pub fn join(j: &Join) -> Result<(), String> {
+pub fn join(j: &Join) -> Result<(), MediaError> {
     let mut list = String::new();
     for c in j.clips {
         list.push_str(&concat_line(c));
     }
-    std::fs::write(j.list, list).map_err(|e| format!("cannot write {}: {e}", j.list.display()))?;
+    std::fs::write(j.list, list).map_err(|e| MediaError::Write {
+        path: j.list.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let list_arg = j.list.strip_prefix(j.dir).unwrap_or(j.list);
     let mut args: Vec<OsString> = [
         "-hide_banner",
@@ -124,8 +125,10 @@ pub fn join(j: &Join) -> Result<(), String> {
         args.drain(i..i + 2);
     }
     args.push(j.out.as_os_str().to_owned());
-    let logf = open_log(j.log, &command_line(j.ffmpeg, &args))
-        .map_err(|e| format!("cannot write {}: {e}", j.log.display()))?;
+    let logf = open_log(j.log, &command_line(j.ffmpeg, &args)).map_err(|e| MediaError::Write {
+        path: j.log.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     // ffmpeg runs in `dir`: a relative program path must not change meaning. Its own process
     // group, killed with the coordinator (PR_SET_PDEATHSIG), on a stop signal, when it writes
     // nothing for `stall`, or past `join_limit`.
@@ -135,7 +138,10 @@ pub fn join(j: &Join) -> Result<(), String> {
         .stdout(Stdio::null())
         .stderr(Stdio::from(logf))
         .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", j.ffmpeg.display()))?;
+        .map_err(|e| MediaError::Spawn {
+            program: j.ffmpeg.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     let _group = procs::Group::of(&child);
     let clip_bytes: u64 = j
         .clips
@@ -150,43 +156,51 @@ pub fn join(j: &Join) -> Result<(), String> {
     };
     let st = match procs::wait(&mut child, &limits) {
         Ok(st) => st,
-        Err(procs::Stopped::Interrupted) => return Err(JOIN_STOPPED.to_string()),
+        Err(procs::Stopped::Interrupted) => return Err(MediaError::JoinStopped),
         Err(procs::Stopped::Stalled(d)) => {
-            return Err(format!(
-                "join stage: ffmpeg (concat) wrote nothing for {:.0} s (stalled) and was killed; log {}",
-                d.as_secs_f64(),
-                j.log.display()
-            ));
+            return Err(MediaError::JoinStalled {
+                secs: d.as_secs_f64(),
+                log: j.log.to_path_buf(),
+            });
         }
         Err(procs::Stopped::TimedOut(d)) => {
-            return Err(format!(
-                "join stage: ffmpeg (concat) did not finish within {:.0} s and was killed; log {}",
-                d.as_secs_f64(),
-                j.log.display()
-            ));
+            return Err(MediaError::JoinTimeout {
+                secs: d.as_secs_f64(),
+                log: j.log.to_path_buf(),
+            });
         }
-        Err(procs::Stopped::Io(e)) => return Err(format!("cannot wait for ffmpeg: {e}")),
+        Err(procs::Stopped::Io(e)) => return Err(MediaError::Wait(e.to_string())),
     };
     let written = write_error(j.log);
     if !st.success() {
-        let tail = log_tail(j.log, 8).join("\n    ");
-        let cause = written
-            .or_else(|| first_error(j.log))
-            .map(|e| format!(": {e}"))
-            .unwrap_or_default();
-        return Err(format!(
-            "ffmpeg join failed ({}){cause}; log {}:\n    {tail}",
-            describe_status(&st),
-            j.log.display()
-        ));
+        return Err(MediaError::JoinExit {
+            status: st,
+            cause: written.or_else(|| first_error(j.log)),
+            log: j.log.to_path_buf(),
+            tail: log_tail(j.log, 8),
+        });
     }
-    if let Some(e) = written {
+    if let Some(line) = written {
         // ffmpeg 5.1 exits 0 when it cannot write the trailer: the file has no index (moov).
-        return Err(format!(
-            "the join could not write {}: {e} (ffmpeg exited 0, but the file is incomplete); log {}",
-            j.out.display(),
-            j.log.display()
-        ));
+        return Err(MediaError::JoinWrite {
+            out: j.out.to_path_buf(),
+            line,
+            log: j.log.to_path_buf(),
+        });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concat_lines_escape_quotes_and_keep_spaces() {
+        assert_eq!(concat_line(Path::new("/a b/c.mp4")), "file '/a b/c.mp4'\n");
+        assert_eq!(
+            concat_line(Path::new("/x/it's.mp4")),
+            "file '/x/it'\\''s.mp4'\n"
+        );
+    }
 }

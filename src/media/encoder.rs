@@ -3,6 +3,7 @@
 
 use super::logs::open_log;
 use super::quote::command_line;
+use crate::choices::X264Preset;
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -18,8 +19,8 @@ pub struct EncoderSettings {
     pub height: u32,
     /// Frames per second.
     pub fps: u32,
-    /// x264 preset.
-    pub preset: String,
+    /// x264 preset (serialised as its word).
+    pub preset: X264Preset,
     /// x264 CRF.
     pub crf: f32,
 }
@@ -68,7 +69,7 @@ pub fn encoder_args(s: &EncoderSettings, out: &Path) -> Vec<OsString> {
         "-c:v".into(),
         "libx264".into(),
         "-preset".into(),
-        s.preset.clone(),
+        s.preset.name().to_string(),
     ]);
     a.extend(["-crf".into(), fmt_num(s.crf)]);
     a.extend([
@@ -257,5 +258,29 @@ impl QueuedEncoder {
             Ok(r) => r,
             Err(p) => std::panic::resume_unwind(p),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoder_always_writes_yuv420p() {
+        let s = EncoderSettings {
+            width: 320,
+            height: 180,
+            fps: 12,
+            preset: X264Preset::Ultrafast,
+            crf: 18.5,
+        };
+        let a = encoder_args(&s, Path::new("/tmp/x.mp4.partial"));
+        let i = a.iter().rposition(|x| x == "-pix_fmt").unwrap();
+        assert_eq!(a[i + 1], "yuv420p");
+        assert!(a.windows(2).any(|w| w == ["-crf", "18.5"]));
+        assert!(
+            a.windows(2).any(|w| w == ["-f", "mp4"]),
+            "explicit muxer for a .partial name"
+        );
     }
 }

@@ -171,3 +171,81 @@ pub fn never_started(st: &ExitStatus, log: &Path) -> Option<String> {
         st.code().unwrap_or_default()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_error_prefers_a_line_naming_a_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l.log");
+        std::fs::write(&p, "ffmpeg -i x error.mp4\nav_interleaved_write_frame(): No space left on device\nError writing trailer of /w/b.mp4.partial: No space left on device\nConversion failed!\n").unwrap();
+        assert_eq!(
+            first_error(&p).as_deref(),
+            Some("Error writing trailer of /w/b.mp4.partial: No space left on device")
+        );
+        std::fs::write(&p, "cmd\nall good\n").unwrap();
+        assert_eq!(first_error(&p), None);
+    }
+
+    #[test]
+    fn log_tail_splits_carriage_returns() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l.log");
+        std::fs::write(&p, "cmd\nframe=1\rframe=2\rframe=3\nerror: boom\n").unwrap();
+        assert_eq!(log_tail(&p, 2), vec!["frame=3", "error: boom"]);
+        assert!(log_tail(&d.path().join("none"), 3).is_empty());
+    }
+
+    #[test]
+    fn write_errors_are_found_even_when_ffmpeg_exited_0() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l.log");
+        // What ffmpeg 5.1 logs (and exits 0 after) when the disk fills during the trailer.
+        std::fs::write(&p, "ffmpeg -i pipe:0 /w/clips/a.mp4.partial\nInput #0, rawvideo, from 'pipe:0':\n[libx264 @ 0x1] frame I:1 Avg QP:20.00 size: 1234\nError writing trailer of /w/clips/a.mp4.partial: No space left on device\nError closing file /w/clips/a.mp4.partial: No space left on device\n").unwrap();
+        assert_eq!(
+            write_error(&p).as_deref(),
+            Some("Error writing trailer of /w/clips/a.mp4.partial: No space left on device")
+        );
+        std::fs::write(&p, "cmd /w/x\nav_interleaved_write_frame(): Broken pipe\n").unwrap();
+        assert_eq!(
+            write_error(&p).as_deref(),
+            Some("av_interleaved_write_frame(): Broken pipe")
+        );
+        std::fs::write(&p, "cmd Error writing trailer No space left on device\nInput #0, rawvideo\n[libx264 @ 0x1] kb/s:331.06\nfarm worker 7: No space left on device\n").unwrap();
+        assert_eq!(
+            write_error(&p),
+            None,
+            "the command line and farm's own lines are not ffmpeg's"
+        );
+    }
+
+    #[test]
+    fn an_encoder_that_never_started_is_told_apart() {
+        use std::os::unix::process::ExitStatusExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l.log");
+        std::fs::write(
+            &p,
+            "/x/ffmpeg -y out.mp4\n/x/ffmpeg: 2: exec: /nope/ffmpeg: not found\n",
+        )
+        .unwrap();
+        let st = ExitStatus::from_raw(127 << 8);
+        assert_eq!(
+            never_started(&st, &p).as_deref(),
+            Some(
+                "exited with 127 before reading any frame: the command was not found (/x/ffmpeg: 2: exec: /nope/ffmpeg: not found)"
+            )
+        );
+        let st126 = ExitStatus::from_raw(126 << 8);
+        assert!(
+            never_started(&st126, &p)
+                .unwrap()
+                .contains("could not be executed")
+        );
+        // ffmpeg ran (it opened its input): its own exit status stands.
+        std::fs::write(&p, "cmd\nInput #0, rawvideo, from 'pipe:0':\n").unwrap();
+        assert_eq!(never_started(&st, &p), None);
+    }
+}

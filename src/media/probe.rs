@@ -1,6 +1,7 @@
 //! ffprobe: what a video or audio file holds, and whether a clip is what it must be.
 
 use super::encoder::EncoderSettings;
+use super::error::{MediaError, Mismatch};
 use crate::procs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,9 +28,6 @@ pub struct VideoInfo {
     pub has_audio: bool,
 }
 
-/// The error of a probe stopped by a stop signal (SIGINT, SIGTERM, ...).
-pub const PROBE_STOPPED: &str = "interrupted while ffprobe was reading the file";
-
 /// Every probe may take this long, plus [`PROBE_SECS_PER_BYTE`] for each byte of the file.
 pub const PROBE_BASE: Duration = Duration::from_secs(20);
 /// A probe reads every packet: one extra second per 20 MB (a slow disk reads faster than that).
@@ -43,9 +41,9 @@ pub fn probe_limit(path: &Path) -> Duration {
 }
 
 /// Run ffprobe on `path` in a process group of its own (see [`crate::procs`]): a stop signal
-/// kills it ([`PROBE_STOPPED`]), and so does running past [`probe_limit`] (an error naming the
+/// kills it ([`MediaError::ProbeStopped`], whose message is [`super::PROBE_STOPPED`]), and so does running past [`probe_limit`] (an error naming the
 /// probe stage).
-fn run_probe(ffprobe: &Path, args: &[&str], path: &Path) -> Result<String, String> {
+fn run_probe(ffprobe: &Path, args: &[&str], path: &Path) -> Result<String, MediaError> {
     let limit = probe_limit(path);
     let out = procs::output(
         Command::new(ffprobe)
@@ -55,28 +53,33 @@ fn run_probe(ffprobe: &Path, args: &[&str], path: &Path) -> Result<String, Strin
         limit,
     )
     .map_err(|e| match e {
-        procs::Stopped::Interrupted => PROBE_STOPPED.to_string(),
-        procs::Stopped::TimedOut(d) | procs::Stopped::Stalled(d) => format!(
-            "probe stage: ffprobe did not finish reading {} within {:.0} s and was killed",
-            path.display(),
-            d.as_secs_f64()
-        ),
-        procs::Stopped::Io(e) => format!("cannot run {}: {e}", ffprobe.display()),
+        procs::Stopped::Interrupted => MediaError::ProbeStopped,
+        procs::Stopped::TimedOut(d) | procs::Stopped::Stalled(d) => MediaError::ProbeTimeout {
+            path: path.to_path_buf(),
+            secs: d.as_secs_f64(),
+        },
+        procs::Stopped::Io(e) => MediaError::Spawn {
+            program: ffprobe.to_path_buf(),
+            reason: e.to_string(),
+        },
     })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "ffprobe cannot read {}: {}",
-            path.display(),
-            err.trim()
-        ));
+        return Err(MediaError::Probe {
+            path: path.to_path_buf(),
+            stderr: err.trim().to_string(),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Probe a video: codec, size, pixel format, rate and frame count. `count_frames` decodes
 /// every frame (exact, slow); otherwise packets are counted (exact for our H.264 streams, fast).
-pub fn probe_video(ffprobe: &Path, path: &Path, count_frames: bool) -> Result<VideoInfo, String> {
+pub fn probe_video(
+    ffprobe: &Path,
+    path: &Path,
+    count_frames: bool,
+) -> Result<VideoInfo, MediaError> {
     let count = if count_frames {
         "-count_frames"
     } else {
@@ -133,39 +136,38 @@ pub fn probe_video(ffprobe: &Path, path: &Path, count_frames: bool) -> Result<Vi
         }
     }
     if !seen_video {
-        return Err(format!("{} has no video stream", path.display()));
+        return Err(MediaError::NoVideo {
+            path: path.to_path_buf(),
+        });
     }
     Ok(info)
 }
 
 /// Check a probed clip against what it must be; the reason when it is not.
-pub fn check_clip(info: &VideoInfo, s: &EncoderSettings, frames: u64) -> Result<(), String> {
+pub fn check_clip(info: &VideoInfo, s: &EncoderSettings, frames: u64) -> Result<(), MediaError> {
     let mut wrong = Vec::new();
     if info.codec != "h264" {
-        wrong.push(format!("codec {} (want h264)", info.codec));
+        wrong.push(Mismatch::Codec(info.codec.clone()));
     }
     if (info.width, info.height) != (s.width, s.height) {
-        wrong.push(format!(
-            "size {}x{} (want {}x{})",
-            info.width, info.height, s.width, s.height
+        wrong.push(Mismatch::Size(
+            (info.width, info.height),
+            (s.width, s.height),
         ));
     }
     if info.pix_fmt != "yuv420p" {
-        wrong.push(format!("pixel format {} (want yuv420p)", info.pix_fmt));
+        wrong.push(Mismatch::PixelFormat(info.pix_fmt.clone()));
     }
     if info.fps.1 == 0 || info.fps.0 as u64 != s.fps as u64 * info.fps.1 as u64 {
-        wrong.push(format!(
-            "frame rate {}/{} (want {})",
-            info.fps.0, info.fps.1, s.fps
-        ));
+        wrong.push(Mismatch::Rate(info.fps, s.fps));
     }
     if info.frames != frames {
-        wrong.push(format!("{} frames (want {frames})", info.frames));
+        wrong.push(Mismatch::Frames(info.frames, frames));
     }
     if wrong.is_empty() {
         Ok(())
     } else {
-        Err(wrong.join(", "))
+        Err(MediaError::Mismatch(wrong))
     }
 }
 
@@ -175,8 +177,9 @@ pub fn probe_videos(
     ffprobe: &Path,
     paths: &[&Path],
     jobs: usize,
-) -> Vec<Result<VideoInfo, String>> {
-    let mut out: Vec<Result<VideoInfo, String>> = vec![Err(String::new()); paths.len()];
+) -> Vec<Result<VideoInfo, MediaError>> {
+    let mut out: Vec<Result<VideoInfo, MediaError>> =
+        vec![Err(MediaError::ProbeStopped); paths.len()];
     let jobs = jobs.clamp(1, 16);
     for (chunk_in, chunk_out) in paths.chunks(jobs).zip(out.chunks_mut(jobs)) {
         std::thread::scope(|scope| {
@@ -195,7 +198,7 @@ pub fn check_clips(
     clips: &[(PathBuf, u64)],
     s: &EncoderSettings,
     jobs: usize,
-) -> Vec<Result<(), String>> {
+) -> Vec<Result<(), MediaError>> {
     let paths: Vec<&Path> = clips.iter().map(|(p, _)| p.as_path()).collect();
     probe_videos(ffprobe, &paths, jobs)
         .into_iter()
@@ -205,7 +208,7 @@ pub fn check_clips(
 }
 
 /// Does this file have an audio stream ffprobe can read?
-pub fn probe_audio(ffprobe: &Path, path: &Path) -> Result<f64, String> {
+pub fn probe_audio(ffprobe: &Path, path: &Path) -> Result<f64, MediaError> {
     let text = run_probe(
         ffprobe,
         &[
@@ -219,7 +222,9 @@ pub fn probe_audio(ffprobe: &Path, path: &Path) -> Result<f64, String> {
         path,
     )?;
     if !text.contains("codec_type=audio") {
-        return Err(format!("{} has no audio stream", path.display()));
+        return Err(MediaError::NoAudio {
+            path: path.to_path_buf(),
+        });
     }
     let dur = text
         .lines()
@@ -227,4 +232,43 @@ pub fn probe_audio(ffprobe: &Path, path: &Path) -> Result<f64, String> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     Ok(dur)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::EncoderSettings;
+
+    #[test]
+    fn clip_check_names_every_mismatch() {
+        let s = EncoderSettings {
+            width: 320,
+            height: 180,
+            fps: 12,
+            preset: crate::choices::X264Preset::Ultrafast,
+            crf: 20.0,
+        };
+        let good = VideoInfo {
+            codec: "h264".into(),
+            width: 320,
+            height: 180,
+            pix_fmt: "yuv420p".into(),
+            fps: (12, 1),
+            frames: 24,
+            duration: Some(2.0),
+            has_audio: false,
+        };
+        assert!(check_clip(&good, &s, 24).is_ok());
+        let bad = VideoInfo {
+            width: 640,
+            pix_fmt: "yuv444p".into(),
+            frames: 20,
+            ..good
+        };
+        let e = check_clip(&bad, &s, 24).unwrap_err().to_string();
+        assert!(
+            e.contains("size") && e.contains("yuv444p") && e.contains("20 frames"),
+            "{e}"
+        );
+    }
 }

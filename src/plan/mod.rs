@@ -6,7 +6,7 @@
 
 pub mod spans;
 
-use crate::profile::{Aspect, Quality};
+use crate::choices::{Aspect, Quality, X264Preset};
 use crate::render::{self, Param, Params, SceneSpec, ShaderSpec};
 use serde::Deserialize;
 use serde_yaml_ng::Value;
@@ -142,7 +142,7 @@ pub struct Plan {
     /// `resolution:`, if given.
     pub resolution: Option<(u32, u32)>,
     /// `preset:` (x264), if given.
-    pub preset: Option<String>,
+    pub preset: Option<X264Preset>,
     /// `crf:`, if given.
     pub crf: Option<f32>,
     /// `fps:`, if given (beats the profile's).
@@ -232,19 +232,8 @@ struct RawPreset {
     text: Option<String>,
 }
 
-/// x264 presets accepted by `preset:` and `--preset`.
-pub const X264_PRESETS: &[&str] = &[
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-    "placebo",
-];
+/// x264 presets accepted by `preset:` and `--preset` ([`X264Preset::NAMES`]).
+pub const X264_PRESETS: &[&str] = X264Preset::NAMES;
 
 struct Ctx<'a> {
     file: &'a Path,
@@ -452,21 +441,14 @@ impl Plan {
         let output = check_output(&cx, &dir, &raw.output)?;
         let resolution = match &raw.resolution {
             Some(r) => Some(
-                crate::profile::parse_resolution(r).map_err(|m| cx.at_value("resolution", m))?,
+                crate::choices::parse_resolution(r).map_err(|m| cx.at_value("resolution", m))?,
             ),
             None => None,
         };
-        if let Some(p) = &raw.preset
-            && !X264_PRESETS.contains(&p.as_str())
-        {
-            return Err(cx.at_value(
-                "preset",
-                format!(
-                    "unknown x264 preset '{p}'; one of {}",
-                    X264_PRESETS.join(", ")
-                ),
-            ));
-        }
+        let preset = match &raw.preset {
+            Some(p) => Some(X264Preset::parse(p).map_err(|m| cx.at_value("preset", m))?),
+            None => None,
+        };
         if let Some(c) = raw.crf
             && !(0.0..=51.0).contains(&c)
         {
@@ -585,7 +567,7 @@ impl Plan {
             quality: raw.quality,
             aspect: raw.aspect,
             resolution,
-            preset: raw.preset,
+            preset,
             crf: raw.crf.map(|c| c as f32),
             fps,
             seed: raw.seed.unwrap_or(0),
