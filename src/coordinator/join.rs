@@ -1,10 +1,13 @@
 //! The join: check every clip, concat them (stream copy, audio muxed), verify the result,
 //! move it into place, clean up.
 
-use super::{Clip, Layout, ManifestWriter, RunError, Tools};
+use super::layout::Layout;
+use super::manifest_writer::{Change, ManifestWriter};
+use super::types::{Clip, RunError, Tools};
 use crate::manifest::ClipState;
 use crate::media::{self, EncoderSettings, Join};
 use crate::plan::Plan;
+use crate::procs::Interrupts;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -34,7 +37,7 @@ pub fn join(
         .map(|c| (layout.clip(&c.id), c.frames))
         .collect();
     let probed = media::check_clips(&tools.ffprobe, &rest, enc, PROBE_JOBS);
-    if crate::procs::signals() > 0 {
+    if crate::procs::interrupts().any() {
         return Err(RunError::Interrupted);
     }
     let mut probed = probed.into_iter();
@@ -99,9 +102,11 @@ pub fn join(
                     .collect();
                 let (msg, bad) = frame_count_message(got, total, &per_clip, rerun);
                 for c in clips.iter().filter(|c| bad.contains(&c.id.as_str())) {
-                    manifest.set(c, ClipState::Failed, |r| {
-                        r.error = Some("its packets did not add up in the joined video".into())
-                    });
+                    manifest.set(
+                        c,
+                        ClipState::Failed,
+                        Change::Error("its packets did not add up in the joined video".into()),
+                    );
                 }
                 msg
             }
@@ -114,10 +119,11 @@ pub fn join(
     });
     if let Err(e) = joined {
         let _ = std::fs::remove_file(&tmp);
-        return Err(if e == media::JOIN_STOPPED || crate::procs::signals() > 0 {
-            RunError::Interrupted
-        } else {
-            RunError::Join(e)
+        // A join stopped by a signal failed because of it: the interrupt, not its message,
+        // says so (the wait kills ffmpeg only once a stop signal has arrived).
+        return Err(match crate::procs::interrupts() {
+            Interrupts::None => RunError::Join(e),
+            Interrupts::Once | Interrupts::Twice => RunError::Interrupted,
         });
     }
     Ok(())
