@@ -1,8 +1,7 @@
 //! The messages between the coordinator and its workers: plain serde types, safe to send over
 //! ipc-channel (paths travel as bytes: [`crate::path_bytes`]). Nothing here has behaviour; the coordinator decides, the worker executes.
 
-use crate::media::EncoderSettings;
-use crate::render::{FrameSpec, SceneSpec};
+use crate::clip::ClipSpec;
 use ipc_channel::ipc::{IpcReceiver, IpcSender};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -33,23 +32,12 @@ pub enum ToWorker {
     Shutdown,
 }
 
-/// Everything a worker needs to render one clip; it reads nothing else.
+/// Everything a worker needs to render one clip; it reads nothing else: the clip's spec (the
+/// very value the manifest's hash is computed from) and where its files go.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClipJob {
-    /// The clip id (the segment id).
-    pub id: String,
-    /// The segment's index in the plan.
-    pub index: usize,
-    /// Frames to render.
-    pub frames: u64,
-    /// The clip's RNG seed (from the plan seed and the index, see `render::rng::clip_seed`).
-    pub seed: u64,
-    /// Frame geometry.
-    pub frame: FrameSpec,
-    /// What to draw.
-    pub scene: SceneSpec,
-    /// How to encode.
-    pub encoder: EncoderSettings,
+    /// What to render and encode.
+    pub spec: ClipSpec,
     /// The ffmpeg executable.
     #[serde(with = "crate::path_bytes")]
     pub ffmpeg: PathBuf,

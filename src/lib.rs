@@ -9,6 +9,7 @@
 //! - [`worker`]: the executor: one clip = renderer + encoder; speaks only events.
 //! - [`report`]: bars or plain lines; consumes reports, never drives the run.
 //! - [`events`]: the messages between coordinator and workers.
+//! - [`clip`]: one clip's spec (built once; hashed, sent to the worker, rendered by `farm frame`).
 //! - [`plan`]: parse and validate the YAML plan.
 //! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
 //! - [`choices`]: quality, aspect, x264 preset (closed vocabularies of the settings; a leaf).
@@ -23,6 +24,7 @@ pub mod audio;
 pub mod calibrate;
 pub mod choices;
 pub mod cli;
+pub mod clip;
 pub mod coordinator;
 pub mod disk;
 pub mod events;

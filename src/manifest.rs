@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 /// Bump when the renderer's output for the same inputs changes: every clip becomes stale.
 pub const RENDERER_REVISION: u32 = 1;
 
-/// The manifest's last line starts with this, followed by the FNV-1a-128 of the lines before.
+/// The manifest's last line starts with this, followed by the BLAKE3 (hex) of the lines before.
+/// (A manifest of an older farm, checked with FNV-1a, reads as written by an older farm: it is
+/// set aside and every clip is rendered again.)
 const CHECKSUM_PREFIX: &str = "# checksum: ";
 
 /// Format version of the manifest file.
@@ -128,7 +130,15 @@ impl Manifest {
                 path.display()
             )
         })?;
-        if format!("{:032x}", fnv1a128(body.as_bytes())) != want.trim() {
+        // An older farm's FNV-1a checksum: 32 hex digits on a complete last line (a truncated
+        // BLAKE3 line has no newline after its 32nd digit).
+        if want.len() == 32 && text.ends_with('\n') {
+            return Err(format!(
+                "{} was written by an older farm (another checksum)",
+                path.display()
+            ));
+        }
+        if checksum(body) != want.trim() {
             return Err(format!(
                 "{} is damaged: its checksum does not match its contents",
                 path.display()
@@ -158,7 +168,7 @@ impl Manifest {
                 "# farm manifest: clip states; written atomically, do not edit by hand\n{}",
                 text.trim_end_matches('\n')
             );
-            let sum = format!("{:032x}", fnv1a128(body.as_bytes()));
+            let sum = checksum(&body);
             f.write_all(format!("{body}\n{CHECKSUM_PREFIX}{sum}\n").as_bytes())?;
             f.sync_all()?;
             std::fs::rename(&tmp, path)?;
@@ -216,25 +226,27 @@ impl Manifest {
     }
 }
 
-/// FNV-1a, 128 bits: a stable hash (unlike std's RandomState) for clip inputs.
-pub fn fnv1a128(bytes: &[u8]) -> u128 {
-    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
-    const PRIME: u128 = 0x0000000001000000000000000000013B;
-    bytes
-        .iter()
-        .fold(OFFSET, |h, &b| (h ^ b as u128).wrapping_mul(PRIME))
+/// The manifest's checksum: BLAKE3 of its text, hex.
+fn checksum(body: &str) -> String {
+    blake3::hash(body.as_bytes()).to_hex().to_string()
 }
 
-/// Hash of everything that determines a clip's frames and file: `inputs` is any serializable
-/// description of them (the coordinator passes scene, frame spec, encoder settings, seed and
-/// font digests); the renderer revision and farm's version are mixed in.
+/// Hash (BLAKE3, hex) of everything that determines a clip's frames and file: `inputs` is any
+/// serializable description of them (the coordinator passes the clip's spec with what must not
+/// matter taken out, see `clip::ClipSpec::content_hash`); the renderer revision and farm's
+/// version are mixed in.
 pub fn clip_hash<T: Serialize>(inputs: &T) -> String {
-    let text = serde_yaml_ng::to_string(inputs).unwrap_or_default();
-    let salted = format!(
-        "farm {} renderer {RENDERER_REVISION}\n{text}",
-        env!("CARGO_PKG_VERSION")
+    let text = serde_json::to_string(inputs).unwrap_or_default();
+    let mut h = blake3::Hasher::new();
+    h.update(
+        format!(
+            "farm {} renderer {RENDERER_REVISION}\n",
+            env!("CARGO_PKG_VERSION")
+        )
+        .as_bytes(),
     );
-    format!("{:032x}", fnv1a128(salted.as_bytes()))
+    h.update(text.as_bytes());
+    h.finalize().to_hex().to_string()
 }
 
 /// BLAKE3 of a file's contents, hex (fonts feed clip hashes by content, not by name). Streamed:
@@ -345,9 +357,26 @@ mod tests {
         assert_eq!(a, clip_hash(&("plasma", 1.0f64, 42u64)));
         assert_ne!(a, clip_hash(&("plasma", 1.0f64, 43u64)));
         assert_ne!(a, clip_hash(&("plasma", 1.5f64, 42u64)));
-        assert_eq!(a.len(), 32);
-        // FNV-1a 128 of "" is its offset basis.
-        assert_eq!(fnv1a128(b""), 0x6c62272e07bb014262b821756295c58d);
+        assert_eq!(a.len(), 64, "BLAKE3, hex");
+    }
+
+    /// A manifest written by a farm that checked it with FNV-1a (32 hex digits) is refused as an
+    /// older farm's: the run sets it aside and renders every clip again.
+    #[test]
+    fn a_manifest_with_the_old_checksum_reads_as_an_older_farms() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("manifest.yaml");
+        let body = "# farm manifest\nversion: 1\nclips: {}";
+        let old = format!(
+            "{body}\n{CHECKSUM_PREFIX}{}\n",
+            "0123456789abcdef".repeat(2)
+        );
+        std::fs::write(&p, old).unwrap();
+        let e = Manifest::load(&p).unwrap_err();
+        assert!(e.contains("written by an older farm"), "{e}");
+        let new = format!("{body}\n{CHECKSUM_PREFIX}{}\n", checksum(body));
+        std::fs::write(&p, new).unwrap();
+        assert!(Manifest::load(&p).unwrap().is_some());
     }
 
     #[test]
@@ -364,7 +393,7 @@ mod tests {
         let p = d.path().join("manifest.yaml");
         // Written by the farm before digests: no `digest`, no `bytes`.
         let body = "# farm manifest: clip states; written atomically, do not edit by hand\nversion: 1\nclips:\n  a:\n    state: done\n    hash: abc\n    frames: 12\n    attempts: 1\n    error: null\n    seconds: 1.0\n    updated: 5";
-        let sum = format!("{:032x}", fnv1a128(body.as_bytes()));
+        let sum = checksum(body);
         std::fs::write(&p, format!("{body}\n{CHECKSUM_PREFIX}{sum}\n")).unwrap();
         let m = Manifest::load(&p).unwrap().unwrap();
         let rec = &m.clips["a"];

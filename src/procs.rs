@@ -3,7 +3,8 @@
 //! time does not eat.
 //!
 //! - Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT are counted (`signal-hook`, installed once).
-//!   The first asks the run to stop (every wait below polls [`signals`] and stops its child);
+//!   The state is an [`Interrupts`] ([`interrupts`]: none, once, twice). The first asks the run
+//!   to stop (every wait below polls it and stops its child);
 //!   on the second a thread of its own kills every registered child group at once and, if the
 //!   run has not exited within [`SECOND_SIGNAL_GRACE`], exits with status 130.
 //! - Children: each child is started by [`isolate`] as the leader of its own process group (so
@@ -69,7 +70,7 @@ pub fn install_signal_handlers() {
             .spawn(move || {
                 let mut killing = false;
                 for _ in sigs.forever() {
-                    if signals() >= 2 && !killing {
+                    if interrupts() == Interrupts::Twice && !killing {
                         killing = true;
                         second_signal();
                     }
@@ -89,9 +90,37 @@ fn second_signal() {
     });
 }
 
-/// How many stop signals have arrived.
-pub fn signals() -> u32 {
-    SIGNALS.load(Ordering::SeqCst)
+/// How far a run has been interrupted: no stop signal yet, one (stop gracefully: children are
+/// stopped, what has finished is kept), or two or more (stop now: nothing waits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Interrupts {
+    /// No stop signal has arrived.
+    None,
+    /// One stop signal: stop gracefully.
+    Once,
+    /// A second one: stop now.
+    Twice,
+}
+
+impl Interrupts {
+    /// From the number of stop signals that arrived.
+    pub fn from_count(n: u32) -> Interrupts {
+        match n {
+            0 => Interrupts::None,
+            1 => Interrupts::Once,
+            _ => Interrupts::Twice,
+        }
+    }
+
+    /// Whether any stop signal arrived.
+    pub fn any(self) -> bool {
+        self != Interrupts::None
+    }
+}
+
+/// How far the run has been interrupted (the stop signals that arrived so far).
+pub fn interrupts() -> Interrupts {
+    Interrupts::from_count(SIGNALS.load(Ordering::SeqCst))
 }
 
 /// The last stop signal that arrived, if any.
@@ -241,16 +270,16 @@ pub struct Limits<'a> {
 }
 
 thread_local! {
-    /// The number of stop signals after which a wait on this thread kills its child (1 unless
+    /// The interrupt at which a wait on this thread kills its child (the first, unless
     /// [`outlast_first_signal`] was called on this thread).
-    static STOP_AT: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
+    static STOP_AT: std::cell::Cell<Interrupts> = const { std::cell::Cell::new(Interrupts::Once) };
 }
 
 /// Let children waited for on this thread (ffprobe checking a clip that has already finished)
 /// run on through the first stop signal: an interrupt waits for their verdict so that a
 /// finished clip is not lost; a second signal still kills them at once.
 pub fn outlast_first_signal() {
-    STOP_AT.with(|s| s.set(2));
+    STOP_AT.with(|s| s.set(Interrupts::Twice));
 }
 
 /// Kill a child's group and reap the child.
@@ -278,7 +307,7 @@ pub fn wait(child: &mut Child, limits: &Limits) -> Result<ExitStatus, Stopped> {
                 return Err(Stopped::Io(e));
             }
         }
-        if signals() >= STOP_AT.with(|s| s.get()) {
+        if interrupts() >= STOP_AT.with(|s| s.get()) {
             kill_and_reap(child);
             return Err(Stopped::Interrupted);
         }
@@ -385,6 +414,15 @@ pub fn is_live_farm(pid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interrupts_count_once_then_twice() {
+        assert_eq!(Interrupts::from_count(0), Interrupts::None);
+        assert_eq!(Interrupts::from_count(1), Interrupts::Once);
+        assert_eq!(Interrupts::from_count(7), Interrupts::Twice);
+        assert!(Interrupts::None < Interrupts::Once && Interrupts::Once < Interrupts::Twice);
+        assert!(!Interrupts::None.any() && Interrupts::Once.any());
+    }
 
     #[test]
     fn the_clock_leaves_out_long_gaps() {

@@ -190,10 +190,10 @@ impl Reply<'_> {
     fn fail(&self, error: String, retryable: bool) -> Result<(), Gone> {
         append_log(
             &self.job.log,
-            &format!("clip '{}' failed: {error}", self.job.id),
+            &format!("clip '{}' failed: {error}", self.job.spec.id),
         );
         self.send(WorkerEvent::Failed {
-            id: self.job.id.clone(),
+            id: self.job.spec.id.clone(),
             error,
             retryable,
         })
@@ -204,11 +204,11 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
     let reply = Reply { job, events };
     let t0 = Instant::now();
     *CURRENT_LOG.lock().unwrap_or_else(|e| e.into_inner()) = Some(job.log.clone());
-    let built = match fault_for(&job.id, job.frames) {
+    let built = match fault_for(&job.spec.id, job.spec.frames) {
         Some((Fault::Unbuildable, _)) => {
             Err(format!("injected fault ({FAULT_ENV}): unbuildable scene"))
         }
-        _ => Renderer::new(&job.frame, &job.scene, job.seed),
+        _ => job.spec.renderer(),
     };
     let mut renderer = match built {
         Ok(r) => r,
@@ -222,7 +222,7 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
     };
     let init_ms = ms(t0.elapsed());
     let tmp = job.partial.clone();
-    let enc = match Encoder::spawn(&job.ffmpeg, &job.encoder, &tmp, &job.log) {
+    let enc = match Encoder::spawn(&job.ffmpeg, &job.spec.encoder, &tmp, &job.log) {
         Ok(e) => e,
         Err(e) => {
             // A missing or unrunnable program does not get better by retrying.
@@ -254,14 +254,16 @@ fn encode_frames(
     init_ms: f64,
 ) -> Result<(), Gone> {
     let reply = Reply { job, events };
-    reply.send(WorkerEvent::Started { id: job.id.clone() })?;
-    let fault = fault_for(&job.id, job.frames);
+    reply.send(WorkerEvent::Started {
+        id: job.spec.id.clone(),
+    })?;
+    let fault = fault_for(&job.spec.id, job.spec.frames);
     let (mut render_ms, mut write_ms) = (0.0, 0.0);
     let mut last_progress = Instant::now();
     let mut brightness = Vec::with_capacity(3);
     let queue = QueuedEncoder::new(enc, QUEUE_DEPTH);
     let mut stopped_at = None;
-    for i in 0..job.frames {
+    for i in 0..job.spec.frames {
         match fault {
             Some((Fault::Slow, from)) if i >= from => std::thread::sleep(Duration::from_millis(40)),
             Some((f, at)) if i == at => inject(f, i, queue.pid()),
@@ -276,7 +278,7 @@ fn encode_frames(
         write_ms += ms(t - tw);
         renderer.render_frame(i as u32, &mut buf);
         render_ms += ms(t.elapsed());
-        if i == 0 || i == job.frames / 2 || i + 1 == job.frames {
+        if i == 0 || i == job.spec.frames / 2 || i + 1 == job.spec.frames {
             brightness.push(Brightness::of(i, &buf));
         }
         if !queue.submit(buf) {
@@ -286,7 +288,7 @@ fn encode_frames(
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
             let progress = WorkerEvent::Progress {
-                id: job.id.clone(),
+                id: job.spec.id.clone(),
                 frames: i + 1,
             };
             if reply.send(progress).is_err() {
@@ -309,7 +311,7 @@ fn encode_frames(
             .map(|s| media::describe_status(&s))
             .unwrap_or_else(|| "unknown status".into());
         let at = stopped_at
-            .map(|i| format!(" near frame {i} of {}", job.frames))
+            .map(|i| format!(" near frame {i} of {}", job.spec.frames))
             .unwrap_or_default();
         return reply.fail(
             format!("ffmpeg stopped reading{at} ({e}); ffmpeg {st}"),
@@ -317,8 +319,8 @@ fn encode_frames(
         );
     }
     reply.send(WorkerEvent::Progress {
-        id: job.id.clone(),
-        frames: job.frames,
+        id: job.spec.id.clone(),
+        frames: job.spec.frames,
     })?;
     let status = enc.finish();
     let drain_ms = ms(td.elapsed());
@@ -333,7 +335,7 @@ fn encode_frames(
                 format!(
                     "ffmpeg {} after all {} frames were written{}",
                     media::describe_status(&st),
-                    job.frames,
+                    job.spec.frames,
                     cause(&job.log)
                 ),
                 true,
@@ -379,8 +381,8 @@ fn encode_frames(
         total_ms: ms(t0.elapsed()),
     };
     reply.send(WorkerEvent::Finished {
-        id: job.id.clone(),
-        frames: job.frames,
+        id: job.spec.id.clone(),
+        frames: job.spec.frames,
         timings,
         brightness,
         bytes,

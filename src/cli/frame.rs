@@ -2,7 +2,7 @@
 
 use super::{SettingsArgs, load, settings_for};
 use crate::hw::Hardware;
-use crate::render::{self, Renderer, SceneSpec};
+
 use std::path::Path;
 
 pub(super) fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &SettingsArgs) -> i32 {
@@ -41,23 +41,17 @@ pub(super) fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &Set
             return 2;
         }
     };
-    let clip_frames = match plan.frame_counts(s.frame.fps) {
-        Ok(f) => f[seg.index],
+    // The same spec `farm run` hashes and sends to the clip's worker.
+    let spec = match crate::clip::specs(&plan, &s) {
+        Ok(mut v) => v.swap_remove(seg.index),
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
+    let clip_frames = spec.frames;
     let index = ((at.max(0.0) * s.frame.fps as f64).round() as u64).min(clip_frames - 1) as u32;
-    let scene = SceneSpec {
-        frames: clip_frames.min(u32::MAX as u64) as u32,
-        ..seg.scene.clone()
-    };
-    let mut r = match Renderer::new(
-        &s.frame,
-        &scene,
-        render::rng::clip_seed(plan.seed, seg.index as u32),
-    ) {
+    let mut r = match spec.renderer() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

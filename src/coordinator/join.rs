@@ -1,10 +1,13 @@
 //! The join: check every clip, concat them (stream copy, audio muxed), verify the result,
 //! move it into place, clean up.
 
-use super::{Clip, Layout, ManifestWriter, RunError, Tools};
+use super::layout::Layout;
+use super::manifest_writer::{Change, ManifestWriter};
+use super::types::{Clip, RunError, Tools};
 use crate::manifest::ClipState;
 use crate::media::{self, EncoderSettings, Join};
 use crate::plan::Plan;
+use crate::procs::Interrupts;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -38,7 +41,7 @@ pub fn join(
             .into_iter()
             .map(|r| r.map_err(String::from))
             .collect();
-    if crate::procs::signals() > 0 {
+    if crate::procs::interrupts().any() {
         return Err(RunError::Interrupted);
     }
     let mut probed = probed.into_iter();
@@ -114,9 +117,11 @@ pub fn join(
                     .collect();
                 let (msg, bad) = frame_count_message(got, total, &per_clip, rerun);
                 for c in clips.iter().filter(|c| bad.contains(&c.id.as_str())) {
-                    manifest.set(c, ClipState::Failed, |r| {
-                        r.error = Some("its packets did not add up in the joined video".into())
-                    });
+                    manifest.set(
+                        c,
+                        ClipState::Failed,
+                        Change::Error("its packets did not add up in the joined video".into()),
+                    );
                 }
                 msg
             }
@@ -129,10 +134,11 @@ pub fn join(
     });
     if let Err(e) = joined {
         let _ = std::fs::remove_file(&tmp);
-        return Err(if stopped || crate::procs::signals() > 0 {
-            RunError::Interrupted
-        } else {
-            RunError::Join(e)
+        // A join stopped by a signal failed because of it: the typed error or the interrupt
+        // state says so, never its message.
+        return Err(match crate::procs::interrupts() {
+            Interrupts::None if !stopped => RunError::Join(e),
+            _ => RunError::Interrupted,
         });
     }
     Ok(())

@@ -10,7 +10,7 @@
 //! waits on the old file: after locking, [`WorkLock::acquire`] checks that the path still names
 //! the file it locked, and starts over if not.
 
-use super::Layout;
+use super::layout::Layout;
 use crate::media::shell_quote;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Seek, SeekFrom, Write};
@@ -205,7 +205,7 @@ impl WorkLock {
                 match file.try_lock() {
                     Ok(()) => break,
                     Err(TryLockError::WouldBlock) if wait == Wait::Yes => {
-                        if crate::procs::signals() > 0 {
+                        if crate::procs::interrupts().any() {
                             return Err(LockError::Interrupted);
                         }
                     }

@@ -6,7 +6,7 @@
 //! tagged with the worker's unique id; the thread's last message is `Gone` when the channel
 //! closes (the worker exited, crashed or was killed).
 
-use super::Layout;
+use super::layout::Layout;
 use crate::events::{Handshake, ToWorker, WorkerEvent};
 use crate::media;
 use crate::procs;
@@ -43,20 +43,8 @@ pub struct Worker {
     pub group: procs::Group,
     /// Where its jobs go.
     pub jobs: IpcSender<ToWorker>,
-    /// The clip it is rendering, if any.
-    pub busy: Option<Busy>,
     /// How long spawn + handshake took.
     pub start_time: Duration,
-}
-
-/// A clip in flight on a worker.
-pub struct Busy {
-    /// Clip id.
-    pub id: String,
-    /// When it was handed out.
-    pub started: Instant,
-    /// When the worker last showed progress (for the stall timeout).
-    pub last_activity: Instant,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,7 +179,7 @@ pub fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worke
                 "the worker did not connect within {} s",
                 HANDSHAKE_TIMEOUT.as_secs()
             )),
-            _ if procs::signals() > 0 => {
+            _ if procs::interrupts() != procs::Interrupts::None => {
                 Some("interrupted while a worker was starting".to_string())
             }
             _ => None,
@@ -223,7 +211,6 @@ pub fn spawn_worker(wid: u64, layout: &Layout, tx: &Sender<Msg>) -> Result<Worke
                 group,
                 child,
                 jobs,
-                busy: None,
                 start_time: t0.elapsed(),
             })
         }
@@ -251,28 +238,22 @@ pub fn kill_worker(mut w: Worker) -> Option<ExitStatus> {
 }
 
 /// Stop every worker and its encoder: SIGTERM to each process group, a grace period, then
-/// SIGKILL (at once on a second interrupt). Returns the clips that were in flight.
-pub fn shutdown_all(workers: &mut [Option<Worker>]) -> Vec<String> {
-    let mut live: Vec<Worker> = workers.iter_mut().filter_map(Option::take).collect();
+/// SIGKILL (at once on a second interrupt), and reap them.
+pub fn shutdown_all(mut live: Vec<Worker>) {
     for w in &live {
         signal_group(&w.child, libc::SIGTERM);
     }
     let t = Instant::now();
-    let mut interrupted = Vec::new();
     for w in &mut live {
         loop {
             if matches!(w.child.try_wait(), Ok(Some(_))) {
                 break;
             }
-            if t.elapsed() > GRACE || procs::signals() > 1 {
+            if t.elapsed() > GRACE || procs::interrupts() == procs::Interrupts::Twice {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         reap(&mut w.child, Duration::ZERO);
-        if let Some(b) = w.busy.take() {
-            interrupted.push(b.id);
-        }
     }
-    interrupted
 }
