@@ -489,6 +489,15 @@ impl Beats {
     }
 }
 
+/// "1 beat", "3 beats".
+fn n_beats(n: usize) -> String {
+    if n == 1 {
+        "1 beat".into()
+    } else {
+        format!("{n} beats")
+    }
+}
+
 /// The frame nearest time `t`.
 fn beat_frame(t: f64, fps: f64) -> u64 {
     (t * fps).round().max(0.0) as u64
@@ -685,10 +694,12 @@ pub fn frame_ranges(plan: &Plan, fps: u32, beats: &Beats) -> Result<Vec<ClipRang
                     return Err(plan.error_at(
                         seg_key("beats"),
                         format!(
-                            "'{}' needs {k} beats after it starts at {}, but the audio has only {have} beats after that ({} beats in all{last}); lower beats, or give the segment a duration",
+                            "'{}' needs {} after it starts at {}, but the audio has only {} after that ({} in all{last}); lower beats, or give the segment a duration",
                             s.id,
+                            n_beats(k as usize),
                             at(laid),
-                            beats.times.len()
+                            n_beats(have),
+                            n_beats(beats.times.len())
                         ),
                     ));
                 };
@@ -830,4 +841,478 @@ pub fn format_ranges(plan: &Plan, ranges: &[ClipRange], fps: u32, beats: &Beats)
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Parse plan text in a fresh folder that also holds an (empty) `a.wav`, for plans with
+    /// `audio: a.wav` (loading never decodes it).
+    fn parse(src: &str) -> Result<Plan, PlanError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.wav"), b"").unwrap();
+        Plan::parse(src, &dir.path().join("plan.yaml"))
+    }
+
+    fn plan(src: &str) -> Plan {
+        parse(src).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The error, as `(line, column, key)`, and its message.
+    fn refused(src: &str) -> ((usize, usize, String), String) {
+        let e = parse(src).expect_err("the plan should be refused");
+        let p = e.pos.unwrap_or_else(|| panic!("no position in {e}"));
+        ((p.line, p.column, e.key.clone()), e.message)
+    }
+
+    fn loc(line: usize, column: usize, key: &str) -> (usize, usize, String) {
+        (line, column, key.to_string())
+    }
+
+    /// `(id, start_frame, frames)` of every clip.
+    fn table(p: &Plan, fps: u32, b: &Beats) -> Vec<(String, u64, u64)> {
+        frame_ranges(p, fps, b)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|r| (r.id, r.start_frame, r.frames))
+            .collect()
+    }
+
+    fn rows(list: &[(&str, u64, u64)]) -> Vec<(String, u64, u64)> {
+        list.iter().map(|(i, s, n)| (i.to_string(), *s, *n)).collect()
+    }
+
+    const UNTIL: &str = "output: v.mp4\naudio: a.wav\nsegments:\n  - id: a\n    scene: plasma\n    duration: 0.5\n  - id: b\n    scene: plasma\n    until: beat\n    beats: 2\n  - id: c\n    scene: plasma\n    until: beat\n    beats: 1\n  - id: d\n    scene: plasma\n    duration: 1\n";
+
+    /// Beats at 115.4 BPM: 0.52, 1.04, ... 3.12 s; the track lasts 4 s.
+    fn track() -> Beats {
+        Beats::track(&[0.52, 1.04, 1.56, 2.08, 2.6, 3.12], 4.0)
+    }
+
+    #[test]
+    fn until_beat_ends_on_the_nth_beat_after_the_start_at_24_25_and_30_fps() {
+        let p = plan(UNTIL);
+        assert!(p.has_beat_cuts());
+        assert_eq!(p.segments[1].timing, Timing::Beats(2));
+        // 24 fps: beat frames 12, 25, 37, 50, 62, 75. `a` ends on frame 12, a beat: that beat
+        // is on b's first frame and does not count, so b takes beats 25 and 37.
+        assert_eq!(
+            table(&p, 24, &track()),
+            rows(&[("a", 0, 12), ("b", 12, 25), ("c", 37, 13), ("d", 50, 24)])
+        );
+        // 25 fps: beat frames 13, 26, 39, 52, 65, 78; 0.5 s rounds to 13 frames.
+        assert_eq!(
+            table(&p, 25, &track()),
+            rows(&[("a", 0, 13), ("b", 13, 26), ("c", 39, 13), ("d", 52, 25)])
+        );
+        // 30 fps: beat frames 16, 31, 47, 62, 78, 94.
+        assert_eq!(
+            table(&p, 30, &track()),
+            rows(&[("a", 0, 15), ("b", 15, 16), ("c", 31, 16), ("d", 47, 30)])
+        );
+        let r = frame_ranges(&p, 24, &track()).unwrap();
+        let kinds: Vec<RangeKind> = r.iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                RangeKind::Seconds,
+                RangeKind::UntilBeat,
+                RangeKind::UntilBeat,
+                RangeKind::Seconds
+            ]
+        );
+        // The clips tile the video.
+        for w in r.windows(2) {
+            assert_eq!(w[0].end_frame(), w[1].start_frame);
+        }
+    }
+
+    const RUN: &str = "output: v.mp4\ncut: {on: beats, every: 2}\nsegments:\n  - id: a\n    scene: plasma\n    cut: auto\n  - id: b\n    scene: quote\n    text: hi\n    cut: auto\n  - id: c\n    scene: plasma\n    start: 5\n    end: 6\n";
+
+    #[test]
+    fn a_cut_run_is_cut_every_n_beats_cycling_through_its_segments() {
+        let p = plan(RUN);
+        assert_eq!(p.cut, Some(Cut { every: 2 }));
+        // No audio: the synthetic beat, every 12 frames at 24 fps; the run lasts until c starts
+        // (5 s = frame 120) and is cut on every second beat: 24, 48, 72, 96.
+        let r = frame_ranges(&p, 24, &Beats::synthetic()).unwrap();
+        assert_eq!(
+            r.iter()
+                .map(|r| (r.id.as_str(), r.start_frame, r.frames))
+                .collect::<Vec<_>>(),
+            [
+                ("a-1", 0, 24),
+                ("b-1", 24, 24),
+                ("a-2", 48, 24),
+                ("b-2", 72, 24),
+                ("a-3", 96, 24),
+                ("c", 120, 24)
+            ]
+        );
+        assert_eq!(
+            r.iter().map(|r| (r.segment, r.part)).collect::<Vec<_>>(),
+            [
+                (0, Some(1)),
+                (1, Some(1)),
+                (0, Some(2)),
+                (1, Some(2)),
+                (0, Some(3)),
+                (2, None)
+            ]
+        );
+        assert!(r[..5].iter().all(|r| r.kind == RangeKind::Cut && r.is_beat_cut()));
+        assert!(!r[5].is_beat_cut());
+    }
+
+    #[test]
+    fn every_four_beats_on_a_track_up_to_the_end_of_the_audio() {
+        // The example: after a 1 s intro, a run of three scenes cut every 4 beats until
+        // the audio ends. Beats every 0.4 s (150 BPM) from 0.2 s; the track lasts 9.5 s.
+        let p = plan(
+            "output: v.mp4\naudio: a.wav\ncut: {on: beats, every: 4}\nsegments:\n  - {id: intro, scene: plasma, duration: 1}\n  - {id: x, scene: plasma, cut: auto}\n  - {id: y, scene: plasma, cut: auto}\n  - {id: z, scene: plasma, cut: auto}\n",
+        );
+        let times: Vec<f64> = (0..24).map(|k| 0.2 + 0.4 * k as f64).collect();
+        let b = Beats::track(&times, 9.5);
+        // 25 fps: beats on frames 5, 15, 25, 35, ..., 235. After frame 25 (the intro's end,
+        // itself a beat), every 4th beat: 65, 105, 145, 185, 225; the audio ends on frame
+        // round(237.5) = 238, and the last clip ends there.
+        assert_eq!(
+            table(&p, 25, &b),
+            rows(&[
+                ("intro", 0, 25),
+                ("x-1", 25, 40),
+                ("y-1", 65, 40),
+                ("z-1", 105, 40),
+                ("x-2", 145, 40),
+                ("y-2", 185, 40),
+                ("z-2", 225, 13)
+            ])
+        );
+    }
+
+    #[test]
+    fn bad_beat_timings_are_refused_at_load_with_line_and_column() {
+        let cases: &[(&str, (usize, usize, &str), &str)] = &[
+            (
+                "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    until: beat\n    beats: 0\n",
+                (6, 12, "segments[0].beats"),
+                "at least 1",
+            ),
+            (
+                "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    until: beat\n    beats: 100001\n",
+                (6, 12, "segments[0].beats"),
+                "at most 100000",
+            ),
+            (
+                "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    until: bar\n    beats: 4\n",
+                (5, 12, "segments[0].until"),
+                "'bar': the only value is `beat`",
+            ),
+            (
+                "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    until: beat\n",
+                (5, 5, "segments[0].until"),
+                "needs `beats: N`",
+            ),
+            (
+                "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    beats: 4\n",
+                (5, 5, "segments[0].beats"),
+                "goes with `until: beat`",
+            ),
+            (
+                "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 2\n    until: beat\n    beats: 4\n",
+                (6, 5, "segments[0].until"),
+                "not both (this segment also has `duration`)",
+            ),
+            (
+                "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    start: 0\n    end: 2\n    beats: 4\n",
+                (7, 5, "segments[0].beats"),
+                "also has `start`",
+            ),
+            (
+                "output: v.mp4\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n",
+                (3, 33, "segments[0].cut"),
+                "needs the plan-level `cut: {on: beats, every: N}`",
+            ),
+            (
+                "output: v.mp4\ncut: {every: 2}\nsegments:\n  - {id: a, scene: plasma, cut: sometimes}\n  - {id: b, scene: plasma, start: 0, end: 2}\n",
+                (4, 33, "segments[0].cut"),
+                "the only value is `auto`",
+            ),
+            (
+                "output: v.mp4\ncut: {every: 2}\nsegments:\n  - {id: a, scene: plasma, cut: auto, duration: 2}\n",
+                (4, 39, "segments[0].duration"),
+                "remove `duration`",
+            ),
+            (
+                "output: v.mp4\ncut: {on: beats, every: 0}\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n",
+                (2, 25, "cut.every"),
+                "at least 1 beat",
+            ),
+            (
+                "output: v.mp4\ncut: {on: bars, every: 4}\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n",
+                (2, 11, "cut.on"),
+                "the only choice is `on: beats`",
+            ),
+            (
+                "output: v.mp4\ncut: {every: 4}\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n",
+                (2, 1, "cut"),
+                "no segment has `cut: auto`",
+            ),
+            (
+                "output: v.mp4\ncut: {every: 4}\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n  - {id: b, scene: plasma, cut: auto}\n",
+                (5, 33, "segments[1].cut"),
+                "lasts until the audio ends, but the plan has no audio",
+            ),
+            (
+                "output: v.mp4\ncut: {every: 4}\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n  - {id: b, scene: plasma, duration: 1}\n",
+                (5, 28, "segments[1].duration"),
+                "begins at 'a', line 4: a run lasts until the next segment starts, so this segment needs start: and end:",
+            ),
+            (
+                "output: v.mp4\ncut: {every: 4}\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n  - {id: b, scene: plasma, until: beat, beats: 2}\n",
+                (5, 28, "segments[1].until"),
+                "needs start: and end:",
+            ),
+            (
+                "output: v.mp4\nsegments:\n  - {id: a, scene: plasma, until: beat, beats: 4}\n  - {id: b, scene: plasma, duration: 1}\n  - {id: c, scene: plasma, start: 2, end: 3}\n",
+                (5, 35, "segments[2].start"),
+                "depends on the beats: it follows 'a', line 3",
+            ),
+            (
+                "output: v.mp4\ncut: {every: 2}\nsegments:\n  - {id: a, scene: plasma, duration: 2}\n  - {id: b, scene: plasma, cut: auto}\n  - {id: c, scene: plasma, start: 1, end: 4}\n",
+                (6, 35, "segments[2].start"),
+                "1.0 s leaves no time for the run of `cut: auto` segments before it, which begins at 2.0 s ('b', line 5)",
+            ),
+            (
+                "output: v.mp4\ncut: {every: 2}\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n  - {id: a-1, scene: plasma, start: 3, end: 4}\n",
+                (5, 10, "segments[1].id"),
+                "'a-1' is also the name of a clip of the `cut: auto` segment 'a' (line 4)",
+            ),
+        ];
+        for (src, (line, col, key), says) in cases {
+            let (got, message) = refused(src);
+            assert_eq!(got, loc(*line, *col, key), "{message}\n{src}");
+            assert!(message.contains(says), "{message:?} should say {says:?}");
+        }
+        // Serde's own errors keep their position.
+        let (got, message) = refused(
+            "output: v.mp4\ncut: {every: 2, often: 3}\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n",
+        );
+        assert_eq!(got.0, 2, "{message}");
+        let (got, message) = refused(
+            "output: v.mp4\ncut: 4\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n",
+        );
+        assert_eq!(got.0, 2, "{message}");
+        assert!(message.contains("a mapping such as {on: beats, every: 4}"), "{message}");
+        let (got, _) = refused(
+            "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    until: beat\n    beats: -1\n",
+        );
+        assert_eq!(got.0, 6);
+        // A cut segment's clips are named <id>-<n>, which must stay a valid id.
+        let long = "x".repeat(MAX_ID_LEN - PART_SUFFIX_MAX + 1);
+        let (got, message) = refused(&format!(
+            "output: v.mp4\ncut: {{every: 2}}\nsegments:\n  - id: {long}\n    scene: plasma\n    cut: auto\n  - {{id: b, scene: plasma, start: 0, end: 1}}\n"
+        ));
+        assert_eq!(got, loc(4, 9, "segments[0].id"), "{message}");
+        // And the error prints as file:line:column: key: message.
+        let e = parse("output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    until: beat\n    beats: 0\n").unwrap_err();
+        assert!(
+            e.to_string().contains("plan.yaml:6:12: segments[0].beats: must be at least 1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_track_with_too_few_beats_is_an_error_naming_the_segment_and_the_beats_it_has() {
+        let p = plan(UNTIL);
+        let short = Beats::track(&[0.52, 1.04], 1.5);
+        // At 24 fps, a ends on frame 12; b needs 2 beats after that and the track has 1.
+        let e = frame_ranges(&p, 24, &short).unwrap_err();
+        assert_eq!(e.key, "segments[1].beats", "{e}");
+        assert_eq!(e.pos.map(|p| (p.line, p.column)), Some((10, 12)), "{e}");
+        assert!(
+            e.message.contains(
+                "'b' needs 2 beats after it starts at 0.5 s (frame 12), but the audio has only 1 beat after that (2 beats in all, the last at 1.04 s)"
+            ),
+            "{e}"
+        );
+        // A track where no pulse was found has no beats at all.
+        let e = frame_ranges(&p, 24, &Beats::track(&[], 3.0)).unwrap_err();
+        assert!(e.message.contains("only 0 beats"), "{e}");
+    }
+
+    #[test]
+    fn two_beats_in_one_frame_count_as_one_and_no_clip_is_empty() {
+        // 0.50 and 0.51 s are both frame 12 at 24 fps; 1.0 and 1.01 both frame 24.
+        let b = Beats::track(&[0.5, 0.51, 1.0, 1.01, 1.5], 2.0);
+        let p = plan(
+            "output: v.mp4\naudio: a.wav\nsegments:\n  - {id: a, scene: plasma, until: beat, beats: 2}\n  - {id: b, scene: plasma, until: beat, beats: 1}\n",
+        );
+        assert_eq!(table(&p, 24, &b), rows(&[("a", 0, 24), ("b", 24, 12)]));
+        // Cut on every beat: one clip per distinct beat frame, none empty.
+        let p = plan(
+            "output: v.mp4\naudio: a.wav\ncut: {every: 1}\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n",
+        );
+        assert_eq!(
+            table(&p, 24, &b),
+            rows(&[("a-1", 0, 12), ("a-2", 12, 12), ("a-3", 24, 12), ("a-4", 36, 12)])
+        );
+        // At 1 fps two synthetic beats (0.5 s apart) share every frame: 8 beats are 8 frames.
+        let p = plan("output: v.mp4\nsegments:\n  - {id: a, scene: plasma, until: beat, beats: 8}\n");
+        assert_eq!(table(&p, 1, &Beats::synthetic()), rows(&[("a", 0, 8)]));
+        for fps in [1, 2, 7, 24, 240] {
+            let r = frame_ranges(&p, fps, &Beats::synthetic()).unwrap();
+            assert!(r.iter().all(|r| r.frames > 0), "{fps} fps: {r:?}");
+        }
+    }
+
+    #[test]
+    fn a_plan_without_audio_cuts_on_the_synthetic_120_bpm_beat() {
+        let p = plan(
+            "output: v.mp4\nsegments:\n  - {id: a, scene: plasma, until: beat, beats: 8}\n  - {id: b, scene: plasma, duration: 0.3}\n  - {id: c, scene: plasma, until: beat, beats: 1}\n",
+        );
+        let syn = Beats::synthetic();
+        assert_eq!(syn.source(), BeatSource::Synthetic);
+        // 8 beats at 120 BPM: 4 s. Then 0.3 s; c ends on the next beat, at 4.5 s.
+        assert_eq!(
+            table(&p, 24, &syn),
+            rows(&[("a", 0, 96), ("b", 96, 7), ("c", 103, 5)])
+        );
+        assert_eq!(
+            table(&p, 25, &syn),
+            rows(&[("a", 0, 100), ("b", 100, 8), ("c", 108, 5)])
+        );
+        assert_eq!(
+            table(&p, 30, &syn),
+            rows(&[("a", 0, 120), ("b", 120, 9), ("c", 129, 6)])
+        );
+        let text = format_ranges(&p, &frame_ranges(&p, 24, &syn).unwrap(), 24, &syn);
+        assert!(
+            text.starts_with("beats: synthetic, 120 BPM (the plan has no audio)"),
+            "{text}"
+        );
+        // Beats::of without features is the synthetic beat.
+        assert_eq!(Beats::of(None), syn);
+    }
+
+    #[test]
+    fn ranges_are_a_pure_function_of_plan_fps_and_beats() {
+        let p = plan(RUN);
+        let a = frame_ranges(&p, 24, &Beats::synthetic()).unwrap();
+        let b = frame_ranges(&plan(RUN), 24, &Beats::synthetic()).unwrap();
+        assert_eq!(a, b);
+        // Beats given in any order, or with junk, are the same beats.
+        let p = plan(UNTIL);
+        let messy = Beats::track(
+            &[3.12, f64::NAN, 1.04, 0.52, -1.0, 2.6, 1.56, f64::INFINITY, 2.08],
+            4.0,
+        );
+        assert_eq!(messy, track());
+        assert_eq!(
+            frame_ranges(&p, 30, &messy).unwrap(),
+            frame_ranges(&p, 30, &track()).unwrap()
+        );
+    }
+
+    #[test]
+    fn frame_counts_refuse_beat_cuts_and_agree_with_frame_ranges_without_them() {
+        let e = plan(UNTIL).frame_counts(24).unwrap_err();
+        assert_eq!(e.key, "segments[1].until", "{e}");
+        assert_eq!(e.pos.map(|p| (p.line, p.column)), Some((9, 12)), "{e}");
+        assert!(e.message.contains("need the beats of the audio"), "{e}");
+        let e = plan(RUN).frame_counts(24).unwrap_err();
+        assert_eq!(e.key, "segments[0].cut", "{e}");
+        let plain = [
+            "output: v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 2}\n  - {id: b, scene: plasma, start: 2, end: 3.5}\n",
+            "output: v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 0.1}\n  - {id: b, scene: plasma, duration: 0.1}\n  - {id: c, scene: plasma, duration: 0.1}\n  - {id: d, scene: plasma, start: 0.3, end: 1}\n",
+            "output: v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 0.01}\n",
+            "output: v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 0.06}\n  - {id: b, scene: plasma, start: 0.06, end: 0.07}\n",
+        ];
+        for src in plain {
+            let p = plan(src);
+            assert!(!p.has_beat_cuts());
+            for fps in [1, 12, 24, 25, 30, 240] {
+                let counts = p.frame_counts(fps);
+                let ranges = frame_ranges(&p, fps, &Beats::synthetic());
+                match (counts, ranges) {
+                    (Ok(c), Ok(r)) => {
+                        assert_eq!(c, r.iter().map(|r| r.frames).collect::<Vec<_>>());
+                        let ids: Vec<&str> = r.iter().map(|r| r.id.as_str()).collect();
+                        let seg: Vec<&str> = p.segments.iter().map(|s| s.id.as_str()).collect();
+                        assert_eq!(ids, seg);
+                        assert!(r.iter().all(|r| !r.is_beat_cut()));
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a, b, "{fps} fps"),
+                    (c, r) => panic!("{fps} fps: {c:?} vs {r:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn runs_that_get_no_frame_or_too_many_clips_are_errors() {
+        // The run between 1.0 and 1.01 s exists in seconds but rounds to no frame at 24 fps.
+        let p = plan(
+            "output: v.mp4\ncut: {every: 1}\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n  - {id: b, scene: plasma, cut: auto}\n  - {id: c, scene: plasma, start: 1.01, end: 2}\n",
+        );
+        let e = frame_ranges(&p, 24, &Beats::synthetic()).unwrap_err();
+        assert_eq!(e.key, "segments[1].cut", "{e}");
+        assert!(
+            e.message
+                .contains("starts at 1.0 s (frame 24) and must end where 'c' starts, at 1.0 s (frame 24): it gets no frame"),
+            "{e}"
+        );
+        assert!(frame_ranges(&p, 240, &Beats::synthetic()).is_ok());
+        // The audio ends before the run starts.
+        let p = plan(
+            "output: v.mp4\naudio: a.wav\ncut: {every: 1}\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n  - {id: b, scene: plasma, cut: auto}\n",
+        );
+        let e = frame_ranges(&p, 24, &Beats::track(&[0.25], 0.5)).unwrap_err();
+        assert!(e.message.contains("where the audio ends"), "{e}");
+        // Every beat for 6000 s: 12,000 clips, more than a plan may have.
+        let p = plan(
+            "output: v.mp4\ncut: {every: 1}\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n  - {id: b, scene: plasma, start: 6000, end: 6001}\n",
+        );
+        match frame_ranges(&p, 24, &Beats::synthetic()) {
+            Err(e) => assert!(e.message.contains("more than 10000 clips"), "{e}"),
+            Ok(r) => panic!("{} clips accepted", r.len()),
+        }
+        // A plan with audio is never cut on the synthetic beat.
+        let e = frame_ranges(&plan(UNTIL), 24, &Beats::synthetic()).unwrap_err();
+        assert_eq!(e.key, "audio", "{e}");
+    }
+
+    #[test]
+    fn the_table_marks_beat_cuts_and_says_where_the_beats_come_from() {
+        let p = plan(UNTIL);
+        let b = Beats {
+            tempo: Some(115.4),
+            ..track()
+        };
+        let r = frame_ranges(&p, 24, &b).unwrap();
+        let text = format_ranges(&p, &r, 24, &b);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "beats: 6 from the audio, 115.4 BPM, the last at 3.12 s; the audio lasts 4.0 s"
+        );
+        assert!(lines[1].contains("id") && lines[1].contains("frames"), "{text}");
+        assert_eq!(lines.len(), 6, "{text}");
+        let b_line = lines[3];
+        assert!(
+            b_line.starts_with("  b ") && b_line.contains("0.500 s") && b_line.contains("1.542 s"),
+            "{b_line}"
+        );
+        assert!(b_line.contains(" 12 ") && b_line.contains(" 25 "), "{b_line}");
+        assert!(b_line.ends_with("beat-cut"), "{b_line}");
+        assert!(!lines[2].ends_with("beat-cut") && !lines[5].ends_with("beat-cut"));
+        // Without beat cuts there is no beats line.
+        let p = plan("output: v.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n");
+        let r = frame_ranges(&p, 24, &Beats::synthetic()).unwrap();
+        let text = format_ranges(&p, &r, 24, &Beats::synthetic());
+        assert!(text.starts_with("  id"), "{text}");
+        let _ = Path::new("");
+    }
 }
