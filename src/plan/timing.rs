@@ -459,9 +459,7 @@ impl Beats {
     fn frames_after(&self, fps: u32, after: u64) -> BeatFrames<'_> {
         let f = fps as f64;
         let k = match self.source {
-            BeatSource::Track => self
-                .times
-                .partition_point(|t| beat_frame(*t, f) <= after),
+            BeatSource::Track => self.times.partition_point(|t| beat_frame(*t, f) <= after),
             BeatSource::Synthetic => {
                 let period = 60.0 / SYNTHETIC_BPM;
                 ((after as f64 / f / period).floor() as usize).saturating_sub(1)
@@ -685,7 +683,7 @@ pub fn frame_ranges(plan: &Plan, fps: u32, beats: &Beats) -> Result<Vec<ClipRang
                 i += 1;
             }
             Timing::Beats(k) => {
-                let Some(end) = beats.frames_after(fps, laid).nth(k as usize - 1) else {
+                let Some(end) = beats.frames_after(fps, laid).nth(k.max(1) as usize - 1) else {
                     let have = beats.count_after(fps, laid);
                     let last = beats
                         .times
@@ -881,7 +879,9 @@ mod tests {
     }
 
     fn rows(list: &[(&str, u64, u64)]) -> Vec<(String, u64, u64)> {
-        list.iter().map(|(i, s, n)| (i.to_string(), *s, *n)).collect()
+        list.iter()
+            .map(|(i, s, n)| (i.to_string(), *s, *n))
+            .collect()
     }
 
     const UNTIL: &str = "output: v.mp4\naudio: a.wav\nsegments:\n  - id: a\n    scene: plasma\n    duration: 0.5\n  - id: b\n    scene: plasma\n    until: beat\n    beats: 2\n  - id: c\n    scene: plasma\n    until: beat\n    beats: 1\n  - id: d\n    scene: plasma\n    duration: 1\n";
@@ -962,7 +962,11 @@ mod tests {
                 (2, None)
             ]
         );
-        assert!(r[..5].iter().all(|r| r.kind == RangeKind::Cut && r.is_beat_cut()));
+        assert!(
+            r[..5]
+                .iter()
+                .all(|r| r.kind == RangeKind::Cut && r.is_beat_cut())
+        );
         assert!(!r[5].is_beat_cut());
     }
 
@@ -1101,11 +1105,13 @@ mod tests {
             "output: v.mp4\ncut: {every: 2, often: 3}\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n",
         );
         assert_eq!(got.0, 2, "{message}");
-        let (got, message) = refused(
-            "output: v.mp4\ncut: 4\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n",
-        );
+        let (got, message) =
+            refused("output: v.mp4\ncut: 4\nsegments:\n  - {id: a, scene: plasma, cut: auto}\n");
         assert_eq!(got.0, 2, "{message}");
-        assert!(message.contains("a mapping such as {on: beats, every: 4}"), "{message}");
+        assert!(
+            message.contains("a mapping such as {on: beats, every: 4}"),
+            "{message}"
+        );
         let (got, _) = refused(
             "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    until: beat\n    beats: -1\n",
         );
@@ -1119,7 +1125,8 @@ mod tests {
         // And the error prints as file:line:column: key: message.
         let e = parse("output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    until: beat\n    beats: 0\n").unwrap_err();
         assert!(
-            e.to_string().contains("plan.yaml:6:12: segments[0].beats: must be at least 1"),
+            e.to_string()
+                .contains("plan.yaml:6:12: segments[0].beats: must be at least 1"),
             "{e}"
         );
     }
@@ -1157,10 +1164,16 @@ mod tests {
         );
         assert_eq!(
             table(&p, 24, &b),
-            rows(&[("a-1", 0, 12), ("a-2", 12, 12), ("a-3", 24, 12), ("a-4", 36, 12)])
+            rows(&[
+                ("a-1", 0, 12),
+                ("a-2", 12, 12),
+                ("a-3", 24, 12),
+                ("a-4", 36, 12)
+            ])
         );
         // At 1 fps two synthetic beats (0.5 s apart) share every frame: 8 beats are 8 frames.
-        let p = plan("output: v.mp4\nsegments:\n  - {id: a, scene: plasma, until: beat, beats: 8}\n");
+        let p =
+            plan("output: v.mp4\nsegments:\n  - {id: a, scene: plasma, until: beat, beats: 8}\n");
         assert_eq!(table(&p, 1, &Beats::synthetic()), rows(&[("a", 0, 8)]));
         for fps in [1, 2, 7, 24, 240] {
             let r = frame_ranges(&p, fps, &Beats::synthetic()).unwrap();
@@ -1206,7 +1219,17 @@ mod tests {
         // Beats given in any order, or with junk, are the same beats.
         let p = plan(UNTIL);
         let messy = Beats::track(
-            &[3.12, f64::NAN, 1.04, 0.52, -1.0, 2.6, 1.56, f64::INFINITY, 2.08],
+            &[
+                3.12,
+                f64::NAN,
+                1.04,
+                0.52,
+                -1.0,
+                2.6,
+                1.56,
+                f64::INFINITY,
+                2.08,
+            ],
             4.0,
         );
         assert_eq!(messy, track());
@@ -1298,14 +1321,20 @@ mod tests {
             lines[0],
             "beats: 6 from the audio, 115.4 BPM, the last at 3.12 s; the audio lasts 4.0 s"
         );
-        assert!(lines[1].contains("id") && lines[1].contains("frames"), "{text}");
+        assert!(
+            lines[1].contains("id") && lines[1].contains("frames"),
+            "{text}"
+        );
         assert_eq!(lines.len(), 6, "{text}");
         let b_line = lines[3];
         assert!(
             b_line.starts_with("  b ") && b_line.contains("0.500 s") && b_line.contains("1.542 s"),
             "{b_line}"
         );
-        assert!(b_line.contains(" 12 ") && b_line.contains(" 25 "), "{b_line}");
+        assert!(
+            b_line.contains(" 12 ") && b_line.contains(" 25 "),
+            "{b_line}"
+        );
         assert!(b_line.ends_with("beat-cut"), "{b_line}");
         assert!(!lines[2].ends_with("beat-cut") && !lines[5].ends_with("beat-cut"));
         // Without beat cuts there is no beats line.
@@ -1314,5 +1343,35 @@ mod tests {
         let text = format_ranges(&p, &r, 24, &Beats::synthetic());
         assert!(text.starts_with("  id"), "{text}");
         let _ = Path::new("");
+    }
+
+    #[test]
+    fn the_readme_example_parses_and_cuts_as_it_says() {
+        let readme = include_str!("../../README.md");
+        let from = readme
+            .find("- **Beat-synced cuts.**")
+            .expect("the README section");
+        let block = &readme[from..];
+        let start = block.find("```yaml\n").unwrap() + "```yaml\n".len();
+        let end = block[start..].find("```").unwrap() + start;
+        let yaml: String = block[start..end]
+            .lines()
+            .map(|l| l.strip_prefix("  ").unwrap_or(l))
+            .map(|l| l.replace("assets/track.wav", "a.wav"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let p = plan(&format!("output: v.mp4\n{yaml}\n"));
+        // Beats every 0.5 s from 0.25 s, a 40 s track, 24 fps: intro 48 frames; drop ends on
+        // the 8th beat after frame 48 (beats on frames 54, 66, ...): frame 138 (5.75 s); the
+        // run is cut every 4 beats (frames 186, 234, ...) until outro starts at frame 720.
+        let times: Vec<f64> = (0..80).map(|k| 0.25 + 0.5 * k as f64).collect();
+        let r = frame_ranges(&p, 24, &Beats::track(&times, 40.0)).unwrap();
+        let ids: Vec<&str> = r.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(&ids[..5], ["intro", "drop", "a-1", "b-1", "a-2"]);
+        assert_eq!((r[1].start_frame, r[1].frames), (48, 90));
+        assert_eq!((r[2].start_frame, r[2].frames), (138, 48));
+        let last_cut = &r[r.len() - 2];
+        assert_eq!(last_cut.end_frame(), 720);
+        assert_eq!(r[r.len() - 1].id, "outro");
     }
 }
