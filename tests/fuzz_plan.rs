@@ -2,6 +2,7 @@
 //! position in the file when it has one.
 
 use farm::plan::Plan;
+use farm::plan::timing::{Beats, frame_ranges};
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -12,6 +13,12 @@ fn parse(src: &str) {
             // A plan that parses can be asked for its frames at any rate without panicking.
             for fps in [1, 12, 24, 240] {
                 let _ = p.frame_counts(fps);
+                for beats in [
+                    Beats::synthetic(),
+                    Beats::track(&[0.5, 0.51, 1.0, 9.0], 10.0),
+                ] {
+                    let _ = frame_ranges(&p, fps, &beats);
+                }
             }
         }
         Err(e) => assert!(!e.to_string().is_empty()),
@@ -34,6 +41,9 @@ fn scalar() -> impl Strategy<Value = String> {
         Just("plasma".to_string()),
         Just("quote".to_string()),
         Just("aurora".to_string()),
+        Just("beat".to_string()),
+        Just("auto".to_string()),
+        Just("{every: 2}".to_string()),
         Just("\"it's\"".to_string()),
         Just("*anchor".to_string()),
         Just("&a 1".to_string()),
@@ -60,6 +70,9 @@ fn key() -> impl Strategy<Value = String> {
         Just("bloom"),
         Just("thr"),
         Just("bogus"),
+        Just("until"),
+        Just("beats"),
+        Just("cut"),
     ]
     .prop_map(str::to_string)
 }
@@ -86,6 +99,7 @@ fn plan() -> impl Strategy<Value = String> {
                     Just("preset"),
                     Just("audio"),
                     Just("fonts"),
+                    Just("cut"),
                     Just("nope")
                 ],
                 scalar(),

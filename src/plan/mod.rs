@@ -5,6 +5,7 @@
 //! express (duplicate ids, timings, scenes, params) look their position up in [`spans::Spans`].
 
 pub mod spans;
+pub mod timing;
 
 use crate::choices::{Aspect, Quality, X264Preset};
 use crate::render::{self, Param, Params, SceneSpec, ShaderSpec};
@@ -88,27 +89,37 @@ pub enum Timing {
         /// End, seconds.
         end: f64,
     },
+    /// `until: beat` with `beats: N`: the segment ends on the N-th beat after its start (see
+    /// [`timing`]).
+    Beats(u32),
+    /// `cut: auto`: one of a run of segments cut every few beats by the plan's `cut:` (see
+    /// [`timing`]).
+    Cut,
 }
 
 impl Timing {
     /// Exact frame count at `fps` of this timing on its own. Durations round to the nearest
     /// frame; a start/end range counts the frames between the rounded ends. In a plan, use
-    /// [`Plan::frame_counts`], which lays the segments end to end.
+    /// [`Plan::frame_counts`], which lays the segments end to end. Beat timings are only
+    /// estimated here ([`Timing::seconds`]); [`timing::frame_ranges`] gives their frames.
     pub fn frames(self, fps: u32) -> u64 {
         let f = fps as f64;
         match self {
-            Timing::Duration(d) => (d * f).round().max(0.0) as u64,
             Timing::Range { start, end } => {
                 ((end * f).round() - (start * f).round()).max(0.0) as u64
             }
+            _ => (self.seconds() * f).round().max(0.0) as u64,
         }
     }
 
-    /// Length in seconds.
+    /// Length in seconds. For `until: beat`, an estimate at the synthetic 120 BPM; a `cut:
+    /// auto` segment counts 0 (its run's length depends on what follows it).
     pub fn seconds(self) -> f64 {
         match self {
             Timing::Duration(d) => d,
             Timing::Range { start, end } => end - start,
+            Timing::Beats(n) => n as f64 * 60.0 / crate::features::SYNTHETIC_BPM,
+            Timing::Cut => 0.0,
         }
     }
 }
@@ -155,6 +166,8 @@ pub struct Plan {
     pub audio_from: f64,
     /// Extra font files (absolute), tried before the embedded fonts.
     pub fonts: Vec<PathBuf>,
+    /// `cut: {on: beats, every: N}`, if given: how `cut: auto` segments are cut.
+    pub cut: Option<timing::Cut>,
     /// The segments, in order.
     pub segments: Vec<Segment>,
     spans: Spans,
@@ -182,6 +195,8 @@ struct RawPlan {
     audio: Option<RawAudio>,
     #[serde(default)]
     fonts: Option<Vec<String>>,
+    #[serde(default)]
+    cut: Option<timing::RawCut>,
     segments: Vec<RawSegment>,
 }
 
@@ -212,6 +227,12 @@ struct RawSegment {
     start: Option<f64>,
     #[serde(default)]
     end: Option<f64>,
+    #[serde(default)]
+    until: Option<String>,
+    #[serde(default)]
+    beats: Option<u64>,
+    #[serde(default)]
+    cut: Option<String>,
     #[serde(default)]
     params: Option<serde_yaml_ng::Mapping>,
     #[serde(default)]
@@ -504,7 +525,8 @@ impl Plan {
         }
 
         let mut first_seen: HashMap<String, usize> = HashMap::new();
-        let mut placed: Vec<Placed> = Vec::with_capacity(raw.segments.len());
+        let cut = timing::check_cut(&cx, raw.cut.as_ref())?;
+        let mut lay = timing::Layout::default();
         let mut segments = Vec::with_capacity(raw.segments.len());
         for (i, rs) in raw.segments.into_iter().enumerate() {
             let key = |k: &str| format!("segments[{i}].{k}");
@@ -520,13 +542,7 @@ impl Plan {
                 ));
             }
             first_seen.insert(rs.id.clone(), i);
-            let timing = check_timing(&cx, i, rs.duration, rs.start, rs.end)?;
-            let end = check_continuity(&cx, i, timing, &placed)?;
-            placed.push(Placed {
-                id: rs.id.clone(),
-                start: end - timing.seconds(),
-                end,
-            });
+            let timing = lay.place(&cx, i, &rs, cut.is_some())?;
             let mut scene = resolve_scene(&cx, &dir, i, &rs)?;
             scene.fonts = fonts.clone();
             segments.push(Segment {
@@ -537,6 +553,7 @@ impl Plan {
                 scene,
             });
         }
+        timing::finish(&cx, &lay, &segments, cut.is_some(), audio.is_some())?;
         // The output must not be any file the plan reads (compared as the file system sees
         // them: canonical paths, and device + inode for hard links).
         let mut inputs: Vec<(String, PathBuf)> = vec![("the plan file".into(), abs.clone())];
@@ -574,6 +591,7 @@ impl Plan {
             audio,
             audio_from,
             fonts,
+            cut,
             segments,
             spans,
         })
@@ -584,19 +602,22 @@ impl Plan {
     /// the final video, so it takes the frames from where the segments before it end up to
     /// there (ranges never drift, and a range absorbs the rounding of the durations before it).
     /// An error for a segment that gets no frame.
+    /// A plan with beat cuts ([`Plan::has_beat_cuts`]) needs the track's beats: this is then
+    /// an error that says so, and [`timing::frame_ranges`] gives the clips.
     pub fn frame_counts(&self, fps: u32) -> Result<Vec<u64>, PlanError> {
+        timing::no_beat_cuts(self)?;
         let f = fps as f64;
         let mut laid = 0u64;
         let mut counts = Vec::with_capacity(self.segments.len());
         for s in &self.segments {
             let n = match s.timing {
-                Timing::Duration(_) => s.timing.frames(fps),
                 Timing::Range { end, .. } => ((end * f).round() as u64).saturating_sub(laid),
+                _ => s.timing.frames(fps),
             };
             if n == 0 {
                 let k = match s.timing {
-                    Timing::Duration(_) => "duration",
                     Timing::Range { .. } => "end",
+                    _ => "duration",
                 };
                 let key = format!("segments[{}].{k}", s.index);
                 let message = if s.timing.frames(fps) == 0 {
@@ -1030,7 +1051,7 @@ fn check_timing(
         (None, None, None) => {
             return Err(cx.at_value(
                 &format!("segments[{i}]"),
-                "needs a duration (seconds) or start and end",
+                "needs a duration (seconds), start and end, or until: beat with beats: N",
             ));
         }
     };
@@ -1085,7 +1106,9 @@ fn check_continuity(
 ) -> Result<f64, PlanError> {
     let cursor = placed.last().map_or(0.0, |p| p.end);
     let start = match timing {
-        Timing::Duration(d) => return Ok(cursor + d),
+        Timing::Duration(_) | Timing::Beats(_) | Timing::Cut => {
+            return Ok(cursor + timing.seconds());
+        }
         Timing::Range { start, end } if (start - cursor).abs() <= TIMING_TOLERANCE => {
             return Ok(end);
         }
