@@ -18,7 +18,7 @@
 //!    the final two periods. Weak beats at either end (silence, fades) are trimmed, each beat is refined to a
 //!    fraction of a frame, and the reported tempo is the least-squares fit of the beat times.
 
-use super::{Col, above};
+use super::{Feature, above};
 
 /// Onset analysis window in seconds (1024 samples at 22050 Hz).
 pub const ONSET_WINDOW_S: f64 = 0.0464;
@@ -484,20 +484,20 @@ pub fn fitted_tempo(beats: &[f64], estimate: f64) -> Option<f64> {
 /// d < fps / 2 frames after the latest beat, else 0 (the digest's definition).
 pub fn mark_frames(table: &mut [f32], frames: usize, fps: u32, beats: &[f64]) {
     let fps = fps.max(1);
-    let cols = Col::COUNT;
+    let cols = Feature::COUNT;
     for &t in beats {
         let f = (t * fps as f64).round();
         if f >= 0.0 && (f as usize) < frames {
-            table[f as usize * cols + Col::Beat.index()] = 1.0;
+            table[f as usize * cols + Feature::Beat.index()] = 1.0;
         }
     }
     let half = (fps / 2).max(1) as f64;
     let mut last: Option<usize> = None;
     for i in 0..frames {
-        if table[i * cols + Col::Beat.index()] > 0.5 {
+        if table[i * cols + Feature::Beat.index()] > 0.5 {
             last = Some(i);
         }
-        table[i * cols + Col::BDecay.index()] = match last {
+        table[i * cols + Feature::BDecay.index()] = match last {
             Some(b) if ((i - b) as f64) < fps as f64 / 2.0 => {
                 (-2.5 * (i - b) as f64 / half).exp() as f32
             }

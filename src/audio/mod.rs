@@ -8,7 +8,7 @@
 //! or the renderer; the coordinator asks [`cache::features_for`] and hands rows to clips.
 //!
 //! The folder:
-//! - `mod.rs` (this file): [`Features`] (the per-frame table, its column order [`Col`] and its
+//! - `mod.rs` (this file): [`Features`] (the per-frame table, its column order [`Feature`] and its
 //!   format version), [`analyse`] (PCM -> features) and [`decode`].
 //! - [`spectral`]: the per-frame STFT features (one window per video frame), EMA smoothing and
 //!   min-max normalisation.
@@ -35,121 +35,24 @@ pub const ANALYSIS_RATE: u32 = 22050;
 
 /// The version of the feature format: bumped whenever a feature's definition, the column order
 /// or the serialised layout changes, so that cached features of an older farm are recomputed.
-pub const FEATURE_VERSION: u32 = 1;
+pub const FEATURE_VERSION: u32 = 2;
 
-/// One column of [`Features`], in their fixed order (the discriminant is the column index).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Col {
-    /// Loudness: root mean square of the samples in the frame's window.
-    Rms,
-    /// Energy in 20-80 Hz (sub bass).
-    Sub,
-    /// Energy in 80-250 Hz (bass).
-    Bass,
-    /// Energy in 250-500 Hz (low mids).
-    LoMid,
-    /// Energy in 500-2000 Hz (mids).
-    Mid,
-    /// Energy in 2-6 kHz (high mids).
-    HiMid,
-    /// Energy at 6 kHz and above (highs).
-    Hi,
-    /// The sub band's share of the six bands.
-    SubR,
-    /// The bass band's share.
-    BassR,
-    /// The low-mid band's share.
-    LoMidR,
-    /// The mid band's share.
-    MidR,
-    /// The high-mid band's share.
-    HiMidR,
-    /// The high band's share.
-    HiR,
-    /// Spectral centroid (brightness).
-    Cent,
-    /// Spectral flatness (noise-like 1, tone-like 0).
-    Flat,
-    /// Spectral flux (how much the spectrum grew since the previous frame).
-    Flux,
-    /// Change of the centroid since the previous frame.
-    CentD,
-    /// 1 on the frame nearest each beat, else 0.
-    Beat,
-    /// 1 on a beat, decaying to 0 over half a second.
-    BDecay,
-}
+/// One column of [`Features`]: the renderer's feature vocabulary (the discriminant is the
+/// column index).
+pub use crate::features::Feature;
 
-impl Col {
-    /// Every column, in order.
-    pub const ALL: [Col; 19] = [
-        Col::Rms,
-        Col::Sub,
-        Col::Bass,
-        Col::LoMid,
-        Col::Mid,
-        Col::HiMid,
-        Col::Hi,
-        Col::SubR,
-        Col::BassR,
-        Col::LoMidR,
-        Col::MidR,
-        Col::HiMidR,
-        Col::HiR,
-        Col::Cent,
-        Col::Flat,
-        Col::Flux,
-        Col::CentD,
-        Col::Beat,
-        Col::BDecay,
-    ];
-
-    /// The number of columns.
-    pub const COUNT: usize = Col::ALL.len();
-
-    /// The column's name, as plans and `farm audio --json` spell it (the digest's names).
-    pub fn name(self) -> &'static str {
-        match self {
-            Col::Rms => "rms",
-            Col::Sub => "sub",
-            Col::Bass => "bass",
-            Col::LoMid => "lomid",
-            Col::Mid => "mid",
-            Col::HiMid => "himid",
-            Col::Hi => "hi",
-            Col::SubR => "sub_r",
-            Col::BassR => "bass_r",
-            Col::LoMidR => "lomid_r",
-            Col::MidR => "mid_r",
-            Col::HiMidR => "himid_r",
-            Col::HiR => "hi_r",
-            Col::Cent => "cent",
-            Col::Flat => "flat",
-            Col::Flux => "flux",
-            Col::CentD => "cent_d",
-            Col::Beat => "beat",
-            Col::BDecay => "bdecay",
-        }
-    }
-
-    /// The column called `name`, if there is one.
-    pub fn from_name(name: &str) -> Option<Col> {
-        Col::ALL.into_iter().find(|c| c.name() == name)
-    }
-
-    /// The column's index in a row.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+/// Log-frequency spectrum bins per frame ([`Features::spectrum`]).
+pub use crate::features::SPECTRUM_BINS;
+/// Waveform points per frame ([`Features::wave`]).
+pub use crate::features::WAVE_POINTS;
 
 /// A row of silence: what [`Features::row`] gives for a frame past the table's end.
-pub const SILENT_ROW: [f32; Col::COUNT] = [0.0; Col::COUNT];
+pub const SILENT_ROW: [f32; Feature::COUNT] = [0.0; Feature::COUNT];
 
 /// Per-frame audio features of a video, plus the track's tempo and beats.
 ///
 /// `rows` is row-major: frame `i`'s values are `rows[i * COUNT .. (i + 1) * COUNT]`, in the
-/// order of [`Col::ALL`] (also spelled out in `names`). Every value is in [0, 1]. Times are
+/// order of [`Feature::all`] (also spelled out in `names`). Every value is in [0, 1]. Times are
 /// video time: 0 is the `from` point of the track.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Features {
@@ -159,10 +62,15 @@ pub struct Features {
     pub fps: u32,
     /// Number of rows (video frames).
     pub frames: usize,
-    /// Column names, in row order ([`Col::name`] of [`Col::ALL`]).
+    /// Column names, in row order ([`Feature::name`] of [`Feature::all`]).
     pub names: Vec<String>,
     /// The values, `frames` rows of `names.len()` columns.
     pub rows: Vec<f32>,
+    /// The log-frequency spectrum, `frames` rows of [`SPECTRUM_BINS`] values in [0, 1] (see
+    /// [`spectral`]).
+    pub spectrum: Vec<f32>,
+    /// The waveform, `frames` rows of [`WAVE_POINTS`] values in [-1, 1] (see [`spectral`]).
+    pub wave: Vec<f32>,
     /// Tempo in beats per minute (0 when no pulse was found: confidence under
     /// [`beats::MIN_CONFIDENCE`]).
     pub tempo: f64,
@@ -178,30 +86,58 @@ pub struct Features {
 }
 
 impl Features {
-    /// Frame `frame`'s values in [`Col::ALL`] order; past the last frame, [`SILENT_ROW`].
+    /// Frame `frame`'s values in [`Feature::all`] order; past the last frame, [`SILENT_ROW`].
     pub fn row(&self, frame: usize) -> &[f32] {
         if frame < self.frames {
-            &self.rows[frame * Col::COUNT..(frame + 1) * Col::COUNT]
+            &self.rows[frame * Feature::COUNT..(frame + 1) * Feature::COUNT]
         } else {
             &SILENT_ROW
         }
     }
 
     /// One value: column `col` of frame `frame` (0 past the end).
-    pub fn get(&self, frame: usize, col: Col) -> f32 {
+    pub fn get(&self, frame: usize, col: Feature) -> f32 {
         self.row(frame)[col.index()]
     }
 
     /// A whole column, one value per frame.
-    pub fn column(&self, col: Col) -> Vec<f32> {
+    pub fn column(&self, col: Feature) -> Vec<f32> {
         (0..self.frames).map(|f| self.get(f, col)).collect()
     }
 
     /// Rows `start..start + len` (clipped to the table), e.g. one clip's share.
     pub fn rows_for(&self, start: usize, len: usize) -> &[f32] {
-        let a = start.min(self.frames) * Col::COUNT;
-        let b = start.saturating_add(len).min(self.frames) * Col::COUNT;
+        let a = start.min(self.frames) * Feature::COUNT;
+        let b = start.saturating_add(len).min(self.frames) * Feature::COUNT;
         &self.rows[a..b]
+    }
+
+    /// One clip's rows as the renderer reads them: video frames `start - lead .. start +
+    /// frames` ([`crate::features::Source::Track`]). History never reaches before frame 0 of
+    /// the video (`lead` is cut to `start`); rows past the track's end are silent.
+    pub fn clip_rows(&self, start: u64, frames: u64, lead: u32) -> crate::features::ClipFeatures {
+        let lead = lead.min(start.min(u64::from(u32::MAX)) as u32);
+        let first = start - u64::from(lead);
+        let wanted = (frames + u64::from(lead)).min(u64::from(u32::MAX)) as usize;
+        // Only rows the track has are stored: the rest read as silence.
+        let a = first.min(self.frames as u64) as usize;
+        let b = a.saturating_add(wanted).min(self.frames);
+        let take = |v: &[f32], n: usize| v.get(a * n..b * n).unwrap_or_default().to_vec();
+        let (values, spectrum, wave) = (
+            take(&self.rows, Feature::COUNT),
+            take(&self.spectrum, SPECTRUM_BINS),
+            take(&self.wave, WAVE_POINTS),
+        );
+        crate::features::ClipFeatures {
+            source: crate::features::Source::Track,
+            fps: self.fps.max(1),
+            start,
+            lead,
+            rows: (b - a) as u32,
+            values,
+            spectrum,
+            wave,
+        }
     }
 
     /// Whether this table is well formed: the version, the names and the size agree and every
@@ -212,9 +148,13 @@ impl Features {
                 .names
                 .iter()
                 .map(String::as_str)
-                .eq(Col::ALL.map(Col::name))
-            && self.rows.len() == self.frames * Col::COUNT
+                .eq(Feature::all().map(Feature::name))
+            && self.rows.len() == self.frames * Feature::COUNT
             && self.rows.iter().all(|v| (0.0..=1.0).contains(v))
+            && self.spectrum.len() == self.frames * SPECTRUM_BINS
+            && self.spectrum.iter().all(|v| (0.0..=1.0).contains(v))
+            && self.wave.len() == self.frames * WAVE_POINTS
+            && self.wave.iter().all(|v| (-1.0..=1.0).contains(v))
             && self.tempo.is_finite()
             && (0.0..=1.0).contains(&self.confidence)
             && self.beats.iter().all(|b| b.is_finite())
@@ -243,13 +183,15 @@ pub fn analyse(pcm: &[f32], rate: u32, fps: u32, frames: Option<usize>, from: f6
     let frames = frames.unwrap_or(track_frames);
     let tempo = beats::track(pcm, rate);
     let mut table = spectral::frame_features(pcm, rate, fps, frames, track_frames);
-    beats::mark_frames(&mut table, frames, fps, &tempo.beats);
+    beats::mark_frames(&mut table.values, frames, fps, &tempo.beats);
     Features {
         version: FEATURE_VERSION,
         fps,
         frames,
-        names: Col::ALL.iter().map(|c| c.name().to_string()).collect(),
-        rows: table,
+        names: Feature::all().map(|c| c.name().to_string()).collect(),
+        rows: table.values,
+        spectrum: table.spectrum,
+        wave: table.wave,
         tempo: tempo.bpm,
         confidence: tempo.confidence,
         beats: tempo.beats,

@@ -1,6 +1,6 @@
 //! What `farm audio` prints: a short text summary, or one JSON object.
 
-use super::{Col, Features};
+use super::{Feature, Features};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use std::path::Path;
@@ -12,7 +12,7 @@ const MARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'
 pub const SPARK_WIDTH: usize = 48;
 
 /// The JSON form: `{tempo, confidence, beats, fps, frames, duration, from, version,
-/// features: {rms: [...], ...}}`, columns in [`Col::ALL`] order.
+/// features: {rms: [...], ...}}`, columns in [`Feature::all`] order.
 #[derive(Serialize)]
 struct Json<'a> {
     tempo: f64,
@@ -31,8 +31,8 @@ struct Columns<'a>(&'a Features);
 
 impl Serialize for Columns<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(Col::COUNT))?;
-        for c in Col::ALL {
+        let mut m = s.serialize_map(Some(Feature::COUNT))?;
+        for c in Feature::all() {
             m.serialize_entry(c.name(), &self.0.column(c))?;
         }
         m.end()
@@ -113,7 +113,7 @@ pub fn summary(f: &Features, audio: &Path) -> String {
         "{:<8} {:>5} {:>5} {:>5}  over time (one mark = {secs:.2} s)\n",
         "feature", "min", "mean", "max"
     ));
-    for c in Col::ALL {
+    for c in Feature::all() {
         let v = f.column(c);
         let (lo, hi) = v
             .iter()
@@ -126,7 +126,7 @@ pub fn summary(f: &Features, audio: &Path) -> String {
             v.iter().sum::<f32>() / v.len() as f32
         };
         let (lo, hi) = if v.is_empty() { (0.0, 0.0) } else { (lo, hi) };
-        let peak = matches!(c, Col::Beat);
+        let peak = matches!(c, Feature::Beat);
         s.push_str(&format!(
             "{:<8} {lo:>5.2} {mean:>5.2} {hi:>5.2}  {}\n",
             c.name(),

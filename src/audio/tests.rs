@@ -41,8 +41,8 @@ fn all_in_unit(f: &Features) {
         assert!(
             v.is_finite() && (0.0..=1.0).contains(v),
             "{} of frame {} = {v}",
-            Col::ALL[i % Col::COUNT].name(),
-            i / Col::COUNT
+            Feature::NAMES[i % Feature::COUNT],
+            i / Feature::COUNT
         );
     }
     assert!(f.tempo.is_finite() && f.confidence.is_finite());
@@ -61,7 +61,7 @@ fn click_tracks_give_every_beat_within_one_frame_nothing_else_and_the_tempo() {
             assert!((b - c).abs() < 1.0 / 24.0, "{bpm}: beat {b} for click {c}");
         }
         // Per frame: 1 exactly on the click's frame (or a neighbour), nowhere else.
-        let beat = f.column(Col::Beat);
+        let beat = f.column(Feature::Beat);
         let marked: Vec<usize> = (0..f.frames).filter(|&i| beat[i] == 1.0).collect();
         assert_eq!(marked.len(), times.len(), "{bpm}");
         for (m, c) in marked.iter().zip(&times) {
@@ -75,16 +75,20 @@ fn click_tracks_give_every_beat_within_one_frame_nothing_else_and_the_tempo() {
 
 #[test]
 fn bdecay_is_one_on_a_beat_and_decays_over_half_a_second() {
-    let mut table = vec![0f32; 40 * Col::COUNT];
+    let mut table = vec![0f32; 40 * Feature::COUNT];
     beats::mark_frames(&mut table, 40, 24, &[0.5, 1.0 + 1e-9]);
-    let at = |i: usize, c: Col| table[i * Col::COUNT + c.index()];
-    assert_eq!(at(12, Col::Beat), 1.0);
-    assert_eq!(at(24, Col::Beat), 1.0);
-    assert_eq!(at(11, Col::BDecay), 0.0);
-    assert_eq!(at(12, Col::BDecay), 1.0);
-    assert!((at(13, Col::BDecay) - (-2.5f32 / 12.0).exp()).abs() < 1e-6);
-    assert!(at(23, Col::BDecay) > 0.0 && at(23, Col::BDecay) < at(13, Col::BDecay));
-    assert_eq!(at(36, Col::BDecay), 0.0, "12 frames after the last beat");
+    let at = |i: usize, c: Feature| table[i * Feature::COUNT + c.index()];
+    assert_eq!(at(12, Feature::Beat), 1.0);
+    assert_eq!(at(24, Feature::Beat), 1.0);
+    assert_eq!(at(11, Feature::BDecay), 0.0);
+    assert_eq!(at(12, Feature::BDecay), 1.0);
+    assert!((at(13, Feature::BDecay) - (-2.5f32 / 12.0).exp()).abs() < 1e-6);
+    assert!(at(23, Feature::BDecay) > 0.0 && at(23, Feature::BDecay) < at(13, Feature::BDecay));
+    assert_eq!(
+        at(36, Feature::BDecay),
+        0.0,
+        "12 frames after the last beat"
+    );
 }
 
 #[test]
@@ -98,26 +102,26 @@ fn each_tone_lands_in_its_band() {
     let f = analyse(&pcm, SR, 24, None, 0.0);
     all_in_unit(&f);
     let bands = [
-        Col::Sub,
-        Col::Bass,
-        Col::LoMid,
-        Col::Mid,
-        Col::HiMid,
-        Col::Hi,
+        Feature::Sub,
+        Feature::Bass,
+        Feature::LoMid,
+        Feature::Mid,
+        Feature::HiMid,
+        Feature::Hi,
     ];
     let ratios = [
-        Col::SubR,
-        Col::BassR,
-        Col::LoMidR,
-        Col::MidR,
-        Col::HiMidR,
-        Col::HiR,
+        Feature::SubR,
+        Feature::BassR,
+        Feature::LoMidR,
+        Feature::MidR,
+        Feature::HiMidR,
+        Feature::HiR,
     ];
     for (k, &t) in tones.iter().enumerate() {
         // The middle of the tone's second (away from the EMA's transitions).
         for frame in k * 24 + 10..k * 24 + 20 {
             let row = f.row(frame);
-            let best = |cols: &[Col]| {
+            let best = |cols: &[Feature]| {
                 cols.iter()
                     .copied()
                     .max_by(|a, b| row[a.index()].total_cmp(&row[b.index()]))
@@ -131,11 +135,11 @@ fn each_tone_lands_in_its_band() {
     for (k, &t) in tones.iter().enumerate() {
         let raw = spectral::raw_features(&tone(t, 1.0, SR, 0.5), SR, 24, 24);
         let r = raw[12];
-        let share = r[Col::SubR.index() + k];
+        let share = r[Feature::SubR.index() + k];
         assert!(share > 0.6, "{t} Hz: share {share} of {:?}", &r[7..13]);
     }
     // The centroid follows the pitch.
-    let cent: Vec<f32> = (0..6).map(|k| f.get(k * 24 + 20, Col::Cent)).collect();
+    let cent: Vec<f32> = (0..6).map(|k| f.get(k * 24 + 20, Feature::Cent)).collect();
     assert!(cent.windows(2).all(|w| w[0] < w[1]), "{cent:?}");
 }
 
@@ -179,7 +183,13 @@ fn a_track_shorter_than_the_video_is_silence_after_its_end() {
     assert_eq!(f.frames, 144);
     // A second after the end the EMAs have died away and nothing is marked.
     for frame in 24 * 3..144 {
-        for c in [Col::Rms, Col::Bass, Col::Flux, Col::Beat, Col::BDecay] {
+        for c in [
+            Feature::Rms,
+            Feature::Bass,
+            Feature::Flux,
+            Feature::Beat,
+            Feature::BDecay,
+        ] {
             assert!(f.get(frame, c) < 0.01, "{} at {frame}", c.name());
         }
     }
@@ -207,21 +217,21 @@ fn any_rate_and_fps_and_broken_samples_stay_finite() {
 
 #[test]
 fn columns_have_fixed_names_and_order() {
-    assert_eq!(Col::COUNT, 19);
-    for (i, c) in Col::ALL.iter().enumerate() {
+    assert_eq!(Feature::COUNT, 19);
+    for (i, c) in Feature::all().enumerate() {
         assert_eq!(c.index(), i);
-        assert_eq!(Col::from_name(c.name()), Some(*c));
+        assert_eq!(c.name().parse::<Feature>(), Ok(c));
     }
-    assert_eq!(Col::from_name("nope"), None);
+    assert_eq!("nope".parse::<Feature>().ok(), None);
     let f = analyse(&tone(200.0, 1.0, SR, 0.5), SR, 10, None, 0.0);
     assert_eq!(f.names[0], "rms");
     assert_eq!(f.names[18], "bdecay");
     assert_eq!(
         f.rows_for(8, 5).len(),
-        2 * Col::COUNT,
+        2 * Feature::COUNT,
         "clipped to the table"
     );
-    assert_eq!(f.row(3)[Col::Bass.index()], f.get(3, Col::Bass));
+    assert_eq!(f.row(3)[Feature::Bass.index()], f.get(3, Feature::Bass));
 }
 
 #[test]
@@ -233,7 +243,7 @@ fn json_has_every_column_in_order() {
     assert_eq!(v["fps"], 24);
     assert_eq!(v["beats"].as_array().unwrap().len(), f.beats.len());
     let feats = v["features"].as_object().unwrap();
-    assert_eq!(feats.len(), Col::COUNT);
+    assert_eq!(feats.len(), Feature::COUNT);
     assert_eq!(feats["rms"].as_array().unwrap().len(), f.frames);
     let back: Vec<f32> = feats["bass"]
         .as_array()
@@ -241,7 +251,7 @@ fn json_has_every_column_in_order() {
         .iter()
         .map(|x| x.as_f64().unwrap() as f32)
         .collect();
-    assert_eq!(back, f.column(Col::Bass), "exact values");
+    assert_eq!(back, f.column(Feature::Bass), "exact values");
     let s = show::summary(&f, std::path::Path::new("x.wav"));
     assert!(
         s.contains("tempo: 120.0 BPM") && s.contains("bdecay"),
@@ -343,4 +353,87 @@ mod cache_files {
         let other = Key { fps: 30, ..key() };
         assert!(load(&p, &other).unwrap_err().contains("another key"));
     }
+}
+
+#[test]
+fn a_1khz_tone_lands_in_its_spectrum_bin() {
+    let f = analyse(&tone(1000.0, 1.0, SR, 0.5), SR, 24, None, 0.0);
+    assert!(f.is_consistent());
+    let k = (0..SPECTRUM_BINS)
+        .find(|&k| {
+            let (lo, hi) = spectral::spectrum_bin_edges(k);
+            (lo..hi).contains(&1000.0)
+        })
+        .unwrap();
+    for frame in [6, 12, 20] {
+        let row = &f.spectrum[frame * SPECTRUM_BINS..(frame + 1) * SPECTRUM_BINS];
+        let best = (0..SPECTRUM_BINS)
+            .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+            .unwrap();
+        assert_eq!(best, k, "frame {frame}: {row:?}");
+        assert!(row[k] > 0.95, "{row:?}");
+        // Far from the tone, nothing.
+        assert!(
+            row[..k.saturating_sub(4)].iter().all(|&v| v < 0.2),
+            "{row:?}"
+        );
+        assert!(row[k + 5..].iter().all(|&v| v < 0.2), "{row:?}");
+    }
+}
+
+#[test]
+fn the_waveform_of_a_sine_is_a_triggered_sine() {
+    let freq = 110.0;
+    let f = analyse(&tone(freq, 1.0, SR, 0.25), SR, 24, None, 0.0);
+    let hop = (SR / 24) as f64;
+    for frame in [5, 11] {
+        let w = &f.wave[frame * WAVE_POINTS..(frame + 1) * WAVE_POINTS];
+        for (j, &v) in w.iter().enumerate() {
+            let t = j as f64 * hop / WAVE_POINTS as f64 / SR as f64;
+            let want = (std::f64::consts::TAU * freq * t).sin() as f32;
+            assert!(
+                (v - want).abs() < 0.05,
+                "frame {frame} point {j}: {v} vs {want}"
+            );
+        }
+    }
+    // Peak-normalised: the quarter-amplitude tone reaches 1.
+    let peak = f.wave.iter().fold(0f32, |m, v| m.max(v.abs()));
+    assert!((peak - 1.0).abs() < 1e-3, "{peak}");
+}
+
+#[test]
+fn silence_gives_a_flat_spectrum_and_wave() {
+    let f = analyse(&vec![0.0; SR as usize], SR, 24, Some(30), 0.0);
+    assert!(f.is_consistent());
+    assert!(f.spectrum.iter().all(|&v| v == 0.0));
+    assert!(f.wave.iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn clip_rows_are_the_tracks_rows_with_history() {
+    let f = analyse(&tone(300.0, 2.0, SR, 0.5), SR, 24, None, 0.0);
+    assert_eq!(f.frames, 48);
+    let c = f.clip_rows(20, 10, 8);
+    assert_eq!(c.source, crate::features::Source::Track);
+    assert_eq!((c.start, c.lead, c.rows), (20, 8, 18));
+    for i in -8..10i64 {
+        let g = (20 + i) as usize;
+        let r = c.row(i);
+        assert_eq!(r.values, f.row(g));
+        assert_eq!(
+            r.spectrum,
+            &f.spectrum[g * SPECTRUM_BINS..(g + 1) * SPECTRUM_BINS]
+        );
+        assert_eq!(r.wave, &f.wave[g * WAVE_POINTS..(g + 1) * WAVE_POINTS]);
+    }
+    // History stops at frame 0 of the video; rows past the track are silent.
+    let early = f.clip_rows(3, 5, 10);
+    assert_eq!(early.lead, 3);
+    assert_eq!(early.row(-3).values, f.row(0));
+    let late = f.clip_rows(44, 10, 2);
+    assert_eq!(late.rows, 6, "frames 42..48");
+    assert_eq!(late.row(3).values, f.row(47));
+    assert_eq!(late.row(4), crate::features::SILENT_ROW);
+    assert_eq!(f.clip_rows(100, 5, 4).row(0), crate::features::SILENT_ROW);
 }
