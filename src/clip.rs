@@ -12,7 +12,9 @@
 //! specs); nothing here spawns, reads or writes anything (but the font digests of
 //! [`font_digests`]).
 
+use crate::audio::Features;
 use crate::features::ClipFeatures;
+use crate::plan::timing::{self, Beats, ClipRange};
 use crate::media::EncoderSettings;
 use crate::plan::{Plan, PlanError};
 use crate::profile::RenderSettings;
@@ -30,10 +32,14 @@ pub const FEATURE_LEAD_SECS: u32 = 2;
 /// [`ClipSpec::build`]; plain serde data, sent to the worker as it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClipSpec {
-    /// The clip id (the segment id): names its file, its log and its progress bar.
+    /// The clip id (the segment id, or `<id>-<part>` for a clip of a beat-cut run): names its
+    /// file, its log and its progress bar.
     pub id: String,
-    /// The segment's index in the plan.
+    /// The clip's index in the plan's clips (the segment's index, unless a beat-cut run made
+    /// several clips of one segment).
     pub index: usize,
+    /// The segment it renders (index into the plan's segments).
+    pub segment: usize,
     /// Frames to render.
     pub frames: u64,
     /// The global video frame of the clip's frame 0 (the frames of the clips before it).
@@ -63,46 +69,50 @@ pub fn encoder_settings(s: &RenderSettings) -> EncoderSettings {
 
 /// A clip's audio features: the one place that decides them. A scene that does not react to
 /// audio gets none (so that a changed soundtrack does not make it stale); a reactive one gets
-/// the synthetic features of its frames with [`FEATURE_LEAD_SECS`] of history.
-// The soundtrack's rows replace the synthetic ones here when the plan has audio.
+/// its frames' rows of the soundtrack (`track`), or the synthetic features when the plan has no
+/// audio, with [`FEATURE_LEAD_SECS`] of history.
 fn clip_features(
-    _plan: &Plan,
+    track: Option<&Features>,
     scene: &SceneSpec,
     fps: u32,
     start: u64,
     frames: u64,
 ) -> ClipFeatures {
-    if scene.is_reactive() {
-        ClipFeatures::synthetic(fps, start, frames, FEATURE_LEAD_SECS * fps)
-    } else {
-        ClipFeatures::none(fps, start)
+    let lead = FEATURE_LEAD_SECS * fps;
+    match track {
+        _ if !scene.is_reactive() => ClipFeatures::none(fps, start),
+        Some(t) => t.clip_rows(start, frames, lead),
+        None => ClipFeatures::synthetic(fps, start, frames, lead),
     }
 }
 
 impl ClipSpec {
-    /// The spec of clip `index` of `plan` at `settings`: `frames` long, starting at global frame
-    /// `start` (the sum of the earlier clips' frames; [`specs`] works both out).
+    /// The spec of the clip `index` of `plan` at `settings`, placed by `range` (its segment,
+    /// id, first frame and length; [`specs`] works them out), with the soundtrack's features
+    /// (`track`; None: the plan has no audio).
     pub fn build(
         plan: &Plan,
         settings: &RenderSettings,
         index: usize,
-        start: u64,
-        frames: u64,
+        range: &ClipRange,
+        track: Option<&Features>,
     ) -> ClipSpec {
-        let seg = &plan.segments[index];
+        let seg = &plan.segments[range.segment];
         let fps = settings.frame.fps;
+        let (start, frames) = (range.start_frame, range.frames);
         let scene = SceneSpec {
             frames: frames.min(u32::MAX as u64) as u32,
             ..seg.scene.clone()
         };
         ClipSpec {
-            id: seg.id.clone(),
+            id: range.id.clone(),
             index,
+            segment: range.segment,
             frames,
             start,
             seed: crate::render::rng::clip_seed(plan.seed, index as u32),
             frame: settings.frame.clone(),
-            features: clip_features(plan, &scene, fps, start, frames),
+            features: clip_features(track, &scene, fps, start, frames),
             scene,
             encoder: encoder_settings(settings),
         }
@@ -129,7 +139,7 @@ impl ClipSpec {
     pub fn content_hash(&self, fonts: &BTreeMap<PathBuf, String>) -> String {
         let mut v = serde_json::to_value(self).expect("a spec serialises");
         let obj = v.as_object_mut().expect("a spec is a struct");
-        for k in ["id", "index", "start"] {
+        for k in ["id", "index", "segment", "start"] {
             obj.remove(k);
         }
         let digests: Vec<serde_json::Value> = self
@@ -162,20 +172,30 @@ impl ClipSpec {
     }
 }
 
-/// The specs of every clip of `plan` at `settings`, in plan order (each clip starts where the
-/// one before it ends).
-pub fn specs(plan: &Plan, settings: &RenderSettings) -> Result<Vec<ClipSpec>, PlanError> {
-    let frames = plan.frame_counts(settings.frame.fps)?;
-    let mut start = 0u64;
-    Ok(frames
-        .into_iter()
+/// The specs of every clip of `plan` at `settings`, in order (each clip starts where the one
+/// before it ends; beat-cut segments end on the soundtrack's beats, or on the synthetic 120 BPM
+/// beat without audio), with the soundtrack's features `track` (None: no audio).
+pub fn specs(
+    plan: &Plan,
+    settings: &RenderSettings,
+    track: Option<&Features>,
+) -> Result<Vec<ClipSpec>, PlanError> {
+    let ranges = ranges(plan, settings.frame.fps, track)?;
+    Ok(ranges
+        .iter()
         .enumerate()
-        .map(|(i, n)| {
-            let spec = ClipSpec::build(plan, settings, i, start, n);
-            start += n;
-            spec
-        })
+        .map(|(i, r)| ClipSpec::build(plan, settings, i, r, track))
         .collect())
+}
+
+/// Where each clip of `plan` goes at `fps` (see [`timing::frame_ranges`]), on the beats of
+/// `track` (or the synthetic ones without audio).
+pub fn ranges(
+    plan: &Plan,
+    fps: u32,
+    track: Option<&Features>,
+) -> Result<Vec<ClipRange>, PlanError> {
+    timing::frame_ranges(plan, fps, &Beats::of(track))
 }
 
 /// The content digest (BLAKE3) of each of `paths`, for [`ClipSpec::content_hash`].
@@ -218,7 +238,7 @@ mod tests {
 
     fn spec0(dir: &Path) -> (ClipSpec, BTreeMap<PathBuf, String>) {
         let (plan, s) = plan_with(dir, PLAN);
-        let specs = specs(&plan, &s).unwrap();
+        let specs = specs(&plan, &s, None).unwrap();
         (specs[1].clone(), BTreeMap::new())
     }
 
@@ -226,7 +246,7 @@ mod tests {
     fn specs_start_where_the_clip_before_ends() {
         let d = tempfile::tempdir().unwrap();
         let (plan, s) = plan_with(d.path(), PLAN);
-        let v = specs(&plan, &s).unwrap();
+        let v = specs(&plan, &s, None).unwrap();
         assert_eq!(v[0].start, 0);
         assert_eq!(v[1].start, v[0].frames);
         assert_eq!(v[1].scene.frames as u64, v[1].frames);

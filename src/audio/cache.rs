@@ -112,6 +112,31 @@ pub fn features_for(
     frames: Option<usize>,
     cache_dir: &Path,
 ) -> Result<(Features, CacheHit), String> {
+    cached(ffmpeg, audio, from, fps, frames, cache_dir, true)
+}
+
+/// [`features_for`] that never writes: fresh features are not stored (for commands that
+/// create nothing, such as `farm check`).
+pub fn features_read_only(
+    ffmpeg: &Path,
+    audio: &Path,
+    from: f64,
+    fps: u32,
+    frames: Option<usize>,
+    cache_dir: &Path,
+) -> Result<(Features, CacheHit), String> {
+    cached(ffmpeg, audio, from, fps, frames, cache_dir, false)
+}
+
+fn cached(
+    ffmpeg: &Path,
+    audio: &Path,
+    from: f64,
+    fps: u32,
+    frames: Option<usize>,
+    cache_dir: &Path,
+    write: bool,
+) -> Result<(Features, CacheHit), String> {
     if !from.is_finite() || from < 0.0 {
         return Err(format!(
             "audio {}: `from` must be a number of seconds >= 0 (got {from})",
@@ -152,7 +177,9 @@ pub fn features_for(
         Err(why) => outcome.ignored = Some(why),
     }
     let f = super::decode_and_analyse(ffmpeg, audio, from, fps, frames)?;
-    if let Err(e) = store(&path, &key, &f) {
+    if !write {
+        outcome.write_error = Some("not written by this command".into());
+    } else if let Err(e) = store(&path, &key, &f) {
         outcome.write_error = Some(e);
     }
     Ok((f, outcome))

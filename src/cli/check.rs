@@ -2,7 +2,10 @@
 
 use super::{SettingsArgs, load, settings_for, warn_memory};
 use crate::coordinator::{self, Tools};
+use crate::clip;
+use crate::coordinator::soundtrack::CacheUse;
 use crate::hw::Hardware;
+use crate::plan::timing::{self, Beats};
 use crate::render;
 use std::path::Path;
 
@@ -25,22 +28,19 @@ pub(super) fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
             return 2;
         }
     };
-    let frames = match plan.frame_counts(settings.frame.fps) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    if let Err(e) = coordinator::clips_of(&plan, &settings) {
-        eprintln!("error: {e}");
-        bad = true;
-    }
-    // The checks `farm run` makes before any worker starts (they create nothing).
+    // The checks `farm run` makes before any worker starts (they create nothing), then the
+    // soundtrack (read from the feature cache, or analysed without writing it).
+    let mut track = None;
     if let Ok(t) = &tools {
-        if let Err(e) = coordinator::preflight_checks(&plan, t, &coordinator::Layout::of(&plan)) {
-            eprintln!("error: {e}");
-            bad = true;
+        match coordinator::preflight_checks(&plan, t, &coordinator::Layout::of(&plan)) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad = true;
+            }
+            Ok(()) => match super::soundtrack(&plan, &settings, &hw, CacheUse::ReadOnly) {
+                Ok(f) => track = f,
+                Err(_) => bad = true,
+            },
         }
         if let Some(audio) = &plan.audio
             && let Ok(d) = crate::media::probe_audio(&t.ffprobe, audio)
@@ -48,15 +48,38 @@ pub(super) fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
             println!("audio: {} ({d:.2} s)", audio.display());
         }
     }
+    if bad && plan.audio.is_some() && plan.has_beat_cuts() {
+        eprintln!("plan NOT OK: `farm run` would refuse it (see the errors above)");
+        return 2;
+    }
+    let fps = settings.frame.fps;
+    let clips = match coordinator::clips_of(&plan, &settings, track.as_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let frames: Vec<u64> = clips.iter().map(|c| c.frames).collect();
     println!("{}", settings.summary());
-    for (s, n) in plan.segments.iter().zip(&frames) {
-        println!(
-            "  {:<20} {:<12} {:>7} frames  {:.2} s",
-            s.id,
-            s.scene_name,
-            n,
-            *n as f64 / settings.frame.fps as f64
-        );
+    match clip::ranges(&plan, fps, track.as_ref()) {
+        Ok(r) => print!(
+            "{}",
+            timing::format_ranges(&plan, &r, fps, &Beats::of(track.as_ref()))
+        ),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
+    // Which clips react to the audio (or to the synthetic beat without it), and to what.
+    for c in &clips {
+        let b = c.spec.scene.bindings();
+        if !b.is_empty() {
+            let src = if plan.audio.is_some() { "the soundtrack" } else { "synthetic 120 BPM features (no audio)" };
+            let list: Vec<String> = b.iter().map(|(param, f)| format!("{param} <- {f}")).collect();
+            println!("  reactive {:<20} ({src}): {}", c.id, list.join(", "));
+        }
     }
     // Glyph coverage: every character any clip draws, against the font chain.
     let mut missing: std::collections::BTreeMap<char, std::collections::BTreeSet<String>> =

@@ -1,6 +1,7 @@
 //! `farm frame`: render one frame of a clip to a PNG (a test frame).
 
 use super::{SettingsArgs, load, settings_for};
+use crate::coordinator::soundtrack::CacheUse;
 use crate::hw::Hardware;
 
 use std::path::Path;
@@ -25,14 +26,15 @@ pub(super) fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &Set
         Ok(p) => p,
         Err(c) => return c,
     };
-    let Some(seg) = plan.segment(id) else {
+    // A clip of a beat-cut run (`<id>-<n>`) is found among the clips, below.
+    if plan.segment(id).is_none() && plan.cut.is_none() {
         let ids: Vec<&str> = plan.segments.iter().map(|s| s.id.as_str()).collect();
         eprintln!(
             "error: the plan has no clip '{id}'; its clips are: {}",
             ids.join(", ")
         );
         return 2;
-    };
+    }
     let hw = Hardware::detect();
     let s = match settings_for(&hw, Some(&plan), a) {
         Ok(s) => s,
@@ -41,13 +43,20 @@ pub(super) fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &Set
             return 2;
         }
     };
+    let track = match super::soundtrack(&plan, &s, &hw, CacheUse::ReadWrite) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
     // The same spec `farm run` hashes and sends to the clip's worker.
-    let spec = match crate::clip::specs(&plan, &s) {
-        Ok(mut v) => v.swap_remove(seg.index),
+    let Some(spec) = (match crate::clip::specs(&plan, &s, track.as_ref()) {
+        Ok(v) => v.into_iter().find(|c| c.id == id),
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
+    }) else {
+        eprintln!("error: the plan has no clip '{id}'");
+        return 2;
     };
     let clip_frames = spec.frames;
     let index = ((at.max(0.0) * s.frame.fps as f64).round() as u64).min(clip_frames - 1) as u32;

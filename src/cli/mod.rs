@@ -279,6 +279,10 @@ struct RunArgs {
     /// Wait for another farm process working on this plan's work dir, instead of failing.
     #[arg(long)]
     wait_lock: bool,
+    /// Print the clips (frame ranges, beat cuts, what would be rendered or reused) and stop:
+    /// nothing is rendered, nothing is created.
+    #[arg(long)]
+    dry_run: bool,
     #[command(flatten)]
     policy: PolicyArgs,
     #[command(flatten)]
@@ -444,4 +448,29 @@ fn rerun_command(verb: &str, plan: &Path, a: &SettingsArgs) -> String {
     ];
     words.extend(a.as_args().iter().map(|w| shell_quote(w)));
     words.join(" ")
+}
+
+/// The plan's soundtrack features for a command that is not a run (`farm check`, `status`,
+/// `frame`): through the feature cache (`cache_use` says whether it may be written); an error
+/// is printed and gives exit status 2.
+fn soundtrack(
+    plan: &Plan,
+    s: &RenderSettings,
+    hw: &Hardware,
+    cache_use: crate::coordinator::soundtrack::CacheUse,
+) -> Result<Option<crate::audio::Features>, i32> {
+    if plan.audio.is_none() {
+        return Ok(None);
+    }
+    let tools = crate::coordinator::Tools::from_hw(hw).map_err(|e| {
+        eprintln!("error: {e}");
+        2
+    })?;
+    let layout = crate::coordinator::Layout::of(plan);
+    let mut rep = crate::report::Plain::new();
+    crate::coordinator::soundtrack::features(plan, s.frame.fps, &tools, &layout, cache_use, &mut rep)
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            e.exit_code()
+        })
 }

@@ -9,6 +9,9 @@ pub(super) fn cmd_run(a: RunArgs) -> i32 {
         Ok(p) => p,
         Err(c) => return c,
     };
+    if a.dry_run {
+        return dry_run(&plan, &hw, &settings);
+    }
     let mut rep = crate::report::auto();
     // One start-up line: hardware and the chosen render settings.
     rep.line(&format!("{}; {}", hw.summary(), settings.summary()));
@@ -77,6 +80,48 @@ pub(super) fn cmd_render(
                 s.frames,
                 log.display()
             ));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// `farm run --dry-run`: the clips as the run would place them (the same table as `farm
+/// check`) and what it would do with each; renders, writes and creates nothing.
+fn dry_run(
+    plan: &crate::plan::Plan,
+    hw: &crate::hw::Hardware,
+    settings: &crate::profile::RenderSettings,
+) -> i32 {
+    use crate::coordinator::soundtrack::CacheUse;
+    let track = match super::soundtrack(plan, settings, hw, CacheUse::ReadOnly) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let fps = settings.frame.fps;
+    let ranges = match crate::clip::ranges(plan, fps, track.as_ref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    println!("{}", settings.summary());
+    let beats = crate::plan::timing::Beats::of(track.as_ref());
+    print!(
+        "{}",
+        crate::plan::timing::format_ranges(plan, &ranges, fps, &beats)
+    );
+    let mut rep = crate::report::Plain::new();
+    match coordinator::status(plan, settings, track.as_ref(), &mut rep) {
+        Ok(rows) => {
+            for r in rows {
+                println!("  {:<24} {}", r.clip.id, r.decision.word());
+            }
+            println!("dry run: nothing rendered");
             0
         }
         Err(e) => {

@@ -18,8 +18,17 @@ pub(super) fn cmd_status(plan_path: &Path, a: &SettingsArgs) -> i32 {
             return 2;
         }
     };
+    let track = match super::soundtrack(
+        &plan,
+        &settings,
+        &hw,
+        coordinator::soundtrack::CacheUse::ReadOnly,
+    ) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
     let mut rep = crate::report::Plain::new();
-    let rows = match coordinator::status(&plan, &settings, &mut rep) {
+    let rows = match coordinator::status(&plan, &settings, track.as_ref(), &mut rep) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -144,9 +144,10 @@ pub struct StatusRow {
 pub fn status(
     plan: &Plan,
     settings: &RenderSettings,
+    track: Option<&crate::audio::Features>,
     rep: &mut dyn Reporter,
 ) -> Result<Vec<StatusRow>, RunError> {
-    let clips = clips_of(plan, settings)?;
+    let clips = clips_of(plan, settings, track)?;
     let layout = Layout::of(plan);
     let m = if layout.manifest().exists() {
         match Manifest::load(&layout.manifest()) {

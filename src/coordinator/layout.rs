@@ -60,6 +60,12 @@ impl Layout {
         }
     }
 
+    /// The audio feature cache, beside the work dirs in `.farm/`: shared by the plans of the
+    /// folder and kept after every run's cleanup (`farm clean` leaves it too).
+    pub fn feature_cache(&self) -> PathBuf {
+        self.farm_dir().join("cache")
+    }
+
     /// The `.farm/` folder that holds the work dir.
     pub fn farm_dir(&self) -> PathBuf {
         self.work

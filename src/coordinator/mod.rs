@@ -42,6 +42,7 @@ pub mod lock;
 pub mod manifest_writer;
 pub mod pool;
 pub mod run;
+pub mod soundtrack;
 pub mod types;
 
 pub use decide::{Decision, StatusRow, status};

@@ -9,6 +9,7 @@ use crate::coordinator::manifest_writer::{Change, ManifestWriter};
 use crate::coordinator::types::{
     Clip, FailedClip, Policy, RunError, RunOptions, RunSummary, Tools, clips_of,
 };
+use crate::coordinator::soundtrack::{self, CacheUse};
 use crate::coordinator::{dispatch, join, lock, pool};
 use crate::manifest::ClipState;
 use crate::media;
@@ -98,22 +99,6 @@ fn prepare(plan: &Plan, layout: &Layout) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Everything that can be checked before a worker starts; then the work dir is created (a
-/// fresh child of `.farm/`, or one farm made), its lock taken (before anything inside it is
-/// touched), and it is prepared. The lock is held until the returned guard drops.
-fn preflight(
-    plan: &Plan,
-    tools: &Tools,
-    layout: &Layout,
-    wait_lock: bool,
-    rep: &mut dyn Reporter,
-) -> Result<lock::WorkLock, RunError> {
-    preflight_checks(plan, tools, layout)?;
-    let lock = lock_work_dir(layout, wait_lock, rep)?;
-    prepare(plan, layout)?;
-    Ok(lock)
-}
-
 /// Create the work dir's root (refusing a symlinked or foreign one) and take its lock.
 fn lock_work_dir(
     layout: &Layout,
@@ -148,15 +133,15 @@ pub fn clean(plan_path: &Path) -> Result<(Layout, layout::Removal), RunError> {
     Ok((layout, removal))
 }
 
-fn check_ids<'a>(plan: &Plan, ids: &'a [String]) -> Result<HashSet<&'a str>, RunError> {
-    let known: HashSet<&str> = plan.segments.iter().map(|s| s.id.as_str()).collect();
+fn check_ids<'a>(clips: &[Clip], ids: &'a [String]) -> Result<HashSet<&'a str>, RunError> {
+    let known: HashSet<&str> = clips.iter().map(|c| c.id.as_str()).collect();
     let unknown: Vec<&str> = ids
         .iter()
         .map(String::as_str)
         .filter(|i| !known.contains(i))
         .collect();
     if !unknown.is_empty() {
-        let all: Vec<&str> = plan.segments.iter().map(|s| s.id.as_str()).collect();
+        let all: Vec<&str> = clips.iter().map(|c| c.id.as_str()).collect();
         return Err(RunError::Setup(format!(
             "no clip named {} in the plan; its clips are: {}",
             unknown.join(", "),
@@ -185,15 +170,20 @@ fn begin(
     opts: &RunOptions,
     rep: &mut dyn Reporter,
 ) -> Result<Begun, RunError> {
-    let clips = clips_of(plan, settings)?;
-    let forced = check_ids(plan, ids)?
-        .into_iter()
-        .map(str::to_string)
-        .collect();
     let layout = Layout::of(plan);
     crate::procs::install_signal_handlers();
     pool::open_self_exe().map_err(RunError::Setup)?;
-    let lock = preflight(plan, tools, &layout, opts.wait_lock, rep)?;
+    preflight_checks(plan, tools, &layout)?;
+    // The soundtrack first: beat cuts place clips on its beats, reactive clips get its rows.
+    let track =
+        soundtrack::features(plan, settings.frame.fps, tools, &layout, CacheUse::ReadWrite, rep)?;
+    let clips = clips_of(plan, settings, track.as_ref())?;
+    let forced = check_ids(&clips, ids)?
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let lock = lock_work_dir(&layout, opts.wait_lock, rep)?;
+    prepare(plan, &layout)?;
     Ok(Begun {
         clips,
         forced,

@@ -178,8 +178,14 @@ pub struct Clip {
 
 /// The clips of a plan at these settings, each with its spec (built once, by
 /// [`clip::specs`]) and that spec's hash.
-pub fn clips_of(plan: &Plan, settings: &RenderSettings) -> Result<Vec<Clip>, RunError> {
-    let specs = clip::specs(plan, settings).map_err(RunError::Plan)?;
+/// `track`: the soundtrack's features ([`crate::coordinator::soundtrack::features`]; None
+/// without audio).
+pub fn clips_of(
+    plan: &Plan,
+    settings: &RenderSettings,
+    track: Option<&crate::audio::Features>,
+) -> Result<Vec<Clip>, RunError> {
+    let specs = clip::specs(plan, settings, track).map_err(RunError::Plan)?;
     let fonts = clip::font_digests(&plan.fonts).map_err(RunError::Setup)?;
     Ok(specs
         .into_iter()
