@@ -1,6 +1,7 @@
 //! `farm check`: validate a plan without rendering (clips, tools, audio, glyphs, disk).
 
-use super::{SettingsArgs, load, settings_for, warn_memory};
+use super::args::SettingsArgs;
+use super::common::{load, settings_for, warn_memory};
 use crate::coordinator::{self, Tools};
 use crate::hw::Hardware;
 use crate::render;

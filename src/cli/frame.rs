@@ -1,6 +1,7 @@
 //! `farm frame`: render one frame of a clip to a PNG (a test frame).
 
-use super::{SettingsArgs, load, settings_for};
+use super::args::SettingsArgs;
+use super::common::{load, settings_for};
 use crate::hw::Hardware;
 use crate::render::{self, Renderer, SceneSpec};
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! `farm run` (every clip, then the join) and `farm render` (one clip in the foreground).
 
-use super::{PolicyArgs, RunArgs, SettingsArgs, prepare, rerun_command};
+use super::args::{PolicyArgs, RunArgs, SettingsArgs};
+use super::common::{prepare, rerun_command};
 use crate::coordinator::{self, RunOptions};
 use std::path::Path;
 
