@@ -1,6 +1,6 @@
 //! `farm audio FILE`: tempo, beats and per-frame features of a track, as a summary or JSON.
 
-use super::AudioArgs;
+use super::args::AudioArgs;
 
 pub(super) fn cmd_audio(a: &AudioArgs) -> i32 {
     let Some(ffmpeg) = crate::hw::find_tool("ffmpeg", "FARM_FFMPEG") else {

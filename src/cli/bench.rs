@@ -1,7 +1,8 @@
 //! The hidden `farm bench-render`: renderer ms/frame on one thread, no encoding, as JSON.
 
-use super::BenchArgs;
+use super::args::BenchArgs;
 use crate::render::{FrameSpec, Params, Renderer, SceneSpec, ShaderLevel, ShaderSpec};
+use serde::Serialize;
 
 pub(super) fn cmd_bench(b: &BenchArgs) -> i32 {
     let frame = FrameSpec {
@@ -63,20 +64,81 @@ pub(super) fn cmd_bench(b: &BenchArgs) -> i32 {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage fills the struct we own.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    println!(
-        "{{\"scene\":\"{}\",\"width\":{},\"height\":{},\"frames\":{},\"init_ms\":{:.1},\"ms_per_frame\":{:.3},\"fields_ms\":{:.3},\"blit_ms\":{:.3},\"blend_ms\":{:.3},\"shaders_ms\":{:.3},\"wall_s\":{:.3},\"max_rss_mb\":{:.1}}}",
-        b.scene,
-        b.size.0,
-        b.size.1,
-        b.frames,
-        init_ms,
-        render_ns as f64 / 1e6 / n,
-        per(after.fields_ns, before.fields_ns),
-        per(after.blit_ns, before.blit_ns),
-        per(after.blend_ns, before.blend_ns),
-        per(after.shaders_ns, before.shaders_ns),
-        wall,
-        ru.ru_maxrss as f64 / 1024.0
-    );
+    let report = BenchReport {
+        scene: &b.scene,
+        width: b.size.0,
+        height: b.size.1,
+        frames: b.frames,
+        init_ms: round(init_ms, 1),
+        ms_per_frame: round(render_ns as f64 / 1e6 / n, 3),
+        fields_ms: round(per(after.fields_ns, before.fields_ns), 3),
+        blit_ms: round(per(after.blit_ns, before.blit_ns), 3),
+        blend_ms: round(per(after.blend_ns, before.blend_ns), 3),
+        shaders_ms: round(per(after.shaders_ns, before.shaders_ns), 3),
+        wall_s: round(wall, 3),
+        max_rss_mb: round(ru.ru_maxrss as f64 / 1024.0, 1),
+    };
+    println!("{}", report.json());
     0
+}
+
+/// What `farm bench-render` prints: one JSON object, keys in this order (scripts read
+/// `"ms_per_frame":N`).
+#[derive(Serialize)]
+struct BenchReport<'a> {
+    scene: &'a str,
+    width: u32,
+    height: u32,
+    frames: u32,
+    init_ms: f64,
+    ms_per_frame: f64,
+    fields_ms: f64,
+    blit_ms: f64,
+    blend_ms: f64,
+    shaders_ms: f64,
+    wall_s: f64,
+    max_rss_mb: f64,
+}
+
+impl BenchReport<'_> {
+    /// The report as one line of JSON (serde_json: names are escaped, numbers are numbers).
+    fn json(&self) -> String {
+        serde_json::to_string(self).expect("a report of finite numbers")
+    }
+}
+
+/// `x` to `places` decimals (the precision the figures are printed with).
+fn round(x: f64, places: i32) -> f64 {
+    let k = 10f64.powi(places);
+    (x * k).round() / k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_is_json_with_its_keys_in_order() {
+        let r = BenchReport {
+            scene: "a \"quoted\" name",
+            width: 1280,
+            height: 720,
+            frames: 48,
+            init_ms: round(7.04, 1),
+            ms_per_frame: round(12.34567, 3),
+            fields_ms: 1.0,
+            blit_ms: 2.0,
+            blend_ms: 3.0,
+            shaders_ms: 4.0,
+            wall_s: 0.5,
+            max_rss_mb: 80.25,
+        };
+        let text = r.json();
+        assert!(
+            text.starts_with(r#"{"scene":"a \"quoted\" name","width":1280,"height":720,"frames":48,"init_ms":7.0,"ms_per_frame":12.346,"#),
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(v["max_rss_mb"], 80.25);
+    }
 }

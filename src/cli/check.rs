@@ -1,6 +1,7 @@
 //! `farm check`: validate a plan without rendering (clips, tools, audio, glyphs, disk).
 
-use super::{SettingsArgs, load, settings_for, warn_memory};
+use super::args::SettingsArgs;
+use super::common::{load, settings_for, warn_memory};
 use crate::coordinator::{self, Tools};
 use crate::clip;
 use crate::coordinator::soundtrack::CacheUse;
@@ -37,7 +38,7 @@ pub(super) fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
                 eprintln!("error: {e}");
                 bad = true;
             }
-            Ok(()) => match super::soundtrack(&plan, &settings, &hw, CacheUse::ReadOnly) {
+            Ok(()) => match super::common::soundtrack(&plan, &settings, &hw, CacheUse::ReadOnly) {
                 Ok(f) => track = f,
                 Err(_) => bad = true,
             },

@@ -1,6 +1,7 @@
 //! `farm frame`: render one frame of a clip to a PNG (a test frame).
 
-use super::{SettingsArgs, load, settings_for};
+use super::args::SettingsArgs;
+use super::common::{load, settings_for};
 use crate::coordinator::soundtrack::CacheUse;
 use crate::hw::Hardware;
 
@@ -43,7 +44,7 @@ pub(super) fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &Set
             return 2;
         }
     };
-    let track = match super::soundtrack(&plan, &s, &hw, CacheUse::ReadWrite) {
+    let track = match super::common::soundtrack(&plan, &s, &hw, CacheUse::ReadWrite) {
         Ok(t) => t,
         Err(code) => return code,
     };

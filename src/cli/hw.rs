@@ -1,6 +1,7 @@
 //! `farm hw`: the detected hardware and the render settings it leads to.
 
-use super::{SettingsArgs, load, settings_for, warn_memory};
+use super::args::SettingsArgs;
+use super::common::{load, settings_for, warn_memory};
 use crate::hw::Hardware;
 use crate::profile;
 use std::path::Path;

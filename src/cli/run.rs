@@ -1,6 +1,7 @@
 //! `farm run` (every clip, then the join) and `farm render` (one clip in the foreground).
 
-use super::{PolicyArgs, RunArgs, SettingsArgs, prepare, rerun_command};
+use super::args::{PolicyArgs, RunArgs, SettingsArgs};
+use super::common::{prepare, rerun_command};
 use crate::coordinator::{self, RunOptions};
 use std::path::Path;
 
@@ -97,7 +98,7 @@ fn dry_run(
     settings: &crate::profile::RenderSettings,
 ) -> i32 {
     use crate::coordinator::soundtrack::CacheUse;
-    let track = match super::soundtrack(plan, settings, hw, CacheUse::ReadOnly) {
+    let track = match super::common::soundtrack(plan, settings, hw, CacheUse::ReadOnly) {
         Ok(t) => t,
         Err(code) => return code,
     };

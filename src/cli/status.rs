@@ -1,6 +1,7 @@
 //! `farm status`: each clip's state, frames, time, attempts, log, and what the next run would do.
 
-use super::{SettingsArgs, load, settings_for};
+use super::args::SettingsArgs;
+use super::common::{load, settings_for};
 use crate::coordinator;
 use crate::hw::Hardware;
 use std::path::Path;
@@ -18,7 +19,7 @@ pub(super) fn cmd_status(plan_path: &Path, a: &SettingsArgs) -> i32 {
             return 2;
         }
     };
-    let track = match super::soundtrack(
+    let track = match super::common::soundtrack(
         &plan,
         &settings,
         &hw,

@@ -387,7 +387,7 @@ mod tests {
         );
         assert!(
             msg.ends_with(
-                "re-render them with: farm run p.yaml --quality draft --only 'a,it'\\''s c'"
+                "re-render them with: farm run p.yaml --quality draft --only \"a,it's c\""
             ),
             "{msg}"
         );

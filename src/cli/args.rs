@@ -1,0 +1,223 @@
+//! The flags of the commands (clap `Args` types) and their value parsers. A leaf of `cli`: the
+//! commands read these types, nothing here runs anything.
+
+use crate::choices::{Aspect, Quality, X264Preset};
+use crate::coordinator;
+use crate::profile;
+use clap::Args;
+use std::path::PathBuf;
+
+/// `farm audio FILE`: any file ffmpeg reads.
+#[derive(Args, Debug)]
+pub(super) struct AudioArgs {
+    /// The audio (or video) file.
+    pub(super) file: PathBuf,
+    /// Video frames per second the features are for.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub(super) fps: u32,
+    /// Start this many seconds into the track.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_offset)]
+    pub(super) from: f64,
+    /// Frames of video [default: as long as the track]; frames past its end are silence.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub(super) frames: Option<u64>,
+    /// Print one JSON object {tempo, confidence, beats, fps, features: {rms: [...], ...}}.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Keep the features in this folder and reuse them (keyed by the file's content).
+    #[arg(long)]
+    pub(super) cache: Option<PathBuf>,
+}
+
+pub(super) fn parse_offset(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds >= 0")),
+    }
+}
+
+/// Flags that choose the render settings; they override the plan's keys.
+#[derive(Args, Debug, Clone, Default)]
+pub(super) struct SettingsArgs {
+    /// Quality profile [default: the plan's, else auto].
+    #[arg(long, value_enum)]
+    pub(super) quality: Option<QualityArg>,
+    /// Aspect preset (landscape keeps the profile's size).
+    #[arg(long, value_enum)]
+    pub(super) aspect: Option<AspectArg>,
+    /// Worker processes at once [default: from CPUs and memory].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub(super) workers: Option<u32>,
+    /// Frame size WIDTHxHEIGHT; beats --aspect.
+    #[arg(long, value_parser = profile::parse_resolution)]
+    pub(super) resolution: Option<(u32, u32)>,
+    /// x264 preset (ultrafast .. veryslow) [default: the profile's].
+    #[arg(long, value_parser = parse_preset)]
+    pub(super) preset: Option<X264Preset>,
+    /// x264 CRF [default: the profile's].
+    #[arg(long)]
+    pub(super) crf: Option<f32>,
+    /// Frames per second [default: the profile's].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub(super) fps: Option<u32>,
+}
+
+/// `--quality`: clap's view of [`Quality`] (the help text of each value is clap's).
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub(super) enum QualityArg {
+    /// 960x540@12, fast to look at.
+    Draft,
+    /// 1280x720@15.
+    Preview,
+    /// 1920x1080@24.
+    Production,
+    /// 3840x2160@30.
+    Max,
+    /// Chosen from the hardware and the estimated render time.
+    Auto,
+}
+
+impl From<QualityArg> for Quality {
+    fn from(q: QualityArg) -> Quality {
+        match q {
+            QualityArg::Draft => Quality::Draft,
+            QualityArg::Preview => Quality::Preview,
+            QualityArg::Production => Quality::Production,
+            QualityArg::Max => Quality::Max,
+            QualityArg::Auto => Quality::Auto,
+        }
+    }
+}
+
+/// `--aspect`: clap's view of [`Aspect`].
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub(super) enum AspectArg {
+    /// 1920x1080 (the profile's own size).
+    Landscape,
+    /// 1080x1920.
+    Portrait,
+    /// 1080x1080.
+    Square,
+}
+
+impl From<AspectArg> for Aspect {
+    fn from(a: AspectArg) -> Aspect {
+        match a {
+            AspectArg::Landscape => Aspect::Landscape,
+            AspectArg::Portrait => Aspect::Portrait,
+            AspectArg::Square => Aspect::Square,
+        }
+    }
+}
+
+/// `--preset WORD`, parsed once here; the error lists every preset.
+pub(super) fn parse_preset(s: &str) -> Result<X264Preset, String> {
+    X264Preset::parse(s)
+}
+
+impl SettingsArgs {
+    /// The flags as they would be typed again.
+    pub(super) fn as_args(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        if let Some(q) = self.quality {
+            a.extend(["--quality".into(), Quality::from(q).to_string()]);
+        }
+        if let Some(x) = self.aspect {
+            a.extend(["--aspect".into(), Aspect::from(x).to_string()]);
+        }
+        if let Some(w) = self.workers {
+            a.extend(["--workers".into(), w.to_string()]);
+        }
+        if let Some((w, h)) = self.resolution {
+            a.extend(["--resolution".into(), format!("{w}x{h}")]);
+        }
+        if let Some(p) = self.preset {
+            a.extend(["--preset".into(), p.to_string()]);
+        }
+        if let Some(c) = self.crf {
+            a.extend(["--crf".into(), c.to_string()]);
+        }
+        if let Some(f) = self.fps {
+            a.extend(["--fps".into(), f.to_string()]);
+        }
+        a
+    }
+}
+
+#[derive(Args, Debug)]
+pub(super) struct RunArgs {
+    /// The plan file.
+    pub(super) plan: PathBuf,
+    /// Re-render only these clips (comma-separated ids); finished clips are reused; then join.
+    #[arg(long, value_delimiter = ',')]
+    pub(super) only: Option<Vec<String>>,
+    /// Keep intermediates (clips, logs, concat list); KEEP_INTERMEDIATES=1 does the same.
+    #[arg(long)]
+    pub(super) keep: bool,
+    /// Wait for another farm process working on this plan's work dir, instead of failing.
+    #[arg(long)]
+    pub(super) wait_lock: bool,
+    /// Print the clips (frame ranges, beat cuts, what would be rendered or reused) and stop:
+    /// nothing is rendered, nothing is created.
+    #[arg(long)]
+    pub(super) dry_run: bool,
+    #[command(flatten)]
+    pub(super) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(super) settings: SettingsArgs,
+}
+
+/// Retries and timeouts.
+#[derive(Args, Debug, Clone)]
+pub(super) struct PolicyArgs {
+    /// Retries of a failed clip, each in a fresh worker process, with backoff.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub(super) retries: u32,
+    /// Seconds without progress after which a clip is killed and counted as failed.
+    #[arg(long, default_value_t = 120.0, value_parser = parse_seconds)]
+    pub(super) stall_timeout: f64,
+}
+
+impl PolicyArgs {
+    pub(super) fn policy(&self) -> coordinator::Policy {
+        coordinator::Policy {
+            retries: self.retries,
+            stall_timeout: std::time::Duration::from_secs_f64(self.stall_timeout),
+            ..Default::default()
+        }
+    }
+}
+
+pub(super) fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 86400"
+        )),
+    }
+}
+
+#[derive(Args, Debug)]
+pub(super) struct BenchArgs {
+    /// Scene.
+    #[arg(long, default_value = "plasma")]
+    pub(super) scene: String,
+    /// Frame size.
+    #[arg(long, default_value = "1920x1080", value_parser = profile::parse_resolution)]
+    pub(super) size: (u32, u32),
+    /// Frames to time (after 3 warm-up frames).
+    #[arg(long, default_value_t = 48)]
+    pub(super) frames: u32,
+    /// Shader chain, comma-separated.
+    #[arg(long, default_value = "bloom,vignette,grain")]
+    pub(super) shaders: String,
+    /// Grid scale.
+    #[arg(long, default_value_t = 1.0)]
+    pub(super) grid_scale: f32,
+    /// Text for the quote scene.
+    #[arg(long)]
+    pub(super) text: Option<String>,
+    /// Also write the frames as raw rgb24 to this file (for the encoder-only comparison).
+    #[arg(long)]
+    pub(super) raw_out: Option<PathBuf>,
+}
