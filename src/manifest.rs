@@ -158,12 +158,21 @@ impl Manifest {
 
     /// Write atomically: a temporary file in the same folder, fsync, rename, fsync the folder.
     pub fn save(&self, path: &Path) -> Result<(), String> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        self.save_via(
+            path,
+            &dir.join(format!(".manifest.tmp-{}", std::process::id())),
+        )
+    }
+
+    /// [`Manifest::save`] through the temporary file `tmp` (in the same folder as `path`; a
+    /// run's comes from its work dir's layout).
+    pub fn save_via(&self, path: &Path, tmp: &Path) -> Result<(), String> {
         let text = serde_yaml_ng::to_string(self)
             .map_err(|e| format!("cannot encode the manifest: {e}"))?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(".manifest.tmp-{}", std::process::id()));
         let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
+            let mut f = std::fs::File::create(tmp)?;
             let body = format!(
                 "# farm manifest: clip states; written atomically, do not edit by hand\n{}",
                 text.trim_end_matches('\n')
@@ -171,14 +180,14 @@ impl Manifest {
             let sum = checksum(&body);
             f.write_all(format!("{body}\n{CHECKSUM_PREFIX}{sum}\n").as_bytes())?;
             f.sync_all()?;
-            std::fs::rename(&tmp, path)?;
+            std::fs::rename(tmp, path)?;
             if let Ok(d) = std::fs::File::open(dir) {
                 let _ = d.sync_all();
             }
             Ok(())
         };
         write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(tmp);
             format!("cannot write the manifest {}: {e}", path.display())
         })
     }

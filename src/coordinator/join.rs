@@ -115,7 +115,8 @@ pub fn join(
                         )
                     })
                     .collect();
-                let (msg, bad) = frame_count_message(got, total, &per_clip, rerun);
+                let (msg, bad) =
+                    frame_count_message(got, total, &per_clip, rerun, &layout.join_log());
                 for c in clips.iter().filter(|c| bad.contains(&c.id.as_str())) {
                     manifest.set(
                         c,
@@ -250,6 +251,7 @@ pub fn frame_count_message<'a>(
     expected: u64,
     per_clip: &[(&'a str, u64, Result<u64, String>)],
     rerun: &str,
+    join_log: &Path,
 ) -> (String, Vec<&'a str>) {
     let mut lines = Vec::new();
     let mut bad = Vec::new();
@@ -266,7 +268,8 @@ pub fn frame_count_message<'a>(
     if bad.is_empty() {
         return (
             format!(
-                "{head}; every clip has its frames, so the join itself lost or added some: see logs/join.log, then run again"
+                "{head}; every clip has its frames, so the join itself lost or added some: see {}, then run again",
+                join_log.display()
             ),
             bad,
         );
@@ -374,7 +377,13 @@ mod tests {
             ),
             ("d", 24, Ok(24)),
         ];
-        let (msg, bad) = frame_count_message(60, 72, &per_clip, "farm run p.yaml --quality draft");
+        let (msg, bad) = frame_count_message(
+            60,
+            72,
+            &per_clip,
+            "farm run p.yaml --quality draft",
+            Path::new("/w/run/join.log"),
+        );
         assert_eq!(bad, vec!["a", "it's c"]);
         assert!(
             msg.starts_with("the joined video has 60 frames, expected 72; 2 of the clips"),
@@ -397,10 +406,18 @@ mod tests {
     #[test]
     fn a_bad_join_count_with_every_clip_right_blames_the_join() {
         let per_clip = [("a", 12, Ok(12)), ("b", 24, Ok(24))];
-        let (msg, bad) = frame_count_message(7, 36, &per_clip, "farm run p.yaml");
+        let (msg, bad) = frame_count_message(
+            7,
+            36,
+            &per_clip,
+            "farm run p.yaml",
+            Path::new("/w/run/join.log"),
+        );
         assert!(bad.is_empty());
         assert!(
-            msg.contains("has 7 frames, expected 36") && msg.contains("the join itself"),
+            msg.contains("has 7 frames, expected 36")
+                && msg.contains("the join itself")
+                && msg.contains("see /w/run/join.log,"),
             "{msg}"
         );
         assert!(!msg.contains("--only"), "{msg}");

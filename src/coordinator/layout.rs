@@ -5,7 +5,7 @@
 //! <plan folder>/.farm/<stem>-<hash>/     the work dir (plan::work_dir_for)
 //!   .farm-workdir                        marker: farm made this folder (checked before removal)
 //!   lock                                 the work-dir lock (held by the run that owns it)
-//!   manifest.yaml                        clip states and hashes
+//!   manifest.yaml                        clip states and hashes (written via .manifest.tmp-PID)
 //!   clips/<id>.mp4, clips/<id>.mp4.partial
 //!   logs/<id>.log                        one per clip: the ffmpeg command, then its stderr
 //!   run/join.log, run/concat.txt, run/worker-N.stderr   the run's own files
@@ -117,6 +117,11 @@ impl Layout {
     /// The manifest.
     pub fn manifest(&self) -> PathBuf {
         self.work.join("manifest.yaml")
+    }
+    /// The temporary file the manifest is written to by process `pid` before it is renamed
+    /// over [`Layout::manifest`].
+    pub fn manifest_tmp(&self, pid: u32) -> PathBuf {
+        self.work.join(format!(".manifest.tmp-{pid}"))
     }
     /// The marker that says farm made this work dir.
     pub fn marker(&self) -> PathBuf {
@@ -347,13 +352,19 @@ mod tests {
         let l = Layout {
             work: PathBuf::from("/p/.farm/plan-0123456789ab"),
         };
-        let run_files = [l.join_log(), l.concat_list(), l.worker_log(1)];
+        let run_files = [
+            l.join_log(),
+            l.concat_list(),
+            l.worker_log(1),
+            l.manifest_tmp(1),
+        ];
         for id in [
             "join",
             "concat",
             "worker-1",
             "worker-1.stderr",
             "manifest",
+            ".manifest.tmp-1",
             "lock",
         ] {
             for f in [l.clip(id), l.partial(id), l.log(id)] {

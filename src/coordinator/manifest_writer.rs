@@ -1,6 +1,7 @@
 //! The manifest writer of a run: clip records changed as the run goes, written at most once a
 //! second (and at every end), atomically.
 
+use crate::coordinator::layout::Layout;
 use crate::coordinator::types::Clip;
 use crate::manifest::{ClipRecord, ClipState, Manifest};
 use crate::report::Reporter;
@@ -33,17 +34,20 @@ pub enum Change {
 pub struct ManifestWriter {
     manifest: Manifest,
     path: PathBuf,
+    tmp: PathBuf,
     dirty: bool,
     last: Option<Instant>,
     warned: bool,
 }
 
 impl ManifestWriter {
-    /// Write to `path`, starting from `manifest`.
-    pub fn new(manifest: Manifest, path: PathBuf) -> ManifestWriter {
+    /// Write to the work dir's manifest ([`Layout::manifest`], through
+    /// [`Layout::manifest_tmp`]), starting from `manifest`.
+    pub fn new(manifest: Manifest, layout: &Layout) -> ManifestWriter {
         ManifestWriter {
             manifest,
-            path,
+            path: layout.manifest(),
+            tmp: layout.manifest_tmp(std::process::id()),
             dirty: true,
             last: None,
             warned: false,
@@ -87,7 +91,7 @@ impl ManifestWriter {
         {
             return;
         }
-        match self.manifest.save(&self.path) {
+        match self.manifest.save_via(&self.path, &self.tmp) {
             Ok(()) => {
                 self.dirty = false;
                 self.last = Some(Instant::now());

@@ -342,7 +342,7 @@ fn render_clips(
     if crate::procs::interrupts().any() {
         return Err(RunError::Interrupted); // the probes were stopped: their verdicts mean nothing
     }
-    let mut manifest = ManifestWriter::new(m, layout.manifest());
+    let mut manifest = ManifestWriter::new(m, layout);
     let mut todo = Vec::new();
     let mut checks = HashMap::new();
     let mut reused = 0;
