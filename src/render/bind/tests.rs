@@ -190,3 +190,94 @@ fn find_set_strip_and_resolve() {
     assert!(find(&p, table).is_empty());
     assert!(!p.contains_key("hue"));
 }
+
+fn shader(name: &str, params: Params) -> crate::render::ShaderSpec {
+    crate::render::ShaderSpec {
+        name: name.into(),
+        params,
+    }
+}
+
+#[test]
+fn scene_spec_lists_its_bindings() {
+    use crate::render::SceneSpec;
+    let bound = |from: &str| Param::Map(map(&[("from", text(from)), ("range", range(0.5, 2.0))]));
+    let layer = Param::Map(map(&[("field", text("rings")), ("speed", bound("flux"))]));
+    let params = map(&[("layers", Param::List(vec![layer]))]);
+    let bloom = shader(
+        "bloom",
+        map(&[("thr", Param::Map(map(&[("from", text("rms")), ("range", range(150.0, 100.0))])))]),
+    );
+    let s = SceneSpec::parse("layers", &params, None, vec![bloom]).unwrap();
+    assert!(s.is_reactive());
+    let words: Vec<String> = s.bindings().iter().map(|b| b.to_string()).collect();
+    // `layers` is given, so the scene's default layer binding is off; its hue drift stays.
+    assert_eq!(
+        words,
+        ["layers[0].speed <- flux", "hue <- cent (default)", "bloom.thr <- rms"]
+    );
+    let plain = SceneSpec::parse("plasma", &Params::new(), None, Vec::new()).unwrap();
+    assert!(!plain.is_reactive() && plain.bindings().is_empty());
+    let rings = SceneSpec::parse("rings", &Params::new(), None, Vec::new()).unwrap();
+    assert!(rings.is_reactive());
+    assert!(!rings.clone().without_defaults().is_reactive());
+    // A plan's own value replaces a default binding.
+    let hue = map(&[("hue", Param::Num(0.3))]);
+    let r = SceneSpec::parse("rings", &hue, None, Vec::new()).unwrap();
+    assert!(r.bindings().iter().all(|b| b.param != "hue"));
+}
+
+#[test]
+fn default_bindings_stay_in_their_parameters_ranges() {
+    use crate::render::Scene;
+    for name in Scene::NAMES {
+        let scene: Scene = name.parse().unwrap();
+        for d in crate::render::scenes::layers::builtin::default_bindings(scene) {
+            let mut spec = crate::render::scenes::layers::builtin::config(scene);
+            // Every setter writes into the built-in configuration (no missing layer).
+            let before = format!("{spec:?}");
+            (d.set)(&mut spec, d.binding.range[1] + 0.0123);
+            assert_ne!(before, format!("{spec:?}"), "{name}: {} writes nothing", d.name);
+            assert!(d.binding.range.iter().all(|v| (0.0..=20.0).contains(v)));
+        }
+    }
+}
+
+#[test]
+fn bound_frames_follow_the_features_and_shaders_retune() {
+    use crate::render::{FrameSpec, Renderer, SceneSpec, ShaderLevel};
+    let f = FrameSpec {
+        width: 96,
+        height: 64,
+        fps: 24,
+        grid_scale: 1.0,
+        shader_level: ShaderLevel::Full,
+        particles_max: 200,
+    };
+    let frame = |spec: &SceneSpec, feats: ClipFeatures, i: u32| {
+        let mut r = Renderer::with_features(&f, spec, 3, feats).unwrap();
+        let mut out = vec![0u8; r.frame_len()];
+        r.render_frame(i, &mut out);
+        out
+    };
+    let quiet = clip(Feature::Rms, &[0.0; 48], 0, 48, 0);
+    let loud = clip(Feature::Rms, &[1.0; 48], 0, 48, 0);
+    let opacity = Param::Map(map(&[("from", text("rms")), ("range", range(0.0, 1.0))]));
+    let layer = Param::Map(map(&[("field", text("rings")), ("opacity", opacity)]));
+    let params = map(&[("layers", Param::List(vec![layer])), ("hue", Param::Num(0.2))]);
+    let s = SceneSpec::parse("layers", &params, None, Vec::new()).unwrap();
+    assert_ne!(frame(&s, quiet.clone(), 5), frame(&s, loud.clone(), 5));
+    // At silence the binding gives range[0] = 0: the same frame as opacity 0.
+    let zero = Param::Map(map(&[("field", text("rings")), ("opacity", Param::Num(0.0))]));
+    let p0 = map(&[("layers", Param::List(vec![zero])), ("hue", Param::Num(0.2))]);
+    let s0 = SceneSpec::parse("layers", &p0, None, Vec::new()).unwrap();
+    assert_eq!(frame(&s, quiet.clone(), 5), frame(&s0, quiet.clone(), 5));
+    // A bound shader parameter: loud lowers the bloom threshold.
+    let bloom = |thr: Param| vec![shader("bloom", map(&[("thr", thr)]))];
+    let thr = Param::Map(map(&[("from", text("rms")), ("range", range(250.0, 20.0))]));
+    let sb = SceneSpec::parse("plasma", &Params::new(), None, bloom(thr)).unwrap();
+    let s250 = SceneSpec::parse("plasma", &Params::new(), None, bloom(Param::Num(250.0))).unwrap();
+    let s20 = SceneSpec::parse("plasma", &Params::new(), None, bloom(Param::Num(20.0))).unwrap();
+    assert_eq!(frame(&sb, quiet.clone(), 3), frame(&s250, quiet, 3));
+    assert_eq!(frame(&sb, loud.clone(), 3), frame(&s20, loud, 3));
+}
