@@ -61,6 +61,9 @@ fn main() {
         ("10 bindings (layers scene)", &ten),
     ] {
         let n = s.bindings().len();
-        println!("{what:32} {n:2} bound  {:8.3} ms/frame", ms_per_frame(s, frames));
+        println!(
+            "{what:32} {n:2} bound  {:8.3} ms/frame",
+            ms_per_frame(s, frames)
+        );
     }
 }

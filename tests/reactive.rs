@@ -36,7 +36,7 @@ fn a_bound_plan_renders_and_react_false_turns_default_bindings_off() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-const STILL: &str = "output: out.mp4\nsegments:\n  - id: a\n    scene: layers\n    duration: 2\n    params:\n      hue: 0\n      tonemap: false\n      layers:\n        - {field: rings, speed: 0, opacity: OPACITY}\n";
+const STILL: &str = "output: out.mp4\nsegments:\n  - id: a\n    scene: layers\n    duration: 2\n    params:\n      hue: 0\n      tonemap: false\n      layers:\n        - {field: rings, speed: 0, opacity: OPACITY, color: {hue_rate: 0}}\n";
 
 fn frame_png(s: &Scratch, at: &str, out: &str) -> Vec<u8> {
     let mut a = vec!["frame", "plan.yaml", "a", "--at", at, "-o", out];

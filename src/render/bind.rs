@@ -133,7 +133,9 @@ pub fn refused(owner: &str, key: &str) -> Option<&'static str> {
         k == b || k.starts_with(&format!("{b}.")) || k.starts_with(&format!("{b}["))
     };
     if owner == "scene plasma" || owner == "scene quote" {
-        Some("the plasma and quote scenes bake their parameters when the clip starts; bind a shader's parameters, or use a scene built on layers")
+        Some(
+            "the plasma and quote scenes bake their parameters when the clip starts; bind a shader's parameters, or use a scene built on layers",
+        )
     } else if in_block("feedback") {
         Some("feedback builds its pixel maps once, when the clip starts")
     } else if in_block("text") {
@@ -158,7 +160,10 @@ pub fn parse_binding(m: &Params, kind: Kind, key: &str, owner: &str) -> Result<B
         integer,
     } = kind
     else {
-        return Err(SpecError::new(key, "only numeric parameters take a binding"));
+        return Err(SpecError::new(
+            key,
+            "only numeric parameters take a binding",
+        ));
     };
     let name = key.rsplit('.').next().unwrap_or(key);
     if let Some(why) = refused(owner, key) {
@@ -251,7 +256,9 @@ pub fn parse_binding(m: &Params, kind: Kind, key: &str, owner: &str) -> Result<B
             for (i, item) in items.iter().enumerate() {
                 let ok = match item {
                     Param::Num(n) => {
-                        n.is_finite() && (if min_exclusive { *n > min } else { *n >= min }) && *n <= max
+                        n.is_finite()
+                            && (if min_exclusive { *n > min } else { *n >= min })
+                            && *n <= max
                     }
                     _ => false,
                 };
@@ -273,7 +280,10 @@ pub fn parse_binding(m: &Params, kind: Kind, key: &str, owner: &str) -> Result<B
         Some(_) => {
             return Err(SpecError::new(
                 at("range"),
-                format!("`range` is a list of two numbers [at 0, at 1], each {}", own()),
+                format!(
+                    "`range` is a list of two numbers [at 0, at 1], each {}",
+                    own()
+                ),
             ));
         }
         None => {
@@ -323,7 +333,13 @@ pub fn find(params: &Params, specs: &[ParamSpec]) -> Vec<Bound> {
     out
 }
 
-fn walk(params: &Params, specs: &[ParamSpec], prefix: &str, path: &mut Vec<Seg>, out: &mut Vec<Bound>) {
+fn walk(
+    params: &Params,
+    specs: &[ParamSpec],
+    prefix: &str,
+    path: &mut Vec<Seg>,
+    out: &mut Vec<Bound>,
+) {
     for (name, value) in params {
         let Some(spec) = specs.iter().find(|s| s.name == name) else {
             continue;

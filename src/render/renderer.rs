@@ -2,15 +2,15 @@
 //! frames by index.
 
 use crate::features::ClipFeatures;
+use crate::render::bind::{self, Bound};
 use crate::render::font::Fonts;
 use crate::render::frame::{FrameCx, FrameSpec, StageTimings};
 use crate::render::scenes::SceneConfig;
 use crate::render::scenes::layers::Layers;
+use crate::render::scenes::layers::LayersSpec;
+use crate::render::scenes::layers::builtin::{self, DefaultBinding, default_bindings};
 use crate::render::scenes::plasma::Plasma;
 use crate::render::scenes::quote::Quote;
-use crate::render::bind::{self, Bound};
-use crate::render::scenes::layers::builtin::{self, DefaultBinding, default_bindings};
-use crate::render::scenes::layers::LayersSpec;
 use crate::render::shaders::{ShaderChain, validate_shader};
 use crate::render::spec::SceneSpec;
 use std::time::Instant;

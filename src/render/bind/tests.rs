@@ -72,35 +72,74 @@ fn parses_a_full_binding() {
     assert_eq!(b.smooth, 0.2);
     assert_eq!(b.on, None);
     // A trigger without `from` reads the beat.
-    let t = binding(&map(&[("on", text("beat")), ("range", range(0.0, 1.0))]), num(0.0, 1.0));
+    let t = binding(
+        &map(&[("on", text("beat")), ("range", range(0.0, 1.0))]),
+        num(0.0, 1.0),
+    );
     assert_eq!((t.from, t.on), (Feature::Beat, Some(Trigger::Beat)));
 }
 
 #[test]
 fn errors_name_the_key_and_the_choices() {
     let k = num(0.0, 20.0);
-    let e = err(&map(&[("from", text("bas")), ("range", range(1.0, 2.0))]), k);
+    let e = err(
+        &map(&[("from", text("bas")), ("range", range(1.0, 2.0))]),
+        k,
+    );
     assert_eq!(e.key, "params.layers[0].speed.from");
-    assert!(e.message.contains("unknown feature \"bas\""), "{}", e.message);
+    assert!(
+        e.message.contains("unknown feature \"bas\""),
+        "{}",
+        e.message
+    );
     assert!(e.message.contains("rms, sub, bass"), "{}", e.message);
-    let e = err(&map(&[("from", text("bass")), ("range", range(1.0, 30.0))]), k);
+    let e = err(
+        &map(&[("from", text("bass")), ("range", range(1.0, 30.0))]),
+        k,
+    );
     assert_eq!(e.key, "params.layers[0].speed.range");
     assert!(e.message.contains("from 0 to 20"), "{}", e.message);
     let e = err(
-        &map(&[("from", text("bass")), ("range", range(1.0, 2.0)), ("smooth", Param::Num(1.5))]),
+        &map(&[
+            ("from", text("bass")),
+            ("range", range(1.0, 2.0)),
+            ("smooth", Param::Num(1.5)),
+        ]),
         k,
     );
     assert_eq!(e.key, "params.layers[0].speed.smooth");
     let e = err(
-        &map(&[("from", text("bass")), ("range", range(1.0, 2.0)), ("gain", Param::Num(1.0))]),
+        &map(&[
+            ("from", text("bass")),
+            ("range", range(1.0, 2.0)),
+            ("gain", Param::Num(1.0)),
+        ]),
         k,
     );
     assert_eq!(e.key, "params.layers[0].speed.gain");
-    assert!(e.message.contains("from, range, curve, smooth, on"), "{}", e.message);
-    let e = err(&map(&[("from", text("bass")), ("range", range(1.0, 2.0)), ("curve", text("cubic"))]), k);
+    assert!(
+        e.message.contains("from, range, curve, smooth, on"),
+        "{}",
+        e.message
+    );
+    let e = err(
+        &map(&[
+            ("from", text("bass")),
+            ("range", range(1.0, 2.0)),
+            ("curve", text("cubic")),
+        ]),
+        k,
+    );
     assert_eq!(e.key, "params.layers[0].speed.curve");
     assert!(e.message.contains("linear, ease, exp"), "{}", e.message);
-    let e = err(&map(&[("from", text("bass")), ("range", range(1.0, 2.0)), ("on", text("bar"))]), k);
+    let e = err(
+        &map(&[
+            ("from", text("bass")),
+            ("range", range(1.0, 2.0)),
+            ("on", text("bar")),
+        ]),
+        k,
+    );
     assert_eq!(e.key, "params.layers[0].speed.on");
     let e = err(&map(&[("from", text("bass"))]), k);
     assert_eq!(e.key, "params.layers[0].speed");
@@ -108,7 +147,10 @@ fn errors_name_the_key_and_the_choices() {
     let e = err(&map(&[("range", range(1.0, 2.0))]), k);
     assert!(e.message.contains("needs `from:`"), "{}", e.message);
     // Integer parameters say that bound values round.
-    let e = err(&map(&[("from", text("bass")), ("range", range(1.0, 99.0))]), int(0.0, 12.0));
+    let e = err(
+        &map(&[("from", text("bass")), ("range", range(1.0, 99.0))]),
+        int(0.0, 12.0),
+    );
     assert!(e.message.contains("rounded"), "{}", e.message);
     // Parameters fixed when a clip starts refuse a binding, saying why.
     let ok = map(&[("from", text("bass")), ("range", range(0.0, 1.0))]);
@@ -138,26 +180,43 @@ fn smoothing_and_triggers() {
     // A step from 0 to 1 at frame 10.
     let vals: Vec<f32> = (0..100).map(|g| if g >= 10 { 1.0 } else { 0.0 }).collect();
     let f = clip(Feature::Bass, &vals, 0, 100, 0);
-    let m = map(&[("from", text("bass")), ("range", range(0.0, 1.0)), ("smooth", Param::Num(0.5))]);
+    let m = map(&[
+        ("from", text("bass")),
+        ("range", range(0.0, 1.0)),
+        ("smooth", Param::Num(0.5)),
+    ]);
     let b = binding(&m, num(0.0, 1.0));
     assert_eq!(b.at(&cx(&f, 9)), 0.0);
     assert_eq!(b.at(&cx(&f, 10)), 0.5);
     assert_eq!(b.at(&cx(&f, 11)), 0.75);
     // Beats at 0, 12, 24 ...: range[1] on a beat, range[0] otherwise; `smooth` decays a hit.
-    let beats: Vec<f32> = (0..100).map(|g| if g % 12 == 0 { 1.0 } else { 0.0 }).collect();
+    let beats: Vec<f32> = (0..100)
+        .map(|g| if g % 12 == 0 { 1.0 } else { 0.0 })
+        .collect();
     let f = clip(Feature::Beat, &beats, 0, 100, 0);
     let m = map(&[("on", text("beat")), ("range", range(2.0, 6.0))]);
     let t = binding(&m, num(0.0, 10.0));
     assert_eq!((t.at(&cx(&f, 12)), t.at(&cx(&f, 13))), (6.0, 2.0));
-    let m = map(&[("on", text("beat")), ("range", range(0.0, 1.0)), ("smooth", Param::Num(0.5))]);
+    let m = map(&[
+        ("on", text("beat")),
+        ("range", range(0.0, 1.0)),
+        ("smooth", Param::Num(0.5)),
+    ]);
     let t = binding(&m, num(0.0, 1.0));
-    assert_eq!((t.at(&cx(&f, 24)), t.at(&cx(&f, 25)), t.at(&cx(&f, 26))), (1.0, 0.5, 0.25));
+    assert_eq!(
+        (t.at(&cx(&f, 24)), t.at(&cx(&f, 25)), t.at(&cx(&f, 26))),
+        (1.0, 0.5, 0.25)
+    );
 }
 
 #[test]
 fn smoothed_values_do_not_depend_on_where_a_chunk_starts() {
     let vals: Vec<f32> = (0..400).map(|g| ((g * 37 % 101) as f32) / 100.0).collect();
-    let m = map(&[("from", text("flux")), ("range", range(0.0, 10.0)), ("smooth", Param::Num(0.8))]);
+    let m = map(&[
+        ("from", text("flux")),
+        ("range", range(0.0, 10.0)),
+        ("smooth", Param::Num(0.8)),
+    ]);
     let b = binding(&m, num(0.0, 10.0));
     let whole = clip(Feature::Flux, &vals, 0, 400, LEAD);
     for g in [5u64, 40, 63, 64, 100, 333] {
@@ -183,7 +242,9 @@ fn find_set_strip_and_resolve() {
     assert_eq!(names, ["hue", "layers[0].opacity"]);
     let r = resolve(&p, &found, &[0.5, 0.25]);
     assert_eq!(r["hue"], Param::Num(0.5));
-    let Param::List(l) = &r["layers"] else { panic!() };
+    let Param::List(l) = &r["layers"] else {
+        panic!()
+    };
     let Param::Map(l0) = &l[0] else { panic!() };
     assert_eq!(l0["opacity"], Param::Num(0.25));
     strip(&mut p, table);
@@ -206,7 +267,13 @@ fn scene_spec_lists_its_bindings() {
     let params = map(&[("layers", Param::List(vec![layer]))]);
     let bloom = shader(
         "bloom",
-        map(&[("thr", Param::Map(map(&[("from", text("rms")), ("range", range(150.0, 100.0))])))]),
+        map(&[(
+            "thr",
+            Param::Map(map(&[
+                ("from", text("rms")),
+                ("range", range(150.0, 100.0)),
+            ])),
+        )]),
     );
     let s = SceneSpec::parse("layers", &params, None, vec![bloom]).unwrap();
     assert!(s.is_reactive());
@@ -214,7 +281,11 @@ fn scene_spec_lists_its_bindings() {
     // `layers` is given, so the scene's default layer binding is off; its hue drift stays.
     assert_eq!(
         words,
-        ["layers[0].speed <- flux", "hue <- cent (default)", "bloom.thr <- rms"]
+        [
+            "layers[0].speed <- flux",
+            "hue <- cent (default)",
+            "bloom.thr <- rms"
+        ]
     );
     let plain = SceneSpec::parse("plasma", &Params::new(), None, Vec::new()).unwrap();
     assert!(!plain.is_reactive() && plain.bindings().is_empty());
@@ -237,7 +308,12 @@ fn default_bindings_stay_in_their_parameters_ranges() {
             // Every setter writes into the built-in configuration (no missing layer).
             let before = format!("{spec:?}");
             (d.set)(&mut spec, d.binding.range[1] + 0.0123);
-            assert_ne!(before, format!("{spec:?}"), "{name}: {} writes nothing", d.name);
+            assert_ne!(
+                before,
+                format!("{spec:?}"),
+                "{name}: {} writes nothing",
+                d.name
+            );
             assert!(d.binding.range.iter().all(|v| (0.0..=20.0).contains(v)));
         }
     }
@@ -264,12 +340,21 @@ fn bound_frames_follow_the_features_and_shaders_retune() {
     let loud = clip(Feature::Rms, &[1.0; 48], 0, 48, 0);
     let opacity = Param::Map(map(&[("from", text("rms")), ("range", range(0.0, 1.0))]));
     let layer = Param::Map(map(&[("field", text("rings")), ("opacity", opacity)]));
-    let params = map(&[("layers", Param::List(vec![layer])), ("hue", Param::Num(0.2))]);
+    let params = map(&[
+        ("layers", Param::List(vec![layer])),
+        ("hue", Param::Num(0.2)),
+    ]);
     let s = SceneSpec::parse("layers", &params, None, Vec::new()).unwrap();
     assert_ne!(frame(&s, quiet.clone(), 5), frame(&s, loud.clone(), 5));
     // At silence the binding gives range[0] = 0: the same frame as opacity 0.
-    let zero = Param::Map(map(&[("field", text("rings")), ("opacity", Param::Num(0.0))]));
-    let p0 = map(&[("layers", Param::List(vec![zero])), ("hue", Param::Num(0.2))]);
+    let zero = Param::Map(map(&[
+        ("field", text("rings")),
+        ("opacity", Param::Num(0.0)),
+    ]));
+    let p0 = map(&[
+        ("layers", Param::List(vec![zero])),
+        ("hue", Param::Num(0.2)),
+    ]);
     let s0 = SceneSpec::parse("layers", &p0, None, Vec::new()).unwrap();
     assert_eq!(frame(&s, quiet.clone(), 5), frame(&s0, quiet.clone(), 5));
     // A bound shader parameter: loud lowers the bloom threshold.
