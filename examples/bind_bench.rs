@@ -11,6 +11,9 @@ use std::time::Instant;
 
 const TEN: &str = "params:\n      hue: {from: cent, range: [0, 0.2], smooth: 0.9}\n      speed: {from: rms, range: [0.8, 1.2], smooth: 0.5}\n      gamma: {from: rms, range: [0.7, 0.9]}\n      layers:\n        - {field: plasma, scale: {from: bass, range: [0.6, 1.2], smooth: 0.5}, opacity: {from: rms, range: [0.6, 1]}, threshold: {from: flux, range: [0.02, 0.1]}}\n        - {field: rings, grid: lg, count: {from: bass, range: [3, 8]}, opacity: {from: bdecay, range: [0.3, 0.9]}, contrast: {from: mid, range: [0.8, 1.4]}}\n    shaders:\n      - bloom: {thr: {from: rms, range: [150, 100], smooth: 0.5}}\n      - vignette\n";
 
+/// [`TEN`] with each binding replaced by a number.
+const TEN_PLAIN: &str = "params:\n      hue: 0.1\n      speed: 1\n      gamma: 0.8\n      layers:\n        - {field: plasma, scale: 0.9, opacity: 0.8, threshold: 0.05}\n        - {field: rings, grid: lg, count: 5, opacity: 0.6, contrast: 1.1}\n    shaders:\n      - bloom: {thr: 125}\n      - vignette\n";
+
 fn spec(scene: &str, extra: &str) -> SceneSpec {
     let src = format!(
         "output: v.mp4\nsegments:\n  - id: a\n    scene: {scene}\n    duration: 10\n{extra}"
@@ -54,11 +57,13 @@ fn main() {
     let plain = spec(&preset, "    react: false\n");
     let defaults = spec(&preset, "");
     let ten = spec("layers", &format!("    {TEN}"));
+    let ten_plain = spec("layers", &format!("    {TEN_PLAIN}"));
     println!("scene {preset}, 1280x720, {frames} frames, one thread");
     for (what, s) in [
         ("no bindings (react: false)", &plain),
         ("default bindings", &defaults),
-        ("10 bindings (layers scene)", &ten),
+        ("layers scene, plain numbers", &ten_plain),
+        ("layers scene, 10 bindings", &ten),
     ] {
         let n = s.bindings().len();
         println!(
