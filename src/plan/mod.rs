@@ -239,6 +239,9 @@ struct RawSegment {
     shaders: Option<Vec<Value>>,
     #[serde(default)]
     text: Option<String>,
+    /// `react: false`: the scene's and preset's default bindings off.
+    #[serde(default)]
+    react: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -1271,6 +1274,10 @@ fn resolve_scene(cx: &Ctx, dir: &Path, i: usize, rs: &RawSegment) -> Result<Scen
         };
         cx.at_value(&key, m)
     };
+    let react = rs.react != Some(false);
+    if !react {
+        render::bind::strip_request(&spec.scene, &mut spec.params, &mut spec.shaders);
+    }
     if let Some(m) = &rs.params {
         for (k, v) in to_params(m, &perr)? {
             spec.params.insert(k, v);
@@ -1284,10 +1291,12 @@ fn resolve_scene(cx: &Ctx, dir: &Path, i: usize, rs: &RawSegment) -> Result<Scen
     if rs.text.is_some() {
         spec.text = rs.text.clone();
     }
-    SceneSpec::parse(&spec.scene, &spec.params, spec.text, spec.shaders).map_err(|e| {
-        let key = format!("{seg_key}.{}", e.key);
-        cx.at_value(&key, e.message)
-    })
+    SceneSpec::parse(&spec.scene, &spec.params, spec.text, spec.shaders)
+        .map(|s| if react { s } else { s.without_defaults() })
+        .map_err(|e| {
+            let key = format!("{seg_key}.{}", e.key);
+            cx.at_value(&key, e.message)
+        })
 }
 
 fn load_preset(cx: &Ctx, dir: &Path, i: usize, name: &str) -> Result<SceneRequest, PlanError> {

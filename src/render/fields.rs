@@ -263,6 +263,13 @@ impl FieldSpec {
     /// The configured field, seeded with `seed`.
     pub fn build(&self, seed: u32) -> Field {
         let mut f = Field::new(self.kind, seed);
+        self.apply(&mut f);
+        f
+    }
+
+    /// Writes the settings into `f` (a field of the same kind), keeping its state: for a
+    /// bound parameter that changes from frame to frame.
+    pub fn apply(&self, f: &mut Field) {
         f.scale = self.scale as f32;
         f.count = self.count as f32;
         f.octaves = self.octaves as u32;
@@ -273,7 +280,6 @@ impl FieldSpec {
         f.mode = self.mode;
         f.rule = self.rule;
         f.preset = self.preset;
-        f
     }
 }
 

@@ -27,6 +27,11 @@ fn shader(name: &str) -> ShaderSpec {
 /// Every preset in `scenes/*.yaml` as (name, spec), resolved by the plan exactly as a segment
 /// `{scene: NAME, text: TEXT}` of a plan beside `scenes/` is.
 pub fn presets() -> Vec<(String, SceneSpec)> {
+    presets_with("")
+}
+
+/// [`presets`] with `extra` added to each segment (`, react: false`).
+fn presets_with(extra: &str) -> Vec<(String, SceneSpec)> {
     let mut out = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenes"))
         .unwrap()
@@ -38,7 +43,7 @@ pub fn presets() -> Vec<(String, SceneSpec)> {
     for f in files {
         let name = f.file_stem().unwrap().to_string_lossy().to_string();
         let src = format!(
-            "output: v.mp4\nsegments:\n  - {{id: a, scene: {name}, duration: 2, text: {TEXT:?}}}\n"
+            "output: v.mp4\nsegments:\n  - {{id: a, scene: {name}, duration: 2, text: {TEXT:?}{extra}}}\n"
         );
         let plan = crate::plan::Plan::parse(&src, &root().join("golden-plan.yaml"))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -49,7 +54,12 @@ pub fn presets() -> Vec<(String, SceneSpec)> {
 
 /// Every preset and built-in scene, with the clip length set.
 fn all_specs(frames: u32) -> Vec<(String, SceneSpec)> {
-    let mut v = presets();
+    all_specs_with(frames, true)
+}
+
+/// [`all_specs`], with every default binding off unless `react` (`react: false`).
+fn all_specs_with(frames: u32, react: bool) -> Vec<(String, SceneSpec)> {
+    let mut v = presets_with(if react { "" } else { ", react: false" });
     for name in Scene::NAMES {
         let spec = SceneSpec::parse(
             name,
@@ -58,6 +68,7 @@ fn all_specs(frames: u32) -> Vec<(String, SceneSpec)> {
             vec![shader("bloom"), shader("vignette")],
         )
         .unwrap();
+        let spec = if react { spec } else { spec.without_defaults() };
         v.push((format!("scene:{name}"), spec));
     }
     for (_, s) in &mut v {
@@ -96,11 +107,11 @@ fn at_least_twelve_presets_and_all_valid() {
     }
 }
 
-#[test]
-fn golden() {
+/// Frames 0, 24 and 47 of every case, hashed, one line per case.
+fn golden_text(specs: Vec<(String, SceneSpec)>) -> String {
     let frames = [0u32, 24, 47];
     let mut lines = Vec::new();
-    for (name, spec) in all_specs(48) {
+    for (name, spec) in specs {
         let f = frame_spec(160, 90);
         let mut r = Renderer::new(&f, &spec, 7).unwrap();
         let mut out = vec![0u8; r.frame_len()];
@@ -113,15 +124,20 @@ fn golden() {
         }
         lines.push(format!("{name} {}", hashes.join(" ")));
     }
-    let text = lines.join("\n") + "\n";
-    let path = root().join("tests/golden/render.txt");
+    lines.join("\n") + "\n"
+}
+
+/// Compares `text` with `tests/golden/<file>` (or writes it with `FARM_BLESS=1`).
+fn check_golden(text: &str, file: &str) {
+    let path = root().join("tests/golden").join(file);
     if std::env::var_os("FARM_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &text).unwrap();
+        std::fs::write(&path, text).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(&path)
-        .expect("tests/golden/render.txt missing: run FARM_BLESS=1 cargo test --lib golden");
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("tests/golden/{file} missing: run FARM_BLESS=1 cargo test --lib golden")
+    });
     let diff: Vec<String> = text
         .lines()
         .zip(want.lines())
@@ -133,6 +149,18 @@ fn golden() {
         "golden frames changed (FARM_BLESS=1 cargo test --lib golden regenerates):\n{}",
         diff.join("\n")
     );
+}
+
+#[test]
+fn golden() {
+    check_golden(&golden_text(all_specs(48)), "render.txt");
+}
+
+/// With `react: false` every case renders as before bindings existed: `render-static.txt` holds
+/// the hashes of the renderer without bindings (the plain-number path is unchanged).
+#[test]
+fn golden_without_bindings() {
+    check_golden(&golden_text(all_specs_with(48, false)), "render-static.txt");
 }
 
 #[test]

@@ -37,6 +37,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bind;
 pub mod blend;
 pub mod canvas;
 pub mod color;

@@ -484,6 +484,9 @@ fn check(kind: Kind, value: &Param, key: &str, owner: &str) -> Result<(), SpecEr
             }
             Ok(())
         }
+        (Kind::Num { .. }, Param::Map(m)) => {
+            crate::render::bind::check_binding(m, kind, key, owner)
+        }
         (Kind::Bool, Param::Bool(_)) => Ok(()),
         (Kind::Choice(c) | Kind::Named(_, c), Param::Text(s)) if c.contains(&s.as_str()) => Ok(()),
         (Kind::Either(_, a, _, b), Param::Text(s))

@@ -110,6 +110,14 @@ pub mod param {
     /// `saturation`.
     pub const SATURATION: ParamSpec = p("saturation", num(0.0, 1.0), Dflt::Num(0.8), "saturation");
 
+    /// `burst`.
+    pub const BURST: ParamSpec = p(
+        "burst",
+        num(0.0, 1.0),
+        Dflt::Num(0.0),
+        "explosion: an extra burst on each frame where this rises above 0.5 (bind it: {on: beat, range: [0, 1]})",
+    );
+
     /// Every parameter of one `particles:` entry.
     pub const TABLE: &[ParamSpec] = &[
         SYSTEM,
@@ -121,6 +129,7 @@ pub mod param {
         HUE,
         HUE_SPREAD,
         SATURATION,
+        BURST,
         crate::render::blend::param::BLEND,
         crate::render::blend::param::OPACITY,
     ];
@@ -147,6 +156,9 @@ pub struct ParticleSpec {
     pub hue_spread: f64,
     /// Saturation.
     pub saturation: f64,
+    /// Explosion: a burst fires on each frame where this rises above 0.5.
+    #[serde(default)]
+    pub burst: f64,
     /// How the particles are composited.
     pub comp: CompSpec,
 }
@@ -165,6 +177,7 @@ impl ParticleSpec {
             hue: HUE.num(p),
             hue_spread: HUE_SPREAD.num(p),
             saturation: SATURATION.num(p),
+            burst: BURST.num(p),
             comp: CompSpec::parse(p),
         }
     }
@@ -204,6 +217,9 @@ pub struct Particles {
     pub hue_spread: f32,
     /// Saturation.
     pub saturation: f32,
+    /// Explosion: a burst fires when this rises above 0.5 (a bound trigger).
+    pub burst: f32,
+    burst_was: bool,
     cap: usize,
     rng: Rng,
     ps: Vec<P>,
@@ -225,6 +241,8 @@ impl Particles {
             hue: 0.08,
             hue_spread: 0.1,
             saturation: 0.8,
+            burst: 0.0,
+            burst_was: false,
             cap: cap.max(1),
             rng: Rng::new(seed),
             ps: Vec::new(),
@@ -238,6 +256,7 @@ impl Particles {
     pub fn reset(&mut self) {
         self.ps.clear();
         self.rng = Rng::new(self.seed);
+        self.burst_was = false;
     }
 
     /// Particles alive.
@@ -283,7 +302,9 @@ impl Particles {
         match self.system {
             S::Explosion => {
                 let period = (self.every * fps as f32).max(1.0) as u32;
-                if frame.is_multiple_of(period) {
+                let hit = self.burst > 0.5 && !self.burst_was;
+                self.burst_was = self.burst > 0.5;
+                if frame.is_multiple_of(period) || hit {
                     let (cx, cy) = (
                         self.rng.range_f32(0.25, 0.75) * cf,
                         self.rng.range_f32(0.3, 0.7) * rf,

@@ -2,10 +2,13 @@
 //! frames by index.
 
 use crate::features::ClipFeatures;
+use crate::render::bind::{self, Bound};
 use crate::render::font::Fonts;
 use crate::render::frame::{FrameCx, FrameSpec, StageTimings};
 use crate::render::scenes::SceneConfig;
 use crate::render::scenes::layers::Layers;
+use crate::render::scenes::layers::LayersSpec;
+use crate::render::scenes::layers::builtin::{self, DefaultBinding, default_bindings};
 use crate::render::scenes::plasma::Plasma;
 use crate::render::scenes::quote::Quote;
 use crate::render::shaders::{ShaderChain, validate_shader};
@@ -30,6 +33,89 @@ pub struct Renderer {
     chain: ShaderChain,
     timings: StageTimings,
     features: ClipFeatures,
+    live: Option<Box<Live>>,
+}
+
+/// The bindings of a reactive scene and the values they had at the last frame.
+#[derive(Debug, Clone)]
+struct Live {
+    scene: crate::render::Scene,
+    params: crate::render::Params,
+    binds: Vec<Bound>,
+    defaults: Vec<DefaultBinding>,
+    last: Vec<f64>,
+    /// Per shader with bound params: its position, its params, its bindings, their last values.
+    shaders: Vec<(usize, crate::render::Params, Vec<Bound>, Vec<f64>)>,
+}
+
+impl Live {
+    fn new(spec: &SceneSpec) -> Option<Box<Live>> {
+        if !spec.is_reactive() {
+            return None;
+        }
+        let all = default_bindings(spec.scene);
+        let defaults: Vec<DefaultBinding> = spec
+            .react
+            .defaults
+            .iter()
+            .filter_map(|&i| all.get(i).copied())
+            .collect();
+        let mut shaders: Vec<(usize, crate::render::Params, Vec<Bound>, Vec<f64>)> = Vec::new();
+        for (pos, b) in &spec.react.shaders {
+            match shaders.iter_mut().find(|s| s.0 == *pos) {
+                Some(s) => s.2.push(b.clone()),
+                None => shaders.push((
+                    *pos,
+                    spec.shaders[*pos].params.clone(),
+                    vec![b.clone()],
+                    Vec::new(),
+                )),
+            }
+        }
+        Some(Box::new(Live {
+            scene: spec.scene,
+            params: spec.react.params.clone(),
+            binds: spec.react.binds.clone(),
+            defaults,
+            last: Vec::new(),
+            shaders,
+        }))
+    }
+
+    /// The scene's configuration at `cx`, if a bound value changed since the last call.
+    fn scene_at(&mut self, cx: &FrameCx) -> Option<LayersSpec> {
+        if self.binds.is_empty() && self.defaults.is_empty() {
+            return None;
+        }
+        let values: Vec<f64> = self
+            .binds
+            .iter()
+            .map(|b| b.binding.at(cx))
+            .chain(self.defaults.iter().map(|d| d.binding.at(cx)))
+            .collect();
+        if values == self.last {
+            return None;
+        }
+        let n = self.binds.len();
+        let params = bind::resolve(&self.params, &self.binds, &values[..n]);
+        let mut spec = LayersSpec::parse(&params, builtin::config(self.scene));
+        for (d, v) in self.defaults.iter().zip(&values[n..]) {
+            (d.set)(&mut spec, *v);
+        }
+        self.last = values;
+        Some(spec)
+    }
+
+    /// Rebuilds the shaders whose bound values changed.
+    fn tune_shaders(&mut self, cx: &FrameCx, chain: &mut ShaderChain) {
+        for (pos, params, binds, last) in &mut self.shaders {
+            let values: Vec<f64> = binds.iter().map(|b| b.binding.at(cx)).collect();
+            if values != *last {
+                chain.retune(*pos, &bind::resolve(params, binds, &values));
+                *last = values;
+            }
+        }
+    }
 }
 
 impl Renderer {
@@ -96,6 +182,7 @@ impl Renderer {
             chain: ShaderChain::new(&scene.shaders, frame.shader_level, w, h, seed),
             timings: StageTimings::default(),
             features,
+            live: Live::new(scene),
         })
     }
 
@@ -130,12 +217,25 @@ impl Renderer {
         );
         let t = f64::from(index) / f64::from(self.fps);
         let tm = &mut self.timings;
-        match &mut self.scene {
-            Built::Plasma(p) => p.render(t, out, self.width, tm),
-            Built::Quote(q) => q.render(t, out, self.width, tm),
-            Built::Layers(l) => l.render(index, out, tm),
+        let (fps, features) = (self.fps, &self.features);
+        let cx = move |index: u32| FrameCx {
+            index,
+            t: f64::from(index) / f64::from(fps),
+            global: features.start + u64::from(index),
+            features,
+        };
+        match (&mut self.scene, &mut self.live) {
+            (Built::Plasma(p), _) => p.render(t, out, self.width, tm),
+            (Built::Quote(q), _) => q.render(t, out, self.width, tm),
+            (Built::Layers(l), None) => l.render(index, out, tm),
+            (Built::Layers(l), Some(live)) => {
+                l.render_tuned(index, out, tm, &mut |i| live.scene_at(&cx(i)))
+            }
         }
         let t0 = Instant::now();
+        if let Some(live) = &mut self.live {
+            live.tune_shaders(&cx(index), &mut self.chain);
+        }
         let row = self.features.row(i64::from(index));
         self.chain
             .apply_with(out, self.width, self.height, index, t as f32, row);

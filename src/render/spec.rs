@@ -2,6 +2,8 @@
 //! words by [`SceneSpec::parse`] (the only place where a scene's strings are read), then sent to
 //! the worker as it is.
 
+use crate::features::Feature;
+use crate::render::bind::Bound;
 use crate::render::params::{Param, ParamSpec, Params, SpecError};
 use crate::render::scenes::{Scene, SceneConfig};
 use crate::render::shaders::{ShaderSpec, validate_shader};
@@ -29,6 +31,45 @@ pub struct SceneSpec {
     /// Set by the coordinator for each clip; 0 when unknown (validation, single test frames).
     #[serde(default)]
     pub frames: u32,
+    /// The audio bindings of the scene and its shaders (empty: not reactive).
+    #[serde(default)]
+    pub react: React,
+}
+
+/// The audio bindings of a [`SceneSpec`]: the plan's own (kept with the params they live in,
+/// which the renderer re-reads when a bound value changes) and the scene's default bindings in
+/// effect (see `layers::builtin::default_bindings`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct React {
+    /// The scene's params as the plan gives them (bindings included); empty when none is bound.
+    pub params: Params,
+    /// The bound parameters of `params`.
+    pub binds: Vec<Bound>,
+    /// The bound shader parameters: (position in the scene's shader list, binding).
+    pub shaders: Vec<(usize, Bound)>,
+    /// The scene's default bindings in effect: indexes into its `default_bindings`.
+    pub defaults: Vec<usize>,
+}
+
+/// One bound parameter, for `farm check` ("reactive: bloom.thr <- rms").
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindingInfo {
+    /// The parameter: `layers[0].speed` for a scene's, `bloom.thr` for a shader's.
+    pub param: String,
+    /// The feature it follows.
+    pub from: Feature,
+    /// Whether it is one of the scene's default bindings.
+    pub default: bool,
+}
+
+impl std::fmt::Display for BindingInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} <- {}", self.param, self.from)?;
+        if self.default {
+            f.write_str(" (default)")?;
+        }
+        Ok(())
+    }
 }
 
 impl SceneSpec {
@@ -36,9 +77,53 @@ impl SceneSpec {
     /// feature, or a scene that draws the audio). A clip that is not reactive gets no feature
     /// rows, so that a changed soundtrack does not make it stale.
     ///
-    /// No scene reads features yet: bindings and audio scenes land with issue 9.
+    /// True when any parameter of the scene or of its shaders is bound to a feature (the
+    /// plan's own bindings or the scene's default ones).
     pub fn is_reactive(&self) -> bool {
-        false
+        !(self.react.binds.is_empty()
+            && self.react.shaders.is_empty()
+            && self.react.defaults.is_empty())
+    }
+
+    /// Which parameters are bound to which features: the scene's params (`layers[0].speed`),
+    /// then its default bindings, then shader params (`bloom.thr`).
+    pub fn bindings(&self) -> Vec<BindingInfo> {
+        let mut out: Vec<BindingInfo> = self
+            .react
+            .binds
+            .iter()
+            .map(|b| BindingInfo {
+                param: b.name.clone(),
+                from: b.binding.from,
+                default: false,
+            })
+            .collect();
+        let defaults = crate::render::scenes::layers::builtin::default_bindings(self.scene);
+        for &i in &self.react.defaults {
+            if let Some(d) = defaults.get(i) {
+                out.push(BindingInfo {
+                    param: d.name.to_string(),
+                    from: d.binding.from,
+                    default: true,
+                });
+            }
+        }
+        for (pos, b) in &self.react.shaders {
+            let name = self.shaders.get(*pos).map_or("shader", |s| s.name.as_str());
+            out.push(BindingInfo {
+                param: format!("{name}.{}", b.name),
+                from: b.binding.from,
+                default: false,
+            });
+        }
+        out
+    }
+
+    /// The same scene with its default bindings off (`react: false`): every parameter the plan
+    /// does not bind itself is a plain number again.
+    pub fn without_defaults(mut self) -> SceneSpec {
+        self.react.defaults.clear();
+        self
     }
 
     /// Reads and checks what a segment asks for: scene name, its params (names, types, ranges),
@@ -79,9 +164,25 @@ impl SceneSpec {
                 }
             }
         }
+        let mut react = React::default();
         for (i, sh) in shaders.iter().enumerate() {
             validate_shader(i, sh)?;
+            if let Some(table) = crate::render::shaders::params_of(&sh.name) {
+                for b in crate::render::bind::find(&sh.params, table) {
+                    react.shaders.push((i, b));
+                }
+            }
         }
+        react.binds = crate::render::bind::find(params, kind.params());
+        if !react.binds.is_empty() {
+            react.params = params.clone();
+        }
+        react.defaults = crate::render::scenes::layers::builtin::default_bindings(kind)
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !params.contains_key(d.top))
+            .map(|(i, _)| i)
+            .collect();
         Ok(SceneSpec {
             scene: kind,
             config,
@@ -89,6 +190,7 @@ impl SceneSpec {
             shaders,
             fonts: Vec::new(),
             frames: 0,
+            react,
         })
     }
 }

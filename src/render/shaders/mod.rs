@@ -211,6 +211,18 @@ impl ShaderChain {
         chain
     }
 
+    /// Replaces the params of the shader at position `pos` of the scene's list (if the profile
+    /// kept it) and rebuilds that shader alone: for bound parameters whose value changed.
+    pub fn retune(&mut self, pos: usize, params: &Params) {
+        let (w, h) = (self.width, self.height);
+        if let Some(k) = self.specs.iter().position(|(p, _)| *p == pos)
+            && let Some(d) = def(&self.specs[k].1.name)
+        {
+            self.specs[k].1.params = params.clone();
+            self.passes[k].1 = (d.build)(params, w, h);
+        }
+    }
+
     fn build(&mut self) {
         let (w, h) = (self.width, self.height);
         self.passes = self

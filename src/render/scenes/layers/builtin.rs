@@ -3,6 +3,8 @@
 //! layers of `layers` itself, as Rust values. A segment's params replace their keys (see
 //! [`LayersSpec::parse`]); `docs/scenes.md` describes each scene.
 
+use crate::features::Feature;
+use crate::render::bind::{Binding, Curve, Trigger};
 use crate::render::blend::BlendMode;
 use crate::render::color::{ColorMode, ColorSpec, HueField, RgbPalette, Tint};
 use crate::render::effects::{FireSpec, RainSpec};
@@ -344,5 +346,185 @@ pub fn config(scene: Scene) -> LayersSpec {
                 ..base
             }
         }
+    }
+}
+
+/// A default binding of a built-in scene: a parameter of its built-in configuration that
+/// follows an audio feature unless the segment gives the top-level key it lives under (`top`)
+/// or sets `react: false`.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultBinding {
+    /// The top-level param whose value, given by the plan, replaces this binding.
+    pub top: &'static str,
+    /// The parameter as `farm check` names it (`layers[1].opacity`).
+    pub name: &'static str,
+    /// The binding.
+    pub binding: Binding,
+    /// Writes the bound value into the scene's configuration.
+    pub set: fn(&mut LayersSpec, f64),
+}
+
+/// A continuous binding of `from` onto `lo..hi`, smoothed by `smooth`.
+const fn follow(from: Feature, lo: f64, hi: f64, smooth: f64) -> Binding {
+    Binding {
+        from,
+        range: [lo, hi],
+        curve: Curve::Linear,
+        smooth,
+        on: None,
+        integer: false,
+    }
+}
+
+/// Every layer's hue drifting with the spectral centroid (slowly).
+const HUE_DRIFT: DefaultBinding = DefaultBinding {
+    top: "hue",
+    name: "hue",
+    binding: follow(Feature::Cent, 0.0, 0.12, 0.9),
+    set: |s, v| s.hue = v,
+};
+
+fn layer_mut(s: &mut LayersSpec, i: usize) -> Option<&mut LayerSpec> {
+    s.layers.get_mut(i)
+}
+
+/// The default bindings of `scene` (none for `plasma` and `quote`, whose parameters are fixed
+/// when a clip starts). `docs/reactive.md` lists them.
+pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
+    use Feature as A;
+    match scene {
+        Scene::Plasma | Scene::Quote => vec![],
+        Scene::Layers => vec![
+            DefaultBinding {
+                top: "layers",
+                name: "layers[1].opacity",
+                binding: follow(A::Bass, 0.4, 1.0, 0.5),
+                set: |s, v| {
+                    if let Some(l) = layer_mut(s, 1) {
+                        l.opacity = v
+                    }
+                },
+            },
+            HUE_DRIFT,
+        ],
+        Scene::Rings => vec![
+            DefaultBinding {
+                top: "layers",
+                name: "layers[1].scale",
+                binding: follow(A::Bass, 0.8, 1.6, 0.5),
+                set: |s, v| {
+                    if let Some(l) = layer_mut(s, 1) {
+                        l.field.scale = v
+                    }
+                },
+            },
+            DefaultBinding {
+                top: "layers",
+                name: "layers[2].opacity",
+                binding: follow(A::BDecay, 0.3, 0.85, 0.0),
+                set: |s, v| {
+                    if let Some(l) = layer_mut(s, 2) {
+                        l.opacity = v
+                    }
+                },
+            },
+            HUE_DRIFT,
+        ],
+        Scene::Tunnel => vec![
+            DefaultBinding {
+                top: "layers",
+                name: "layers[1].opacity",
+                binding: follow(A::Flux, 0.35, 0.9, 0.3),
+                set: |s, v| {
+                    if let Some(l) = layer_mut(s, 1) {
+                        l.opacity = v
+                    }
+                },
+            },
+            HUE_DRIFT,
+        ],
+        Scene::Fbm => vec![
+            DefaultBinding {
+                top: "layers",
+                name: "layers[1].strength",
+                binding: follow(A::Bass, 0.6, 1.8, 0.6),
+                set: |s, v| {
+                    if let Some(l) = layer_mut(s, 1) {
+                        l.field.strength = v
+                    }
+                },
+            },
+            HUE_DRIFT,
+        ],
+        Scene::MatrixRain => vec![DefaultBinding {
+            top: "rain",
+            name: "rain.density",
+            binding: follow(A::Rms, 0.5, 0.95, 0.5),
+            set: |s, v| {
+                if let Some(r) = &mut s.rain {
+                    r.density = v
+                }
+            },
+        }],
+        Scene::Fire => vec![DefaultBinding {
+            top: "fire",
+            name: "fire.height",
+            binding: follow(A::Rms, 0.45, 0.85, 0.5),
+            set: |s, v| {
+                if let Some(f) = &mut s.fire {
+                    f.height = v
+                }
+            },
+        }],
+        Scene::Starfield => vec![DefaultBinding {
+            top: "particles",
+            name: "particles[0].speed",
+            binding: follow(A::Flux, 0.6, 2.0, 0.6),
+            set: |s, v| {
+                if let Some(p) = s.particles.get_mut(0) {
+                    p.speed = v
+                }
+            },
+        }],
+        Scene::Particles => vec![
+            DefaultBinding {
+                top: "particles",
+                name: "particles[0].burst",
+                binding: Binding {
+                    on: Some(Trigger::Beat),
+                    ..follow(A::Beat, 0.0, 1.0, 0.0)
+                },
+                set: |s, v| {
+                    if let Some(p) = s.particles.get_mut(0) {
+                        p.burst = v
+                    }
+                },
+            },
+            HUE_DRIFT,
+        ],
+        Scene::Ticker => vec![HUE_DRIFT],
+        Scene::Life => vec![DefaultBinding {
+            top: "layers",
+            name: "layers[0].opacity",
+            binding: follow(A::Rms, 0.5, 1.0, 0.5),
+            set: |s, v| {
+                if let Some(l) = layer_mut(s, 0) {
+                    l.opacity = v
+                }
+            },
+        }],
+        Scene::Voronoi => vec![
+            DefaultBinding {
+                top: "layers",
+                name: "layers[1].opacity",
+                binding: follow(A::BDecay, 0.4, 1.0, 0.0),
+                set: |s, v| {
+                    if let Some(l) = layer_mut(s, 1) {
+                        l.opacity = v
+                    }
+                },
+            },
+            HUE_DRIFT,
+        ],
     }
 }

@@ -112,6 +112,7 @@ pub struct Layers {
     pat: Vec<u8>,
     next_frame: u32,
     stateful: bool,
+    seed: u64,
 }
 
 impl Layers {
@@ -134,14 +135,34 @@ impl Layers {
     /// Renders frame `index` into `out`, first simulating the frames before it when the scene
     /// carries state and `index` does not follow the last frame rendered.
     pub fn render(&mut self, index: u32, out: &mut [u8], tm: &mut StageTimings) {
+        self.render_tuned(index, out, tm, &mut |_| None);
+    }
+
+    /// [`Layers::render`] for a scene with bound parameters: before each frame it renders
+    /// (including the frames a stateful scene simulates first), `tune(frame)` may return the
+    /// configuration of that frame, which then replaces the values read per frame (see
+    /// [`Layers::retune`]).
+    pub fn render_tuned(
+        &mut self,
+        index: u32,
+        out: &mut [u8],
+        tm: &mut StageTimings,
+        tune: &mut dyn FnMut(u32) -> Option<LayersSpec>,
+    ) {
         if self.stateful && index != self.next_frame {
             if index < self.next_frame {
                 self.reset();
             }
             while self.next_frame < index {
                 let i = self.next_frame;
+                if let Some(s) = tune(i) {
+                    self.retune(&s);
+                }
                 self.render_one(i, out, tm);
             }
+        }
+        if let Some(s) = tune(index) {
+            self.retune(&s);
         }
         self.render_one(index, out, tm);
     }
