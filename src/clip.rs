@@ -78,7 +78,9 @@ fn clip_features(
     start: u64,
     frames: u64,
 ) -> ClipFeatures {
-    let lead = FEATURE_LEAD_SECS * fps;
+    // Enough history for the smoothing window of a binding (`render::bind::LEAD`) and for
+    // effects that look back (falling spectrum peaks), at any fps.
+    let lead = (FEATURE_LEAD_SECS * fps).max(crate::render::bind::LEAD);
     match track {
         _ if !scene.is_reactive() => ClipFeatures::none(fps, start),
         Some(t) => t.clip_rows(start, frames, lead),
@@ -225,7 +227,7 @@ mod tests {
                 shader_level: crate::render::ShaderLevel::Standard,
                 particles_max: 100,
             },
-            preset: "ultrafast".into(),
+            preset: crate::choices::X264Preset::Ultrafast,
             crf: 30.0,
             workers: 1,
             workers_reason: "test".into(),
@@ -314,7 +316,7 @@ mod tests {
             ("encoder.crf", Box::new(|s| s.encoder.crf += 1.0)),
             (
                 "encoder.preset",
-                Box::new(|s| s.encoder.preset = "slow".into()),
+                Box::new(|s| s.encoder.preset = crate::choices::X264Preset::Slow),
             ),
             ("encoder.width", Box::new(|s| s.encoder.width += 2)),
             ("encoder.height", Box::new(|s| s.encoder.height += 2)),

@@ -30,7 +30,7 @@ fn plan(s: &Scratch, audio: &str) -> std::path::PathBuf {
     s.write(
         "p.yaml",
         &format!(
-            "output: out/v.mp4\naudio: {audio}\nsegments:\n  - id: beat\n    scene: plasma\n    duration: 1.5\n    params: {{speed: {{from: bass, range: [0.2, 4]}}, hue: {{from: bdecay, range: [0.1, 0.9]}}}}\n  - id: still\n    scene: plasma\n    duration: 1\n    react: false\n"
+            "output: out/v.mp4\naudio: {audio}\nsegments:\n  - id: beat\n    scene: rings\n    duration: 1.5\n    params: {{hue: {{from: bass, range: [0.0, 0.6]}}}}\n  - id: still\n    scene: plasma\n    duration: 1\n    react: false\n"
         ),
     )
 }
@@ -50,7 +50,7 @@ fn features_are_cached_and_only_reactive_clips_follow_the_audio() {
     let p = plan(&s, "song.wav");
     let (e, o) = run(&s, &[]);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert!(e.contains("audio: analysed"), "first run analyses: {e}");
+    assert!(e.contains("audio: decoded and analysed"), "first run analyses: {e}");
     let video = s.path().join("out/v.mp4");
     let first = framemd5(&video);
 
@@ -58,8 +58,8 @@ fn features_are_cached_and_only_reactive_clips_follow_the_audio() {
     assert!(!work_dir(&p).exists(), "cleaned up");
     let (e, o) = run(&s, &["--keep"]);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert!(e.contains("audio: features from the cache"), "{e}");
-    assert!(!e.contains("audio: analysed"), "{e}");
+    assert!(e.contains("from the cache"), "{e}");
+    assert!(!e.contains("audio: decoded and analysed"), "{e}");
     assert_eq!(framemd5(&video), first, "same audio, same frames");
 
     // A changed track (another bass, the kick a quarter beat later): the reactive clip
@@ -74,7 +74,7 @@ fn features_are_cached_and_only_reactive_clips_follow_the_audio() {
     assert!(o.status.success());
     let (e, o) = run(&s, &[]);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert!(e.contains("audio: analysed"), "a changed file is analysed again: {e}");
+    assert!(e.contains("audio: decoded and analysed"), "a changed file is analysed again: {e}");
     assert!(e.contains("1 clips rendered, 1 reused"), "{e}");
     let second = framemd5(&video);
     assert_eq!(first.len(), second.len());
@@ -111,7 +111,7 @@ fn a_longer_track_is_cut_to_the_video_and_from_starts_inside_it() {
     track(&s.path().join("song.wav"), 6.0, 110.0);
     s.write(
         "p.yaml",
-        "output: out/v.mp4\naudio: {path: song.wav, from: 2.0}\nsegments:\n  - {id: a, scene: plasma, duration: 1.5, params: {speed: {from: rms, range: [0.5, 2]}}}\n",
+        "output: out/v.mp4\naudio: {path: song.wav, from: 2.0}\nsegments:\n  - {id: a, scene: rings, duration: 1.5, params: {hue: {from: rms, range: [0.1, 0.5]}}}\n",
     );
     let (e, o) = run(&s, &[]);
     assert_eq!(o.status.code(), Some(0), "{e}");

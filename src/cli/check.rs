@@ -78,7 +78,7 @@ pub(super) fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
         let b = c.spec.scene.bindings();
         if !b.is_empty() {
             let src = if plan.audio.is_some() { "the soundtrack" } else { "synthetic 120 BPM features (no audio)" };
-            let list: Vec<String> = b.iter().map(|(param, f)| format!("{param} <- {f}")).collect();
+            let list: Vec<String> = b.iter().map(|x| x.to_string()).collect();
             println!("  reactive {:<20} ({src}): {}", c.id, list.join(", "));
         }
     }

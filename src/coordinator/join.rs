@@ -89,6 +89,7 @@ pub fn join(
         clips: &entries,
         list: &layout.concat_list(),
         audio: plan.audio.as_deref(),
+        audio_from: plan.audio_from,
         frames: total,
         fps: enc.fps,
         out: &tmp,

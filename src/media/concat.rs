@@ -32,6 +32,8 @@ pub struct Join<'a> {
     pub list: &'a Path,
     /// Soundtrack to mux, if any.
     pub audio: Option<&'a Path>,
+    /// Where in the soundtrack the video starts, in seconds (0: its beginning).
+    pub audio_from: f64,
     /// Total frames of the video.
     pub frames: u64,
     /// Frames per second.
@@ -99,6 +101,10 @@ pub fn join(j: &Join) -> Result<(), MediaError> {
     .collect();
     args.push(list_arg.as_os_str().to_owned());
     if let Some(a) = j.audio {
+        if j.audio_from > 0.0 {
+            // An input seek: the soundtrack starts at `from`, as the analysis did.
+            args.extend(["-ss".into(), format!("{:.6}", j.audio_from).into()]);
+        }
         args.extend(["-i".into(), a.as_os_str().to_owned()]);
         args.extend(
             [

@@ -416,7 +416,7 @@ pub fn strip_request(
     params: &mut Params,
     shaders: &mut [crate::render::shaders::ShaderSpec],
 ) {
-    if let Ok(kind) = scene.parse::<crate::render::Scene>() {
+    if let Ok(kind) = scene.parse::<crate::render::scenes::Scene>() {
         strip(params, kind.params());
     }
     for sh in shaders {
