@@ -39,13 +39,13 @@ pub struct Renderer {
 /// The bindings of a reactive scene and the values they had at the last frame.
 #[derive(Debug, Clone)]
 struct Live {
-    scene: crate::render::Scene,
-    params: crate::render::Params,
+    scene: crate::render::scenes::Scene,
+    params: crate::render::params::Params,
     binds: Vec<Bound>,
     defaults: Vec<DefaultBinding>,
     last: Vec<f64>,
     /// Per shader with bound params: its position, its params, its bindings, their last values.
-    shaders: Vec<(usize, crate::render::Params, Vec<Bound>, Vec<f64>)>,
+    shaders: Vec<(usize, crate::render::params::Params, Vec<Bound>, Vec<f64>)>,
 }
 
 impl Live {
@@ -60,7 +60,8 @@ impl Live {
             .iter()
             .filter_map(|&i| all.get(i).copied())
             .collect();
-        let mut shaders: Vec<(usize, crate::render::Params, Vec<Bound>, Vec<f64>)> = Vec::new();
+        let mut shaders: Vec<(usize, crate::render::params::Params, Vec<Bound>, Vec<f64>)> =
+            Vec::new();
         for (pos, b) in &spec.react.shaders {
             match shaders.iter_mut().find(|s| s.0 == *pos) {
                 Some(s) => s.2.push(b.clone()),
