@@ -1276,7 +1276,7 @@ fn resolve_scene(cx: &Ctx, dir: &Path, i: usize, rs: &RawSegment) -> Result<Scen
     };
     let react = rs.react != Some(false);
     if !react {
-        render::bind::strip_request(&spec.scene, &mut spec.params, &mut spec.shaders);
+        render::spec::strip_request(&spec.scene, &mut spec.params, &mut spec.shaders);
     }
     if let Some(m) = &rs.params {
         for (k, v) in to_params(m, &perr)? {

@@ -484,9 +484,7 @@ fn check(kind: Kind, value: &Param, key: &str, owner: &str) -> Result<(), SpecEr
             }
             Ok(())
         }
-        (Kind::Num { .. }, Param::Map(m)) => {
-            crate::render::bind::check_binding(m, kind, key, owner)
-        }
+        (Kind::Num { .. }, Param::Map(m)) => check_binding(m, kind, key, owner),
         (Kind::Bool, Param::Bool(_)) => Ok(()),
         (Kind::Choice(c) | Kind::Named(_, c), Param::Text(s)) if c.contains(&s.as_str()) => Ok(()),
         (Kind::Either(_, a, _, b), Param::Text(s))
@@ -581,4 +579,296 @@ pub fn table_problems(owner: &str, specs: &[ParamSpec]) -> Vec<String> {
         }
     }
     out
+}
+
+// Bindings of numeric parameters to audio features (`render::bind` walks and resolves them;
+// the type and its check live here so that validation stays in this leaf).
+
+use crate::features::{Feature, Row};
+use crate::render::frame::FrameCx;
+
+/// Frames of history a smoothed binding reads (the window ends at the frame itself).
+pub const WINDOW: u32 = 64;
+/// Rows of history a clip's features must carry before its first frame (`min(start, LEAD)`), so
+/// that a smoothed binding gives every chunk the same values.
+pub const LEAD: u32 = WINDOW - 1;
+
+vocab! {
+    /// How a feature value in [0, 1] maps onto the binding's range.
+    pub enum Curve {
+        /// Straight: `v`.
+        Linear = "linear",
+        /// Smoothstep: slow at both ends, `v * v * (3 - 2 v)`.
+        Ease = "ease",
+        /// Exponential: quiet values stay low, peaks stand out, `(e^(3v) - 1) / (e^3 - 1)`.
+        Exp = "exp",
+    }
+}
+
+vocab! {
+    /// What makes a binding a trigger (`on:`).
+    pub enum Trigger {
+        /// The frames of a beat (the `beat` feature is set).
+        Beat = "beat",
+    }
+}
+
+/// The keys a binding mapping may have, in the order messages list them.
+pub const KEYS: &[&str] = &["from", "range", "curve", "smooth", "on"];
+
+/// A parameter bound to an audio feature.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The feature read (for a trigger, the strength of a hit; `beat` by default).
+    pub from: Feature,
+    /// The parameter's value at feature 0 and at feature 1.
+    pub range: [f64; 2],
+    /// How the feature maps onto the range.
+    pub curve: Curve,
+    /// Smoothing: `y = (1 - smooth) x + smooth y_prev` (0: none); for a trigger, the decay per
+    /// frame of a hit (`y = max(x, smooth y_prev)`; 0: the hit lasts its beat frame only).
+    pub smooth: f64,
+    /// A trigger: the value is `range[1]` (scaled by `from`) on a beat, `range[0]` otherwise.
+    pub on: Option<Trigger>,
+    /// Whether the parameter takes whole numbers (the value is rounded).
+    pub integer: bool,
+}
+
+impl Binding {
+    /// The feature level (0..1, before the curve) of this binding at `cx`.
+    pub fn level(&self, cx: &FrameCx) -> f64 {
+        let f = cx.features;
+        let index = i64::from(cx.index);
+        let x = |row: Row| -> f64 {
+            match self.on {
+                None => f64::from(row.get(self.from)),
+                Some(Trigger::Beat) => {
+                    if row.get(Feature::Beat) > 0.5 {
+                        f64::from(row.get(self.from))
+                    } else {
+                        0.0
+                    }
+                }
+            }
+        };
+        if self.smooth <= 0.0 {
+            return x(f.row(index)).clamp(0.0, 1.0);
+        }
+        // The window: at most WINDOW frames ending at this one, never before the video's start.
+        let back = (WINDOW as i64 - 1).min(f.start as i64 + index);
+        let s = self.smooth.clamp(0.0, 1.0);
+        let mut y = x(f.row(index - back));
+        for k in (0..back).rev() {
+            let v = x(f.row(index - k));
+            y = match self.on {
+                None => (1.0 - s) * v + s * y,
+                Some(_) => v.max(s * y),
+            };
+        }
+        y.clamp(0.0, 1.0)
+    }
+
+    /// The parameter's value at `cx`: the level through the curve onto the range (rounded for
+    /// a whole-number parameter).
+    pub fn at(&self, cx: &FrameCx) -> f64 {
+        self.map(self.level(cx))
+    }
+
+    /// The parameter's value for feature level `v` (0..1).
+    pub fn map(&self, v: f64) -> f64 {
+        let v = v.clamp(0.0, 1.0);
+        let c = match self.curve {
+            Curve::Linear => v,
+            Curve::Ease => v * v * (3.0 - 2.0 * v),
+            Curve::Exp => ((3.0 * v).exp() - 1.0) / (3.0f64.exp() - 1.0),
+        };
+        let out = self.range[0] + (self.range[1] - self.range[0]) * c;
+        if self.integer { out.round() } else { out }
+    }
+}
+
+/// Why a parameter refuses a binding, if it does: `owner` is the table's owner as
+/// [`crate::render::params::validate_params`] names it (`"scene plasma"`, `"shader bloom"`) and
+/// `key` the parameter's key (`"params.feedback.decay"`).
+///
+/// The list (also in `docs/reactive.md`): every parameter of the `plasma` and `quote` scenes
+/// (they bake their values into their layers when the clip starts), of `feedback` (its pixel
+/// maps are built once, at the frame's size) and of `text` layers (laid out once).
+pub fn refused(owner: &str, key: &str) -> Option<&'static str> {
+    let in_block = |b: &str| {
+        let k = key.strip_prefix("params.").unwrap_or(key);
+        k == b || k.starts_with(&format!("{b}.")) || k.starts_with(&format!("{b}["))
+    };
+    if owner == "scene plasma" || owner == "scene quote" {
+        Some(
+            "the plasma and quote scenes bake their parameters when the clip starts; bind a shader's parameters, or use a scene built on layers",
+        )
+    } else if in_block("feedback") {
+        Some("feedback builds its pixel maps once, when the clip starts")
+    } else if in_block("text") {
+        Some("text layers are laid out once, when the clip starts")
+    } else {
+        None
+    }
+}
+
+/// Checks a binding written for a numeric parameter of kind `kind` at `key`; `owner` names the
+/// scene or shader. The error's key names the binding key at fault (`<key>.from`).
+pub fn check_binding(m: &Params, kind: Kind, key: &str, owner: &str) -> Result<(), SpecError> {
+    parse_binding(m, kind, key, owner).map(|_| ())
+}
+
+/// Reads a binding (see [`check_binding`]).
+pub fn parse_binding(m: &Params, kind: Kind, key: &str, owner: &str) -> Result<Binding, SpecError> {
+    let Kind::Num {
+        min,
+        max,
+        min_exclusive,
+        integer,
+    } = kind
+    else {
+        return Err(SpecError::new(
+            key,
+            "only numeric parameters take a binding",
+        ));
+    };
+    let name = key.rsplit('.').next().unwrap_or(key);
+    if let Some(why) = refused(owner, key) {
+        return Err(SpecError::new(
+            key,
+            format!("{owner} parameter {name} cannot be bound to a feature: {why}"),
+        ));
+    }
+    let at = |k: &str| format!("{key}.{k}");
+    for k in m.keys() {
+        if !KEYS.contains(&k.as_str()) {
+            return Err(SpecError::new(
+                at(k),
+                format!(
+                    "unknown key {k:?} in the binding of {name}; a binding has the keys: {}",
+                    KEYS.join(", ")
+                ),
+            ));
+        }
+    }
+    let word = |k: &str| -> Result<Option<&str>, SpecError> {
+        match m.get(k) {
+            None => Ok(None),
+            Some(Param::Text(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(SpecError::new(at(k), format!("`{k}` is a word"))),
+        }
+    };
+    let on = match word("on")? {
+        None => None,
+        Some(w) => Some(w.parse::<Trigger>().map_err(|_| {
+            SpecError::new(
+                at("on"),
+                format!(
+                    "unknown trigger {w:?}; triggers: {}",
+                    Trigger::NAMES.join(", ")
+                ),
+            )
+        })?),
+    };
+    let from = match word("from")? {
+        Some(w) => w.parse::<Feature>().map_err(|_| {
+            SpecError::new(
+                at("from"),
+                format!(
+                    "unknown feature {w:?}; features: {}",
+                    Feature::NAMES.join(", ")
+                ),
+            )
+        })?,
+        None if on.is_some() => Feature::Beat,
+        None => {
+            return Err(SpecError::new(
+                key,
+                format!(
+                    "the binding of {name} needs `from:` (a feature: {})",
+                    Feature::NAMES.join(", ")
+                ),
+            ));
+        }
+    };
+    let curve = match word("curve")? {
+        None => Curve::Linear,
+        Some(w) => w.parse::<Curve>().map_err(|_| {
+            SpecError::new(
+                at("curve"),
+                format!("unknown curve {w:?}; curves: {}", Curve::NAMES.join(", ")),
+            )
+        })?,
+    };
+    let smooth = match m.get("smooth") {
+        None => 0.0,
+        Some(Param::Num(s)) if s.is_finite() && (0.0..=1.0).contains(s) => *s,
+        Some(_) => {
+            return Err(SpecError::new(
+                at("smooth"),
+                "`smooth` is a number from 0 (none) to 1",
+            ));
+        }
+    };
+    let own = || {
+        let mut w = range_words(kind);
+        if integer {
+            w.push_str("; bound values are rounded");
+        }
+        w
+    };
+    let range = match m.get("range") {
+        Some(Param::List(items)) if items.len() == 2 => {
+            let mut r = [0.0; 2];
+            for (i, item) in items.iter().enumerate() {
+                let ok = match item {
+                    Param::Num(n) => {
+                        n.is_finite()
+                            && (if min_exclusive { *n > min } else { *n >= min })
+                            && *n <= max
+                    }
+                    _ => false,
+                };
+                if !ok {
+                    return Err(SpecError::new(
+                        at("range"),
+                        format!(
+                            "range of {owner} parameter {name}: each end must be {}",
+                            own()
+                        ),
+                    ));
+                }
+                if let Param::Num(n) = item {
+                    r[i] = *n;
+                }
+            }
+            r
+        }
+        Some(_) => {
+            return Err(SpecError::new(
+                at("range"),
+                format!(
+                    "`range` is a list of two numbers [at 0, at 1], each {}",
+                    own()
+                ),
+            ));
+        }
+        None => {
+            return Err(SpecError::new(
+                key,
+                format!(
+                    "the binding of {name} needs `range: [low, high]` (each {})",
+                    own()
+                ),
+            ));
+        }
+    };
+    Ok(Binding {
+        from,
+        range,
+        curve,
+        smooth,
+        on,
+        integer,
+    })
 }

@@ -60,7 +60,8 @@ impl Live {
             .iter()
             .filter_map(|&i| all.get(i).copied())
             .collect();
-        let mut shaders: Vec<(usize, crate::render::params::Params, Vec<Bound>, Vec<f64>)> = Vec::new();
+        let mut shaders: Vec<(usize, crate::render::params::Params, Vec<Bound>, Vec<f64>)> =
+            Vec::new();
         for (pos, b) in &spec.react.shaders {
             match shaders.iter_mut().find(|s| s.0 == *pos) {
                 Some(s) => s.2.push(b.clone()),

@@ -194,3 +194,21 @@ impl SceneSpec {
         })
     }
 }
+
+/// `react: false` on a preset: removes the bindings of a preset's `params` and `shaders` (the
+/// preset's default bindings) before the segment's own values are laid over them. Unknown
+/// scenes and shaders are left for validation to report.
+pub fn strip_request(
+    scene: &str,
+    params: &mut Params,
+    shaders: &mut [crate::render::shaders::ShaderSpec],
+) {
+    if let Ok(kind) = scene.parse::<crate::render::scenes::Scene>() {
+        crate::render::bind::strip(params, kind.params());
+    }
+    for sh in shaders {
+        if let Some(table) = crate::render::shaders::params_of(&sh.name) {
+            crate::render::bind::strip(&mut sh.params, table);
+        }
+    }
+}

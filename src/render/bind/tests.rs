@@ -1,5 +1,7 @@
 use super::*;
-use crate::features::{ClipFeatures, Source};
+use crate::features::{ClipFeatures, Feature, Source};
+use crate::render::frame::FrameCx;
+use crate::render::params::SpecError;
 use crate::render::params::{int, num};
 
 fn map(pairs: &[(&str, Param)]) -> Params {
@@ -235,7 +237,7 @@ fn find_set_strip_and_resolve() {
     let bound = Param::Map(map(&[("from", text("bass")), ("range", range(0.2, 0.9))]));
     let layer = Param::Map(map(&[("field", text("rings")), ("opacity", bound.clone())]));
     let mut p = map(&[("layers", Param::List(vec![layer])), ("hue", bound)]);
-    let table = crate::render::Scene::Layers.params();
+    let table = crate::render::scenes::Scene::Layers.params();
     crate::render::params::validate_params(&p, table, "params", "scene layers").unwrap();
     let found = find(&p, table);
     let names: Vec<&str> = found.iter().map(|b| b.name.as_str()).collect();
@@ -252,8 +254,8 @@ fn find_set_strip_and_resolve() {
     assert!(!p.contains_key("hue"));
 }
 
-fn shader(name: &str, params: Params) -> crate::render::ShaderSpec {
-    crate::render::ShaderSpec {
+fn shader(name: &str, params: Params) -> crate::render::shaders::ShaderSpec {
+    crate::render::shaders::ShaderSpec {
         name: name.into(),
         params,
     }
@@ -261,7 +263,7 @@ fn shader(name: &str, params: Params) -> crate::render::ShaderSpec {
 
 #[test]
 fn scene_spec_lists_its_bindings() {
-    use crate::render::SceneSpec;
+    use crate::render::spec::SceneSpec;
     let bound = |from: &str| Param::Map(map(&[("from", text(from)), ("range", range(0.5, 2.0))]));
     let layer = Param::Map(map(&[("field", text("rings")), ("speed", bound("flux"))]));
     let params = map(&[("layers", Param::List(vec![layer]))]);
@@ -300,7 +302,7 @@ fn scene_spec_lists_its_bindings() {
 
 #[test]
 fn default_bindings_stay_in_their_parameters_ranges() {
-    use crate::render::Scene;
+    use crate::render::scenes::Scene;
     for name in Scene::NAMES {
         let scene: Scene = name.parse().unwrap();
         for d in crate::render::scenes::layers::builtin::default_bindings(scene) {
@@ -321,7 +323,9 @@ fn default_bindings_stay_in_their_parameters_ranges() {
 
 #[test]
 fn bound_frames_follow_the_features_and_shaders_retune() {
-    use crate::render::{FrameSpec, Renderer, SceneSpec, ShaderLevel};
+    use crate::render::frame::{FrameSpec, ShaderLevel};
+    use crate::render::renderer::Renderer;
+    use crate::render::spec::SceneSpec;
     let f = FrameSpec {
         width: 96,
         height: 64,

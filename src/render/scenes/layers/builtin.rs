@@ -4,7 +4,6 @@
 //! [`LayersSpec::parse`]); `docs/scenes.md` describes each scene.
 
 use crate::features::Feature;
-use crate::render::bind::{Binding, Curve, Trigger};
 use crate::render::blend::BlendMode;
 use crate::render::color::{ColorMode, ColorSpec, HueField, RgbPalette, Tint};
 use crate::render::effects::{FireSpec, RainSpec};
@@ -12,6 +11,7 @@ use crate::render::fields::{FieldKind, FieldSpec, LifeRule, VoronoiMode};
 use crate::render::grid::GridKey;
 use crate::render::palette::{CharSet, PaletteName, ParticleSet};
 use crate::render::params::Params;
+use crate::render::params::{Binding, Curve, Trigger};
 use crate::render::particles::{ParticleSpec, ParticleSystem};
 use crate::render::post::{FeedbackPreset, FeedbackSpec};
 use crate::render::scenes::kind::Scene;
