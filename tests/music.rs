@@ -50,7 +50,10 @@ fn features_are_cached_and_only_reactive_clips_follow_the_audio() {
     let p = plan(&s, "song.wav");
     let (e, o) = run(&s, &[]);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert!(e.contains("audio: decoded and analysed"), "first run analyses: {e}");
+    assert!(
+        e.contains("audio: decoded and analysed"),
+        "first run analyses: {e}"
+    );
     let video = s.path().join("out/v.mp4");
     let first = framemd5(&video);
 
@@ -74,13 +77,24 @@ fn features_are_cached_and_only_reactive_clips_follow_the_audio() {
     assert!(o.status.success());
     let (e, o) = run(&s, &[]);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert!(e.contains("audio: decoded and analysed"), "a changed file is analysed again: {e}");
+    assert!(
+        e.contains("audio: decoded and analysed"),
+        "a changed file is analysed again: {e}"
+    );
     assert!(e.contains("1 clips rendered, 1 reused"), "{e}");
     let second = framemd5(&video);
     assert_eq!(first.len(), second.len());
     let n_beat = 18; // 1.5 s at the draft profile's 12 fps
-    assert_ne!(first[..n_beat], second[..n_beat], "the reactive clip follows the audio");
-    assert_eq!(first[n_beat..], second[n_beat..], "the other clip is reused as it was");
+    assert_ne!(
+        first[..n_beat],
+        second[..n_beat],
+        "the reactive clip follows the audio"
+    );
+    assert_eq!(
+        first[n_beat..],
+        second[n_beat..],
+        "the other clip is reused as it was"
+    );
 }
 
 #[test]
@@ -95,13 +109,17 @@ fn frames_do_not_depend_on_the_worker_count_and_lengths_agree() {
     let one = framemd5(&video);
     let (e, o) = run(&s, &["--workers", "2"]);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert_eq!(framemd5(&video), one, "byte-identical frames for 1 and 2 workers");
-    let (frames, fps) = count_frames(&video);
+    assert_eq!(
+        framemd5(&video),
+        one,
+        "byte-identical frames for 1 and 2 workers"
+    );
+    let (frames, video_secs) = count_frames(&video);
+    assert_eq!(frames, 30, "2.5 s at the draft profile's 12 fps");
     let secs = audio_duration(&video).expect("the video has sound");
-    let video_secs = frames as f64 / fps;
     assert!(
-        (secs - video_secs).abs() <= 1.0 / fps + 1e-3,
-        "audio {secs} s, video {video_secs} s"
+        (secs - video_secs).abs() <= 1.0 / 12.0 + 1e-3,
+        "audio {secs} s, video {video_secs} s: within one frame"
     );
 }
 
@@ -116,9 +134,31 @@ fn a_longer_track_is_cut_to_the_video_and_from_starts_inside_it() {
     let (e, o) = run(&s, &[]);
     assert_eq!(o.status.code(), Some(0), "{e}");
     let video = s.path().join("out/v.mp4");
-    let (frames, fps) = count_frames(&video);
+    let (frames, video_secs) = count_frames(&video);
+    assert_eq!(frames, 18);
     let secs = audio_duration(&video).unwrap();
-    assert!((secs - frames as f64 / fps).abs() <= 1.0 / fps + 1e-3, "{secs}");
+    assert!(
+        (secs - video_secs).abs() <= 1.0 / 12.0 + 1e-3,
+        "audio {secs} s, video {video_secs} s"
+    );
+    // The soundtrack starts 2 s in (the mux seeks there): there is sound from the first
+    // frame on, and the 6 s track is cut to the video's 1.5 s.
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&video)
+        .args([
+            "-map", "0:a:0", "-ac", "1", "-ar", "8000", "-f", "s16le", "-",
+        ])
+        .output()
+        .unwrap();
+    let pcm: Vec<i16> = o
+        .stdout
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    assert!(pcm.len() > 8000, "{} samples", pcm.len());
+    let loud = pcm[..4000].iter().map(|&x| (x as i32).abs()).max().unwrap();
+    assert!(loud > 3000, "sound from the first frame on ({loud})");
 }
 
 #[test]
@@ -134,7 +174,10 @@ fn bad_audio_is_refused_before_any_worker_starts() {
         ("noise.mp3", "noise.mp3"),
         ("{path: short.wav, from: 5}", "short.wav"),
     ] {
-        s.write("p.yaml", &format!("output: out/v.mp4\naudio: {audio}\n{seg}"));
+        s.write(
+            "p.yaml",
+            &format!("output: out/v.mp4\naudio: {audio}\n{seg}"),
+        );
         for cmd in ["run", "check"] {
             let mut args = vec![cmd, "p.yaml"];
             if cmd == "run" {
@@ -144,7 +187,10 @@ fn bad_audio_is_refused_before_any_worker_starts() {
             let e = stderr(&o);
             assert_eq!(o.status.code(), Some(2), "{cmd} {audio}: {e}");
             assert!(e.contains(says), "{cmd} {audio}: names the file: {e}");
-            assert!(!e.contains("farm: start"), "{cmd} {audio}: no worker started: {e}");
+            assert!(
+                !e.contains("farm: start"),
+                "{cmd} {audio}: no worker started: {e}"
+            );
         }
         assert!(!s.path().join("out/v.mp4").exists());
     }

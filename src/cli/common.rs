@@ -63,8 +63,12 @@ pub(super) fn prepare(
     };
     let tools = Tools::from_hw(&hw).map_err(fail)?;
     let settings = settings_for(&hw, Some(&plan), a).map_err(fail)?;
-    plan.frame_counts(settings.frame.fps)
-        .map_err(|e| fail(e.to_string()))?;
+    // Frame counts now, when they do not wait for the soundtrack's beats (a beat-cut plan is
+    // placed by the run, after the analysis, with the same errors).
+    if !plan.has_beat_cuts() {
+        plan.frame_counts(settings.frame.fps)
+            .map_err(|e| fail(e.to_string()))?;
+    }
     warn_memory(&hw, &settings, a);
     Ok((plan, hw, tools, settings))
 }
@@ -105,9 +109,16 @@ pub(super) fn soundtrack(
     })?;
     let layout = crate::coordinator::Layout::of(plan);
     let mut rep = crate::report::Plain::new();
-    crate::coordinator::soundtrack::features(plan, s.frame.fps, &tools, &layout, cache_use, &mut rep)
-        .map_err(|e| {
-            eprintln!("error: {e}");
-            e.exit_code()
-        })
+    crate::coordinator::soundtrack::features(
+        plan,
+        s.frame.fps,
+        &tools,
+        &layout,
+        cache_use,
+        &mut rep,
+    )
+    .map_err(|e| {
+        eprintln!("error: {e}");
+        e.exit_code()
+    })
 }
