@@ -8,6 +8,8 @@ use crate::render::scenes::SceneConfig;
 use crate::render::scenes::layers::Layers;
 use crate::render::scenes::plasma::Plasma;
 use crate::render::scenes::quote::Quote;
+use crate::render::scenes::scope::Scope;
+use crate::render::scenes::spectrum::Spectrum;
 use crate::render::shaders::{ShaderChain, validate_shader};
 use crate::render::spec::SceneSpec;
 use std::time::Instant;
@@ -17,6 +19,8 @@ enum Built {
     Plasma(Box<Plasma>),
     Quote(Box<Quote>),
     Layers(Box<Layers>),
+    Spectrum(Box<Spectrum>),
+    Scope(Box<Scope>),
 }
 
 /// Renders the frames of one clip. Build one per clip (construction rasterizes glyphs and caches
@@ -79,6 +83,8 @@ impl Renderer {
                 scene.text.as_deref().unwrap_or(""),
                 fonts,
             ))),
+            SceneConfig::Spectrum(sp) => Built::Spectrum(Box::new(Spectrum::new(frame, sp, fonts))),
+            SceneConfig::Scope(sc) => Built::Scope(Box::new(Scope::new(frame, sc, fonts))),
             SceneConfig::Layers(l) => Built::Layers(Box::new(Layers::new(
                 frame,
                 l,
@@ -134,6 +140,24 @@ impl Renderer {
             Built::Plasma(p) => p.render(t, out, self.width, tm),
             Built::Quote(q) => q.render(t, out, self.width, tm),
             Built::Layers(l) => l.render(index, out, tm),
+            Built::Spectrum(s) => {
+                let cx = FrameCx {
+                    index,
+                    t,
+                    global: self.features.start + u64::from(index),
+                    features: &self.features,
+                };
+                s.render(&cx, out, self.width, tm)
+            }
+            Built::Scope(s) => {
+                let cx = FrameCx {
+                    index,
+                    t,
+                    global: self.features.start + u64::from(index),
+                    features: &self.features,
+                };
+                s.render(&cx, out, self.width, tm)
+            }
         }
         let t0 = Instant::now();
         let row = self.features.row(i64::from(index));

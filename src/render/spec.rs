@@ -36,9 +36,9 @@ impl SceneSpec {
     /// feature, or a scene that draws the audio). A clip that is not reactive gets no feature
     /// rows, so that a changed soundtrack does not make it stale.
     ///
-    /// No scene reads features yet: bindings and audio scenes land with issue 9.
+    /// Audio scenes (`spectrum`, `scope`) always are; parameter bindings land with issue 9.
     pub fn is_reactive(&self) -> bool {
-        false
+        self.scene.draws_audio()
     }
 
     /// Reads and checks what a segment asks for: scene name, its params (names, types, ranges),

@@ -58,7 +58,7 @@ fn feedback(preset: FeedbackPreset) -> Option<FeedbackSpec> {
     Some(f)
 }
 
-/// The configuration of `scene` before the segment's params (for `plasma` and `quote`, which
+/// The configuration of `scene` before the segment's params (for `plasma`, `quote`, `spectrum` and `scope`, which
 /// are not built on `layers`: no layer).
 pub fn config(scene: Scene) -> LayersSpec {
     let base = LayersSpec {
@@ -66,7 +66,7 @@ pub fn config(scene: Scene) -> LayersSpec {
         ..LayersSpec::empty()
     };
     match scene {
-        Scene::Plasma | Scene::Quote => LayersSpec::empty(),
+        Scene::Plasma | Scene::Quote | Scene::Spectrum | Scene::Scope => LayersSpec::empty(),
         Scene::Layers => LayersSpec {
             layers: vec![
                 LayerSpec {
