@@ -30,7 +30,10 @@ fn frames_rgb(video: &Path, w: usize, h: usize) -> Vec<Vec<u8>> {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    o.stdout.chunks_exact(w * h * 3).map(<[u8]>::to_vec).collect()
+    o.stdout
+        .chunks_exact(w * h * 3)
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 fn mean(f: &[u8]) -> f64 {

@@ -95,7 +95,7 @@ pub mod param {
     pub const BACKGROUND: ParamSpec = p(
         "background",
         num(0.0, 0.5),
-        Dflt::Num(0.18),
+        Dflt::Num(0.3),
         "brightness of the axis and the dotted backdrop (0: none)",
     );
 
@@ -189,7 +189,13 @@ impl Scope {
     }
 
     /// Renders the frame `cx` into `out` (overwritten completely).
-    pub fn render(&mut self, cx: &FrameCx<'_>, out: &mut [u8], width: usize, tm: &mut StageTimings) {
+    pub fn render(
+        &mut self,
+        cx: &FrameCx<'_>,
+        out: &mut [u8],
+        width: usize,
+        tm: &mut StageTimings,
+    ) {
         let t0 = Instant::now();
         self.cells.clear();
         let (rows, cols) = (self.cells.grid.rows, self.cells.grid.cols);
@@ -263,6 +269,14 @@ impl Scope {
                     } else {
                         self.marks[3]
                     };
+                    // A faint glow between the centre row and the trace.
+                    let mid = half.round() as usize;
+                    let (g0, g1) = if r < mid { (r + 1, mid) } else { (mid, r) };
+                    let glow = self.cells.level(0.3);
+                    let gcol = hsv2rgb(hue, sat, dim * 0.35);
+                    for rr in g0..g1.min(rows) {
+                        self.put(rr, c, glow, gcol, false);
+                    }
                     // Join to the previous column with vertical strokes.
                     let (a, b) = if prev < y { (prev, y) } else { (y, prev) };
                     let (a, b) = (a.round() as usize, b.round() as usize);

@@ -59,7 +59,7 @@ pub mod param {
     pub const PALETTE: ParamSpec = p(
         "palette",
         Kind::Named("a palette name", PaletteName::NAMES),
-        Dflt::Word("minimal"),
+        Dflt::Word("dense"),
         "characters of the bars, foot to top",
     );
     /// `grid`.
@@ -108,7 +108,7 @@ pub mod param {
     pub const BACKGROUND: ParamSpec = p(
         "background",
         num(0.0, 0.5),
-        Dflt::Num(0.18),
+        Dflt::Num(0.3),
         "brightness of the dotted backdrop (0: none)",
     );
 
@@ -215,7 +215,13 @@ impl Spectrum {
     }
 
     /// Renders the frame `cx` into `out` (overwritten completely).
-    pub fn render(&mut self, cx: &FrameCx<'_>, out: &mut [u8], width: usize, tm: &mut StageTimings) {
+    pub fn render(
+        &mut self,
+        cx: &FrameCx<'_>,
+        out: &mut [u8],
+        width: usize,
+        tm: &mut StageTimings,
+    ) {
         let t0 = Instant::now();
         let row = cx.row();
         let gain = self.spec.gain as f32;
@@ -267,7 +273,11 @@ impl Spectrum {
         if rows == 0 {
             return;
         }
-        let span = if mirror { rows as f32 / 2.0 } else { rows as f32 };
+        let span = if mirror {
+            rows as f32 / 2.0
+        } else {
+            rows as f32
+        };
         let height = v * span;
         let full = height.ceil() as usize;
         for k in 0..full.min(rows) {
@@ -328,7 +338,13 @@ impl Spectrum {
                 let a = xn.atan2(-yn).abs() / PI;
                 let v = sample(bins, a);
                 let reach = r0 + len * v;
-                if rad >= r0 && rad <= reach {
+                if rad < r0 * 0.85 {
+                    // The hub glows with the low frequencies.
+                    let low = sample(bins, 0.0);
+                    let glyph = self.cells.level(0.25 + 0.5 * low);
+                    let colour = self.colour(0.0, 0.2 + 0.4 * low);
+                    self.cells.set(r, c, glyph, colour);
+                } else if rad >= r0 && rad <= reach {
                     let up = ((rad - r0) / len).clamp(0.0, 1.0);
                     let glyph = self.cells.level(0.35 + 0.65 * up.max(0.3));
                     let colour = self.colour(a, 0.55 + 0.45 * up);

@@ -28,7 +28,10 @@ fn cases() -> Vec<SceneSpec> {
     vec![
         spec("spectrum", &[]),
         spec("spectrum", &[("mode", w("mirrored"))]),
-        spec("spectrum", &[("mode", w("radial")), ("fall", Param::Num(0.0))]),
+        spec(
+            "spectrum",
+            &[("mode", w("radial")), ("fall", Param::Num(0.0))],
+        ),
         spec("scope", &[]),
         spec("scope", &[("style", w("filled"))]),
         spec("scope", &[("persistence", Param::Num(0.7))]),
@@ -62,7 +65,12 @@ fn every_visualizer_renders_at_odd_sizes_and_is_deterministic() {
         let f = frame(320, 180);
         let out = render(&s, &f, ClipFeatures::synthetic(24, 0, 30, 0), &[0, 13]);
         let mean = |v: &[u8]| v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
-        assert!(mean(&out[0]) > 8.0, "{:?}: mean {}", s.config, mean(&out[0]));
+        assert!(
+            mean(&out[0]) > 8.0,
+            "{:?}: mean {}",
+            s.config,
+            mean(&out[0])
+        );
         assert_ne!(out[0], out[1], "{:?} does not move", s.config);
     }
 }
@@ -81,7 +89,11 @@ fn peaks_fall_back_and_never_depend_on_the_chunking() {
     let lead = PEAK_HISTORY;
     let chunk = ClipFeatures::synthetic(24, 100, 50, lead);
     for i in 0..50i64 {
-        assert_eq!(peaks(&chunk, i, 0.02), peaks(&whole, 100 + i, 0.02), "frame {i}");
+        assert_eq!(
+            peaks(&chunk, i, 0.02),
+            peaks(&whole, 100 + i, 0.02),
+            "frame {i}"
+        );
     }
     // A peak is at least its bar and falls at most `fall` per frame.
     for g in 1..200i64 {
