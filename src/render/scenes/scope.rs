@@ -51,8 +51,8 @@ pub mod param {
     pub const PALETTE: ParamSpec = p(
         "palette",
         Kind::Named("a palette name", PaletteName::NAMES),
-        Dflt::Word("dense"),
-        "characters of the filled style, centre to trace",
+        Dflt::Word("shade"),
+        "characters of the filled style and the glow, centre to trace",
     );
     /// `grid`.
     pub const GRID: ParamSpec = p(

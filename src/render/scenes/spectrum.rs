@@ -59,7 +59,7 @@ pub mod param {
     pub const PALETTE: ParamSpec = p(
         "palette",
         Kind::Named("a palette name", PaletteName::NAMES),
-        Dflt::Word("dense"),
+        Dflt::Word("gradient"),
         "characters of the bars, foot to top",
     );
     /// `grid`.
