@@ -44,7 +44,7 @@ pub mod param {
     pub const STYLE: ParamSpec = p(
         "style",
         Kind::Choice(ScopeStyle::NAMES),
-        Dflt::Word("line"),
+        Dflt::Word("filled"),
         "line or filled",
     );
     /// `palette`.
@@ -273,7 +273,7 @@ impl Scope {
                     let mid = half.round() as usize;
                     let (g0, g1) = if r < mid { (r + 1, mid) } else { (mid, r) };
                     let glow = self.cells.level(0.3);
-                    let gcol = hsv2rgb(hue, sat, dim * 0.35);
+                    let gcol = hsv2rgb(hue, sat, dim * 0.55);
                     for rr in g0..g1.min(rows) {
                         self.put(rr, c, glow, gcol, false);
                     }

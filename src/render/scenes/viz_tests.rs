@@ -33,6 +33,7 @@ fn cases() -> Vec<SceneSpec> {
             &[("mode", w("radial")), ("fall", Param::Num(0.0))],
         ),
         spec("scope", &[]),
+        spec("scope", &[("style", w("line"))]),
         spec("scope", &[("style", w("filled"))]),
         spec("scope", &[("persistence", Param::Num(0.7))]),
     ]

@@ -19,7 +19,7 @@ use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
 /// `on`.
 const ON: ParamSpec = p(
     "on",
-    Kind::Named("a feature name", Feature::NAMES),
+    Kind::Choice(Feature::NAMES),
     Dflt::Word("beat"),
     "the audio feature that fires the hit",
 );
