@@ -26,6 +26,8 @@ pub fn sources(spec: &SceneSpec) -> BTreeMap<String, String> {
                 add(q.palette.name(), q.palette.chars());
             }
         }
+        SceneConfig::Spectrum(s) => add(s.palette.name(), s.palette.chars()),
+        SceneConfig::Scope(s) => add(s.palette.name(), s.palette.chars()),
         SceneConfig::Layers(l) => {
             for (i, layer) in l.layers.iter().enumerate() {
                 let pal = match (i, l.palette) {

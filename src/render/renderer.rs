@@ -11,6 +11,8 @@ use crate::render::scenes::layers::LayersSpec;
 use crate::render::scenes::layers::builtin::{self, DefaultBinding, default_bindings};
 use crate::render::scenes::plasma::Plasma;
 use crate::render::scenes::quote::Quote;
+use crate::render::scenes::scope::Scope;
+use crate::render::scenes::spectrum::Spectrum;
 use crate::render::shaders::{ShaderChain, validate_shader};
 use crate::render::spec::SceneSpec;
 use std::time::Instant;
@@ -20,6 +22,8 @@ enum Built {
     Plasma(Box<Plasma>),
     Quote(Box<Quote>),
     Layers(Box<Layers>),
+    Spectrum(Box<Spectrum>),
+    Scope(Box<Scope>),
 }
 
 /// Renders the frames of one clip. Build one per clip (construction rasterizes glyphs and caches
@@ -166,6 +170,8 @@ impl Renderer {
                 scene.text.as_deref().unwrap_or(""),
                 fonts,
             ))),
+            SceneConfig::Spectrum(sp) => Built::Spectrum(Box::new(Spectrum::new(frame, sp, fonts))),
+            SceneConfig::Scope(sc) => Built::Scope(Box::new(Scope::new(frame, sc, fonts))),
             SceneConfig::Layers(l) => Built::Layers(Box::new(Layers::new(
                 frame,
                 l,
@@ -232,6 +238,8 @@ impl Renderer {
             (Built::Layers(l), Some(live)) => {
                 l.render_tuned(index, out, tm, &mut |i| live.scene_at(&cx(i)))
             }
+            (Built::Spectrum(sp), _) => sp.render(&cx(index), out, self.width, tm),
+            (Built::Scope(sc), _) => sc.render(&cx(index), out, self.width, tm),
         }
         let t0 = Instant::now();
         if let Some(live) = &mut self.live {

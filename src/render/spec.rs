@@ -77,12 +77,13 @@ impl SceneSpec {
     /// feature, or a scene that draws the audio). A clip that is not reactive gets no feature
     /// rows, so that a changed soundtrack does not make it stale.
     ///
-    /// True when any parameter of the scene or of its shaders is bound to a feature (the
-    /// plan's own bindings or the scene's default ones).
+    /// True for the audio scenes (`spectrum`, `scope`), and when any parameter of the scene or
+    /// of its shaders is bound to a feature (the plan's own bindings or the scene's defaults).
     pub fn is_reactive(&self) -> bool {
-        !(self.react.binds.is_empty()
-            && self.react.shaders.is_empty()
-            && self.react.defaults.is_empty())
+        self.scene.draws_audio()
+            || !(self.react.binds.is_empty()
+                && self.react.shaders.is_empty()
+                && self.react.defaults.is_empty())
     }
 
     /// Which parameters are bound to which features: the scene's params (`layers[0].speed`),

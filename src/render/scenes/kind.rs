@@ -1,7 +1,7 @@
 //! The vocabulary of built-in scene names ([`Scene`]) and each scene's parameter table.
 
 use crate::render::params::{ParamSpec, vocab};
-use crate::render::scenes::{layers, plasma, quote};
+use crate::render::scenes::{layers, plasma, quote, scope, spectrum};
 
 vocab! {
     /// The built-in scenes.
@@ -32,6 +32,10 @@ vocab! {
         Life = "life",
         /// `layers`: voronoi cells.
         Voronoi = "voronoi",
+        /// The audio's log-frequency spectrum as bars (bars, mirrored or radial).
+        Spectrum = "spectrum",
+        /// The audio's waveform as an oscilloscope trace.
+        Scope = "scope",
     }
 }
 
@@ -41,8 +45,15 @@ impl Scene {
         match self {
             Scene::Plasma => plasma::param::TABLE,
             Scene::Quote => quote::param::TABLE,
+            Scene::Spectrum => spectrum::param::TABLE,
+            Scene::Scope => scope::param::TABLE,
             _ => layers::spec::param::TABLE,
         }
+    }
+
+    /// Whether the scene draws the audio itself (its frames depend on the clip's features).
+    pub fn draws_audio(self) -> bool {
+        matches!(self, Scene::Spectrum | Scene::Scope)
     }
 
     /// Whether the scene draws the segment's `text` and cannot do without it.

@@ -13,16 +13,24 @@
 //!   scene (`rings`, `tunnel`, ...) is `layers` with a built-in configuration
 //!   ([`layers::builtin`]).
 //!
+//! - [`spectrum`]: the audio's log-frequency spectrum as bars ([`spectrum::Spectrum`],
+//!   [`spectrum::SpectrumSpec`]); [`scope`]: its waveform as an oscilloscope
+//!   ([`scope::Scope`], [`scope::ScopeSpec`]); [`cells`]: the cells both draw into.
 //! - [`kind`]: the vocabulary of scene names ([`Scene`]) and each scene's parameter table.
 //!
 //! Key types: [`Scene`] (the vocabulary of scene names) and [`SceneConfig`] (a scene's typed
 //! configuration, parsed once from the plan's params by [`SceneConfig::parse`]).
 
+pub mod cells;
 pub mod kind;
 pub mod layers;
 pub mod plasma;
 pub mod plasma_layer;
 pub mod quote;
+pub mod scope;
+pub mod spectrum;
+#[cfg(test)]
+mod viz_tests;
 
 pub use kind::Scene;
 
@@ -36,6 +44,10 @@ pub enum SceneConfig {
     Plasma(plasma::PlasmaSpec),
     /// The `quote` scene.
     Quote(quote::QuoteSpec),
+    /// The `spectrum` scene.
+    Spectrum(spectrum::SpectrumSpec),
+    /// The `scope` scene.
+    Scope(scope::ScopeSpec),
     /// `layers` and the scenes built on it (the built-in configuration already applied).
     Layers(Box<layers::LayersSpec>),
 }
@@ -54,6 +66,8 @@ impl SceneConfig {
         Ok(match scene {
             Scene::Plasma => SceneConfig::Plasma(plasma::PlasmaSpec::parse(params)),
             Scene::Quote => SceneConfig::Quote(quote::QuoteSpec::parse(params)),
+            Scene::Spectrum => SceneConfig::Spectrum(spectrum::SpectrumSpec::parse(params)),
+            Scene::Scope => SceneConfig::Scope(scope::ScopeSpec::parse(params)),
             _ => SceneConfig::Layers(Box::new(layers::LayersSpec::parse(
                 params,
                 layers::builtin::config(scene),
@@ -84,6 +98,8 @@ mod tests {
                 "ticker",
                 "life",
                 "voronoi",
+                "spectrum",
+                "scope",
             ]
         );
         assert_eq!("matrix-rain".parse::<Scene>(), Ok(Scene::MatrixRain));
@@ -91,6 +107,8 @@ mod tests {
             plasma::param::TABLE,
             quote::param::TABLE,
             layers::spec::param::TABLE,
+            spectrum::param::TABLE,
+            scope::param::TABLE,
         ] {
             let problems = crate::render::params::table_problems("scene", t);
             assert!(problems.is_empty(), "{problems:?}");

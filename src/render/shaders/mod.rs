@@ -5,7 +5,8 @@
 //! (invert, posterize, threshold, solarize, hue rotation, saturation, grades and ramps),
 //! [`channel`] (chromatic aberration and channel shifts), [`geometry`] (crt, pixelate, waves,
 //! mirrors, kaleidoscope), [`glow`] (bloom, edge glow, soft focus, radial blur), [`noise`] (grain,
-//! static), [`pattern`] (scanlines, halftone), [`glitch`] (bands, blocks, pixel sort, data bend).
+//! static), [`pattern`] (scanlines, halftone), [`glitch`] (bands, blocks, pixel sort, data bend),
+//! [`hits`] (`glitch_hit`, fired by an audio feature).
 //! `docs/shaders.md` is the user reference, with the measured cost of each shader to the encoder.
 //!
 //! A [`ShaderChain`] is built once per renderer: it validates nothing (the plan did), keeps the
@@ -43,6 +44,7 @@ pub mod geometry;
 pub mod glitch;
 pub mod glow;
 pub mod grade;
+pub mod hits;
 pub mod noise;
 pub mod pass;
 pub mod pattern;
@@ -88,7 +90,7 @@ const SHADER_SALT: u64 = 0x5368_6164_6572_0001;
 
 /// Every shader, in documentation order (group by group).
 static DEFS: LazyLock<Vec<&'static Def>> = LazyLock::new(|| {
-    let groups: [&'static [Def]; 8] = [
+    let groups: [&'static [Def]; 9] = [
         tone::DEFS,
         grade::DEFS,
         channel::DEFS,
@@ -97,6 +99,7 @@ static DEFS: LazyLock<Vec<&'static Def>> = LazyLock::new(|| {
         noise::DEFS,
         pattern::DEFS,
         glitch::DEFS,
+        hits::DEFS,
     ];
     groups.iter().flat_map(|g| g.iter()).collect()
 });

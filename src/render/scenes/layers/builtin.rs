@@ -60,7 +60,7 @@ fn feedback(preset: FeedbackPreset) -> Option<FeedbackSpec> {
     Some(f)
 }
 
-/// The configuration of `scene` before the segment's params (for `plasma` and `quote`, which
+/// The configuration of `scene` before the segment's params (for `plasma`, `quote`, `spectrum` and `scope`, which
 /// are not built on `layers`: no layer).
 pub fn config(scene: Scene) -> LayersSpec {
     let base = LayersSpec {
@@ -68,7 +68,7 @@ pub fn config(scene: Scene) -> LayersSpec {
         ..LayersSpec::empty()
     };
     match scene {
-        Scene::Plasma | Scene::Quote => LayersSpec::empty(),
+        Scene::Plasma | Scene::Quote | Scene::Spectrum | Scene::Scope => LayersSpec::empty(),
         Scene::Layers => LayersSpec {
             layers: vec![
                 LayerSpec {
@@ -389,11 +389,12 @@ fn layer_mut(s: &mut LayersSpec, i: usize) -> Option<&mut LayerSpec> {
 }
 
 /// The default bindings of `scene` (none for `plasma` and `quote`, whose parameters are fixed
-/// when a clip starts). `docs/reactive.md` lists them.
+/// when a clip starts, nor for the audio scenes `spectrum` and `scope`, which draw the audio
+/// itself). `docs/reactive.md` lists them.
 pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
     use Feature as A;
     match scene {
-        Scene::Plasma | Scene::Quote => vec![],
+        Scene::Plasma | Scene::Quote | Scene::Spectrum | Scene::Scope => vec![],
         Scene::Layers => vec![
             DefaultBinding {
                 top: "layers",
