@@ -14,8 +14,8 @@
 
 use crate::audio::Features;
 use crate::features::ClipFeatures;
-use crate::plan::timing::{self, Beats, ClipRange};
 use crate::media::EncoderSettings;
+use crate::plan::timing::{self, Beats, ClipRange};
 use crate::plan::{Plan, PlanError};
 use crate::profile::RenderSettings;
 use crate::render::{FrameSpec, Renderer, SceneSpec};

@@ -50,7 +50,10 @@ fn features_are_cached_and_only_reactive_clips_follow_the_audio() {
     let p = plan(&s, "song.wav");
     let (e, o) = run(&s, &[]);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert!(e.contains("audio: decoded and analysed"), "first run analyses: {e}");
+    assert!(
+        e.contains("audio: decoded and analysed"),
+        "first run analyses: {e}"
+    );
     let video = s.path().join("out/v.mp4");
     let first = framemd5(&video);
 
@@ -74,13 +77,24 @@ fn features_are_cached_and_only_reactive_clips_follow_the_audio() {
     assert!(o.status.success());
     let (e, o) = run(&s, &[]);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert!(e.contains("audio: decoded and analysed"), "a changed file is analysed again: {e}");
+    assert!(
+        e.contains("audio: decoded and analysed"),
+        "a changed file is analysed again: {e}"
+    );
     assert!(e.contains("1 clips rendered, 1 reused"), "{e}");
     let second = framemd5(&video);
     assert_eq!(first.len(), second.len());
     let n_beat = 18; // 1.5 s at the draft profile's 12 fps
-    assert_ne!(first[..n_beat], second[..n_beat], "the reactive clip follows the audio");
-    assert_eq!(first[n_beat..], second[n_beat..], "the other clip is reused as it was");
+    assert_ne!(
+        first[..n_beat],
+        second[..n_beat],
+        "the reactive clip follows the audio"
+    );
+    assert_eq!(
+        first[n_beat..],
+        second[n_beat..],
+        "the other clip is reused as it was"
+    );
 }
 
 #[test]
@@ -95,7 +109,11 @@ fn frames_do_not_depend_on_the_worker_count_and_lengths_agree() {
     let one = framemd5(&video);
     let (e, o) = run(&s, &["--workers", "2"]);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert_eq!(framemd5(&video), one, "byte-identical frames for 1 and 2 workers");
+    assert_eq!(
+        framemd5(&video),
+        one,
+        "byte-identical frames for 1 and 2 workers"
+    );
     let (frames, fps) = count_frames(&video);
     let secs = audio_duration(&video).expect("the video has sound");
     let video_secs = frames as f64 / fps;
@@ -118,7 +136,10 @@ fn a_longer_track_is_cut_to_the_video_and_from_starts_inside_it() {
     let video = s.path().join("out/v.mp4");
     let (frames, fps) = count_frames(&video);
     let secs = audio_duration(&video).unwrap();
-    assert!((secs - frames as f64 / fps).abs() <= 1.0 / fps + 1e-3, "{secs}");
+    assert!(
+        (secs - frames as f64 / fps).abs() <= 1.0 / fps + 1e-3,
+        "{secs}"
+    );
 }
 
 #[test]
@@ -134,7 +155,10 @@ fn bad_audio_is_refused_before_any_worker_starts() {
         ("noise.mp3", "noise.mp3"),
         ("{path: short.wav, from: 5}", "short.wav"),
     ] {
-        s.write("p.yaml", &format!("output: out/v.mp4\naudio: {audio}\n{seg}"));
+        s.write(
+            "p.yaml",
+            &format!("output: out/v.mp4\naudio: {audio}\n{seg}"),
+        );
         for cmd in ["run", "check"] {
             let mut args = vec![cmd, "p.yaml"];
             if cmd == "run" {
@@ -144,7 +168,10 @@ fn bad_audio_is_refused_before_any_worker_starts() {
             let e = stderr(&o);
             assert_eq!(o.status.code(), Some(2), "{cmd} {audio}: {e}");
             assert!(e.contains(says), "{cmd} {audio}: names the file: {e}");
-            assert!(!e.contains("farm: start"), "{cmd} {audio}: no worker started: {e}");
+            assert!(
+                !e.contains("farm: start"),
+                "{cmd} {audio}: no worker started: {e}"
+            );
         }
         assert!(!s.path().join("out/v.mp4").exists());
     }

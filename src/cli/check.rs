@@ -2,9 +2,9 @@
 
 use super::args::SettingsArgs;
 use super::common::{load, settings_for, warn_memory};
-use crate::coordinator::{self, Tools};
 use crate::clip;
 use crate::coordinator::soundtrack::CacheUse;
+use crate::coordinator::{self, Tools};
 use crate::hw::Hardware;
 use crate::plan::timing::{self, Beats};
 use crate::render;
@@ -77,7 +77,11 @@ pub(super) fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
     for c in &clips {
         let b = c.spec.scene.bindings();
         if !b.is_empty() {
-            let src = if plan.audio.is_some() { "the soundtrack" } else { "synthetic 120 BPM features (no audio)" };
+            let src = if plan.audio.is_some() {
+                "the soundtrack"
+            } else {
+                "synthetic 120 BPM features (no audio)"
+            };
             let list: Vec<String> = b.iter().map(|x| x.to_string()).collect();
             println!("  reactive {:<20} ({src}): {}", c.id, list.join(", "));
         }

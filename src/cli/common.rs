@@ -105,9 +105,16 @@ pub(super) fn soundtrack(
     })?;
     let layout = crate::coordinator::Layout::of(plan);
     let mut rep = crate::report::Plain::new();
-    crate::coordinator::soundtrack::features(plan, s.frame.fps, &tools, &layout, cache_use, &mut rep)
-        .map_err(|e| {
-            eprintln!("error: {e}");
-            e.exit_code()
-        })
+    crate::coordinator::soundtrack::features(
+        plan,
+        s.frame.fps,
+        &tools,
+        &layout,
+        cache_use,
+        &mut rep,
+    )
+    .map_err(|e| {
+        eprintln!("error: {e}");
+        e.exit_code()
+    })
 }

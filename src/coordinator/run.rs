@@ -6,10 +6,10 @@
 use crate::coordinator::decide::{Decision, decide, load_manifest, verify_files};
 use crate::coordinator::layout::{self, Layout};
 use crate::coordinator::manifest_writer::{Change, ManifestWriter};
+use crate::coordinator::soundtrack::{self, CacheUse};
 use crate::coordinator::types::{
     Clip, FailedClip, Policy, RunError, RunOptions, RunSummary, Tools, clips_of,
 };
-use crate::coordinator::soundtrack::{self, CacheUse};
 use crate::coordinator::{dispatch, join, lock, pool};
 use crate::manifest::ClipState;
 use crate::media;
@@ -175,8 +175,14 @@ fn begin(
     pool::open_self_exe().map_err(RunError::Setup)?;
     preflight_checks(plan, tools, &layout)?;
     // The soundtrack first: beat cuts place clips on its beats, reactive clips get its rows.
-    let track =
-        soundtrack::features(plan, settings.frame.fps, tools, &layout, CacheUse::ReadWrite, rep)?;
+    let track = soundtrack::features(
+        plan,
+        settings.frame.fps,
+        tools,
+        &layout,
+        CacheUse::ReadWrite,
+        rep,
+    )?;
     let clips = clips_of(plan, settings, track.as_ref())?;
     let forced = check_ids(&clips, ids)?
         .into_iter()
