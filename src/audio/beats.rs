@@ -18,7 +18,8 @@
 //!    the final two periods. Weak beats at either end (silence, fades) are trimmed, each beat is refined to a
 //!    fraction of a frame, and the reported tempo is the least-squares fit of the beat times.
 
-use super::{Feature, above};
+use super::spectral::above;
+use crate::features::Feature;
 
 /// Onset analysis window in seconds (1024 samples at 22050 Hz).
 pub const ONSET_WINDOW_S: f64 = 0.0464;

@@ -217,10 +217,5 @@ pub fn decode(ffmpeg: &Path, path: &Path, from: f64) -> Result<Vec<f32>, String>
     crate::media::decode_audio_mono(ffmpeg, path, from, ANALYSIS_RATE).map_err(String::from)
 }
 
-/// `x > limit`, and false when either is NaN: the guard before every division here.
-pub(crate) fn above(x: f64, limit: f64) -> bool {
-    x > limit
-}
-
 #[cfg(test)]
 mod tests;

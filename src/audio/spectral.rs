@@ -19,7 +19,7 @@
 //! frame's start when there is one, like an oscilloscope's trigger, so that a steady tone
 //! stands still), peak-normalised over the track to -1..1.
 
-use super::{Feature, SPECTRUM_BINS, WAVE_POINTS, above};
+use crate::features::{Feature, SPECTRUM_BINS, WAVE_POINTS};
 
 /// The lowest frequency of the spectrum bins, Hz.
 pub const SPECTRUM_LO: f64 = 40.0;
@@ -373,4 +373,10 @@ pub fn normalise_wave(rows: &[[f32; WAVE_POINTS]], track: &[[f32; WAVE_POINTS]])
         .flatten()
         .map(|&x| (x * k).clamp(-1.0, 1.0))
         .collect()
+}
+
+/// `x > limit`, and false when either is NaN: the guard before every division in `audio`
+/// (here and in [`super::beats`]).
+pub(crate) fn above(x: f64, limit: f64) -> bool {
+    x > limit
 }

@@ -4,8 +4,15 @@
 //! unknown keys come from serde (with serde_yaml_ng's position); the checks that serde cannot
 //! express (duplicate ids, timings, scenes, params) look their position up in [`spans::Spans`].
 
+mod context;
 pub mod spans;
 pub mod timing;
+mod types;
+
+use context::{Ctx, RawSegment};
+pub use timing::TIMING_TOLERANCE;
+use timing::secs;
+pub use types::{MAX_ID_LEN, MAX_SEGMENT_SECONDS, MAX_SEGMENTS, Plan, PlanError, Segment, Timing};
 
 use crate::choices::{Aspect, Quality, X264Preset};
 use crate::render::{self, Param, Params, SceneSpec, ShaderSpec};
@@ -13,15 +20,7 @@ use serde::Deserialize;
 use serde_yaml_ng::Value;
 use spans::{MAX_DEPTH, Pos, ScanError, Spans};
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Most segments a plan may have (one worker process and one file each).
-pub const MAX_SEGMENTS: usize = 10_000;
-/// Longest clip, in seconds (a day).
-pub const MAX_SEGMENT_SECONDS: f64 = 86_400.0;
-/// Longest id, in bytes (it names files).
-pub const MAX_ID_LEN: usize = 100;
 
 /// Output containers the join can write with H.264 stream copy.
 pub const OUTPUT_EXTENSIONS: &[&str] = &["mp4", "mov", "mkv", "m4v"];
@@ -47,131 +46,6 @@ const BUILTIN_PRESETS: &[(&str, &str)] = &[
     ("title-card", include_str!("../../scenes/title-card.yaml")),
     ("typewriter", include_str!("../../scenes/typewriter.yaml")),
 ];
-
-/// A plan error: where, which key, what.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlanError {
-    /// The file the error is in (the plan, or a scene preset it uses).
-    pub file: PathBuf,
-    /// Line and column, when known.
-    pub pos: Option<Pos>,
-    /// The key (`segments[1].duration`), empty for the whole document.
-    pub key: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for PlanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(p) = self.pos {
-            write!(f, ":{}:{}", p.line, p.column)?;
-        }
-        if self.key.is_empty() {
-            write!(f, ": {}", self.message)
-        } else {
-            write!(f, ": {}: {}", self.key, self.message)
-        }
-    }
-}
-
-impl std::error::Error for PlanError {}
-
-/// When a segment plays.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Timing {
-    /// `duration: seconds`.
-    Duration(f64),
-    /// `start:` and `end:` in seconds of the final video.
-    Range {
-        /// Start, seconds.
-        start: f64,
-        /// End, seconds.
-        end: f64,
-    },
-    /// `until: beat` with `beats: N`: the segment ends on the N-th beat after its start (see
-    /// [`timing`]).
-    Beats(u32),
-    /// `cut: auto`: one of a run of segments cut every few beats by the plan's `cut:` (see
-    /// [`timing`]).
-    Cut,
-}
-
-impl Timing {
-    /// Exact frame count at `fps` of this timing on its own. Durations round to the nearest
-    /// frame; a start/end range counts the frames between the rounded ends. In a plan, use
-    /// [`Plan::frame_counts`], which lays the segments end to end. Beat timings are only
-    /// estimated here ([`Timing::seconds`]); [`timing::frame_ranges`] gives their frames.
-    pub fn frames(self, fps: u32) -> u64 {
-        let f = fps as f64;
-        match self {
-            Timing::Range { start, end } => {
-                ((end * f).round() - (start * f).round()).max(0.0) as u64
-            }
-            _ => (self.seconds() * f).round().max(0.0) as u64,
-        }
-    }
-
-    /// Length in seconds. For `until: beat`, an estimate at the synthetic 120 BPM; a `cut:
-    /// auto` segment counts 0 (its run's length depends on what follows it).
-    pub fn seconds(self) -> f64 {
-        match self {
-            Timing::Duration(d) => d,
-            Timing::Range { start, end } => end - start,
-            Timing::Beats(n) => n as f64 * 60.0 / crate::features::SYNTHETIC_BPM,
-            Timing::Cut => 0.0,
-        }
-    }
-}
-
-/// One segment of the plan: one clip.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Segment {
-    /// Position in the plan (0-based); seeds the clip's RNG with the plan seed.
-    pub index: usize,
-    /// Unique id; names the clip file, its log and its progress bar.
-    pub id: String,
-    /// The scene as the plan names it (a built-in or a preset).
-    pub scene_name: String,
-    /// When it plays.
-    pub timing: Timing,
-    /// What the renderer draws (presets resolved).
-    pub scene: SceneSpec,
-}
-
-/// A parsed, validated plan.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// The plan file (absolute).
-    pub path: PathBuf,
-    /// Final video (absolute).
-    pub output: PathBuf,
-    /// `quality:`, if given.
-    pub quality: Option<Quality>,
-    /// `aspect:`, if given.
-    pub aspect: Option<Aspect>,
-    /// `resolution:`, if given.
-    pub resolution: Option<(u32, u32)>,
-    /// `preset:` (x264), if given.
-    pub preset: Option<X264Preset>,
-    /// `crf:`, if given.
-    pub crf: Option<f32>,
-    /// `fps:`, if given (beats the profile's).
-    pub fps: Option<u32>,
-    /// `seed:` (default 0).
-    pub seed: u64,
-    /// Soundtrack (absolute), if given (`audio: song.mp3` or `audio: {path: song.mp3, from: 30}`).
-    pub audio: Option<PathBuf>,
-    /// Where in the soundtrack the video starts, in seconds (`audio.from`; 0 by default).
-    pub audio_from: f64,
-    /// Extra font files (absolute), tried before the embedded fonts.
-    pub fonts: Vec<PathBuf>,
-    /// `cut: {on: beats, every: N}`, if given: how `cut: auto` segments are cut.
-    pub cut: Option<timing::Cut>,
-    /// The segments, in order.
-    pub segments: Vec<Segment>,
-    spans: Spans,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -218,34 +92,6 @@ struct RawAudioFull {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSegment {
-    id: String,
-    scene: String,
-    #[serde(default)]
-    duration: Option<f64>,
-    #[serde(default)]
-    start: Option<f64>,
-    #[serde(default)]
-    end: Option<f64>,
-    #[serde(default)]
-    until: Option<String>,
-    #[serde(default)]
-    beats: Option<u64>,
-    #[serde(default)]
-    cut: Option<String>,
-    #[serde(default)]
-    params: Option<serde_yaml_ng::Mapping>,
-    #[serde(default)]
-    shaders: Option<Vec<Value>>,
-    #[serde(default)]
-    text: Option<String>,
-    /// `react: false`: the scene's and preset's default bindings off.
-    #[serde(default)]
-    react: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawPreset {
     scene: String,
     #[serde(default)]
@@ -258,30 +104,6 @@ struct RawPreset {
 
 /// x264 presets accepted by `preset:` and `--preset` ([`X264Preset::NAMES`]).
 pub const X264_PRESETS: &[&str] = X264Preset::NAMES;
-
-struct Ctx<'a> {
-    file: &'a Path,
-    spans: &'a Spans,
-}
-
-impl Ctx<'_> {
-    fn at_value(&self, key: &str, message: impl Into<String>) -> PlanError {
-        PlanError {
-            file: self.file.to_path_buf(),
-            pos: self.spans.value(key),
-            key: key.to_string(),
-            message: message.into(),
-        }
-    }
-    fn at_key(&self, key: &str, message: impl Into<String>) -> PlanError {
-        PlanError {
-            file: self.file.to_path_buf(),
-            pos: self.spans.key(key),
-            key: key.to_string(),
-            message: message.into(),
-        }
-    }
-}
 
 /// Turn a serde_yaml_ng error into a PlanError with its position and path.
 fn yaml_error(file: &Path, e: serde_yaml_ng::Error) -> PlanError {
@@ -994,171 +816,6 @@ pub fn check_id(id: &str) -> Result<(), String> {
         return Err(format!("id '{id}' has leading or trailing spaces"));
     }
     Ok(())
-}
-
-fn check_timing(
-    cx: &Ctx,
-    i: usize,
-    duration: Option<f64>,
-    start: Option<f64>,
-    end: Option<f64>,
-) -> Result<Timing, PlanError> {
-    let key = |k: &str| format!("segments[{i}].{k}");
-    let finite_nonneg = |k: &str, v: f64| -> Result<f64, PlanError> {
-        if !v.is_finite() {
-            return Err(cx.at_value(
-                &key(k),
-                format!("must be a finite number of seconds (got {v})"),
-            ));
-        }
-        if v < 0.0 {
-            return Err(cx.at_value(&key(k), format!("cannot be negative (got {v})")));
-        }
-        if v > MAX_SEGMENT_SECONDS * 1000.0 {
-            return Err(cx.at_value(&key(k), format!("{v} s is absurdly large")));
-        }
-        Ok(v)
-    };
-    let timing = match (duration, start, end) {
-        (Some(d), None, None) => {
-            let d = finite_nonneg("duration", d)?;
-            if d == 0.0 {
-                return Err(cx.at_value(&key("duration"), "must be greater than 0"));
-            }
-            Timing::Duration(d)
-        }
-        (None, Some(s), Some(e)) => {
-            let s = finite_nonneg("start", s)?;
-            let e = finite_nonneg("end", e)?;
-            if e <= s {
-                let what = if e == s { "is empty" } else { "goes backwards" };
-                return Err(cx.at_value(
-                    &key("start"),
-                    format!(
-                        "the range {}-{} s {what}: end must be after start",
-                        secs(s),
-                        secs(e)
-                    ),
-                ));
-            }
-            Timing::Range { start: s, end: e }
-        }
-        (Some(_), _, _) => {
-            return Err(cx.at_key(
-                &key("duration"),
-                "give either duration or start/end, not both",
-            ));
-        }
-        (None, Some(_), None) => return Err(cx.at_key(&key("start"), "start needs an end")),
-        (None, None, Some(_)) => return Err(cx.at_key(&key("end"), "end needs a start")),
-        (None, None, None) => {
-            return Err(cx.at_value(
-                &format!("segments[{i}]"),
-                "needs a duration (seconds), start and end, or until: beat with beats: N",
-            ));
-        }
-    };
-    if timing.seconds() > MAX_SEGMENT_SECONDS {
-        let k = if duration.is_some() {
-            "duration"
-        } else {
-            "end"
-        };
-        return Err(cx.at_value(
-            &key(k),
-            format!(
-                "{} s is longer than the {MAX_SEGMENT_SECONDS} s a clip may last",
-                timing.seconds()
-            ),
-        ));
-    }
-    Ok(timing)
-}
-
-/// How far a `start:` may be from the point where the segments before it end, in seconds:
-/// 1 ms, less than half a frame at the highest frame rate (240 fps: 2.08 ms), so a plan that
-/// passes is laid out the same way at every frame rate.
-pub const TIMING_TOLERANCE: f64 = 0.001;
-
-/// Seconds for messages: at most 3 decimals, at least one (`4.0`, `2.25`, `0.333`).
-fn secs(v: f64) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0');
-    if s.ends_with('.') {
-        format!("{s}0")
-    } else {
-        s.to_string()
-    }
-}
-
-/// Where each earlier segment plays, in seconds of the final video.
-struct Placed {
-    id: String,
-    start: f64,
-    end: f64,
-}
-
-/// Segments play one after another: a `duration` segment starts where the previous one ends;
-/// a `start`/`end` range must start there too (within [`TIMING_TOLERANCE`]). An earlier start
-/// overlaps a segment before it; a later one leaves a gap. Returns where this segment ends.
-fn check_continuity(
-    cx: &Ctx,
-    i: usize,
-    timing: Timing,
-    placed: &[Placed],
-) -> Result<f64, PlanError> {
-    let cursor = placed.last().map_or(0.0, |p| p.end);
-    let start = match timing {
-        Timing::Duration(_) | Timing::Beats(_) | Timing::Cut => {
-            return Ok(cursor + timing.seconds());
-        }
-        Timing::Range { start, end } if (start - cursor).abs() <= TIMING_TOLERANCE => {
-            return Ok(end);
-        }
-        Timing::Range { start, .. } => start,
-    };
-    let key = format!("segments[{i}].start");
-    let line_of = |j: usize| {
-        cx.spans
-            .value(&format!("segments[{j}].id"))
-            .map_or(String::new(), |p| format!(", line {}", p.line))
-    };
-    if start < cursor {
-        // The earlier segment that `start` falls in (they tile [0, cursor) without gaps).
-        let j = placed
-            .iter()
-            .position(|p| p.end > start + TIMING_TOLERANCE)
-            .unwrap_or(placed.len() - 1);
-        let o = &placed[j];
-        let last = &placed[placed.len() - 1];
-        return Err(cx.at_value(
-            &key,
-            format!(
-                "{} s overlaps segment '{}' ({}-{} s{}): segments play one after another, so this one starts at {} s, where '{}' ends",
-                secs(start),
-                o.id,
-                secs(o.start),
-                secs(o.end),
-                line_of(j),
-                secs(cursor),
-                last.id
-            ),
-        ));
-    }
-    let after = match placed.last() {
-        Some(p) => format!("after '{}', which ends at {} s", p.id, secs(cursor)),
-        None => "at the start of the video".to_string(),
-    };
-    Err(cx.at_value(
-        &key,
-        format!(
-            "leaves a gap of {} s {after}: add a segment for {}-{} s, or move start to {}",
-            secs(start - cursor),
-            secs(cursor),
-            secs(start),
-            secs(cursor)
-        ),
-    ))
 }
 
 fn to_param(v: &Value) -> Result<Param, String> {
