@@ -834,6 +834,171 @@ pub fn format_ranges(plan: &Plan, ranges: &[ClipRange], fps: u32, beats: &Beats)
     s
 }
 
+fn check_timing(
+    cx: &Ctx,
+    i: usize,
+    duration: Option<f64>,
+    start: Option<f64>,
+    end: Option<f64>,
+) -> Result<Timing, PlanError> {
+    let key = |k: &str| format!("segments[{i}].{k}");
+    let finite_nonneg = |k: &str, v: f64| -> Result<f64, PlanError> {
+        if !v.is_finite() {
+            return Err(cx.at_value(
+                &key(k),
+                format!("must be a finite number of seconds (got {v})"),
+            ));
+        }
+        if v < 0.0 {
+            return Err(cx.at_value(&key(k), format!("cannot be negative (got {v})")));
+        }
+        if v > MAX_SEGMENT_SECONDS * 1000.0 {
+            return Err(cx.at_value(&key(k), format!("{v} s is absurdly large")));
+        }
+        Ok(v)
+    };
+    let timing = match (duration, start, end) {
+        (Some(d), None, None) => {
+            let d = finite_nonneg("duration", d)?;
+            if d == 0.0 {
+                return Err(cx.at_value(&key("duration"), "must be greater than 0"));
+            }
+            Timing::Duration(d)
+        }
+        (None, Some(s), Some(e)) => {
+            let s = finite_nonneg("start", s)?;
+            let e = finite_nonneg("end", e)?;
+            if e <= s {
+                let what = if e == s { "is empty" } else { "goes backwards" };
+                return Err(cx.at_value(
+                    &key("start"),
+                    format!(
+                        "the range {}-{} s {what}: end must be after start",
+                        secs(s),
+                        secs(e)
+                    ),
+                ));
+            }
+            Timing::Range { start: s, end: e }
+        }
+        (Some(_), _, _) => {
+            return Err(cx.at_key(
+                &key("duration"),
+                "give either duration or start/end, not both",
+            ));
+        }
+        (None, Some(_), None) => return Err(cx.at_key(&key("start"), "start needs an end")),
+        (None, None, Some(_)) => return Err(cx.at_key(&key("end"), "end needs a start")),
+        (None, None, None) => {
+            return Err(cx.at_value(
+                &format!("segments[{i}]"),
+                "needs a duration (seconds), start and end, or until: beat with beats: N",
+            ));
+        }
+    };
+    if timing.seconds() > MAX_SEGMENT_SECONDS {
+        let k = if duration.is_some() {
+            "duration"
+        } else {
+            "end"
+        };
+        return Err(cx.at_value(
+            &key(k),
+            format!(
+                "{} s is longer than the {MAX_SEGMENT_SECONDS} s a clip may last",
+                timing.seconds()
+            ),
+        ));
+    }
+    Ok(timing)
+}
+
+/// How far a `start:` may be from the point where the segments before it end, in seconds:
+/// 1 ms, less than half a frame at the highest frame rate (240 fps: 2.08 ms), so a plan that
+/// passes is laid out the same way at every frame rate.
+pub const TIMING_TOLERANCE: f64 = 0.001;
+
+/// Seconds for messages: at most 3 decimals, at least one (`4.0`, `2.25`, `0.333`).
+pub(super) fn secs(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0');
+    if s.ends_with('.') {
+        format!("{s}0")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Where each earlier segment plays, in seconds of the final video.
+struct Placed {
+    id: String,
+    start: f64,
+    end: f64,
+}
+
+/// Segments play one after another: a `duration` segment starts where the previous one ends;
+/// a `start`/`end` range must start there too (within [`TIMING_TOLERANCE`]). An earlier start
+/// overlaps a segment before it; a later one leaves a gap. Returns where this segment ends.
+fn check_continuity(
+    cx: &Ctx,
+    i: usize,
+    timing: Timing,
+    placed: &[Placed],
+) -> Result<f64, PlanError> {
+    let cursor = placed.last().map_or(0.0, |p| p.end);
+    let start = match timing {
+        Timing::Duration(_) | Timing::Beats(_) | Timing::Cut => {
+            return Ok(cursor + timing.seconds());
+        }
+        Timing::Range { start, end } if (start - cursor).abs() <= TIMING_TOLERANCE => {
+            return Ok(end);
+        }
+        Timing::Range { start, .. } => start,
+    };
+    let key = format!("segments[{i}].start");
+    let line_of = |j: usize| {
+        cx.spans
+            .value(&format!("segments[{j}].id"))
+            .map_or(String::new(), |p| format!(", line {}", p.line))
+    };
+    if start < cursor {
+        // The earlier segment that `start` falls in (they tile [0, cursor) without gaps).
+        let j = placed
+            .iter()
+            .position(|p| p.end > start + TIMING_TOLERANCE)
+            .unwrap_or(placed.len() - 1);
+        let o = &placed[j];
+        let last = &placed[placed.len() - 1];
+        return Err(cx.at_value(
+            &key,
+            format!(
+                "{} s overlaps segment '{}' ({}-{} s{}): segments play one after another, so this one starts at {} s, where '{}' ends",
+                secs(start),
+                o.id,
+                secs(o.start),
+                secs(o.end),
+                line_of(j),
+                secs(cursor),
+                last.id
+            ),
+        ));
+    }
+    let after = match placed.last() {
+        Some(p) => format!("after '{}', which ends at {} s", p.id, secs(cursor)),
+        None => "at the start of the video".to_string(),
+    };
+    Err(cx.at_value(
+        &key,
+        format!(
+            "leaves a gap of {} s {after}: add a segment for {}-{} s, or move start to {}",
+            secs(start - cursor),
+            secs(cursor),
+            secs(start),
+            secs(cursor)
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1367,169 +1532,4 @@ mod tests {
         assert_eq!(last_cut.end_frame(), 720);
         assert_eq!(r[r.len() - 1].id, "outro");
     }
-}
-
-fn check_timing(
-    cx: &Ctx,
-    i: usize,
-    duration: Option<f64>,
-    start: Option<f64>,
-    end: Option<f64>,
-) -> Result<Timing, PlanError> {
-    let key = |k: &str| format!("segments[{i}].{k}");
-    let finite_nonneg = |k: &str, v: f64| -> Result<f64, PlanError> {
-        if !v.is_finite() {
-            return Err(cx.at_value(
-                &key(k),
-                format!("must be a finite number of seconds (got {v})"),
-            ));
-        }
-        if v < 0.0 {
-            return Err(cx.at_value(&key(k), format!("cannot be negative (got {v})")));
-        }
-        if v > MAX_SEGMENT_SECONDS * 1000.0 {
-            return Err(cx.at_value(&key(k), format!("{v} s is absurdly large")));
-        }
-        Ok(v)
-    };
-    let timing = match (duration, start, end) {
-        (Some(d), None, None) => {
-            let d = finite_nonneg("duration", d)?;
-            if d == 0.0 {
-                return Err(cx.at_value(&key("duration"), "must be greater than 0"));
-            }
-            Timing::Duration(d)
-        }
-        (None, Some(s), Some(e)) => {
-            let s = finite_nonneg("start", s)?;
-            let e = finite_nonneg("end", e)?;
-            if e <= s {
-                let what = if e == s { "is empty" } else { "goes backwards" };
-                return Err(cx.at_value(
-                    &key("start"),
-                    format!(
-                        "the range {}-{} s {what}: end must be after start",
-                        secs(s),
-                        secs(e)
-                    ),
-                ));
-            }
-            Timing::Range { start: s, end: e }
-        }
-        (Some(_), _, _) => {
-            return Err(cx.at_key(
-                &key("duration"),
-                "give either duration or start/end, not both",
-            ));
-        }
-        (None, Some(_), None) => return Err(cx.at_key(&key("start"), "start needs an end")),
-        (None, None, Some(_)) => return Err(cx.at_key(&key("end"), "end needs a start")),
-        (None, None, None) => {
-            return Err(cx.at_value(
-                &format!("segments[{i}]"),
-                "needs a duration (seconds), start and end, or until: beat with beats: N",
-            ));
-        }
-    };
-    if timing.seconds() > MAX_SEGMENT_SECONDS {
-        let k = if duration.is_some() {
-            "duration"
-        } else {
-            "end"
-        };
-        return Err(cx.at_value(
-            &key(k),
-            format!(
-                "{} s is longer than the {MAX_SEGMENT_SECONDS} s a clip may last",
-                timing.seconds()
-            ),
-        ));
-    }
-    Ok(timing)
-}
-
-/// How far a `start:` may be from the point where the segments before it end, in seconds:
-/// 1 ms, less than half a frame at the highest frame rate (240 fps: 2.08 ms), so a plan that
-/// passes is laid out the same way at every frame rate.
-pub const TIMING_TOLERANCE: f64 = 0.001;
-
-/// Seconds for messages: at most 3 decimals, at least one (`4.0`, `2.25`, `0.333`).
-pub(super) fn secs(v: f64) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0');
-    if s.ends_with('.') {
-        format!("{s}0")
-    } else {
-        s.to_string()
-    }
-}
-
-/// Where each earlier segment plays, in seconds of the final video.
-struct Placed {
-    id: String,
-    start: f64,
-    end: f64,
-}
-
-/// Segments play one after another: a `duration` segment starts where the previous one ends;
-/// a `start`/`end` range must start there too (within [`TIMING_TOLERANCE`]). An earlier start
-/// overlaps a segment before it; a later one leaves a gap. Returns where this segment ends.
-fn check_continuity(
-    cx: &Ctx,
-    i: usize,
-    timing: Timing,
-    placed: &[Placed],
-) -> Result<f64, PlanError> {
-    let cursor = placed.last().map_or(0.0, |p| p.end);
-    let start = match timing {
-        Timing::Duration(_) | Timing::Beats(_) | Timing::Cut => {
-            return Ok(cursor + timing.seconds());
-        }
-        Timing::Range { start, end } if (start - cursor).abs() <= TIMING_TOLERANCE => {
-            return Ok(end);
-        }
-        Timing::Range { start, .. } => start,
-    };
-    let key = format!("segments[{i}].start");
-    let line_of = |j: usize| {
-        cx.spans
-            .value(&format!("segments[{j}].id"))
-            .map_or(String::new(), |p| format!(", line {}", p.line))
-    };
-    if start < cursor {
-        // The earlier segment that `start` falls in (they tile [0, cursor) without gaps).
-        let j = placed
-            .iter()
-            .position(|p| p.end > start + TIMING_TOLERANCE)
-            .unwrap_or(placed.len() - 1);
-        let o = &placed[j];
-        let last = &placed[placed.len() - 1];
-        return Err(cx.at_value(
-            &key,
-            format!(
-                "{} s overlaps segment '{}' ({}-{} s{}): segments play one after another, so this one starts at {} s, where '{}' ends",
-                secs(start),
-                o.id,
-                secs(o.start),
-                secs(o.end),
-                line_of(j),
-                secs(cursor),
-                last.id
-            ),
-        ));
-    }
-    let after = match placed.last() {
-        Some(p) => format!("after '{}', which ends at {} s", p.id, secs(cursor)),
-        None => "at the start of the video".to_string(),
-    };
-    Err(cx.at_value(
-        &key,
-        format!(
-            "leaves a gap of {} s {after}: add a segment for {}-{} s, or move start to {}",
-            secs(start - cursor),
-            secs(cursor),
-            secs(start),
-            secs(cursor)
-        ),
-    ))
 }
