@@ -347,7 +347,16 @@ fn project_folders_with_a_newline_or_a_name_that_is_not_utf8_render() {
         let out = dir.join("out/v.mp4");
         assert_eq!(count_frames(&out).0, 12, "{dir:?}");
         assert!(audio_duration(&out).is_some(), "{dir:?}: audio muxed");
-        assert!(!dir.join(".farm").exists(), "{dir:?}: cleaned up");
+        // The work dir is gone; only the audio feature cache stays in `.farm/` (by design).
+        assert!(
+            !work_dir(&dir.join("plan.yaml")).exists(),
+            "{dir:?}: cleaned up"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.join(".farm"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![OsString::from("cache")], "{dir:?}");
     }
 }
 

