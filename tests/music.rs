@@ -172,7 +172,7 @@ fn bad_audio_is_refused_before_any_worker_starts() {
     for (audio, says) in [
         ("empty.mp3", "empty.mp3"),
         ("noise.mp3", "noise.mp3"),
-        ("{path: short.wav, from: 5}", "short.wav"),
+        ("{path: short.wav, from: 5}", "past the end of the track"),
     ] {
         s.write(
             "p.yaml",

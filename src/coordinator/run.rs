@@ -66,10 +66,21 @@ pub fn preflight_checks(plan: &Plan, tools: &Tools, layout: &Layout) -> Result<(
             .map_err(|e| RunError::Setup(format!("fonts: {e}")))?;
     }
     if let Some(a) = &plan.audio {
-        media::probe_audio(&tools.ffprobe, a).map_err(|e| match crate::procs::interrupts() {
-            Interrupts::None => RunError::Setup(format!("audio: {e}")),
-            Interrupts::Once | Interrupts::Twice => RunError::Interrupted,
-        })?;
+        let secs =
+            media::probe_audio(&tools.ffprobe, a).map_err(|e| {
+                match crate::procs::interrupts() {
+                    Interrupts::None => RunError::Setup(format!("audio: {e}")),
+                    Interrupts::Once | Interrupts::Twice => RunError::Interrupted,
+                }
+            })?;
+        // ffmpeg seeks past the end without a word (and decodes a stray frame or none).
+        if plan.audio_from > 0.0 && plan.audio_from >= secs {
+            return Err(RunError::Setup(format!(
+                "audio: {}: `from: {}` is past the end of the track ({secs:.2} s)",
+                a.display(),
+                plan.audio_from
+            )));
+        }
     }
     layout.check_creatable().map_err(RunError::Setup)?;
     let out_dir = plan.output.parent().unwrap_or(Path::new("/"));
