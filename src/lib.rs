@@ -40,3 +40,30 @@ pub mod render;
 pub mod report;
 pub mod vocab;
 pub mod worker;
+
+#[cfg(test)]
+mod tests {
+    /// `scripts/module-cycles.py` finds no module of the crate that imports another which imports
+    /// it back (there were cycles in coordinator, render, plan and audio).
+    #[test]
+    fn crate_has_no_import_cycles() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = match std::process::Command::new("python3")
+            .arg(root.join("scripts/module-cycles.py"))
+            .output()
+        {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("skipped: python3 is not available ({e})");
+                return;
+            }
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("no import cycles"), "{text}");
+    }
+}

@@ -270,28 +270,3 @@ fn validation_reports_the_right_key() {
     let err = Renderer::new(&frame(160, 90), &s, 0).unwrap_err();
     assert!(err.starts_with("shaders[3]:"), "{err}");
 }
-
-/// `scripts/module-cycles.py` finds no module under `render` that imports another which imports
-/// it back (there was one: mask -> params -> text -> scenes::quote -> params).
-#[test]
-fn render_has_no_import_cycles() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = match std::process::Command::new("python3")
-        .arg(root.join("scripts/module-cycles.py"))
-        .args(["--under", "render"])
-        .output()
-    {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("skipped: python3 is not available ({e})");
-            return;
-        }
-    };
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.contains("no import cycles"), "{text}");
-}
