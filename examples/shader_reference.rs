@@ -2,10 +2,11 @@
 //! `docs/shaders.md`): `cargo run --example shader_reference`.
 
 use farm::render::params::Kind;
-use farm::render::shaders::{ENCODER_EXPENSIVE, def, names};
+use farm::render::shaders::{ENCODER_EXPENSIVE, Shader, def};
+use strum::IntoEnumIterator;
 
 fn main() {
-    for d in names().iter().filter_map(|n| def(n)) {
+    for d in Shader::iter().map(def) {
         let params: Vec<String> = d
             .params
             .iter()
@@ -24,16 +25,16 @@ fn main() {
             .collect();
         println!(
             "| `{}` | {} | {} | {} |",
-            d.name,
+            d.name(),
             if params.is_empty() {
                 "-".to_string()
             } else {
                 params.join("<br>")
             },
             d.help,
-            if ENCODER_EXPENSIVE.contains(&d.name) {
+            if ENCODER_EXPENSIVE.contains(&d.shader) {
                 "full"
-            } else if d.name == "vignette" {
+            } else if d.shader == Shader::Vignette {
                 "all"
             } else {
                 "standard, full"

@@ -362,7 +362,7 @@ mod tests {
             .into_iter()
             .collect();
         crate::render::ShaderSpec {
-            name: name.to_string(),
+            name: name.parse().expect("a shader name"),
             params,
         }
     }

@@ -27,7 +27,7 @@ pub fn frame(w: u32, h: u32) -> FrameSpec {
 /// A shader with its default parameters.
 pub fn shader(name: &str) -> ShaderSpec {
     ShaderSpec {
-        name: name.to_string(),
+        name: name.parse().expect("a shader name"),
         params: Params::new(),
     }
 }

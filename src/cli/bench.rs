@@ -13,15 +13,24 @@ pub(super) fn cmd_bench(b: &BenchArgs) -> i32 {
         shader_level: ShaderLevel::Full,
         particles_max: 1200,
     };
-    let shaders = b
+    let shaders: Result<Vec<ShaderSpec>, String> = b
         .shaders
         .split(',')
         .filter(|s| !s.is_empty())
-        .map(|n| ShaderSpec {
-            name: n.to_string(),
-            params: Params::new(),
+        .map(|n| {
+            Ok(ShaderSpec {
+                name: crate::render::shaders::parse(n)?,
+                params: Params::new(),
+            })
         })
         .collect();
+    let shaders = match shaders {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: --shaders: {e}");
+            return 2;
+        }
+    };
     let scene = match SceneSpec::parse(&b.scene, &Params::new(), b.text.clone(), shaders) {
         Ok(s) => s,
         Err(e) => {

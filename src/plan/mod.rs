@@ -867,7 +867,7 @@ fn to_shaders(
         let at = format!("[{j}]");
         let spec = match v {
             Value::String(name) => ShaderSpec {
-                name: name.clone(),
+                name: render::shaders::parse(name).map_err(|m| err(&at, m))?,
                 params: Params::new(),
             },
             Value::Mapping(m) if m.len() == 1 => {
@@ -888,6 +888,7 @@ fn to_shaders(
                         ));
                     }
                 };
+                let name = render::shaders::parse(&name).map_err(|m| err(&at, m))?;
                 ShaderSpec { name, params }
             }
             _ => {

@@ -162,12 +162,28 @@ fn params_and_shaders_become_specs() {
     };
     assert_eq!(c.hue, 0.5);
     assert_eq!(c.palette, PaletteName::Dense);
-    assert_eq!(s.shaders[0].name, "vignette");
+    assert_eq!(s.shaders[0].name, crate::render::shaders::Shader::Vignette);
     assert_eq!(s.shaders[1].params.get("thr"), Some(&Param::Num(120.0)));
     let e = err(
         "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    shaders: [[1]]\n",
     );
     assert_eq!(at(&e).0, 6, "{e}");
+}
+
+#[test]
+fn unknown_shader_names_are_refused_where_written_with_the_choices() {
+    for list in ["[vignette, blooom]", "[vignette, {blooom: {thr: 1}}]"] {
+        let e = err(&format!(
+            "output: v.mp4\nsegments:\n  - id: a\n    scene: plasma\n    duration: 1\n    shaders: {list}\n"
+        ));
+        assert_eq!(at(&e).0, 6, "{e}");
+        assert!(e.key.ends_with("shaders[1]"), "{e}");
+        assert!(e.message.contains("unknown shader \"blooom\""), "{e}");
+        // The choices come from the enum: every name, the last one included.
+        for n in crate::render::shaders::Shader::NAMES {
+            assert!(e.message.contains(n), "{n} missing from {e}");
+        }
+    }
 }
 
 #[test]

@@ -19,7 +19,7 @@ const TEXT: &str =
 
 fn shader(name: &str) -> ShaderSpec {
     ShaderSpec {
-        name: name.into(),
+        name: name.parse().expect("a shader name"),
         params: Params::new(),
     }
 }

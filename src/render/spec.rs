@@ -110,7 +110,7 @@ impl SceneSpec {
             }
         }
         for (pos, b) in &self.react.shaders {
-            let name = self.shaders.get(*pos).map_or("shader", |s| s.name.as_str());
+            let name = self.shaders.get(*pos).map_or("shader", |s| s.name.name());
             out.push(BindingInfo {
                 param: format!("{name}.{}", b.name),
                 from: b.binding.from,
@@ -168,10 +168,9 @@ impl SceneSpec {
         let mut react = React::default();
         for (i, sh) in shaders.iter().enumerate() {
             validate_shader(i, sh)?;
-            if let Some(table) = crate::render::shaders::params_of(&sh.name) {
-                for b in crate::render::bind::find(&sh.params, table) {
-                    react.shaders.push((i, b));
-                }
+            let table = crate::render::shaders::params_of(sh.name);
+            for b in crate::render::bind::find(&sh.params, table) {
+                react.shaders.push((i, b));
             }
         }
         react.binds = crate::render::bind::find(params, kind.params());
@@ -208,8 +207,6 @@ pub fn strip_request(
         crate::render::bind::strip(params, kind.params());
     }
     for sh in shaders {
-        if let Some(table) = crate::render::shaders::params_of(&sh.name) {
-            crate::render::bind::strip(&mut sh.params, table);
-        }
+        crate::render::bind::strip(&mut sh.params, crate::render::shaders::params_of(sh.name));
     }
 }

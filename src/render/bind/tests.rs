@@ -256,7 +256,7 @@ fn find_set_strip_and_resolve() {
 
 fn shader(name: &str, params: Params) -> crate::render::shaders::ShaderSpec {
     crate::render::shaders::ShaderSpec {
-        name: name.into(),
+        name: name.parse().expect("a shader name"),
         params,
     }
 }

@@ -9,6 +9,7 @@
 
 use super::pass::{Ctx, Def, Pass};
 use crate::render::params::{CustomKind, Dflt, Kind, ParamSpec, int, is_num_list, p, vocab};
+use crate::render::shaders::name::Shader;
 
 static OFFSET_KIND: CustomKind = CustomKind {
     expect: || "a list of two whole numbers [dx, dy], each -512 to 512".to_string(),
@@ -110,7 +111,7 @@ impl ChannelOrder {
 /// The channel shaders.
 pub const DEFS: &[Def] = &[
     Def {
-        name: "chromatic",
+        shader: Shader::Chromatic,
         params: CHROMATIC_PARAMS,
         help: "red right, blue left",
         build: |p, _, _| {
@@ -122,7 +123,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "channel_shift",
+        shader: Shader::ChannelShift,
         params: CHANNEL_SHIFT_PARAMS,
         help: "move each channel by its own offset",
         build: |p, _, _| {
@@ -137,7 +138,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "channel_swap",
+        shader: Shader::ChannelSwap,
         params: CHANNEL_SWAP_PARAMS,
         help: "permute the channels",
         build: |p, _, _| {
@@ -147,7 +148,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "rgb_split_radial",
+        shader: Shader::RgbSplitRadial,
         params: RGB_SPLIT_RADIAL_PARAMS,
         help: "red outwards, blue inwards, growing from the centre",
         build: |p, w, h| Box::new(RadialSplit::new(w, h, RGB_SPLIT_RADIAL_STRENGTH.clamped(p))),

@@ -17,6 +17,7 @@
 
 use super::pass::{Axis, Ctx, Def, Pass, Remap};
 use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
+use crate::render::shaders::name::Shader;
 
 /// `crt.strength`.
 const CRT_STRENGTH: ParamSpec = p(
@@ -83,7 +84,7 @@ const NO_PARAMS: &[ParamSpec] = &[];
 /// The geometry shaders.
 pub const DEFS: &[Def] = &[
     Def {
-        name: "crt",
+        shader: Shader::Crt,
         params: CRT_PARAMS,
         help: "barrel distortion (cached remap)",
         build: |p, w, h| {
@@ -102,7 +103,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "pixelate",
+        shader: Shader::Pixelate,
         params: PIXELATE_PARAMS,
         help: "mean colour per block",
         build: |p, w, _| {
@@ -115,7 +116,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "wave_distort",
+        shader: Shader::WaveDistort,
         params: WAVE_PARAMS,
         help: "sine-wave row (or column) shifts",
         build: |p, _, _| {
@@ -130,7 +131,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "kaleidoscope",
+        shader: Shader::Kaleidoscope,
         params: KALEIDOSCOPE_PARAMS,
         help: "mirrored wedges around the centre (cached remap)",
         build: |p, w, h| {
@@ -152,28 +153,28 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "mirror_h",
+        shader: Shader::MirrorH,
         params: NO_PARAMS,
         help: "left half mirrored onto the right",
         build: |_, _, _| Box::new(Mirror { h: true, v: false }),
         check: None,
     },
     Def {
-        name: "mirror_v",
+        shader: Shader::MirrorV,
         params: NO_PARAMS,
         help: "top half mirrored onto the bottom",
         build: |_, _, _| Box::new(Mirror { h: false, v: true }),
         check: None,
     },
     Def {
-        name: "mirror_quad",
+        shader: Shader::MirrorQuad,
         params: NO_PARAMS,
         help: "top-left quarter mirrored onto all four",
         build: |_, _, _| Box::new(Mirror { h: true, v: true }),
         check: None,
     },
     Def {
-        name: "mirror_diag",
+        shader: Shader::MirrorDiag,
         params: NO_PARAMS,
         help: "upper-right triangle reflected onto the lower-left (cached remap)",
         build: |_, w, h| {

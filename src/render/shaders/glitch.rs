@@ -18,6 +18,7 @@
 
 use super::pass::{Axis, Ctx, Def, HOLD, Pass, luma};
 use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
+use crate::render::shaders::name::Shader;
 
 /// `bands.bands`.
 const BANDS_BANDS: ParamSpec = p("bands", int(0.0, 256.0), Dflt::Num(6.0), "number of bands");
@@ -106,7 +107,7 @@ const BEND_PARAMS: &[ParamSpec] = &[BEND_OFFSET, BEND_CHUNK, BEND_COUNT, HOLD];
 /// The glitch shaders.
 pub const DEFS: &[Def] = &[
     Def {
-        name: "glitch_bands",
+        shader: Shader::GlitchBands,
         params: BANDS_PARAMS,
         help: "random horizontal bands shifted sideways",
         build: |p, _, _| {
@@ -120,7 +121,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "block_glitch",
+        shader: Shader::BlockGlitch,
         params: BLOCK_PARAMS,
         help: "random rectangles displaced",
         build: |p, _, _| {
@@ -133,7 +134,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "pixel_sort",
+        shader: Shader::PixelSort,
         params: SORT_PARAMS,
         help: "sort bright runs of pixels by luma",
         build: |p, _, _| {
@@ -148,7 +149,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "data_bend",
+        shader: Shader::DataBend,
         params: BEND_PARAMS,
         help: "byte ranges overwritten from elsewhere in the frame",
         build: |p, _, _| {

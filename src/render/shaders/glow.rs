@@ -14,6 +14,7 @@
 use super::pass::{Ctx, Def, Pass, luma};
 use crate::render::color::hsv2rgb;
 use crate::render::params::{Dflt, ParamSpec, int, num, p};
+use crate::render::shaders::name::Shader;
 
 /// `bloom.thr`.
 const BLOOM_THR: ParamSpec = p(
@@ -82,7 +83,7 @@ const RADIAL_BLUR_PARAMS: &[ParamSpec] = &[RADIAL_BLUR_STRENGTH, RADIAL_BLUR_SAM
 /// The glow shaders.
 pub const DEFS: &[Def] = &[
     Def {
-        name: "bloom",
+        shader: Shader::Bloom,
         params: BLOOM_PARAMS,
         help: "glow around bright pixels (4x downsample)",
         build: |p, w, h| {
@@ -96,7 +97,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "edge_glow",
+        shader: Shader::EdgeGlow,
         params: EDGE_GLOW_PARAMS,
         help: "coloured glow on luma edges",
         build: |p, _, _| {
@@ -108,7 +109,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "soft_focus",
+        shader: Shader::SoftFocus,
         params: SOFT_FOCUS_PARAMS,
         help: "mix in a blurred copy",
         build: |p, _, _| {
@@ -123,7 +124,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "radial_blur",
+        shader: Shader::RadialBlur,
         params: RADIAL_BLUR_PARAMS,
         help: "zoom blur towards the centre",
         build: |p, _, _| {

@@ -11,6 +11,7 @@ use crate::render::color::{RgbPalette, Tint};
 use crate::render::params::{
     CustomKind, Dflt, Kind, Param, ParamSpec, Params, int, is_num_list, num, nums_of, p,
 };
+use crate::render::shaders::name::Shader;
 
 static TINT_KIND: CustomKind = CustomKind {
     expect: || {
@@ -153,14 +154,14 @@ const COLOR_RAMP_PARAMS: &[ParamSpec] = &[COLOR_RAMP_RAMP, COLOR_RAMP_COLORS];
 /// The colour shaders.
 pub const DEFS: &[Def] = &[
     Def {
-        name: "invert",
+        shader: Shader::Invert,
         params: INVERT_PARAMS,
         help: "255 - v",
         build: |_, _, _| Box::new(ChannelLut::mono(|v| 255 - v)),
         check: None,
     },
     Def {
-        name: "posterize",
+        shader: Shader::Posterize,
         params: POSTERIZE_PARAMS,
         help: "quantise each channel to `levels` values",
         build: |p, _, _| {
@@ -173,7 +174,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "threshold",
+        shader: Shader::Threshold,
         params: THRESHOLD_PARAMS,
         help: "black and white by luma",
         build: |p, _, _| {
@@ -185,7 +186,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "solarize",
+        shader: Shader::Solarize,
         params: SOLARIZE_PARAMS,
         help: "invert channel values above the threshold",
         build: |p, _, _| {
@@ -197,7 +198,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "hue_rotate",
+        shader: Shader::HueRotate,
         params: HUE_ROTATE_PARAMS,
         help: "rotate hues (luminance-preserving matrix)",
         build: |p, _, _| {
@@ -224,7 +225,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "saturation",
+        shader: Shader::Saturation,
         params: SATURATION_PARAMS,
         help: "scale saturation (luminance-preserving matrix)",
         build: |p, _, _| {
@@ -238,7 +239,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "color_grade",
+        shader: Shader::ColorGrade,
         params: COLOR_GRADE_PARAMS,
         help: "multiply the channels by a tint",
         build: |p, _, _| {
@@ -250,7 +251,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "color_wobble",
+        shader: Shader::ColorWobble,
         params: COLOR_WOBBLE_PARAMS,
         help: "channel gains swinging with time, a third of a turn apart",
         build: |p, _, _| {
@@ -262,7 +263,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "color_ramp",
+        shader: Shader::ColorRamp,
         params: COLOR_RAMP_PARAMS,
         help: "luma mapped through a colour gradient",
         build: |p, _, _| {

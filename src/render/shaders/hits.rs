@@ -15,6 +15,7 @@
 use super::pass::{Ctx, Def, Pass};
 use crate::features::Feature;
 use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
+use crate::render::shaders::name::Shader;
 
 /// `on`.
 const ON: ParamSpec = p(
@@ -63,7 +64,7 @@ const PARAMS: &[ParamSpec] = &[ON, THRESHOLD, INTENSITY, ROLLS, BLOCKS, BARS];
 
 /// The feature-fired shaders.
 pub const DEFS: &[Def] = &[Def {
-    name: "glitch_hit",
+    shader: Shader::GlitchHit,
     params: PARAMS,
     help: "row rolls, block corruption and scan bars when a feature fires (default: on beats)",
     build: |p, _, _| {
@@ -180,7 +181,7 @@ mod tests {
 
     fn chain(params: Params, w: usize, h: usize) -> ShaderChain {
         let spec = ShaderSpec {
-            name: "glitch_hit".into(),
+            name: crate::render::shaders::name::Shader::GlitchHit,
             params,
         };
         validate_shader(0, &spec).unwrap();
@@ -226,7 +227,7 @@ mod tests {
             assert_eq!(a.len(), w * h * 3);
         }
         let bad = ShaderSpec {
-            name: "glitch_hit".into(),
+            name: crate::render::shaders::name::Shader::GlitchHit,
             params: [("on".to_string(), Param::Text("loudness".into()))].into(),
         };
         let e = validate_shader(0, &bad).unwrap_err();

@@ -27,11 +27,12 @@
 //!   `docs/shaders.md` for the measurements);
 //! - `Full` runs every shader asked for.
 //!
-//! Files: [`pass`] holds what every shader is made of ([`Ctx`], [`Pass`], [`Def`]); this file
-//! holds the vocabulary (every group's [`Def`]s, [`names`], [`validate_shader`]) and the chain.
-//! Key types: [`ShaderSpec`] (one shader of a segment, as the plan gives it), [`ShaderChain`].
+//! Files: [`name`] holds the closed list of shader names ([`Shader`], a leaf); [`pass`] what
+//! every shader is made of ([`Ctx`], [`Pass`], [`Def`]); this file every group's [`Def`]s,
+//! [`validate_shader`] and the chain.
+//! Key types: [`Shader`] (the closed list of names, parsed once by the plan), [`ShaderSpec`] (one
+//! shader of a segment, as the plan gives it), [`ShaderChain`].
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::render::frame::ShaderLevel;
@@ -45,11 +46,13 @@ pub mod glitch;
 pub mod glow;
 pub mod grade;
 pub mod hits;
+pub mod name;
 pub mod noise;
 pub mod pass;
 pub mod pattern;
 pub mod tone;
 
+pub use name::Shader;
 pub use pass::{ChannelLut, Ctx, Def, Pass, Remap};
 
 #[cfg(test)]
@@ -58,8 +61,8 @@ mod tests;
 /// One shader of a segment's chain, e.g. `bloom` with `{thr: 120}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShaderSpec {
-    /// Shader name, one of [`names`] (`bloom`, `vignette`, `grain`, ...).
-    pub name: String,
+    /// Which shader (`bloom`, `vignette`, `grain`, ...).
+    pub name: Shader,
     /// Its parameters, checked against the shader's table by [`validate_shader`].
     pub params: Params,
 }
@@ -68,21 +71,21 @@ pub struct ShaderSpec {
 /// slower on the same frames (measured with `scripts/shader-cost.sh`, table in `docs/shaders.md`):
 /// per-frame noise (`grain` 1.37x, `static` 2.1x), whole rows moving every frame (`wave_distort`
 /// 1.6x, `glitch_bands` 1.3x) and global gains changing every frame (`color_wobble` 1.2x).
-pub const ENCODER_EXPENSIVE: &[&str] = &[
-    "grain",
-    "static",
-    "wave_distort",
-    "glitch_bands",
-    "color_wobble",
+pub const ENCODER_EXPENSIVE: &[Shader] = &[
+    Shader::Grain,
+    Shader::Static,
+    Shader::WaveDistort,
+    Shader::GlitchBands,
+    Shader::ColorWobble,
 ];
 
 /// Shaders that draw random numbers (each takes a `hold` parameter).
-pub const RANDOM: &[&str] = &[
-    "grain",
-    "static",
-    "glitch_bands",
-    "block_glitch",
-    "data_bend",
+pub const RANDOM: &[Shader] = &[
+    Shader::Grain,
+    Shader::Static,
+    Shader::GlitchBands,
+    Shader::BlockGlitch,
+    Shader::DataBend,
 ];
 
 /// Salt mixed into the renderer seed for shader randomness.
@@ -104,55 +107,64 @@ static DEFS: LazyLock<Vec<&'static Def>> = LazyLock::new(|| {
     groups.iter().flat_map(|g| g.iter()).collect()
 });
 
-static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| DEFS.iter().map(|d| d.name).collect());
-
-static BY_NAME: LazyLock<HashMap<&'static str, &'static Def>> =
-    LazyLock::new(|| DEFS.iter().map(|d| (d.name, *d)).collect());
+/// Each shader's definition, indexed by `Shader as usize` (the groups list them in the enum's
+/// order; a test checks that every shader has exactly one definition).
+static BY_SHADER: LazyLock<Vec<&'static Def>> = LazyLock::new(|| {
+    let mut by: Vec<&'static Def> = DEFS.clone();
+    by.sort_by_key(|d| d.shader as usize);
+    by
+});
 
 /// Names of every shader, in documentation order.
 pub fn names() -> &'static [&'static str] {
-    &NAMES
+    Shader::NAMES
 }
 
-/// The definition of shader `name`.
-pub fn def(name: &str) -> Option<&'static Def> {
-    BY_NAME.get(name).copied()
+/// The definition of `shader`.
+pub fn def(shader: Shader) -> &'static Def {
+    BY_SHADER[shader as usize]
 }
 
-/// The parameter table of shader `name`.
-pub fn params_of(name: &str) -> Option<&'static [crate::render::params::ParamSpec]> {
-    def(name).map(|d| d.params)
+/// The shader a plan calls `name`, if there is one.
+pub fn parse(name: &str) -> Result<Shader, String> {
+    name.parse::<Shader>().map_err(|_| {
+        format!(
+            "unknown shader {name:?}; shaders: {}",
+            Shader::NAMES.join(", ")
+        )
+    })
 }
 
-/// Checks shader `i` of a scene: known name, params by the table, cross-parameter rules.
-/// Keys: `shaders[i]` for the name, `shaders[i].param` for a parameter.
+/// The parameter table of `shader`.
+pub fn params_of(shader: Shader) -> &'static [crate::render::params::ParamSpec] {
+    def(shader).params
+}
+
+/// Checks shader `i` of a scene: params by the table, cross-parameter rules (the name was parsed
+/// by the plan). Keys: `shaders[i].param` for a parameter.
 pub fn validate_shader(i: usize, spec: &ShaderSpec) -> Result<(), SpecError> {
     let key = format!("shaders[{i}]");
-    let Some(d) = def(&spec.name) else {
-        return Err(SpecError {
-            key,
-            message: format!(
-                "unknown shader {:?}; shaders: {}",
-                spec.name,
-                names().join(", ")
-            ),
-        });
-    };
-    validate_params(&spec.params, d.params, &key, &format!("shader {}", d.name))?;
+    let d = def(spec.name);
+    validate_params(
+        &spec.params,
+        d.params,
+        &key,
+        &format!("shader {}", d.name()),
+    )?;
     if let Some(check) = d.check {
         check(&spec.params).map_err(|(p, m)| SpecError {
             key: format!("{key}.{p}"),
-            message: format!("shader {} parameter {p}: {m}", d.name),
+            message: format!("shader {} parameter {p}: {m}", d.name()),
         })?;
     }
     Ok(())
 }
 
-/// Whether a shader called `name` runs at `level`.
-pub fn allowed(name: &str, level: ShaderLevel) -> bool {
+/// Whether `shader` runs at `level`.
+pub fn allowed(shader: Shader, level: ShaderLevel) -> bool {
     match level {
-        ShaderLevel::Minimal => name == "vignette",
-        ShaderLevel::Standard => !ENCODER_EXPENSIVE.contains(&name),
+        ShaderLevel::Minimal => shader == Shader::Vignette,
+        ShaderLevel::Standard => !ENCODER_EXPENSIVE.contains(&shader),
         ShaderLevel::Full => true,
     }
 }
@@ -187,7 +199,7 @@ impl Clone for ShaderChain {
 }
 
 impl ShaderChain {
-    /// Builds the chain for `specs` (already validated; unknown names are skipped), keeping only
+    /// Builds the chain for `specs` (already validated), keeping only
     /// the shaders `level` allows, with caches for a `width x height` frame.
     pub fn new(
         specs: &[ShaderSpec],
@@ -199,7 +211,7 @@ impl ShaderChain {
         let specs: Vec<(usize, ShaderSpec)> = specs
             .iter()
             .enumerate()
-            .filter(|(_, s)| allowed(&s.name, level) && def(&s.name).is_some())
+            .filter(|(_, s)| allowed(s.name, level))
             .map(|(i, s)| (i, s.clone()))
             .collect();
         let mut chain = ShaderChain {
@@ -218,9 +230,8 @@ impl ShaderChain {
     /// kept it) and rebuilds that shader alone: for bound parameters whose value changed.
     pub fn retune(&mut self, pos: usize, params: &Params) {
         let (w, h) = (self.width, self.height);
-        if let Some(k) = self.specs.iter().position(|(p, _)| *p == pos)
-            && let Some(d) = def(&self.specs[k].1.name)
-        {
+        if let Some(k) = self.specs.iter().position(|(p, _)| *p == pos) {
+            let d = def(self.specs[k].1.name);
             self.specs[k].1.params = params.clone();
             self.passes[k].1 = (d.build)(params, w, h);
         }
@@ -231,10 +242,9 @@ impl ShaderChain {
         self.passes = self
             .specs
             .iter()
-            .filter_map(|(pos, s)| {
-                let d = def(&s.name)?;
+            .map(|(pos, s)| {
                 let seed = combine(self.seed ^ SHADER_SALT, *pos as u64);
-                Some((seed, (d.build)(&s.params, w, h)))
+                (seed, (def(s.name).build)(&s.params, w, h))
             })
             .collect();
     }

@@ -11,6 +11,7 @@
 
 use super::pass::{Ctx, Def, HOLD, Pass};
 use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p, vocab};
+use crate::render::shaders::name::Shader;
 
 vocab! {
     /// Grain modes.
@@ -62,7 +63,7 @@ const STATIC_PARAMS: &[ParamSpec] = &[STATIC_DENSITY, STATIC_COLOR, HOLD];
 /// The noise shaders.
 pub const DEFS: &[Def] = &[
     Def {
-        name: "grain",
+        shader: Shader::Grain,
         params: GRAIN_PARAMS,
         help: "half-resolution film grain",
         build: |p, w, _| {
@@ -76,7 +77,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "static",
+        shader: Shader::Static,
         params: STATIC_PARAMS,
         help: "random pixels (TV snow)",
         build: |p, _, _| {

@@ -63,8 +63,8 @@ pub type Check = fn(&Params) -> Result<(), (&'static str, String)>;
 
 /// One shader of the vocabulary.
 pub struct Def {
-    /// Name as written in the plan.
-    pub name: &'static str,
+    /// Which shader this is (its word is the name a plan writes).
+    pub shader: crate::render::shaders::name::Shader,
     /// Parameters.
     pub params: &'static [ParamSpec],
     /// What it does (one line, for docs).
@@ -73,6 +73,13 @@ pub struct Def {
     pub build: Build,
     /// Optional cross-parameter check.
     pub check: Option<Check>,
+}
+
+impl Def {
+    /// The name a plan writes.
+    pub fn name(&self) -> &'static str {
+        self.shader.name()
+    }
 }
 
 /// The `hold` parameter of the random shaders.

@@ -9,6 +9,7 @@
 
 use super::pass::{Ctx, Def, Pass, luma};
 use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p};
+use crate::render::shaders::name::Shader;
 
 /// `scanlines.intensity`.
 const SCANLINES_INTENSITY: ParamSpec = p(
@@ -49,7 +50,7 @@ const HALFTONE_PARAMS: &[ParamSpec] = &[HALFTONE_DOT_SIZE, HALFTONE_COLOR];
 /// The pattern shaders.
 pub const DEFS: &[Def] = &[
     Def {
-        name: "scanlines",
+        shader: Shader::Scanlines,
         params: SCANLINES_PARAMS,
         help: "darken every n-th row",
         build: |p, _, _| {
@@ -62,7 +63,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "halftone",
+        shader: Shader::Halftone,
         params: HALFTONE_PARAMS,
         help: "round dots sized by brightness",
         build: |p, _, _| {

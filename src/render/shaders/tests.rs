@@ -8,14 +8,14 @@ use crate::render::rng::Rng;
 
 fn spec(name: &str) -> ShaderSpec {
     ShaderSpec {
-        name: name.to_string(),
+        name: name.parse().expect("a shader name"),
         params: Params::new(),
     }
 }
 
 fn with(name: &str, params: &[(&str, Param)]) -> ShaderSpec {
     ShaderSpec {
-        name: name.to_string(),
+        name: name.parse().expect("a shader name"),
         params: params
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -110,27 +110,31 @@ fn vocabulary_is_complete_and_documented() {
     assert_eq!(sorted.len(), names.len(), "duplicate names");
     for d in DEFS.iter() {
         assert!(!d.help.is_empty());
-        let problems = crate::render::params::table_problems(d.name, d.params);
+        let problems = crate::render::params::table_problems(d.name(), d.params);
         assert!(problems.is_empty(), "{problems:?}");
         for p in d.params {
             assert!(
                 !p.help.is_empty() && !p.default.to_string().is_empty(),
                 "{}.{}",
-                d.name,
+                d.name(),
                 p.name
             );
         }
     }
-    for n in ENCODER_EXPENSIVE.iter().chain(RANDOM) {
-        assert!(names.contains(n), "{n}");
-    }
     for d in DEFS.iter() {
         assert_eq!(
-            RANDOM.contains(&d.name),
+            RANDOM.contains(&d.shader),
             d.params.iter().any(|p| p.name == "hold"),
             "{}: random shaders and only they take hold",
-            d.name
+            d.name()
         );
+    }
+    // Every shader has exactly one definition, and the lookup by enum finds it.
+    use strum::IntoEnumIterator;
+    assert_eq!(DEFS.len(), Shader::iter().count());
+    for sh in Shader::iter() {
+        assert_eq!(DEFS.iter().filter(|d| d.shader == sh).count(), 1, "{sh}");
+        assert_eq!(def(sh).shader, sh);
     }
 }
 
@@ -236,7 +240,7 @@ fn random_params_never_panic() {
     let sizes = [(37, 23), (64, 36), (3, 2), (160, 90)];
     for round in 0..40 {
         for &name in names() {
-            let d = def(name).unwrap();
+            let d = def(name.parse().unwrap());
             let mut params = Params::new();
             for ps in d.params {
                 if rng.below(3) > 0 {
@@ -244,7 +248,7 @@ fn random_params_never_panic() {
                 }
             }
             let s = ShaderSpec {
-                name: name.to_string(),
+                name: d.shader,
                 params,
             };
             if let Err(e) = validate_shader(0, &s) {
@@ -285,7 +289,7 @@ fn whole_chain_is_deterministic_and_order_independent() {
 #[test]
 fn random_shaders_change_with_the_frame_and_hold() {
     let (w, h) = (96, 54);
-    for name in RANDOM {
+    for name in RANDOM.iter().map(|s| s.name()) {
         let s = [spec(name)];
         let f0 = run(&s, w, h, 3, 0);
         assert_eq!(f0, run(&s, w, h, 3, 0), "{name}");
@@ -327,10 +331,10 @@ fn levels_filter_by_the_classification() {
         ShaderChain::new(&all, ShaderLevel::Minimal, 8, 8, 0).len(),
         1
     );
-    assert!(allowed("vignette", ShaderLevel::Minimal));
-    assert!(!allowed("bloom", ShaderLevel::Minimal));
-    assert!(allowed("bloom", ShaderLevel::Standard));
-    assert!(!allowed("grain", ShaderLevel::Standard));
+    assert!(allowed(Shader::Vignette, ShaderLevel::Minimal));
+    assert!(!allowed(Shader::Bloom, ShaderLevel::Minimal));
+    assert!(allowed(Shader::Bloom, ShaderLevel::Standard));
+    assert!(!allowed(Shader::Grain, ShaderLevel::Standard));
 }
 
 #[test]
@@ -574,12 +578,12 @@ fn size_change_rebuilds_caches() {
 
 #[test]
 fn validation_keys_and_messages() {
-    let e = validate_shader(2, &spec("blur")).unwrap_err();
-    assert_eq!(e.key, "shaders[2]");
+    let e = super::parse("blur").unwrap_err();
     assert!(
-        e.message.contains("mirror_quad") && e.message.contains("pixel_sort"),
-        "{}",
-        e.message
+        e.contains("unknown shader \"blur\"")
+            && e.contains("mirror_quad")
+            && e.contains("pixel_sort"),
+        "{e}"
     );
     let e = validate_shader(0, &with("posterize", &[("levels", Param::Num(1.0))])).unwrap_err();
     assert_eq!(e.key, "shaders[0].levels");
@@ -653,15 +657,15 @@ fn docs_mention_every_shader_and_param() {
     let doc = include_str!("../../../docs/shaders.md");
     for d in DEFS.iter() {
         assert!(
-            doc.contains(&format!("`{}`", d.name)),
+            doc.contains(&format!("`{}`", d.name())),
             "docs/shaders.md lacks {}",
-            d.name
+            d.name()
         );
         for p in d.params {
             assert!(
                 doc.contains(&format!("`{}`", p.name)),
                 "docs/shaders.md lacks {}.{}",
-                d.name,
+                d.name(),
                 p.name
             );
         }

@@ -14,6 +14,7 @@
 use super::pass::{ChannelLut, Ctx, Def, Pass};
 use crate::render::canvas::div255;
 use crate::render::params::{Dflt, ParamSpec, Params, num, p};
+use crate::render::shaders::name::Shader;
 
 /// `vignette.strength`.
 const VIGNETTE_STRENGTH: ParamSpec = p(
@@ -131,7 +132,7 @@ fn check_levels(params: &Params) -> Result<(), (&'static str, String)> {
 /// The tone shaders.
 pub const DEFS: &[Def] = &[
     Def {
-        name: "vignette",
+        shader: Shader::Vignette,
         params: VIGNETTE_PARAMS,
         help: "darken towards the corners (cached map)",
         build: |p, w, h| {
@@ -142,7 +143,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "reverse_vignette",
+        shader: Shader::ReverseVignette,
         params: REVERSE_VIGNETTE_PARAMS,
         help: "darken the centre, keep the edges",
         build: |p, w, h| {
@@ -154,7 +155,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "contrast",
+        shader: Shader::Contrast,
         params: CONTRAST_PARAMS,
         help: "stretch around mid-grey",
         build: |p, _, _| {
@@ -168,7 +169,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "gamma",
+        shader: Shader::Gamma,
         params: GAMMA_PARAMS,
         help: "gamma curve",
         build: |p, _, _| {
@@ -182,7 +183,7 @@ pub const DEFS: &[Def] = &[
         check: None,
     },
     Def {
-        name: "levels",
+        shader: Shader::Levels,
         params: LEVELS_PARAMS,
         help: "black point, white point and midtone gamma",
         build: |p, _, _| {
@@ -197,7 +198,7 @@ pub const DEFS: &[Def] = &[
         check: Some(check_levels),
     },
     Def {
-        name: "brightness",
+        shader: Shader::Brightness,
         params: BRIGHTNESS_PARAMS,
         help: "multiply every channel",
         build: |p, _, _| {
