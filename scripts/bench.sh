@@ -28,7 +28,8 @@ done
 bash scripts/ensure-ffmpeg.sh
 cargo build --release -q
 FARM="$ROOT/target/release/farm"
-REF="$ROOT/../shared/baseline/ref_render.py"
+# The Python reference render script (docs/reference-pipeline.md); skipped when absent.
+REF="${FARM_REF_RENDER:-$ROOT/../shared/baseline/ref_render.py}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 

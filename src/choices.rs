@@ -38,7 +38,7 @@ vocab! {
 }
 
 impl Aspect {
-    /// The seed's aspect presets; landscape keeps the profile's size.
+    /// The reference guide's aspect presets; landscape keeps the profile's size.
     pub fn preset_size(self) -> (u32, u32) {
         match self {
             Aspect::Landscape => (1920, 1080),

@@ -67,7 +67,7 @@ pub struct ClipTimings {
     pub total_ms: f64,
 }
 
-/// Brightness of one rendered frame (the seed's spot check, done on the frames themselves).
+/// Brightness of one rendered frame (the reference guide's spot check, done on the frames themselves).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Brightness {
     /// Frame index within the clip.

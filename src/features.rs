@@ -1,6 +1,6 @@
 //! A clip's audio features as the renderer sees them: the vocabulary of features a plan may
 //! bind a parameter to ([`Feature`]), one clip's rows ([`ClipFeatures`]) and the synthetic
-//! features of a plan without audio (the digest's synthetic mode: slow sines, a 120 BPM beat).
+//! features of a plan without audio (the reference pipeline's synthetic mode: slow sines, a 120 BPM beat).
 //!
 //! A leaf: plain data, shared by `audio` (which computes the rows), the coordinator (which
 //! puts a clip's rows in its job) and `render` (which reads them per frame). Nothing here
@@ -15,7 +15,7 @@ use crate::vocab::vocab;
 use serde::{Deserialize, Serialize};
 
 vocab! {
-    /// A per-frame audio feature, in [0, 1] (the digest's section 8, same names and order as
+    /// A per-frame audio feature, in [0, 1] (the reference pipeline's section 8, same names and order as
     /// `farm audio --json`). The discriminant is the column index in a row.
     pub enum Feature {
         /// Loudness (root mean square).
@@ -79,7 +79,7 @@ pub const SPECTRUM_BINS: usize = 32;
 /// Waveform points per frame (for oscilloscope scenes), -1..1 each.
 pub const WAVE_POINTS: usize = 64;
 
-/// The tempo of the synthetic features (the digest's synthetic mode).
+/// The tempo of the synthetic features (the reference pipeline's synthetic mode).
 pub const SYNTHETIC_BPM: f64 = 120.0;
 
 /// Where a clip's features come from.
@@ -87,7 +87,7 @@ pub const SYNTHETIC_BPM: f64 = 120.0;
 pub enum Source {
     /// The clip does not react to audio: every row reads as silence.
     None,
-    /// No soundtrack: the digest's synthetic features, computed from global time.
+    /// No soundtrack: the reference pipeline's synthetic features, computed from global time.
     Synthetic,
     /// Rows analysed from the plan's soundtrack.
     Track,
@@ -159,7 +159,8 @@ impl ClipFeatures {
         }
     }
 
-    /// The digest's synthetic features for global frames `start - lead .. start + frames`: slow
+    /// The reference pipeline's synthetic features for global frames
+    /// `start - lead .. start + frames`: slow
     /// sines for the bands and the spectral features, a beat at [`SYNTHETIC_BPM`] while the
     /// beat phase is under 0.05, `bdecay = 1 - 4 * phase` (at least 0). A function of global
     /// time only, so every clip and chunk agrees on every frame.

@@ -57,7 +57,7 @@ impl Hardware {
             }
         }
         if mem_total == 0 {
-            // The seed's fallback for a platform we cannot read: assume 8 GB.
+            // The reference guide's fallback for a platform we cannot read: assume 8 GB.
             mem_total = 8 * 1024 * 1024 * 1024;
         }
         if mem_available == 0 {
@@ -85,7 +85,7 @@ impl Hardware {
         self.mem_available as f64 / GIB
     }
 
-    /// The seed's worker count from CPUs alone: >= 16 cores -> cores - 2; >= 4 -> cores - 1;
+    /// The reference guide's worker count from CPUs alone: >= 16 cores -> cores - 2; >= 4 -> cores - 1;
     /// else max(1, cores) (leave a core or two for the OS and the encoders).
     pub fn cpu_workers(&self) -> usize {
         workers_for_cpus(self.cpus)
@@ -113,7 +113,7 @@ impl Hardware {
     }
 }
 
-/// The seed's formula: cores >= 16 -> cores - 2; >= 4 -> cores - 1; else max(1, cores).
+/// The reference guide's formula: cores >= 16 -> cores - 2; >= 4 -> cores - 1; else max(1, cores).
 pub fn workers_for_cpus(cpus: usize) -> usize {
     if cpus >= 16 {
         cpus - 2

@@ -1,14 +1,15 @@
 //! Quality profiles and overrides -> the settings of one run.
 //!
-//! The numbers are the seed's (draft / preview / production / max / auto, aspect presets,
-//! `--quality --aspect --workers --resolution` and their precedence), with two changes that
-//! measurements on this kind of machine asked for (`../shared/spec/baseline.md`):
+//! The numbers are the reference guide's (see `docs/reference-pipeline.md`: draft / preview /
+//! production / max / auto, aspect presets, `--quality --aspect --workers --resolution` and their
+//! precedence), with two changes that
+//! measurements on this kind of machine asked for:
 //!
-//! - **Encoder preset.** The seed's CRFs assume x264's default preset (medium). We encode with
+//! - **Encoder preset.** The reference guide's CRFs assume x264's default preset (medium). We encode with
 //!   faster presets at a CRF that gives the same quality: veryfast at crf 18.5 matches medium at
 //!   crf 20 (SSIM within 0.003) at 2.4x the speed. Per profile: draft ultrafast/26, preview
 //!   ultrafast/20, production veryfast/18.5, max medium/18; auto's low-end and downgraded
-//!   profiles use veryfast at the seed's CRF minus 1.5. A plan's `preset`/`crf` or the flags
+//!   profiles use veryfast at the reference guide's CRF minus 1.5. A plan's `preset`/`crf` or the flags
 //!   `--preset`/`--crf` override these.
 //! - **Memory cap counts the encoder.** The seed caps workers at 60% of memory divided by 150 MB;
 //!   one x264 process alone peaks near 490 MB at 1080p (medium). We estimate a worker's footprint
@@ -116,7 +117,7 @@ pub struct Overrides {
     pub aspect: Option<Aspect>,
     /// Explicit size; beats aspect.
     pub resolution: Option<(u32, u32)>,
-    /// Explicit worker count; replaces the detected count (the draft cap still applies, as in the seed).
+    /// Explicit worker count; replaces the detected count (the draft cap still applies, as in the reference guide).
     pub workers: Option<usize>,
     /// x264 preset.
     pub preset: Option<X264Preset>,
@@ -144,7 +145,7 @@ pub struct RenderSettings {
 }
 
 impl RenderSettings {
-    /// The seed's start-up line: `Render: 1280x720 @15fps, CRF 20, 2 workers`.
+    /// The reference guide's start-up line: `Render: 1280x720 @15fps, CRF 20, 2 workers`.
     pub fn summary(&self) -> String {
         format!(
             "Render: {}x{} @{}fps, CRF {} (x264 {}), {} workers ({}), quality {}, grid scale {}, shaders {}",
@@ -217,7 +218,7 @@ pub fn memory_warning(
 ///
 /// `total_seconds` is the plan's length; `calibrate` measures seconds per frame per worker at
 /// production settings and is called only for `auto` on a machine that is not low-end (the
-/// seed's fixed 180 ms estimate is replaced by a measurement).
+/// reference guide's fixed 180 ms estimate is replaced by a measurement).
 pub fn resolve(
     hw: &Hardware,
     total_seconds: f64,
@@ -231,7 +232,7 @@ pub fn resolve(
     } else {
         fixed_profile(quality)
     };
-    // Aspect preset before the manual resolution; resolution beats aspect (the seed's order).
+    // Aspect preset before the manual resolution; resolution beats aspect (the reference guide's order).
     let aspect = ov.aspect.unwrap_or(Aspect::Landscape);
     let (mut w, mut h) = (profile.width, profile.height);
     if aspect != Aspect::Landscape && ov.resolution.is_none() {
@@ -317,7 +318,7 @@ fn auto_profile(
     }
     let production = fixed_profile(Quality::Production);
     let n_frames = (total_seconds * 24.0).ceil();
-    // The seed's constant (180 ms a frame at 1080p) only when a measurement is impossible.
+    // The reference guide's constant (180 ms a frame at 1080p) only when a measurement is impossible.
     let spf = calibrate(&production).unwrap_or(0.18);
     let est_total_s = n_frames * spf / workers.max(1) as f64;
     if est_total_s > 3600.0 {
@@ -504,7 +505,7 @@ mod tests {
         );
         assert_eq!(s.workers, 1);
         assert!(s.workers_reason.contains("memory"), "{}", s.workers_reason);
-        // Medium at 1080p must count the encoder's ~490 MB, not the seed's 150 MB.
+        // Medium at 1080p must count the encoder's ~490 MB, not the reference guide's 150 MB.
         assert!(worker_footprint_mb(1920, 1080, X264Preset::Medium) > 490.0);
     }
 

@@ -32,7 +32,7 @@ pub fn shader(name: &str) -> ShaderSpec {
     }
 }
 
-/// The seed's chain: bloom, vignette, grain.
+/// The reference guide's chain: bloom, vignette, grain.
 pub fn seed_chain() -> Vec<ShaderSpec> {
     vec![shader("bloom"), shader("vignette"), shader("grain")]
 }
@@ -47,12 +47,12 @@ pub fn scene_with(name: &str, text: Option<&str>, shaders: Vec<ShaderSpec>) -> S
 pub const QUOTE: &str =
     "The best way to predict the future is to invent it. Everything else is commentary.";
 
-/// `plasma` with the seed's chain.
+/// `plasma` with the reference guide's chain.
 pub fn plasma() -> (String, SceneSpec) {
     ("plasma".into(), scene_with("plasma", None, seed_chain()))
 }
 
-/// `quote` with the seed's chain.
+/// `quote` with the reference guide's chain.
 pub fn quote() -> (String, SceneSpec) {
     (
         "quote".into(),

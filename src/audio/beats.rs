@@ -482,7 +482,7 @@ pub fn fitted_tempo(beats: &[f64], estimate: f64) -> Option<f64> {
 
 /// Fill the `beat` and `bdecay` columns of a table of `frames` rows at `fps` from beat times:
 /// `beat` is 1 on the frame nearest each beat; `bdecay` is exp(-2.5 d / (fps / 2)) for the
-/// d < fps / 2 frames after the latest beat, else 0 (the digest's definition).
+/// d < fps / 2 frames after the latest beat, else 0 (the reference pipeline's definition).
 pub fn mark_frames(table: &mut [f32], frames: usize, fps: u32, beats: &[f64]) {
     let fps = fps.max(1);
     let cols = Feature::COUNT;

@@ -1,7 +1,7 @@
 //! Audio analysis: what a visualizer reacts to, computed once per track, before any render.
 //!
 //! A soundtrack is decoded by ffmpeg ([`crate::media::decode_audio_mono`]) to mono f32 PCM at
-//! [`ANALYSIS_RATE`], then turned into one row of [`Features`] per video frame (the digest's
+//! [`ANALYSIS_RATE`], then turned into one row of [`Features`] per video frame (the reference pipeline's
 //! section 8: rms, six bands and their ratios, spectral centroid, flatness, flux, centroid
 //! change, `beat` and `bdecay`), each column smoothed and min-max normalised to [0, 1] over the
 //! whole track, plus the track's tempo and beat times. Nothing here knows about plans, workers
@@ -30,7 +30,7 @@ pub mod spectral;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The sample rate every track is analysed at (ffmpeg resamples to it), as the digest does.
+/// The sample rate every track is analysed at (ffmpeg resamples to it), as the reference pipeline does.
 pub const ANALYSIS_RATE: u32 = 22050;
 
 /// The version of the feature format: bumped whenever a feature's definition, the column order

@@ -2,7 +2,7 @@
 //! two frames long (at least [`MIN_WINDOW`] samples, so that the sub band has bins at any fps),
 //! through `realfft`. Then EMA smoothing and min-max normalisation over the whole track.
 //!
-//! Raw definitions (the digest's section 8), with `m` the magnitude spectrum and `f` the bin
+//! Raw definitions (the reference pipeline's section 8), with `m` the magnitude spectrum and `f` the bin
 //! frequencies:
 //! - rms = sqrt(mean(x^2)) of the window's samples;
 //! - band = sqrt(mean(m^2)) over the band's bins; ratio = band / sum of the six bands;

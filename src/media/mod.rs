@@ -1,7 +1,7 @@
 //! ffmpeg and ffprobe: the encoder pipe, probing, the concat join and the audio mux.
 //! The only module that spawns them; nothing here goes through a shell.
 //!
-//! Rules from the seed and from measurement:
+//! Rules from the reference guide and from measurement:
 //! - The encoder's stderr goes to the clip's log FILE, never a pipe (a pipe fills at 64 KB and
 //!   deadlocks ffmpeg). The log's first line is the exact command, shell-quoted, to replay it.
 //! - `-pix_fmt yuv420p` always: libx264 otherwise keeps 4:4:4 from rgb24 input, which many

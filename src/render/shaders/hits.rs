@@ -1,4 +1,4 @@
-//! `glitch_hit`: a glitch that fires on an audio feature (the digest's glitch effect: row
+//! `glitch_hit`: a glitch that fires on an audio feature (the reference pipeline's glitch effect: row
 //! rolls, block corruption, scan bars), reading the frame's features from [`Ctx::features`].
 //!
 //! - `glitch_hit(on beat, threshold 0.5, intensity 0.8, rolls 6, blocks 6, bars 3)`: when the
