@@ -24,6 +24,8 @@ use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+pub use rustix::process::Signal;
+
 /// The signals that stop a run.
 pub const STOP_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
 
@@ -82,10 +84,10 @@ pub fn install_signal_handlers() {
 /// The second stop signal: kill every child group at once, then give the run a moment to
 /// record what it can before exiting with status 130.
 fn second_signal() {
-    kill_all_groups(libc::SIGKILL);
+    kill_all_groups(Signal::KILL);
     std::thread::spawn(|| {
         std::thread::sleep(SECOND_SIGNAL_GRACE);
-        kill_all_groups(libc::SIGKILL);
+        kill_all_groups(Signal::KILL);
         std::process::exit(130);
     });
 }
@@ -128,7 +130,40 @@ pub fn last_signal() -> Option<i32> {
     Some(LAST_SIGNAL.load(Ordering::SeqCst)).filter(|&s| s != 0)
 }
 
-fn kill_all_groups(sig: i32) {
+/// The [`rustix`] pid of a raw process id (`None` for 0 or one out of range: nothing to signal).
+fn pid_of(raw: u32) -> Option<rustix::process::Pid> {
+    i32::try_from(raw)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+}
+
+/// Sends `sig` to the process group led by `pgid` (best effort: the group may be gone).
+pub fn signal_group_id(pgid: u32, sig: Signal) {
+    if let Some(p) = pid_of(pgid) {
+        let _ = rustix::process::kill_process_group(p, sig);
+    }
+}
+
+/// Sends `sig` to process `pid` (best effort: it may be gone).
+pub fn signal_process(pid: u32, sig: Signal) {
+    if let Some(p) = pid_of(pid) {
+        let _ = rustix::process::kill_process(p, sig);
+    }
+}
+
+/// Whether process `pid` exists (it may belong to another user: a refused signal still means
+/// it is there).
+pub fn process_exists(pid: u32) -> bool {
+    match pid_of(pid) {
+        Some(p) => match rustix::process::test_kill_process(p) {
+            Ok(()) => true,
+            Err(e) => e == rustix::io::Errno::PERM,
+        },
+        None => false,
+    }
+}
+
+fn kill_all_groups(sig: Signal) {
     let groups: Vec<i32> = GROUPS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -136,10 +171,7 @@ fn kill_all_groups(sig: i32) {
         .copied()
         .collect();
     for g in groups {
-        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
-        unsafe {
-            libc::kill(-g, sig);
-        }
+        signal_group_id(g as u32, sig);
     }
 }
 
@@ -162,11 +194,8 @@ impl Group {
     }
 
     /// Signal the whole group.
-    pub fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
-        unsafe {
-            libc::kill(-self.pgid, sig);
-        }
+    pub fn signal(&self, sig: Signal) {
+        signal_group_id(self.pgid as u32, sig);
     }
 }
 
@@ -184,25 +213,16 @@ impl Drop for Group {
 /// killed with SIGKILL leaves no child running. Spawn from a thread that outlives the child
 /// (the thread that waits for it).
 pub fn isolate(cmd: &mut Command) -> &mut Command {
-    let parent = std::process::id() as libc::pid_t;
+    let parent = rustix::process::getpid();
     cmd.process_group(0);
-    // SAFETY: prctl, getppid and kill are async-signal-safe system calls; nothing is allocated
-    // between fork and exec.
+    // SAFETY: pre_exec runs between fork and exec; rustix's prctl, getppid, getpid and kill are
+    // raw system calls (async-signal-safe) and nothing is allocated.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
+            rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
             // The parent may have died before prctl: then nobody would ever send the signal.
-            if libc::getppid() != parent {
-                libc::kill(libc::getpid(), libc::SIGKILL);
+            if rustix::process::getppid() != Some(parent) {
+                let _ = rustix::process::kill_process(rustix::process::getpid(), Signal::KILL);
             }
             Ok(())
         });
@@ -284,10 +304,7 @@ pub fn outlast_first_signal() {
 
 /// Kill a child's group and reap the child.
 pub fn kill_and_reap(child: &mut Child) {
-    // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
-    unsafe {
-        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-    }
+    signal_group_id(child.id(), Signal::KILL);
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -95,10 +95,7 @@ fn install_panic_hook() {
     std::panic::set_hook(Box::new(move |info| {
         let pid = ENCODER_PID.swap(0, Ordering::SeqCst);
         if pid != 0 {
-            // SAFETY: kill(2) on our own child's pid; no memory is touched.
-            unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGKILL);
-            }
+            crate::procs::signal_process(pid, crate::procs::Signal::KILL);
         }
         if let Some(log) = CURRENT_LOG.lock().ok().and_then(|g| g.clone()) {
             use std::io::Write;
@@ -157,9 +154,7 @@ fn inject(f: Fault, frame: u64, encoder_pid: u32) {
         Fault::Exit => std::process::exit(3),
         Fault::Abort => std::process::abort(),
         // SAFETY: kill(2) on our own child's pid; no memory is touched.
-        Fault::KillEncoder => unsafe {
-            libc::kill(encoder_pid as libc::pid_t, libc::SIGKILL);
-        },
+        Fault::KillEncoder => crate::procs::signal_process(encoder_pid, crate::procs::Signal::KILL),
         Fault::Hang => std::thread::sleep(Duration::from_secs(3600)),
         Fault::Slow | Fault::Unbuildable => {}
     }

@@ -175,10 +175,7 @@ pub struct WorkLock {
 }
 
 fn alive(pid: u32) -> bool {
-    // SAFETY: kill(2) with signal 0 only checks that the process exists.
-    pid <= i32::MAX as u32
-        && (unsafe { libc::kill(pid as libc::pid_t, 0) } == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    crate::procs::process_exists(pid)
 }
 
 impl WorkLock {

@@ -105,11 +105,8 @@ fn worker_program() -> Result<(PathBuf, PathBuf), String> {
 }
 
 /// Signal a worker's whole process group (the worker and its ffmpeg).
-pub fn signal_group(child: &Child, sig: libc::c_int) {
-    // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
-    unsafe {
-        libc::kill(-(child.id() as libc::pid_t), sig);
-    }
+pub fn signal_group(child: &Child, sig: procs::Signal) {
+    procs::signal_group_id(child.id(), sig);
 }
 
 /// Wait for a child up to `limit`, then SIGKILL its group and reap it. Afterwards nothing of
@@ -121,12 +118,12 @@ pub fn reap(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
             Ok(Some(st)) => break Some(st),
             Ok(None) if t.elapsed() < limit => std::thread::sleep(Duration::from_millis(10)),
             _ => {
-                signal_group(child, libc::SIGKILL);
+                signal_group(child, procs::Signal::KILL);
                 break child.wait().ok();
             }
         }
     };
-    signal_group(child, libc::SIGKILL);
+    signal_group(child, procs::Signal::KILL);
     status
 }
 
@@ -233,7 +230,7 @@ pub fn stop_worker(mut w: Worker) {
 
 /// Kill a worker and its encoder now, and reap it.
 pub fn kill_worker(mut w: Worker) -> Option<ExitStatus> {
-    signal_group(&w.child, libc::SIGKILL);
+    signal_group(&w.child, procs::Signal::KILL);
     reap(&mut w.child, Duration::ZERO)
 }
 
@@ -241,7 +238,7 @@ pub fn kill_worker(mut w: Worker) -> Option<ExitStatus> {
 /// SIGKILL (at once on a second interrupt), and reap them.
 pub fn shutdown_all(mut live: Vec<Worker>) {
     for w in &live {
-        signal_group(&w.child, libc::SIGTERM);
+        signal_group(&w.child, procs::Signal::TERM);
     }
     let t = Instant::now();
     for w in &mut live {

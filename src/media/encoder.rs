@@ -187,11 +187,7 @@ impl Drop for Encoder {
 /// Ask for a 1 MiB pipe (the default is 64 KiB): a 720p frame is 2.7 MB, and every refill of a
 /// small pipe costs a pair of context switches. Best effort: the kernel may refuse.
 fn grow_pipe(w: &ChildStdin) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: fcntl on a file descriptor we own; F_SETPIPE_SZ takes an int and touches no memory.
-    unsafe {
-        libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20);
-    }
+    let _ = rustix::pipe::fcntl_setpipe_size(w, 1 << 20);
 }
 
 /// An encoder fed by its own writer thread through a short queue of frames, so that rendering
