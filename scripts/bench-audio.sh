@@ -20,6 +20,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 if [ "$INSTALL" = 1 ]; then
   python3 -c 'import librosa' 2>/dev/null || pip install -q librosa >/dev/null 2>&1 || true
+  [ -x /usr/bin/time ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null 2>&1 || true
   command -v aubiotrack >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq aubio-tools >/dev/null 2>&1 || true
   [ -d /usr/share/games/fretsonfire/data/songs/muldjord ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fretsonfire-songs-muldjord >/dev/null 2>&1 || true
   [ -f /usr/share/games/frozen-bubble/snd/frozen-mainzik-2p.xm ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fb-music-high >/dev/null 2>&1 || true
@@ -61,7 +62,7 @@ mode = sys.argv[1]
 if mode == "time":
     # Warm numba's JIT (beat tracking) first on a second of noise: only the analysis is timed.
     librosa.beat.beat_track(y=np.random.default_rng(0).standard_normal(22050).astype(np.float32), sr=22050)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     y, sr = librosa.load(sys.argv[2], sr=22050, mono=True)
     hop = sr // 24
     S = np.abs(librosa.stft(y, n_fft=2 * hop, hop_length=hop))
@@ -70,7 +71,8 @@ if mode == "time":
     flat = librosa.feature.spectral_flatness(S=S)
     env = librosa.onset.onset_strength(y=y, sr=sr)
     tempo, beats = librosa.beat.beat_track(onset_envelope=env, sr=sr, units="time")
-    print("%.3f" % (time.perf_counter() - t0))
+    # Wall and CPU seconds: CPU time does not grow when other work shares the core.
+    print("%.3f %.3f" % (time.perf_counter() - t0, time.process_time() - c0))
 else:
     y, sr = librosa.load(sys.argv[2], sr=22050, mono=True)
     tempo, beats = librosa.beat.beat_track(y=y, sr=sr, units="time")
@@ -103,19 +105,26 @@ python3 -c 'import librosa' 2>/dev/null && have_librosa=1
 PYENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1)
 
 median3() { python3 -c 'import sys; v=sorted(map(float, sys.argv[1:])); print("%.3f" % v[len(v)//2])' "$@"; }
+# "WALL CPU" medians of 3 runs. farm's CPU time counts its ffmpeg decoder too (a waited-for
+# child's time is in the parent's rusage).
 time_farm() {
-  local t=()
+  local w=() c=()
   for _ in 1 2 3; do
-    local s e
-    s=$(date +%s.%N); taskset -c 0 "$FARM" audio "$1" --fps 24 --json >/dev/null; e=$(date +%s.%N)
-    t+=("$(python3 -c "print($e - $s)")")
+    local out
+    out=$( { /usr/bin/time -f "%e %U %S" taskset -c 0 "$FARM" audio "$1" --fps 24 --json >/dev/null; } 2>&1 | tail -1)
+    w+=("$(echo "$out" | cut -d' ' -f1)")
+    c+=("$(echo "$out" | awk '{print $2 + $3}')")
   done
-  median3 "${t[@]}"
+  echo "$(median3 "${w[@]}") $(median3 "${c[@]}")"
 }
 time_librosa() {
-  local t=()
-  for _ in 1 2 3; do t+=("$("${PYENV[@]}" taskset -c 0 python3 "$TMP/lib.py" time "$1" 2>/dev/null)"); done
-  median3 "${t[@]}"
+  local w=() c=()
+  for _ in 1 2 3; do
+    local out
+    out=$("${PYENV[@]}" taskset -c 0 python3 "$TMP/lib.py" time "$1" 2>/dev/null)
+    w+=("${out% *}"); c+=("${out#* }")
+  done
+  echo "$(median3 "${w[@]}") $(median3 "${c[@]}")"
 }
 
 # The same track already at the analysis rate (mono f32 WAV, 22050 Hz): neither side has to
@@ -126,13 +135,18 @@ echo "== decode + features + tempo + beats, 5 minutes at 24 fps, one core (media
 TIMED=("$TMP/synth.ogg" "$TMP/synth-22k.wav")
 [ -f "$TMP/real300.ogg" ] && TIMED+=("$TMP/real300.ogg")
 for f in "${TIMED[@]}"; do
-  ft=$(time_farm "$f")
+  read -r fw fc <<<"$(time_farm "$f")"
   if [ "$have_librosa" = 1 ]; then
-    lt=$(time_librosa "$f")
-    echo "$(basename "$f"): farm audio ${ft} s, librosa ${lt} s (JIT warmed, imports excluded): $(python3 -c "print('%.1fx' % ($lt / $ft))") faster"
+    read -r lw lc <<<"$(time_librosa "$f")"
+    echo "$(basename "$f"): farm audio ${fw} s wall / ${fc} s CPU, librosa ${lw} s / ${lc} s (JIT warmed, imports excluded): $(python3 -c "print('%.1fx wall, %.1fx CPU' % ($lw / $fw, $lc / $fc))") faster"
   else
-    echo "$(basename "$f"): farm audio ${ft} s (librosa not installed)"
+    echo "$(basename "$f"): farm audio ${fw} s wall / ${fc} s CPU (librosa not installed)"
   fi
+done
+# The floor no analysis can go below: ffmpeg alone decoding the track to the analysis format.
+for f in "${TIMED[@]}"; do
+  out=$( { /usr/bin/time -f "%e %U %S" taskset -c 0 ffmpeg -v error -i "$f" -ac 1 -ar 22050 -f f32le - >/dev/null; } 2>&1 | tail -1)
+  echo "$(basename "$f"): ffmpeg decode alone $(echo "$out" | awk '{printf "%s s wall / %.2f s CPU", $1, $2 + $3}')"
 done
 
 echo "== beat agreement (within 70 ms)"

@@ -107,13 +107,20 @@ pub fn onset_strength(pcm: &[f32], rate: u32) -> Onsets {
     let half = (win / 2) as i64;
     for j in 0..n {
         let start = (j * hop) as i64 - half;
-        for (i, slot) in input.iter_mut().enumerate() {
-            let at = start + i as i64;
-            *slot = if at >= 0 && (at as usize) < pcm.len() {
-                pcm[at as usize] * hann[i]
-            } else {
-                0.0
-            };
+        if start >= 0 && start as usize + win <= pcm.len() {
+            let src = &pcm[start as usize..start as usize + win];
+            for ((slot, &x), &w) in input.iter_mut().zip(src).zip(&hann) {
+                *slot = x * w;
+            }
+        } else {
+            for (i, slot) in input.iter_mut().enumerate() {
+                let at = start + i as i64;
+                *slot = if at >= 0 && (at as usize) < pcm.len() {
+                    pcm[at as usize] * hann[i]
+                } else {
+                    0.0
+                };
+            }
         }
         fft.process_with_scratch(&mut input, &mut spec, &mut scratch)
             .expect("buffer sizes come from the plan");

@@ -35,7 +35,7 @@ pub const ANALYSIS_RATE: u32 = 22050;
 
 /// The version of the feature format: bumped whenever a feature's definition, the column order
 /// or the serialised layout changes, so that cached features of an older farm are recomputed.
-pub const FEATURE_VERSION: u32 = 2;
+pub const FEATURE_VERSION: u32 = 3;
 
 /// One column of [`Features`]: the renderer's feature vocabulary (the discriminant is the
 /// column index).
