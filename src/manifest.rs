@@ -17,7 +17,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Bump when the renderer's output for the same inputs changes: every clip becomes stale.
-pub const RENDERER_REVISION: u32 = 1;
+/// 2: the worker converts frames to yuv420p itself (BT.709 / BT.601, tagged), not swscale.
+pub const RENDERER_REVISION: u32 = 2;
 
 /// The manifest's last line starts with this, followed by the BLAKE3 (hex) of the lines before.
 /// (A manifest of an older farm, checked with FNV-1a, reads as written by an older farm: it is

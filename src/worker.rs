@@ -258,6 +258,10 @@ fn encode_frames(
     let mut brightness = Vec::with_capacity(3);
     let queue = QueuedEncoder::new(enc, QUEUE_DEPTH);
     let mut stopped_at = None;
+    let enc_settings = &job.spec.encoder;
+    let (w, h) = (enc_settings.width as usize, enc_settings.height as usize);
+    let matrix = enc_settings.matrix();
+    let mut rgb = vec![0u8; renderer.frame_len()];
     for i in 0..job.spec.frames {
         match fault {
             Some((Fault::Slow, from)) if i >= from => std::thread::sleep(Duration::from_millis(40)),
@@ -271,10 +275,12 @@ fn encode_frames(
         };
         let t = Instant::now();
         write_ms += ms(t - tw);
-        renderer.render_frame(i as u32, &mut buf);
+        renderer.render_frame(i as u32, &mut rgb);
+        // The encoder reads yuv420p: converted here, not by ffmpeg's swscale.
+        crate::render::yuv::rgb_to_yuv420p(&rgb, w, h, matrix, &mut buf);
         render_ms += ms(t.elapsed());
         if i == 0 || i == job.spec.frames / 2 || i + 1 == job.spec.frames {
-            brightness.push(Brightness::of(i, &buf));
+            brightness.push(Brightness::of(i, &rgb));
         }
         if !queue.submit(buf) {
             stopped_at = Some(i);

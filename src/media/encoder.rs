@@ -1,9 +1,15 @@
-//! The clip encoder: x264 settings, its argument list, the ffmpeg process reading raw rgb24
+//! The clip encoder: x264 settings, its argument list, the ffmpeg process reading raw yuv420p
 //! frames on a pipe ([`Encoder`]) and the writer thread that feeds it ([`QueuedEncoder`]).
+//!
+//! The frames arrive already converted (`render::yuv`, by the worker): ffmpeg runs no swscale,
+//! the pipe carries 1.5 bytes a pixel instead of 3, and the stream is tagged with the matrix
+//! the conversion used ([`EncoderSettings::matrix`]: BT.709 from 720 lines up, SMPTE 170M
+//! below, limited range).
 
 use super::logs::open_log;
 use super::quote::command_line;
 use crate::choices::X264Preset;
+use crate::render::yuv::{Matrix, yuv420p_len};
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -23,6 +29,18 @@ pub struct EncoderSettings {
     pub preset: X264Preset,
     /// x264 CRF.
     pub crf: f32,
+}
+
+impl EncoderSettings {
+    /// The colour matrix the frames are converted with and the stream is tagged with.
+    pub fn matrix(&self) -> Matrix {
+        Matrix::for_height(self.height)
+    }
+
+    /// Bytes of one frame on the encoder's pipe (yuv420p).
+    pub fn frame_len(&self) -> usize {
+        yuv420p_len(self.width as usize, self.height as usize)
+    }
 }
 
 /// ffmpeg's container name for an output extension.
@@ -51,7 +69,7 @@ pub fn encoder_args(s: &EncoderSettings, out: &Path) -> Vec<OsString> {
         "-f",
         "rawvideo",
         "-pix_fmt",
-        "rgb24",
+        "yuv420p",
         "-s",
     ]
     .iter()
@@ -72,9 +90,18 @@ pub fn encoder_args(s: &EncoderSettings, out: &Path) -> Vec<OsString> {
         s.preset.name().to_string(),
     ]);
     a.extend(["-crf".into(), fmt_num(s.crf)]);
+    let m = s.matrix().ffmpeg_name();
     a.extend([
         "-pix_fmt".into(),
         "yuv420p".into(),
+        "-colorspace".into(),
+        m.into(),
+        "-color_primaries".into(),
+        m.into(),
+        "-color_trc".into(),
+        m.into(),
+        "-color_range".into(),
+        "tv".into(),
         "-f".into(),
         muxer_for(out).into(),
     ]);
@@ -91,7 +118,7 @@ fn fmt_num(x: f32) -> String {
     }
 }
 
-/// A running x264 encoder reading raw rgb24 frames on stdin.
+/// A running x264 encoder reading raw yuv420p frames on stdin.
 pub struct Encoder {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -122,7 +149,7 @@ impl Encoder {
         Ok(Encoder {
             child,
             stdin,
-            frame_len: s.width as usize * s.height as usize * 3,
+            frame_len: s.frame_len(),
         })
     }
 
@@ -132,14 +159,14 @@ impl Encoder {
     }
 
     /// Write one frame. A dead encoder shows up here as a broken pipe.
-    pub fn write_frame(&mut self, rgb: &[u8]) -> io::Result<()> {
+    pub fn write_frame(&mut self, frame: &[u8]) -> io::Result<()> {
         assert_eq!(
-            rgb.len(),
+            frame.len(),
             self.frame_len,
             "frame size does not match the encoder"
         );
         match &mut self.stdin {
-            Some(w) => w.write_all(rgb),
+            Some(w) => w.write_all(frame),
             None => Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 "encoder input already closed",
@@ -274,6 +301,21 @@ mod tests {
         let i = a.iter().rposition(|x| x == "-pix_fmt").unwrap();
         assert_eq!(a[i + 1], "yuv420p");
         assert!(a.windows(2).any(|w| w == ["-crf", "18.5"]));
+        // Input and output are yuv420p (no swscale), tagged with the SD matrix at 180 lines...
+        assert_eq!(a.iter().filter(|x| *x == "yuv420p").count(), 2);
+        for tag in ["-colorspace", "-color_primaries", "-color_trc"] {
+            assert!(a.windows(2).any(|w| w == [tag, "smpte170m"]), "{tag}");
+        }
+        assert!(a.windows(2).any(|w| w == ["-color_range", "tv"]));
+        // ...and BT.709 from 720 lines up.
+        let hd = EncoderSettings {
+            height: 720,
+            width: 1280,
+            ..s
+        };
+        let a = encoder_args(&hd, Path::new("/tmp/x.mp4.partial"));
+        assert!(a.windows(2).any(|w| w == ["-colorspace", "bt709"]));
+        assert_eq!(hd.frame_len(), 1280 * 720 * 3 / 2);
         assert!(
             a.windows(2).any(|w| w == ["-f", "mp4"]),
             "explicit muxer for a .partial name"

@@ -4,14 +4,15 @@
 //! Rules from the reference guide and from measurement:
 //! - The encoder's stderr goes to the clip's log FILE, never a pipe (a pipe fills at 64 KB and
 //!   deadlocks ffmpeg). The log's first line is the exact command, shell-quoted, to replay it.
-//! - `-pix_fmt yuv420p` always: libx264 otherwise keeps 4:4:4 from rgb24 input, which many
-//!   players refuse.
+//! - yuv420p always (4:4:4 is refused by many players), converted by the worker with a chosen
+//!   matrix and tagged (`-colorspace/-color_primaries/-color_trc`, `-color_range tv`), so that
+//!   players show the colours the renderer made.
 //! - The concat demuxer silently corrupts inputs that differ in size, rate, codec or pixel
 //!   format and still exits 0, so every clip is probed before a join.
 //!
 //! Map (one job each):
 //! - [`encoder`]: [`EncoderSettings`], the encoder's arguments, [`Encoder`] (ffmpeg reading raw
-//!   rgb24 on a pipe) and [`QueuedEncoder`] (its writer thread);
+//!   yuv420p on a pipe) and [`QueuedEncoder`] (its writer thread);
 //! - [`probe`]: ffprobe of a video ([`VideoInfo`]) or a soundtrack, the clip check
 //!   ([`check_clip`]), many probes at once;
 //! - [`concat`]: the join ([`Join`], [`join`]): concat list, demuxer, audio mux, limits;

@@ -25,7 +25,8 @@
 //! - drawing: [`font`] (embedded fonts, glyph atlases), [`grid`] (character grids),
 //!   [`palette`] (character palettes), [`canvas`] (glyph blits);
 //! - maths: [`rng`] (seeds, PRNG), [`fastmath`] (sine tables, hashes, noise);
-//! - [`shaders`]: post-processing on the finished frame.
+//! - [`shaders`]: post-processing on the finished frame;
+//! - [`yuv`]: the finished frame as yuv420p for the encoder (BT.709 / BT.601, limited range).
 //!
 //! `docs/renderer.md`, `docs/scenes.md` and `docs/shaders.md` are the user references. Where the
 //! code cites "the Python reference pipeline" (its optimisation guide or its docs), see
@@ -59,6 +60,7 @@ pub mod scenes;
 pub mod shaders;
 pub mod spec;
 pub mod text;
+pub mod yuv;
 
 pub use coverage::missing_glyphs;
 pub use frame::{FrameCx, FrameSpec, ShaderLevel, StageTimings};
