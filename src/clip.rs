@@ -672,5 +672,27 @@ mod tests {
         direct.render_frame(0, &mut fo);
         ra.render_frame(12, &mut fa);
         assert!(fo == fa, "frame 0 after going back: a continued");
+        // The worker's explicit catch-up (with its ticks) gives the same bytes.
+        let mut ticked = v[1].renderer().unwrap();
+        let mut ticks = Vec::new();
+        ticked.catch_up(&mut |done, total| {
+            ticks.push((done, total));
+            true
+        });
+        assert_eq!(ticks.len(), 12);
+        assert_eq!(ticks.last(), Some(&(12, 12)));
+        ticked.render_frame(0, &mut fb);
+        assert!(fb == fo, "frame 0 after the catch-up");
+        for i in 1..4 {
+            ticked.render_frame(i, &mut fb);
+        }
+        direct.render_frame(3, &mut fo);
+        assert!(fb == fo, "frame 3 after the catch-up");
+        // Stopped half-way, the first frame simulates the rest.
+        let mut half = v[1].renderer().unwrap();
+        half.catch_up(&mut |done, _| done < 5);
+        half.render_frame(0, &mut fb);
+        direct.render_frame(0, &mut fo);
+        assert!(fb == fo, "frame 0 after half a catch-up");
     }
 }

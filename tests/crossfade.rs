@@ -135,3 +135,29 @@ fn crossfade_plan_errors_start_nothing() {
     assert!(err.contains("in: crossfade"), "{err}");
     assert!(!s.path().join("out").exists());
 }
+
+/// The catch-up of a long stateful clip before (here about 5 s of particles at 720p on a
+/// shared 2-core machine) keeps reporting, so a short stall timeout does not kill the clip.
+#[test]
+fn a_long_catch_up_is_not_a_stall() {
+    let s = Scratch::new("crossfade-stall");
+    s.write(
+        "plan.yaml",
+        "output: out/v.mp4\nsegments:\n  - id: a\n    scene: particles\n    duration: 20\n  - id: b\n    scene: fire\n    duration: 1\n    params:\n      transition: {in: crossfade, seconds: 0.5}\n",
+    );
+    let args = [
+        "render",
+        "plan.yaml",
+        "b",
+        "--quality",
+        "draft",
+        "--resolution",
+        "1280x720",
+        "--stall-timeout",
+        "2",
+        "--retries",
+        "0",
+    ];
+    let o = s.run(&args, &[], LIMIT);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

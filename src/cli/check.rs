@@ -99,7 +99,8 @@ pub(super) fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
             .map_or(0, |(_, k)| k);
         let cost = if catch_up > 0 {
             format!(
-                "; its scene carries state, so the worker first simulates its {catch_up} frames"
+                "; '{}' carries state (particles, feedback or an automaton), so the worker of '{}' first simulates its {catch_up} frames",
+                x.from, c.id
             )
         } else {
             String::new()

@@ -62,6 +62,8 @@ struct Xfade {
     buf: Vec<u8>,
     /// The mix and its scratch buffers.
     mixer: crossfade::Mixer,
+    /// Whether [`Renderer::catch_up`] has run.
+    caught_up: bool,
 }
 
 /// The bindings of a reactive scene and the values they had at the last frame.
@@ -246,6 +248,7 @@ impl Renderer {
         self.xfade = Some(Box::new(Xfade {
             buf: vec![0; from.frame_len()],
             mixer: crossfade::Mixer::new(),
+            caught_up: false,
             from: Renderer {
                 xfade: None,
                 ..from
@@ -323,6 +326,7 @@ impl Renderer {
             self.width,
             self.height
         );
+        self.render_scene(index, out);
         let t = f64::from(index) / f64::from(self.fps);
         let tm = &mut self.timings;
         let (fps, features) = (self.fps, &self.features);
@@ -332,16 +336,6 @@ impl Renderer {
             global: features.start + u64::from(index),
             features,
         };
-        match (&mut self.scene, &mut self.live) {
-            (Built::Plasma(p), _) => p.render(t, out, self.width, tm),
-            (Built::Quote(q), _) => q.render(t, out, self.width, tm),
-            (Built::Layers(l), None) => l.render(index, out, tm),
-            (Built::Layers(l), Some(live)) => {
-                l.render_tuned(index, out, tm, &mut |i| live.scene_at(&cx(i)))
-            }
-            (Built::Spectrum(sp), _) => sp.render(&cx(index), out, self.width, tm),
-            (Built::Scope(sc), _) => sc.render(&cx(index), out, self.width, tm),
-        }
         let t0 = Instant::now();
         if let Some(live) = &mut self.live {
             live.tune_shaders(&cx(index), &mut self.chain);
@@ -361,6 +355,56 @@ impl Renderer {
             x.mixer.mix(&x.buf, out, self.width, x.tiling, x.seed, p);
             self.timings.crossfade_ns += t0.elapsed().as_nanos() as u64;
         }
+    }
+
+    /// The scene's frame `index` into `out`, before the shader chain (a stateful scene
+    /// simulates the frames before it first when `index` does not follow the last one).
+    fn render_scene(&mut self, index: u32, out: &mut [u8]) {
+        let t = f64::from(index) / f64::from(self.fps);
+        let tm = &mut self.timings;
+        let (fps, features) = (self.fps, &self.features);
+        let cx = move |index: u32| FrameCx {
+            index,
+            t: f64::from(index) / f64::from(fps),
+            global: features.start + u64::from(index),
+            features,
+        };
+        match (&mut self.scene, &mut self.live) {
+            (Built::Plasma(p), _) => p.render(t, out, self.width, tm),
+            (Built::Quote(q), _) => q.render(t, out, self.width, tm),
+            (Built::Layers(l), None) => l.render(index, out, tm),
+            (Built::Layers(l), Some(live)) => {
+                l.render_tuned(index, out, tm, &mut |i| live.scene_at(&cx(i)))
+            }
+            (Built::Spectrum(sp), _) => sp.render(&cx(index), out, self.width, tm),
+            (Built::Scope(sc), _) => sc.render(&cx(index), out, self.width, tm),
+        }
+    }
+
+    /// For a crossfade from a scene that carries state: simulates the clip before up to where
+    /// it continues (its scene's frames `0..offset`, without shaders, in order), calling
+    /// `tick(done, total)` after each, so that a worker can report that it is alive instead of
+    /// spending the whole catch-up inside its first frame; `tick` returning false stops it
+    /// (the first frame then simulates the rest). Nothing to do otherwise (or when it was
+    /// done). Frames are the same bytes with or without it.
+    pub fn catch_up(&mut self, tick: &mut dyn FnMut(u32, u32) -> bool) {
+        let Some(x) = &mut self.xfade else {
+            return;
+        };
+        if !x.from.is_stateful() || x.caught_up {
+            return;
+        }
+        let t0 = Instant::now();
+        let mut all = true;
+        for i in 0..x.offset {
+            x.from.render_scene(i, &mut x.buf);
+            if !tick(i + 1, x.offset) {
+                all = false;
+                break;
+            }
+        }
+        x.caught_up = all;
+        self.timings.crossfade_ns += t0.elapsed().as_nanos() as u64;
     }
 
     /// What frame `index` is rendered at (its time and features).
