@@ -23,6 +23,10 @@
 //!
 //! Durations and `start`/`end` ranges keep their frames ([`Plan::frame_counts`] gives the same
 //! counts for a plan without beat cuts).
+//!
+//! Crossfades (`transition: {in: crossfade}`) are checked here too, as they depend on where
+//! clips fall: not on the first segment and not longer than their segment at load
+//! (`check_crossfades`), not longer than their clip in frames ([`frame_ranges`]).
 
 use super::context::{Ctx, RawSegment};
 pub use super::types::Cut;
