@@ -8,6 +8,11 @@
 //! ([`ClipSpec::renderer`]), and so does `farm frame`. So the hash is computed from the very job
 //! the worker renders, and `farm frame` cannot disagree with `farm run`.
 //!
+//! A clip with a crossfade from the clip before (`transition: {in: crossfade}`) carries what it
+//! borrows from that clip ([`Crossfade`]: its scene, frame geometry, seed, length and feature
+//! rows), so that it stays one job for one worker, and its hash changes when the look of the clip
+//! before changes, and only then.
+//!
 //! A leaf above `plan`, `profile`, `media` (its encoder settings), `features` and `render` (its
 //! specs); nothing here spawns, reads or writes anything (but the font digests of
 //! [`font_digests`]).
@@ -54,6 +59,54 @@ pub struct ClipSpec {
     pub encoder: EncoderSettings,
     /// The clip's audio features (silence for a clip that does not react to audio).
     pub features: ClipFeatures,
+    /// The crossfade from the clip before, if the scene starts with one.
+    pub crossfade: Option<Crossfade>,
+}
+
+/// What a clip (B) with a crossfade borrows from the clip before it (A): B's first
+/// [`Crossfade::frames`] frames mix A's scene, continued at A's frames `offset + k` (A's own
+/// seed and features), into B's own (see `render::crossfade`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Crossfade {
+    /// A's clip id (for messages; not hashed).
+    pub from: String,
+    /// Frames of B that mix: the crossfade's seconds at the frame rate, rounded (at least 1, at
+    /// most B's frames).
+    pub frames: u64,
+    /// A's scene, as A renders it (its `frames` is A's length).
+    pub scene: SceneSpec,
+    /// A's frame geometry and renderer knobs.
+    pub frame: FrameSpec,
+    /// A's RNG seed.
+    pub seed: u64,
+    /// A's frame at B's frame 0: A's length (A continues where it ended).
+    pub offset: u64,
+    /// A's audio features: rows from A's first frame through the crossfade's last (the rows of
+    /// the global frames A continues over), with A's history; none when A does not react.
+    pub features: ClipFeatures,
+}
+
+impl Crossfade {
+    /// What B (`frames` frames, its scene's crossfade `seconds` long at `fps`) borrows from
+    /// `before`, A's spec; None for a crossfade that rounds to no frame.
+    fn of(
+        before: &ClipSpec,
+        seconds: f64,
+        frames: u64,
+        fps: u32,
+        track: Option<&Features>,
+    ) -> Option<Crossfade> {
+        let n = ((seconds * f64::from(fps)).round().max(0.0) as u64).min(frames);
+        (n > 0).then(|| Crossfade {
+            from: before.id.clone(),
+            frames: n,
+            scene: before.scene.clone(),
+            frame: before.frame.clone(),
+            seed: before.seed,
+            offset: before.frames,
+            features: clip_features(track, &before.scene, fps, before.start, before.frames + n),
+        })
+    }
 }
 
 /// The encoder settings of a run.
@@ -91,12 +144,14 @@ fn clip_features(
 impl ClipSpec {
     /// The spec of the clip `index` of `plan` at `settings`, placed by `range` (its segment,
     /// id, first frame and length; [`specs`] works them out), with the soundtrack's features
-    /// (`track`; None: the plan has no audio).
+    /// (`track`; None: the plan has no audio); `before` is the spec of the clip before it (what
+    /// a crossfade borrows).
     pub fn build(
         plan: &Plan,
         settings: &RenderSettings,
         index: usize,
         range: &ClipRange,
+        before: Option<&ClipSpec>,
         track: Option<&Features>,
     ) -> ClipSpec {
         let seg = &plan.segments[range.segment];
@@ -106,6 +161,9 @@ impl ClipSpec {
             frames: frames.min(u32::MAX as u64) as u32,
             ..seg.scene.clone()
         };
+        let crossfade = before
+            .zip(scene.crossfade_in())
+            .and_then(|(b, secs)| Crossfade::of(b, secs, frames, fps, track));
         ClipSpec {
             id: range.id.clone(),
             index,
@@ -117,12 +175,22 @@ impl ClipSpec {
             features: clip_features(track, &scene, fps, start, frames),
             scene,
             encoder: encoder_settings(settings),
+            crossfade,
         }
     }
 
-    /// The clip's renderer (what the worker and `farm frame` draw with).
+    /// The clip's renderer (what the worker and `farm frame` draw with); with a crossfade, it
+    /// holds the clip before's renderer too.
     pub fn renderer(&self) -> Result<Renderer, String> {
-        Renderer::with_features(&self.frame, &self.scene, self.seed, self.features.clone())
+        let r =
+            Renderer::with_features(&self.frame, &self.scene, self.seed, self.features.clone())?;
+        let Some(x) = &self.crossfade else {
+            return Ok(r);
+        };
+        let from = Renderer::with_features(&x.frame, &x.scene, x.seed, x.features.clone())
+            .map_err(|e| format!("the clip before, '{}', for the crossfade: {e}", x.from))?;
+        let narrow = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        r.crossfade_from(from, narrow(x.offset), narrow(x.frames), self.seed)
     }
 
     /// Hash (BLAKE3, hex) of everything in the spec that changes the clip's frames or file: the
@@ -138,40 +206,65 @@ impl ClipSpec {
     ///
     /// Paths of the work dir are not in the spec at all (they are in the job). Any field added
     /// to the spec is hashed unless it is left out here.
+    ///
+    /// A crossfade counts with what it borrows from the clip before (its scene, fonts by
+    /// content, frame geometry, seed, length, feature rows, the crossfade's frames), not with that
+    /// clip's id; a clip without one hashes as it did before crossfades existed.
     pub fn content_hash(&self, fonts: &BTreeMap<PathBuf, String>) -> String {
         let mut v = serde_json::to_value(self).expect("a spec serialises");
         let obj = v.as_object_mut().expect("a spec is a struct");
         for k in ["id", "index", "segment", "start"] {
             obj.remove(k);
         }
-        let digests: Vec<serde_json::Value> = self
-            .scene
-            .fonts
-            .iter()
-            .map(|p| {
-                serde_json::Value::String(
-                    fonts
-                        .get(p)
-                        .cloned()
-                        .unwrap_or_else(|| format!("unknown font {}", p.display())),
-                )
-            })
-            .collect();
-        if let Some(scene) = obj.get_mut("scene").and_then(|s| s.as_object_mut()) {
-            scene.insert("fonts".into(), serde_json::Value::Array(digests));
+        hash_scene_and_rows(obj, &self.scene, &self.features, fonts);
+        match &self.crossfade {
+            None => {
+                obj.remove("crossfade");
+            }
+            Some(x) => {
+                if let Some(o) = obj.get_mut("crossfade").and_then(|c| c.as_object_mut()) {
+                    o.remove("from");
+                    hash_scene_and_rows(o, &x.scene, &x.features, fonts);
+                }
+            }
         }
-        // Rows are many: hashed apart, as their compact bytes.
-        let mut features = self.features.clone();
-        if !features.is_reactive() {
-            features.start = 0;
-        }
-        let rows = postcard::to_stdvec(&features).expect("features serialise");
-        obj.insert(
-            "features".into(),
-            serde_json::Value::String(blake3::hash(&rows).to_hex().to_string()),
-        );
         crate::manifest::clip_hash(&v)
     }
+}
+
+/// In the serialised spec `obj` (of a clip or of what a crossfade borrows): font paths replaced
+/// by their digests, and the feature rows by the digest of their compact bytes (rows are many),
+/// with the start of rows that do not react zeroed (it changes no frame).
+fn hash_scene_and_rows(
+    obj: &mut serde_json::Map<String, serde_json::Value>,
+    scene: &SceneSpec,
+    features: &ClipFeatures,
+    fonts: &BTreeMap<PathBuf, String>,
+) {
+    let digests: Vec<serde_json::Value> = scene
+        .fonts
+        .iter()
+        .map(|p| {
+            serde_json::Value::String(
+                fonts
+                    .get(p)
+                    .cloned()
+                    .unwrap_or_else(|| format!("unknown font {}", p.display())),
+            )
+        })
+        .collect();
+    if let Some(scene) = obj.get_mut("scene").and_then(|s| s.as_object_mut()) {
+        scene.insert("fonts".into(), serde_json::Value::Array(digests));
+    }
+    let mut features = features.clone();
+    if !features.is_reactive() {
+        features.start = 0;
+    }
+    let rows = postcard::to_stdvec(&features).expect("features serialise");
+    obj.insert(
+        "features".into(),
+        serde_json::Value::String(blake3::hash(&rows).to_hex().to_string()),
+    );
 }
 
 /// The specs of every clip of `plan` at `settings`, in order (each clip starts where the one
@@ -183,11 +276,12 @@ pub fn specs(
     track: Option<&Features>,
 ) -> Result<Vec<ClipSpec>, PlanError> {
     let ranges = ranges(plan, settings.frame.fps, track)?;
-    Ok(ranges
-        .iter()
-        .enumerate()
-        .map(|(i, r)| ClipSpec::build(plan, settings, i, r, track))
-        .collect())
+    let mut out: Vec<ClipSpec> = Vec::with_capacity(ranges.len());
+    for (i, r) in ranges.iter().enumerate() {
+        let spec = ClipSpec::build(plan, settings, i, r, out.last(), track);
+        out.push(spec);
+    }
+    Ok(out)
 }
 
 /// Where each clip of `plan` goes at `fps` (see [`timing::frame_ranges`]), on the beats of
@@ -403,5 +497,202 @@ mod tests {
         let h = s.content_hash(&fonts);
         s.features = ClipFeatures::synthetic(24, 13, s.frames, 0);
         assert_ne!(s.content_hash(&fonts), h);
+    }
+
+    /// `a` (rings, 1 s) then `b` (fire, 2 s) crossfading from it over `secs` seconds; `a_extra`
+    /// is added to a's mapping (e.g. its params).
+    fn xfade_plan(a_extra: &str, secs: &str) -> String {
+        format!(
+            "output: out.mp4\nseed: 7\nsegments:\n  - id: a\n    scene: rings\n    duration: 1\n{a_extra}  - id: b\n    scene: fire\n    duration: 2\n    params:\n      transition: {{in: crossfade, seconds: {secs}}}\n"
+        )
+    }
+
+    fn xfade_specs(dir: &Path, a_extra: &str, secs: &str) -> Vec<ClipSpec> {
+        let (plan, s) = plan_with(dir, &xfade_plan(a_extra, secs));
+        specs(&plan, &s, None).unwrap()
+    }
+
+    #[test]
+    fn a_crossfade_borrows_the_clip_before_its_scene_seed_length_and_rows() {
+        let d = tempfile::tempdir().unwrap();
+        let v = xfade_specs(d.path(), "", "0.5");
+        assert!(v[0].crossfade.is_none());
+        let x = v[1].crossfade.as_ref().expect("b crossfades");
+        assert_eq!(x.from, "a");
+        assert_eq!(x.frames, 6, "0.5 s at 12 fps");
+        assert_eq!(x.offset, v[0].frames);
+        assert_eq!(x.scene, v[0].scene);
+        assert_eq!(x.frame, v[0].frame);
+        assert_eq!(x.seed, v[0].seed);
+        assert_ne!(x.seed, v[1].seed);
+        // a's rows run on over b's first frames: the same global frames' features as b's.
+        assert!(x.features.is_reactive() && v[1].features.is_reactive());
+        assert_eq!(x.features.start, v[0].start);
+        for k in 0..x.frames as i64 {
+            let g = x.offset as i64 + k;
+            assert_eq!(x.features.row(g).values, v[1].features.row(k).values);
+        }
+        for k in -3..v[0].frames as i64 {
+            assert_eq!(x.features.row(k).values, v[0].features.row(k).values);
+        }
+    }
+
+    /// The crossfade is in the hash: every field that changes b's frames changes it, a's id
+    /// does not; b's hash follows a's look (scene, shaders, length, seed) and only that.
+    #[test]
+    fn the_hash_covers_the_crossfade_and_follows_the_look_of_the_clip_before() {
+        let d = tempfile::tempdir().unwrap();
+        let base = xfade_specs(d.path(), "", "0.5")[1].clone();
+        let fonts = BTreeMap::new();
+        let h = base.content_hash(&fonts);
+        let changed = |f: &dyn Fn(&mut Crossfade)| {
+            let mut s = base.clone();
+            f(s.crossfade.as_mut().unwrap());
+            s.content_hash(&fonts)
+        };
+        type Edit = (&'static str, Box<dyn Fn(&mut Crossfade)>);
+        let edits: Vec<Edit> = vec![
+            ("frames", Box::new(|x| x.frames += 1)),
+            ("offset", Box::new(|x| x.offset += 1)),
+            ("seed", Box::new(|x| x.seed += 1)),
+            ("scene.frames", Box::new(|x| x.scene.frames += 1)),
+            ("scene.text", Box::new(|x| x.scene.text = Some("hi".into()))),
+            (
+                "scene.shaders",
+                Box::new(|x| x.scene.shaders.push(shader("vignette", 0.5))),
+            ),
+            ("frame.grid_scale", Box::new(|x| x.frame.grid_scale *= 2.0)),
+            (
+                "features",
+                Box::new(|x| x.features = ClipFeatures::synthetic(12, 5, 20, 0)),
+            ),
+            (
+                "one feature value",
+                Box::new(|x| x.features.values[7] += 0.25),
+            ),
+            (
+                "scene fonts",
+                Box::new(|x| x.scene.fonts = vec![PathBuf::from("/f.ttf")]),
+            ),
+        ];
+        for (name, edit) in &edits {
+            assert_ne!(
+                changed(edit.as_ref()),
+                h,
+                "{name} changes frames but not the hash"
+            );
+        }
+        assert_eq!(changed(&|x| x.from = "renamed".into()), h, "a's id");
+        let mut none = base.clone();
+        none.crossfade = None;
+        assert_ne!(none.content_hash(&fonts), h, "with and without a crossfade");
+
+        // Through the plan: b's hash changes with a's look, not with a's id...
+        let b_hash = |a_extra: &str, secs: &str, id_a: &str| {
+            let src = xfade_plan(a_extra, secs).replace("id: a", &format!("id: {id_a}"));
+            let (plan, s) = plan_with(d.path(), &src);
+            specs(&plan, &s, None).unwrap()[1].content_hash(&fonts)
+        };
+        let plain = b_hash("", "0.5", "a");
+        assert_eq!(plain, h);
+        assert_eq!(b_hash("", "0.5", "renamed"), plain, "a renamed");
+        assert_ne!(
+            b_hash("    params: {hue: 0.3}\n", "0.5", "a"),
+            plain,
+            "a's params"
+        );
+        assert_ne!(
+            b_hash("    shaders: [bloom]\n", "0.5", "a"),
+            plain,
+            "a's shaders"
+        );
+        assert_ne!(b_hash("", "0.25", "a"), plain, "the crossfade's length");
+        // ... and a clip without a crossfade does not follow the clip before at all.
+        let c_hash = |a_extra: &str| {
+            let src = format!(
+                "{}  - id: c\n    scene: fire\n    duration: 1\n",
+                xfade_plan(a_extra, "0.5")
+            );
+            let (plan, s) = plan_with(d.path(), &src);
+            specs(&plan, &s, None).unwrap()[2].content_hash(&fonts)
+        };
+        assert_eq!(c_hash(""), c_hash("    params: {hue: 0.3}\n"));
+    }
+
+    /// What `farm frame` and the worker draw: b's frame 0 is a's scene continued, byte for
+    /// byte; from the crossfade's end on it is b's own; in between, neither; and a frame does not
+    /// depend on which were rendered before (a's scene here carries state: particles).
+    #[test]
+    fn the_renderer_mixes_the_clip_before_continued_into_the_first_frames() {
+        let d = tempfile::tempdir().unwrap();
+        let v = xfade_specs(d.path(), "", "0.5");
+        let (a, b) = (&v[0], &v[1]);
+        let x = b.crossfade.as_ref().unwrap();
+        let mut rb = b.renderer().unwrap();
+        assert_eq!(rb.crossfade(), Some((6, 0)), "rings carries no state");
+        let mut alone = b.clone();
+        alone.crossfade = None;
+        let mut rb_alone = alone.renderer().unwrap();
+        // a continued: a's scene and seed, with the rows of the frames it continues over.
+        let a_continued = |x: &Crossfade| {
+            Renderer::with_features(&x.frame, &x.scene, x.seed, x.features.clone()).unwrap()
+        };
+        assert_eq!((&x.scene, x.seed), (&a.scene, a.seed));
+        let mut ra = a_continued(x);
+        let n = rb.frame_len();
+        let (mut fb, mut fa, mut fo) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
+        rb.render_frame(0, &mut fb);
+        ra.render_frame(x.offset as u32, &mut fa);
+        assert!(fb == fa, "frame 0: a continued");
+        rb.render_frame(6, &mut fb);
+        rb_alone.render_frame(6, &mut fo);
+        assert!(fb == fo, "after the crossfade: b alone");
+        rb.render_frame(3, &mut fb);
+        rb_alone.render_frame(3, &mut fo);
+        ra.render_frame(x.offset as u32 + 3, &mut fa);
+        assert!(fb != fo && fb != fa, "half-way: a mix");
+
+        // A stateful scene before: simulated from its frame 0, in any order.
+        let src = "output: out.mp4\nseed: 7\nsegments:\n  - id: a\n    scene: particles\n    duration: 1\n  - id: b\n    scene: fire\n    duration: 1\n    params:\n      transition: {in: crossfade, seconds: 0.5}\n";
+        let (plan, s) = plan_with(d.path(), src);
+        let v = specs(&plan, &s, None).unwrap();
+        let mut in_order = v[1].renderer().unwrap();
+        assert_eq!(
+            in_order.crossfade(),
+            Some((6, 12)),
+            "particles: 12 frames first"
+        );
+        for i in 0..4 {
+            in_order.render_frame(i, &mut fb);
+        }
+        let mut direct = v[1].renderer().unwrap();
+        direct.render_frame(3, &mut fo);
+        assert!(fb == fo, "frame 3 in order vs directly");
+        let mut ra = a_continued(v[1].crossfade.as_ref().unwrap());
+        direct.render_frame(0, &mut fo);
+        ra.render_frame(12, &mut fa);
+        assert!(fo == fa, "frame 0 after going back: a continued");
+        // The worker's explicit catch-up (with its ticks) gives the same bytes.
+        let mut ticked = v[1].renderer().unwrap();
+        let mut ticks = Vec::new();
+        ticked.catch_up(&mut |done, total| {
+            ticks.push((done, total));
+            true
+        });
+        assert_eq!(ticks.len(), 12);
+        assert_eq!(ticks.last(), Some(&(12, 12)));
+        ticked.render_frame(0, &mut fb);
+        assert!(fb == fo, "frame 0 after the catch-up");
+        for i in 1..4 {
+            ticked.render_frame(i, &mut fb);
+        }
+        direct.render_frame(3, &mut fo);
+        assert!(fb == fo, "frame 3 after the catch-up");
+        // Stopped half-way, the first frame simulates the rest.
+        let mut half = v[1].renderer().unwrap();
+        half.catch_up(&mut |done, _| done < 5);
+        half.render_frame(0, &mut fb);
+        direct.render_frame(0, &mut fo);
+        assert!(fb == fo, "frame 0 after half a catch-up");
     }
 }

@@ -255,6 +255,28 @@ fn encode_frames(
     let fault = fault_for(&job.spec.id, job.spec.frames);
     let (mut render_ms, mut write_ms) = (0.0, 0.0);
     let mut last_progress = Instant::now();
+    // A crossfade from a stateful scene simulates the clip before first: say "0 frames" while
+    // it does, so that the stall timeout counts time without events, not a long catch-up.
+    let t = Instant::now();
+    let mut gone = false;
+    renderer.catch_up(&mut |_, _| {
+        if !gone && last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            gone = reply
+                .send(WorkerEvent::Progress {
+                    id: job.spec.id.clone(),
+                    frames: 0,
+                })
+                .is_err();
+        }
+        !gone
+    });
+    render_ms += ms(t.elapsed());
+    if gone {
+        enc.kill();
+        let _ = std::fs::remove_file(tmp);
+        return Err(Gone);
+    }
     let mut brightness = Vec::with_capacity(3);
     let queue = QueuedEncoder::new(enc, QUEUE_DEPTH);
     let mut stopped_at = None;

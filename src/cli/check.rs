@@ -86,6 +86,30 @@ pub(super) fn cmd_check(plan_path: &Path, a: &SettingsArgs) -> i32 {
             println!("  reactive {:<20} ({src}): {}", c.id, list.join(", "));
         }
     }
+    // Crossfades: what the clip borrows from the clip before, and what its first frame costs.
+    for c in &clips {
+        let Some(x) = &c.spec.crossfade else {
+            continue;
+        };
+        let catch_up = c
+            .spec
+            .renderer()
+            .ok()
+            .and_then(|r| r.crossfade())
+            .map_or(0, |(_, k)| k);
+        let cost = if catch_up > 0 {
+            format!(
+                "; '{}' carries state (particles, feedback or an automaton), so the worker of '{}' first simulates its {catch_up} frames",
+                x.from, c.id
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "  crossfade {:<19} from '{}' over {} frames: '{}' continues from its frame {}, cell by cell into '{}'{cost}",
+            c.id, x.from, x.frames, x.from, x.offset, c.id
+        );
+    }
     // Glyph coverage: every character any clip draws, against the font chain.
     let mut missing: std::collections::BTreeMap<char, std::collections::BTreeSet<String>> =
         Default::default();

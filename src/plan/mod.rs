@@ -379,6 +379,7 @@ impl Plan {
             });
         }
         timing::finish(&cx, &lay, &segments, cut.is_some(), audio.is_some())?;
+        timing::check_crossfades(&cx, &segments)?;
         // The output must not be any file the plan reads (compared as the file system sees
         // them: canonical paths, and device + inode for hard links).
         let mut inputs: Vec<(String, PathBuf)> = vec![("the plan file".into(), abs.clone())];

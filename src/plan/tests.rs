@@ -564,3 +564,110 @@ fn audio_may_start_inside_the_track() {
     let e = Plan::parse(missing, &p).unwrap_err();
     assert_eq!(e.key, "audio.path", "{e}");
 }
+
+/// A two-segment plan whose second segment (`b`, a `fire` scene) has `transition` `tr`.
+fn xfade_plan(b_timing: &str, tr: &str) -> String {
+    format!(
+        "output: v.mp4\nsegments:\n  - id: a\n    scene: rings\n    duration: 2\n  - id: b\n    scene: fire\n    {b_timing}\n    params:\n      transition: {tr}\n"
+    )
+}
+
+#[test]
+fn a_crossfade_parses_into_the_scene_and_the_table_shows_it() {
+    let p = parse(&xfade_plan("duration: 1", "{in: crossfade, seconds: 0.5}")).unwrap();
+    assert_eq!(p.segments[1].scene.crossfade_in(), Some(0.5));
+    assert_eq!(p.segments[0].scene.crossfade_in(), None);
+    // in_seconds beats seconds; the whole clip may crossfade.
+    let p = parse(&xfade_plan(
+        "duration: 1",
+        "{in: crossfade, seconds: 3, in_seconds: 1}",
+    ))
+    .unwrap();
+    assert_eq!(p.segments[1].scene.crossfade_in(), Some(1.0));
+    let r = timing::frame_ranges(&p, 12, &timing::Beats::synthetic()).unwrap();
+    let table = timing::format_ranges(&p, &r, 12, &timing::Beats::synthetic());
+    let b = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("b "))
+        .unwrap();
+    assert!(
+        b.ends_with("crossfade 1.0 s (12 frames) from 'a'"),
+        "{table}"
+    );
+    let a = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("a "))
+        .unwrap();
+    assert!(!a.contains("crossfade"), "{table}");
+}
+
+#[test]
+fn crossfade_errors_name_line_and_column_and_say_what_to_write() {
+    // On the first segment: there is no clip before it.
+    let e = err(
+        "output: v.mp4\nsegments:\n  - id: a\n    scene: fire\n    duration: 2\n    params:\n      transition: {in: crossfade}\n  - id: b\n    scene: rings\n    duration: 1\n",
+    );
+    assert_eq!(e.key, "segments[0].params.transition.in");
+    assert_eq!(at(&e), (7, 24), "{e}");
+    assert!(e.message.contains("first segment"), "{e}");
+    // Longer than the segment: at `seconds`, or at `in_seconds` when that is what sets it.
+    let e = err(&xfade_plan("duration: 1", "{in: crossfade, seconds: 1.5}"));
+    assert_eq!(e.key, "segments[1].params.transition.seconds");
+    assert_eq!(at(&e), (10, 44), "{e}");
+    assert!(e.message.contains("1.5 s, longer than 'b' (1.0 s)"), "{e}");
+    let e = err(&xfade_plan(
+        "start: 2\n    end: 2.25",
+        "{in: crossfade, in_seconds: 0.3}",
+    ));
+    assert_eq!(e.key, "segments[1].params.transition.in_seconds");
+    assert_eq!(at(&e), (11, 47), "{e}");
+    // The default length (0.5 s) counts too.
+    let e = err(&xfade_plan("duration: 0.25", "{in: crossfade}"));
+    assert_eq!(e.key, "segments[1].params.transition.seconds");
+    assert!(e.message.contains("0.5 s"), "{e}");
+    // `out: crossfade`: said what to write instead.
+    let e = err(&xfade_plan("duration: 1", "{out: crossfade}"));
+    assert_eq!(e.key, "segments[1].params.transition.out");
+    assert_eq!(at(&e), (10, 25), "{e}");
+    assert!(
+        e.message.contains("in-transition only")
+            && e.message
+                .contains("transition: {in: crossfade, seconds: S}")
+            && e.message.contains("segment that follows"),
+        "{e}"
+    );
+    // Its length cannot follow the music: it decides which frames of the clip before exist.
+    let e = err(&xfade_plan(
+        "duration: 1",
+        "{in: crossfade, seconds: {from: rms, range: [0.1, 0.5]}}",
+    ));
+    assert!(
+        e.key.starts_with("segments[1].params.transition.seconds"),
+        "{e}"
+    );
+    assert!(e.message.contains("cannot be bound"), "{e}");
+}
+
+#[test]
+fn a_crossfade_longer_than_a_beat_timed_clip_is_refused_in_frames() {
+    // `until: beat` with 1 beat at the synthetic 120 BPM: 0.5 s, 6 frames at 12 fps.
+    let p = parse(&xfade_plan(
+        "until: beat\n    beats: 1",
+        "{in: crossfade, seconds: 0.75}",
+    ))
+    .unwrap();
+    let e = timing::frame_ranges(&p, 12, &timing::Beats::synthetic()).unwrap_err();
+    assert_eq!(e.key, "segments[1].params.transition.seconds");
+    assert!(e.pos.is_some(), "{e}");
+    assert!(
+        e.message
+            .contains("9 frames at 12 fps (0.75 s), longer than clip 'b' (6 frames, 0.5 s)"),
+        "{e}"
+    );
+    let p = parse(&xfade_plan(
+        "until: beat\n    beats: 1",
+        "{in: crossfade, seconds: 0.5}",
+    ))
+    .unwrap();
+    assert!(timing::frame_ranges(&p, 12, &timing::Beats::synthetic()).is_ok());
+}

@@ -23,6 +23,10 @@
 //!
 //! Durations and `start`/`end` ranges keep their frames ([`Plan::frame_counts`] gives the same
 //! counts for a plan without beat cuts).
+//!
+//! Crossfades (`transition: {in: crossfade}`) are checked here too, as they depend on where
+//! clips fall: not on the first segment and not longer than their segment at load
+//! (`check_crossfades`), not longer than their clip in frames ([`frame_ranges`]).
 
 use super::context::{Ctx, RawSegment};
 pub use super::types::Cut;
@@ -343,6 +347,59 @@ pub(super) fn finish(
                 format!(
                     "'{}' is also the name of a clip of the `cut: auto` segment '{}' (line {line}), whose clips are {}-1, {}-2, ...; rename one",
                     o.id, c.id, c.id, c.id
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The key a segment's crossfade error points at: its `params.transition.<k>` (`k`: `in`, or
+/// for its length `in_seconds` when given, else `seconds`). The position falls back to the
+/// nearest key the plan writes (the segment, for a crossfade that comes from a preset).
+fn crossfade_key(s: &Segment, length: bool) -> String {
+    let k = match (&s.scene.config, length) {
+        (_, false) => "in",
+        (crate::render::scenes::SceneConfig::Layers(l), true)
+            if l.transition.is_some_and(|t| t.in_seconds.is_some()) =>
+        {
+            "in_seconds"
+        }
+        _ => "seconds",
+    };
+    format!("segments[{}].params.transition.{k}", s.index)
+}
+
+/// Crossfades (`transition: {in: crossfade}`) once every segment is read: not on the first
+/// segment (there is no clip before it), and not longer than the segment when its length is
+/// known in seconds (beat-timed clips are checked by [`frame_ranges`], in frames).
+pub(super) fn check_crossfades(cx: &Ctx, segments: &[Segment]) -> Result<(), PlanError> {
+    for s in segments {
+        let Some(x) = s.scene.crossfade_in() else {
+            continue;
+        };
+        if s.index == 0 {
+            return Err(cx.at_value(
+                &crossfade_key(s, false),
+                format!(
+                    "'{}' is the first segment: a crossfade mixes the clip before into this one, and there is none; use `in: fade` (from black), or give it a segment to come from",
+                    s.id
+                ),
+            ));
+        }
+        let len = match s.timing {
+            Timing::Duration(_) | Timing::Range { .. } => s.timing.seconds(),
+            Timing::Beats(_) | Timing::Cut => continue,
+        };
+        if x > len + TIMING_TOLERANCE {
+            return Err(cx.at_value(
+                &crossfade_key(s, true),
+                format!(
+                    "the crossfade lasts {} s, longer than '{}' ({} s): at most {}, or lengthen the segment",
+                    secs(x),
+                    s.id,
+                    secs(len),
+                    secs(len)
                 ),
             ));
         }
@@ -796,12 +853,32 @@ pub fn frame_ranges(plan: &Plan, fps: u32, beats: &Beats) -> Result<Vec<ClipRang
             }
         }
     }
+    for (c, r) in out.iter().enumerate() {
+        let s = &segs[r.segment];
+        let Some(x) = s.scene.crossfade_in() else {
+            continue;
+        };
+        let n = (x * f).round().max(0.0) as u64;
+        if c > 0 && n > r.frames {
+            return Err(plan.error_at(
+                crossfade_key(s, true),
+                format!(
+                    "the crossfade lasts {n} frames at {fps} fps ({} s), longer than clip '{}' ({} frames, {} s); shorten it, or lengthen the segment",
+                    secs(x),
+                    r.id,
+                    r.frames,
+                    secs(r.frames as f64 / f)
+                ),
+            ));
+        }
+    }
     Ok(out)
 }
 
 /// The clips as a table for `farm check` and `farm run --dry-run`: where the beats come from
 /// (when any clip is beat-cut), then one line per clip: id, start time, start frame, frames,
-/// end time, and `beat-cut` for the clips that beats placed.
+/// end time, `beat-cut` for the clips that beats placed, and `crossfade S s (N frames) from
+/// 'a'` for a clip that starts with a crossfade from the clip before.
 pub fn format_ranges(plan: &Plan, ranges: &[ClipRange], fps: u32, beats: &Beats) -> String {
     let f = fps.max(1) as f64;
     let mut s = String::new();
@@ -814,14 +891,21 @@ pub fn format_ranges(plan: &Plan, ranges: &[ClipRange], fps: u32, beats: &Beats)
         "  {:<w$}  {:<12}  {:>9}  {:>8}  {:>10}  {:>10}",
         "id", "scene", "start", "frame", "frames", "end"
     );
-    for r in ranges {
-        let scene = plan
-            .segments
-            .get(r.segment)
-            .map_or("", |g| g.scene_name.as_str());
+    for (c, r) in ranges.iter().enumerate() {
+        let seg = plan.segments.get(r.segment);
+        let scene = seg.map_or("", |g| g.scene_name.as_str());
+        let xfade = match (seg.and_then(|g| g.scene.crossfade_in()), c.checked_sub(1)) {
+            (Some(x), Some(b)) => format!(
+                "  crossfade {} s ({} frames) from '{}'",
+                secs(x),
+                ((x * f).round() as u64).min(r.frames),
+                ranges[b].id
+            ),
+            _ => String::new(),
+        };
         let _ = writeln!(
             s,
-            "  {:<w$}  {:<12}  {:>9}  {:>8}  {:>10}  {:>10}{}",
+            "  {:<w$}  {:<12}  {:>9}  {:>8}  {:>10}  {:>10}{}{xfade}",
             r.id,
             scene,
             format!("{:.3} s", r.start_frame as f64 / f),

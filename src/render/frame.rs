@@ -36,7 +36,8 @@ pub struct FrameSpec {
 ///
 /// `fields`: value fields, characters and colours (per cell). `blit`: clearing the frame and
 /// drawing the base layer's glyphs (and text rows). `blend`: drawing upper layers' glyphs fused
-/// with their screen blend (see `canvas`). `shaders`: the shader chain.
+/// with their screen blend (see `canvas`). `shaders`: the shader chain. `crossfade`: a
+/// crossfade's frames of the clip before (its whole render, catch-up included) and the mix.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageTimings {
     /// Frames rendered.
@@ -49,12 +50,15 @@ pub struct StageTimings {
     pub blend_ns: u64,
     /// The shader chain.
     pub shaders_ns: u64,
+    /// A crossfade: the clip before's frames (catch-up included) and the cell mix.
+    #[serde(default)]
+    pub crossfade_ns: u64,
 }
 
 impl StageTimings {
     /// Total nanoseconds over all stages.
     pub fn total_ns(&self) -> u64 {
-        self.fields_ns + self.blit_ns + self.blend_ns + self.shaders_ns
+        self.fields_ns + self.blit_ns + self.blend_ns + self.shaders_ns + self.crossfade_ns
     }
 }
 

@@ -247,10 +247,13 @@ fn random_params_never_panic() {
             "in".into(),
             Param::Text(pick(&mut rng, crate::render::post::Transition::NAMES)),
         );
-        tr.insert(
-            "out".into(),
-            Param::Text(pick(&mut rng, crate::render::post::Transition::NAMES)),
-        );
+        // `out: crossfade` is refused (a crossfade is an in-transition only).
+        let outs: Vec<&str> = crate::render::post::Transition::NAMES
+            .iter()
+            .copied()
+            .filter(|&n| n != "crossfade")
+            .collect();
+        tr.insert("out".into(), Param::Text(pick(&mut rng, &outs)));
         let mut params = Params::new();
         params.insert(
             "layers".into(),

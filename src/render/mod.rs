@@ -22,6 +22,8 @@
 //!   [`fields`] (value fields), [`mask`], [`color`] (HSV/OKLCH, colour strategies, tints),
 //!   [`blend`] (blend modes and their tables), [`particles`], [`effects`] (rain, fire),
 //!   [`text`] (text layout and text layers), [`post`] (tonemap, feedback, transitions);
+//! - across clips: [`crossfade`] (the character-level crossfade from the clip before, on
+//!   finished frames; the renderer renders both and mixes them);
 //! - drawing: [`font`] (embedded fonts, glyph atlases), [`grid`] (character grids),
 //!   [`palette`] (character palettes), [`canvas`] (glyph blits);
 //! - maths: [`rng`] (seeds, PRNG), [`fastmath`] (sine tables, hashes, noise);
@@ -33,8 +35,8 @@
 //! `docs/reference-pipeline.md`.
 //!
 //! Determinism: the output of [`Renderer::render_frame`] depends only on the frame spec, scene
-//! spec, seed and frame index, never on which frames were rendered before, on threads or on hash
-//! order.
+//! spec, seed and frame index (and, for a crossfade, the same of the clip before), never on
+//! which frames were rendered before, on threads or on hash order.
 
 #![warn(missing_docs)]
 
@@ -43,6 +45,7 @@ pub mod blend;
 pub mod canvas;
 pub mod color;
 pub mod coverage;
+pub mod crossfade;
 pub mod effects;
 pub mod fastmath;
 pub mod fields;

@@ -693,7 +693,9 @@ impl Binding {
 ///
 /// The list (also in `docs/reactive.md`): every parameter of the `plasma` and `quote` scenes
 /// (they bake their values into their layers when the clip starts), of `feedback` (its pixel
-/// maps are built once, at the frame's size) and of `text` layers (laid out once).
+/// maps are built once, at the frame's size), of `text` layers (laid out once) and of
+/// `transition` (placed when the clip starts; a crossfade's length decides which frames of the
+/// clip before are rendered).
 pub fn refused(owner: &str, key: &str) -> Option<&'static str> {
     let in_block = |b: &str| {
         let k = key.strip_prefix("params.").unwrap_or(key);
@@ -707,6 +709,10 @@ pub fn refused(owner: &str, key: &str) -> Option<&'static str> {
         Some("feedback builds its pixel maps once, when the clip starts")
     } else if in_block("text") {
         Some("text layers are laid out once, when the clip starts")
+    } else if in_block("transition") {
+        Some(
+            "transitions are placed when the clip starts (a crossfade's length decides which frames of the clip before are rendered)",
+        )
     } else {
         None
     }

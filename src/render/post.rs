@@ -11,7 +11,9 @@
 //!   the buffer. Rotation angles are `amount * 10` radians per frame (as the reference pipeline's
 //!   code does, whatever its comment says).
 //! - Transitions: fade, wipe (left to right), iris (a growing circle) and dissolve (16-pixel
-//!   blocks in hashed order) for the clip's first and last seconds.
+//!   blocks in hashed order) for the clip's first and last seconds. `crossfade` (an
+//!   in-transition only) is not drawn here: it mixes the clip before into this one, cell by
+//!   cell, after both shader chains (the renderer does it, with [`crate::render::crossfade`]).
 
 use crate::render::blend::{BlendLut, BlendMode};
 use crate::render::fastmath::hash2;
@@ -173,6 +175,9 @@ vocab! {
         Wipe = "wipe",
         Iris = "iris",
         Dissolve = "dissolve",
+        /// In-transition only: the clip before it, continued, dissolves into this one character
+        /// by character (see [`crate::render::crossfade`]).
+        Crossfade = "crossfade",
     }
 }
 
@@ -241,14 +246,14 @@ pub mod param {
         "in",
         Kind::Choice(Transition::NAMES),
         Dflt::Word("none"),
-        "how the clip appears",
+        "how the clip appears (crossfade: from the clip before, character by character)",
     );
     /// `transition.out`.
     pub const OUT: ParamSpec = p(
         "out",
         Kind::Choice(Transition::NAMES),
         Dflt::Word("none"),
-        "how the clip disappears (needs the clip length)",
+        "how the clip disappears (needs the clip length; not crossfade: the next clip takes in: crossfade)",
     );
     /// `transition.seconds`.
     pub const SECONDS: ParamSpec = p("seconds", num(0.0, 60.0), Dflt::Num(0.5), "length of both");
@@ -345,6 +350,11 @@ impl TransitionSpec {
             in_seconds: IN_SECONDS.opt_num(p),
             out_seconds: OUT_SECONDS.opt_num(p),
         }
+    }
+
+    /// The length of a crossfade from the clip before, in seconds, if the in-transition is one.
+    pub fn crossfade_in(&self) -> Option<f64> {
+        (self.r#in == Transition::Crossfade).then(|| self.in_seconds.unwrap_or(self.seconds))
     }
 
     /// (style, seconds) of the in- and the out-transition.
@@ -611,7 +621,8 @@ pub fn transition(out: &mut [u8], width: usize, style: Transition, p: f32) {
                 }
             }
         }
-        Transition::None => {}
+        // Drawn by the renderer across two scenes, not on one frame.
+        Transition::None | Transition::Crossfade => {}
     }
 }
 
@@ -652,7 +663,7 @@ mod tests {
             let mut f = vec![200u8; 64 * 48 * 3];
             transition(&mut f, 64, style, 0.5);
             let lit = f.iter().filter(|&&v| v == 200).count();
-            if style == Transition::None {
+            if matches!(style, Transition::None | Transition::Crossfade) {
                 assert_eq!(lit, f.len());
             } else {
                 assert!(lit < f.len(), "{style}");
@@ -691,7 +702,7 @@ mod tests {
         );
         assert_eq!(
             Transition::NAMES,
-            ["none", "fade", "wipe", "iris", "dissolve"]
+            ["none", "fade", "wipe", "iris", "dissolve", "crossfade"]
         );
         for t in [param::FEEDBACK, param::TRANSITION] {
             let problems = crate::render::params::table_problems("post", t);

@@ -1,8 +1,11 @@
 //! The renderer of one clip: [`Renderer`] builds a scene and its shader chain once, then renders
-//! frames by index.
+//! frames by index. A clip with a crossfade from the clip before ([`Renderer::crossfade_from`])
+//! also holds that clip's renderer and mixes its frames into its first ones
+//! ([`crate::render::crossfade`]).
 
 use crate::features::ClipFeatures;
 use crate::render::bind::{self, Bound};
+use crate::render::crossfade::{self, CellTiling};
 use crate::render::font::Fonts;
 use crate::render::frame::{FrameCx, FrameSpec, StageTimings};
 use crate::render::scenes::SceneConfig;
@@ -33,11 +36,34 @@ pub struct Renderer {
     width: usize,
     height: usize,
     fps: u32,
+    grid_scale: f32,
     scene: Built,
     chain: ShaderChain,
     timings: StageTimings,
     features: ClipFeatures,
     live: Option<Box<Live>>,
+    xfade: Option<Box<Xfade>>,
+}
+
+/// A crossfade from the clip before: its renderer, where its frames continue, and the cells.
+#[derive(Debug, Clone)]
+struct Xfade {
+    /// The clip before's renderer (its scene, seed and features; no crossfade of its own).
+    from: Renderer,
+    /// Its frame index at this clip's frame 0 (its length).
+    offset: u32,
+    /// Frames of this clip that mix (frame `k` at progress `k / frames`).
+    frames: u32,
+    /// This clip's cells.
+    tiling: CellTiling,
+    /// Cell thresholds' seed (this clip's).
+    seed: u32,
+    /// The clip before's frame.
+    buf: Vec<u8>,
+    /// The mix and its scratch buffers.
+    mixer: crossfade::Mixer,
+    /// Whether [`Renderer::catch_up`] has run.
+    caught_up: bool,
 }
 
 /// The bindings of a reactive scene and the values they had at the last frame.
@@ -185,12 +211,90 @@ impl Renderer {
             width: w,
             height: h,
             fps: frame.fps,
+            grid_scale: frame.grid_scale,
             scene: s,
             chain: ShaderChain::new(&scene.shaders, frame.shader_level, w, h, seed),
             timings: StageTimings::default(),
             features,
             live: Live::new(scene),
+            xfade: None,
         })
+    }
+
+    /// This renderer (of clip B) with a crossfade from `from`, the renderer of the clip before
+    /// (A): B's frames `0..frames` mix A's frames `offset + k` (`offset`: A's length, so that A
+    /// continues where it ended) into B's own, cell by cell over B's grid, at progress
+    /// `k / frames` (see [`crate::render::crossfade`]); `seed` (B's) places the cells' swaps. A
+    /// stateful scene of A is simulated from its frame 0 the first time (its catch-up).
+    ///
+    /// An error when the two frame sizes differ. `frames` 0 is no crossfade at all.
+    pub fn crossfade_from(
+        mut self,
+        from: Renderer,
+        offset: u32,
+        frames: u32,
+        seed: u64,
+    ) -> Result<Renderer, String> {
+        if (from.width, from.height) != (self.width, self.height) {
+            return Err(format!(
+                "crossfade from a {}x{} clip into a {}x{} one",
+                from.width, from.height, self.width, self.height
+            ));
+        }
+        if frames == 0 {
+            return Ok(self);
+        }
+        let tiling = self.cell_tiling();
+        self.xfade = Some(Box::new(Xfade {
+            buf: vec![0; from.frame_len()],
+            mixer: crossfade::Mixer::new(),
+            caught_up: false,
+            from: Renderer {
+                xfade: None,
+                ..from
+            },
+            offset,
+            frames,
+            tiling,
+            seed: (seed ^ (seed >> 32)) as u32,
+        }));
+        Ok(self)
+    }
+
+    /// Whether the scene carries state from frame to frame (a frame out of order is simulated
+    /// from frame 0 first).
+    pub fn is_stateful(&self) -> bool {
+        matches!(&self.scene, Built::Layers(l) if l.is_stateful())
+    }
+
+    /// For a crossfade: (frames that mix, frames of the clip before simulated before its first
+    /// frame: its length for a stateful scene, else 0).
+    pub fn crossfade(&self) -> Option<(u32, u32)> {
+        self.xfade.as_ref().map(|x| {
+            let catch_up = if x.from.is_stateful() { x.offset } else { 0 };
+            (x.frames, catch_up)
+        })
+    }
+
+    /// The cells a crossfade into this scene works on: the grid of its first layer (the
+    /// `md` grid of a scene without one, at the profile's grid scale).
+    fn cell_tiling(&self) -> CellTiling {
+        let grid = match &self.scene {
+            Built::Plasma(p) => Some(p.grid()),
+            Built::Quote(q) => Some(q.grid()),
+            Built::Layers(l) => l.grid(),
+            Built::Spectrum(sp) => Some(sp.grid()),
+            Built::Scope(sc) => Some(sc.grid()),
+        };
+        match grid {
+            Some(g) => CellTiling::of(g),
+            None => CellTiling::of(&crate::render::grid::Grid::new(
+                crate::render::grid::GridKey::Md.px(),
+                self.grid_scale,
+                self.width,
+                self.height,
+            )),
+        }
     }
 
     /// Frame width in pixels.
@@ -222,6 +326,40 @@ impl Renderer {
             self.width,
             self.height
         );
+        self.render_scene(index, out);
+        let t = f64::from(index) / f64::from(self.fps);
+        let tm = &mut self.timings;
+        let (fps, features) = (self.fps, &self.features);
+        let cx = move |index: u32| FrameCx {
+            index,
+            t: f64::from(index) / f64::from(fps),
+            global: features.start + u64::from(index),
+            features,
+        };
+        let t0 = Instant::now();
+        if let Some(live) = &mut self.live {
+            live.tune_shaders(&cx(index), &mut self.chain);
+        }
+        let row = self.features.row(i64::from(index));
+        self.chain
+            .apply_with(out, self.width, self.height, index, t as f32, row);
+        tm.shaders_ns += t0.elapsed().as_nanos() as u64;
+        tm.frames += 1;
+        if let Some(x) = &mut self.xfade
+            && index < x.frames
+        {
+            let t0 = Instant::now();
+            x.from
+                .render_frame(x.offset.saturating_add(index), &mut x.buf);
+            let p = index as f32 / x.frames as f32;
+            x.mixer.mix(&x.buf, out, self.width, x.tiling, x.seed, p);
+            self.timings.crossfade_ns += t0.elapsed().as_nanos() as u64;
+        }
+    }
+
+    /// The scene's frame `index` into `out`, before the shader chain (a stateful scene
+    /// simulates the frames before it first when `index` does not follow the last one).
+    fn render_scene(&mut self, index: u32, out: &mut [u8]) {
         let t = f64::from(index) / f64::from(self.fps);
         let tm = &mut self.timings;
         let (fps, features) = (self.fps, &self.features);
@@ -241,15 +379,32 @@ impl Renderer {
             (Built::Spectrum(sp), _) => sp.render(&cx(index), out, self.width, tm),
             (Built::Scope(sc), _) => sc.render(&cx(index), out, self.width, tm),
         }
-        let t0 = Instant::now();
-        if let Some(live) = &mut self.live {
-            live.tune_shaders(&cx(index), &mut self.chain);
+    }
+
+    /// For a crossfade from a scene that carries state: simulates the clip before up to where
+    /// it continues (its scene's frames `0..offset`, without shaders, in order), calling
+    /// `tick(done, total)` after each, so that a worker can report that it is alive instead of
+    /// spending the whole catch-up inside its first frame; `tick` returning false stops it
+    /// (the first frame then simulates the rest). Nothing to do otherwise (or when it was
+    /// done). Frames are the same bytes with or without it.
+    pub fn catch_up(&mut self, tick: &mut dyn FnMut(u32, u32) -> bool) {
+        let Some(x) = &mut self.xfade else {
+            return;
+        };
+        if !x.from.is_stateful() || x.caught_up {
+            return;
         }
-        let row = self.features.row(i64::from(index));
-        self.chain
-            .apply_with(out, self.width, self.height, index, t as f32, row);
-        tm.shaders_ns += t0.elapsed().as_nanos() as u64;
-        tm.frames += 1;
+        let t0 = Instant::now();
+        let mut all = true;
+        for i in 0..x.offset {
+            x.from.render_scene(i, &mut x.buf);
+            if !tick(i + 1, x.offset) {
+                all = false;
+                break;
+            }
+        }
+        x.caught_up = all;
+        self.timings.crossfade_ns += t0.elapsed().as_nanos() as u64;
     }
 
     /// What frame `index` is rendered at (its time and features).

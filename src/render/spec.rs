@@ -86,6 +86,12 @@ impl SceneSpec {
                 && self.react.defaults.is_empty())
     }
 
+    /// The length in seconds of the crossfade from the clip before (`params.transition: {in:
+    /// crossfade, seconds: S}`), if the scene has one.
+    pub fn crossfade_in(&self) -> Option<f64> {
+        self.config.crossfade_in()
+    }
+
     /// Which parameters are bound to which features: the scene's params (`layers[0].speed`),
     /// then its default bindings, then shader params (`bloom.thr`).
     pub fn bindings(&self) -> Vec<BindingInfo> {

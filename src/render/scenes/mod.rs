@@ -35,6 +35,7 @@ mod viz_tests;
 pub use kind::Scene;
 
 use crate::render::params::{Params, SpecError};
+use crate::render::post::Transition;
 use serde::{Deserialize, Serialize};
 
 /// A scene's typed configuration.
@@ -63,7 +64,7 @@ impl SceneConfig {
             "params",
             &format!("scene {scene}"),
         )?;
-        Ok(match scene {
+        let config = match scene {
             Scene::Plasma => SceneConfig::Plasma(plasma::PlasmaSpec::parse(params)),
             Scene::Quote => SceneConfig::Quote(quote::QuoteSpec::parse(params)),
             Scene::Spectrum => SceneConfig::Spectrum(spectrum::SpectrumSpec::parse(params)),
@@ -72,7 +73,25 @@ impl SceneConfig {
                 params,
                 layers::builtin::config(scene),
             ))),
-        })
+        };
+        if let SceneConfig::Layers(l) = &config
+            && l.transition.is_some_and(|t| t.out == Transition::Crossfade)
+        {
+            return Err(SpecError::new(
+                "params.transition.out",
+                "crossfade is an in-transition only: it mixes the clip before into the clip that has it, character by character; write `transition: {in: crossfade, seconds: S}` in the params of the segment that follows instead, and leave `out` out here",
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The length in seconds of the crossfade from the clip before (`transition: {in:
+    /// crossfade}`), if the scene has one.
+    pub fn crossfade_in(&self) -> Option<f64> {
+        match self {
+            SceneConfig::Layers(l) => l.transition.and_then(|t| t.crossfade_in()),
+            _ => None,
+        }
     }
 }
 

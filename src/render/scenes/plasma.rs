@@ -122,6 +122,11 @@ pub struct Plasma {
 }
 
 impl Plasma {
+    /// The grid of its base layer (the cells a crossfade into it works on).
+    pub fn grid(&self) -> &Grid {
+        &self.base.grid
+    }
+
     /// Builds the layers (grids, atlases, cached trigonometry) of `spec`.
     pub fn new(frame: &FrameSpec, spec: &PlasmaSpec, fonts: Arc<Fonts>) -> Plasma {
         let (w, h) = (frame.width as usize, frame.height as usize);

@@ -122,6 +122,11 @@ pub struct Quote {
 }
 
 impl Quote {
+    /// The grid of its text (the cells a crossfade into it works on).
+    pub fn grid(&self) -> &Grid {
+        &self.text_grid
+    }
+
     /// Lays out `text` and builds the grids of `spec`.
     pub fn new(frame: &FrameSpec, spec: &QuoteSpec, text: &str, fonts: Arc<Fonts>) -> Quote {
         let (w, h) = (frame.width as usize, frame.height as usize);

@@ -174,6 +174,11 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The grid it draws on (the cells a crossfade into it works on).
+    pub fn grid(&self) -> &crate::render::grid::Grid {
+        &self.cells.grid
+    }
+
     /// Builds the grid of `spec` for `frame`.
     pub fn new(frame: &FrameSpec, spec: &ScopeSpec, fonts: Arc<Fonts>) -> Scope {
         let (w, h) = (frame.width as usize, frame.height as usize);

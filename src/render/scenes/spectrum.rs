@@ -193,6 +193,11 @@ pub struct Spectrum {
 }
 
 impl Spectrum {
+    /// The grid it draws on (the cells a crossfade into it works on).
+    pub fn grid(&self) -> &crate::render::grid::Grid {
+        &self.cells.grid
+    }
+
     /// Builds the grid of `spec` for `frame`.
     pub fn new(frame: &FrameSpec, spec: &SpectrumSpec, fonts: Arc<Fonts>) -> Spectrum {
         let (w, h) = (frame.width as usize, frame.height as usize);

@@ -116,6 +116,25 @@ pub struct Layers {
 }
 
 impl Layers {
+    /// Whether the scene carries state from frame to frame (particles, feedback, automata): a
+    /// frame out of order is then simulated from frame 0 (see the module doc).
+    pub fn is_stateful(&self) -> bool {
+        self.stateful
+    }
+
+    /// The grid of its first value-field layer, else of its rain, fire or first particle
+    /// system, else of its first text layer (the cells a crossfade into it works on); None for
+    /// a scene that draws nothing.
+    pub fn grid(&self) -> Option<&Grid> {
+        self.layers
+            .first()
+            .map(|l| &l.grid)
+            .or(self.rain.as_ref().map(|r| &r.1.grid))
+            .or(self.fire.as_ref().map(|f| &f.1.grid))
+            .or(self.particles.first().map(|p| &p.1.grid))
+            .or(self.texts.first().map(|t| &t.grid))
+    }
+
     fn reset(&mut self) {
         for l in &mut self.layers {
             l.field.reset();
