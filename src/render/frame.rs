@@ -49,12 +49,15 @@ pub struct StageTimings {
     pub blend_ns: u64,
     /// The shader chain.
     pub shaders_ns: u64,
+    /// Audio bindings: evaluating bound values and writing those that changed into the scene
+    /// and the shaders, with what they change recomputed (0 for a clip without bindings).
+    pub bind_ns: u64,
 }
 
 impl StageTimings {
     /// Total nanoseconds over all stages.
     pub fn total_ns(&self) -> u64 {
-        self.fields_ns + self.blit_ns + self.blend_ns + self.shaders_ns
+        self.fields_ns + self.blit_ns + self.blend_ns + self.shaders_ns + self.bind_ns
     }
 }
 

@@ -174,9 +174,6 @@ impl SceneSpec {
             }
         }
         react.binds = crate::render::bind::find(params, kind.params());
-        if !react.binds.is_empty() {
-            react.params = params.clone();
-        }
         react.defaults = crate::render::scenes::layers::builtin::default_bindings(kind)
             .iter()
             .enumerate()

@@ -14,7 +14,7 @@ use crate::render::font::{Fonts, GlyphId};
 use crate::render::frame::{FrameCx, FrameSpec, StageTimings};
 use crate::render::grid::{Grid, GridKey};
 use crate::render::palette::PaletteName;
-use crate::render::params::{Params, vocab};
+use crate::render::params::{ParamSpec, Params, Setter, vocab};
 use crate::render::scenes::cells::{Cells, sample};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -137,6 +137,19 @@ pub struct ScopeSpec {
 }
 
 impl ScopeSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<ScopeSpec>)] = {
+        use param::*;
+        &[
+            (HUE, |s, v| s.hue = v),
+            (SATURATION, |s, v| s.saturation = v),
+            (GAIN, |s, v| s.gain = v),
+            (PERSISTENCE, |s, v| s.persistence = v),
+            (TRAIL, |s, v| s.trail = v),
+            (BACKGROUND, |s, v| s.background = v),
+        ]
+    };
+
     /// Reads validated params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> ScopeSpec {
         use param::*;
@@ -186,6 +199,12 @@ impl Scope {
             marks,
             ys: Vec::new(),
         }
+    }
+
+    /// Takes a bound value (`set` from [`ScopeSpec::SETTERS`]): the spec is read per frame, so
+    /// the next frame draws with it.
+    pub fn set(&mut self, set: Setter<ScopeSpec>, v: f64) {
+        set(&mut self.spec, v);
     }
 
     /// Renders the frame `cx` into `out` (overwritten completely).

@@ -19,7 +19,7 @@ use crate::render::font::Fonts;
 use crate::render::frame::{FrameCx, FrameSpec, StageTimings};
 use crate::render::grid::{Grid, GridKey};
 use crate::render::palette::PaletteName;
-use crate::render::params::{Params, vocab};
+use crate::render::params::{ParamSpec, Params, Setter, vocab};
 use crate::render::scenes::cells::{Cells, sample};
 use serde::{Deserialize, Serialize};
 use std::f32::consts::PI;
@@ -142,6 +142,19 @@ pub struct SpectrumSpec {
 }
 
 impl SpectrumSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<SpectrumSpec>)] = {
+        use param::*;
+        &[
+            (HUE, |s, v| s.hue = v),
+            (HUE_SPAN, |s, v| s.hue_span = v),
+            (SATURATION, |s, v| s.saturation = v),
+            (GAIN, |s, v| s.gain = v),
+            (FALL, |s, v| s.fall = v),
+            (BACKGROUND, |s, v| s.background = v),
+        ]
+    };
+
     /// Reads validated params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> SpectrumSpec {
         use param::*;
@@ -212,6 +225,12 @@ impl Spectrum {
     fn colour(&self, x: f32, v: f32) -> [u8; 3] {
         let h = (self.spec.hue as f32 + self.spec.hue_span as f32 * x).rem_euclid(1.0);
         hsv2rgb(h, self.spec.saturation as f32, v.clamp(0.0, 1.0))
+    }
+
+    /// Takes a bound value (`set` from [`SpectrumSpec::SETTERS`]): the spec is read per frame, so
+    /// the next frame draws with it.
+    pub fn set(&mut self, set: Setter<SpectrumSpec>, v: f64) {
+        set(&mut self.spec, v);
     }
 
     /// Renders the frame `cx` into `out` (overwritten completely).
