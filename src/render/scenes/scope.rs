@@ -99,6 +99,14 @@ pub mod param {
         "brightness of the axis and the dotted backdrop (0: none)",
     );
 
+    /// `wash`.
+    pub const WASH: ParamSpec = p(
+        "wash",
+        num(0.0, 0.5),
+        Dflt::Num(0.0),
+        "brightness of a shaded wash behind the trace, brightest along the axis (0: none)",
+    );
+
     /// Every parameter of the `scope` scene.
     pub const TABLE: &[ParamSpec] = &[
         STYLE,
@@ -110,6 +118,7 @@ pub mod param {
         PERSISTENCE,
         TRAIL,
         BACKGROUND,
+        WASH,
     ];
 }
 
@@ -134,6 +143,9 @@ pub struct ScopeSpec {
     pub trail: f64,
     /// Axis and backdrop brightness.
     pub background: f64,
+    /// Wash brightness (0: none).
+    #[serde(default)]
+    pub wash: f64,
 }
 
 impl ScopeSpec {
@@ -147,6 +159,7 @@ impl ScopeSpec {
             (PERSISTENCE, |s, v| s.persistence = v),
             (TRAIL, |s, v| s.trail = v),
             (BACKGROUND, |s, v| s.background = v),
+            (WASH, |s, v| s.wash = v),
         ]
     };
 
@@ -163,6 +176,7 @@ impl ScopeSpec {
             persistence: PERSISTENCE.num(p),
             trail: TRAIL.num(p),
             background: BACKGROUND.num(p),
+            wash: WASH.num(p),
         }
     }
 
@@ -235,6 +249,13 @@ impl Scope {
             }
             let row = cx.features.row(i64::from(cx.index) - i64::from(k));
             self.trace(row.wave, dim, k == 0);
+        }
+        let wash = self.spec.wash as f32;
+        if wash > 0.0 && rows > 0 {
+            let last = (rows - 1).max(1) as f32;
+            self.cells.wash(hue, wash, |_, i| {
+                1.0 - ((i / cols) as f32 / last * 2.0 - 1.0).abs()
+            });
         }
         let t1 = Instant::now();
         self.cells.draw(out, width);

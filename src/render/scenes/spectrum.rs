@@ -112,9 +112,17 @@ pub mod param {
         "brightness of the dotted backdrop (0: none)",
     );
 
+    /// `wash`.
+    pub const WASH: ParamSpec = p(
+        "wash",
+        num(0.0, 0.5),
+        Dflt::Num(0.0),
+        "brightness of a shaded wash behind the bars, brightest at their feet (0: none)",
+    );
+
     /// Every parameter of the `spectrum` scene.
     pub const TABLE: &[ParamSpec] = &[
-        MODE, PALETTE, GRID, HUE, HUE_SPAN, SATURATION, GAIN, FALL, BACKGROUND,
+        MODE, PALETTE, GRID, HUE, HUE_SPAN, SATURATION, GAIN, FALL, BACKGROUND, WASH,
     ];
 }
 
@@ -139,6 +147,9 @@ pub struct SpectrumSpec {
     pub fall: f64,
     /// Backdrop brightness.
     pub background: f64,
+    /// Wash brightness (0: none).
+    #[serde(default)]
+    pub wash: f64,
 }
 
 impl SpectrumSpec {
@@ -152,6 +163,7 @@ impl SpectrumSpec {
             (GAIN, |s, v| s.gain = v),
             (FALL, |s, v| s.fall = v),
             (BACKGROUND, |s, v| s.background = v),
+            (WASH, |s, v| s.wash = v),
         ]
     };
 
@@ -168,6 +180,7 @@ impl SpectrumSpec {
             gain: GAIN.num(p),
             fall: FALL.num(p),
             background: BACKGROUND.num(p),
+            wash: WASH.num(p),
         }
     }
 }
@@ -278,6 +291,19 @@ impl Spectrum {
                 }
             }
             SpectrumMode::Radial => self.radial(&bins, pk.as_deref()),
+        }
+        let wash = self.spec.wash as f32;
+        if wash > 0.0 && rows > 0 && cols > 0 {
+            let last = (rows - 1).max(1) as f32;
+            let mode = self.spec.mode;
+            self.cells.wash(self.spec.hue as f32, wash, |g, i| {
+                let r = (i / cols) as f32 / last;
+                match mode {
+                    SpectrumMode::Bars => r,
+                    SpectrumMode::Mirrored => 1.0 - (r * 2.0 - 1.0).abs(),
+                    SpectrumMode::Radial => 1.0 - g.rn[i] / 1.5,
+                }
+            });
         }
         let t1 = Instant::now();
         self.cells.draw(out, width);
