@@ -331,7 +331,7 @@ fn default_bindings_stay_in_their_parameters_ranges() {
 }
 
 #[test]
-fn bound_frames_follow_the_features_and_shaders_retune() {
+fn bound_frames_follow_the_features_and_shaders_take_them() {
     use crate::render::frame::{FrameSpec, ShaderLevel};
     use crate::render::renderer::Renderer;
     use crate::render::spec::SceneSpec;

@@ -218,7 +218,7 @@ impl Layers {
             pat: Vec::new(),
             next_frame: 0,
             stateful,
-            dirty: super::tune::Dirty::new(spec),
+            dirty: super::Dirty::new(spec),
             spec: spec.clone(),
             clip_secs,
         }

@@ -125,7 +125,23 @@ pub struct Layers {
     /// The clip's length in seconds (0 when unknown), for text layers' default reveal.
     clip_secs: f32,
     /// The parts whose bound values changed since the last refresh.
-    dirty: tune::Dirty,
+    dirty: Dirty,
+}
+
+/// The parts of a built scene whose bound values changed since the last refresh.
+#[derive(Debug, Clone, Default)]
+struct Dirty {
+    any: bool,
+    /// The scene's `hue` or `speed` (or `gamma`): every part.
+    all: bool,
+    layers: Vec<bool>,
+    particles: Vec<bool>,
+    /// By index in the configuration's `text`.
+    texts: Vec<bool>,
+    rain: bool,
+    fire: bool,
+    feedback: bool,
+    transition: bool,
 }
 
 impl Layers {

@@ -17,7 +17,7 @@
 
 use super::spec::{LayerSpec, LayersSpec, param};
 use super::uv::{Uv, UvSpec};
-use super::{FieldLayer, Layers};
+use super::{Dirty, FieldLayer, Layers};
 use crate::render::bind::Seg;
 use crate::render::color::ColorSpec;
 use crate::render::effects::{FireSpec, RainSpec};
@@ -246,25 +246,9 @@ impl Slot {
     }
 }
 
-/// The parts of a built scene whose bound values changed since the last refresh.
-#[derive(Debug, Clone, Default)]
-pub struct Dirty {
-    any: bool,
-    /// The scene's `hue` or `speed` (or `gamma`): every part.
-    all: bool,
-    layers: Vec<bool>,
-    particles: Vec<bool>,
-    /// By index in the configuration's `text`.
-    texts: Vec<bool>,
-    rain: bool,
-    fire: bool,
-    feedback: bool,
-    transition: bool,
-}
-
 impl Dirty {
     /// Nothing changed yet, for a scene built from `spec`.
-    pub fn new(spec: &LayersSpec) -> Dirty {
+    pub(super) fn new(spec: &LayersSpec) -> Dirty {
         Dirty {
             layers: vec![false; spec.layers.len()],
             particles: vec![false; spec.particles.len()],
