@@ -1,6 +1,7 @@
-//! End-to-end: the audio visualizer scenes (`spectrum`, `scope`) and presets, rendered by real
-//! workers behind a soundtrack made with ffmpeg's own sources, and the library path that hands
-//! a renderer the rows of a real analysed track.
+//! End-to-end: the audio visualizer presets (on the `spectrum` and `scope` scenes), rendered by
+//! real workers behind a soundtrack made with ffmpeg's own sources and by `farm frame`, bright
+//! in quiet passages too, and the library path that hands a renderer the rows of a real
+//! analysed track.
 
 mod common;
 
@@ -40,17 +41,37 @@ fn mean(f: &[u8]) -> f64 {
     f.iter().map(|&v| f64::from(v)).sum::<f64>() / f.len().max(1) as f64
 }
 
+/// The four visualizer presets (bars, radial, scope, mirrored), copied under `scenes/` of `s`.
+const PRESETS: [&str; 4] = ["spectrum-city", "bass-rings", "oscilloscope", "beat-glitch"];
+
+fn copy_presets(s: &Scratch) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
+    std::fs::create_dir_all(s.path().join("scenes")).unwrap();
+    for p in PRESETS {
+        std::fs::copy(
+            root.join(format!("{p}.yaml")),
+            s.path().join(format!("scenes/{p}.yaml")),
+        )
+        .unwrap();
+    }
+}
+
+/// The brightness every frame of a visualizer preset keeps, quiet passages included (farm warns
+/// below 5).
+const BRIGHT: f64 = 8.0;
+
 #[test]
-fn spectrum_and_scope_segments_render_behind_a_soundtrack_with_real_workers() {
+fn visualizer_presets_render_bright_behind_a_soundtrack_with_real_workers() {
+    // The presets cover the spectrum's three modes and the scope; the soundtrack's quiet start
+    // (a sine between clicks) is where a visualizer is darkest.
     let s = Scratch::new("viz-run");
     soundtrack(&s.path().join("track.wav"));
-    s.write(
-        "plan.yaml",
-        "output: v.mp4\naudio: track.wav\nsegments:\n  \
-         - {id: bars, scene: spectrum, duration: 1.5}\n  \
-         - {id: radial, scene: spectrum, duration: 1, params: {mode: radial, gain: 1.5, background: 0.45}}\n  \
-         - {id: scope, scene: scope, duration: 1.5, params: {persistence: 0.5}}\n",
-    );
+    copy_presets(&s);
+    let mut plan = String::from("output: v.mp4\naudio: track.wav\nsegments:\n");
+    for p in PRESETS {
+        plan += &format!("  - {{id: {p}, scene: {p}, duration: 1}}\n");
+    }
+    s.write("plan.yaml", &plan);
     let mut args = vec!["run", "plan.yaml", "--workers", "2"];
     args.extend_from_slice(TINY);
     let o = s.run(&args, &[], LIMIT);
@@ -63,11 +84,15 @@ fn spectrum_and_scope_segments_render_behind_a_soundtrack_with_real_workers() {
     assert_eq!(frames.len(), 48);
     for (i, f) in frames.iter().enumerate() {
         let m = mean(f);
-        // farm warns below DARK_MEAN (5); the quiet start of a real track sits near 7.
-        assert!(m > 5.0, "frame {i} is too dark: mean {m:.1}");
+        assert!(
+            m > BRIGHT,
+            "frame {i} ({}) is too dark: mean {m:.1}",
+            PRESETS[i / 12]
+        );
     }
     // Each segment moves: its frames are not all the same.
-    for (name, range) in [("bars", 0..18), ("radial", 18..30), ("scope", 30..48)] {
+    for (k, name) in PRESETS.iter().enumerate() {
+        let range = k * 12..(k + 1) * 12;
         let first = &frames[range.start];
         assert!(
             frames[range].iter().any(|f| f != first),
@@ -79,20 +104,13 @@ fn spectrum_and_scope_segments_render_behind_a_soundtrack_with_real_workers() {
 #[test]
 fn every_visualizer_preset_renders_a_bright_frame_with_farm_frame() {
     let s = Scratch::new("viz-frame");
-    let presets = ["spectrum-city", "bass-rings", "oscilloscope", "beat-glitch"];
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
-    std::fs::create_dir_all(s.path().join("scenes")).unwrap();
+    copy_presets(&s);
     let mut plan = String::from("output: v.mp4\nsegments:\n");
-    for p in presets {
-        std::fs::copy(
-            root.join(format!("{p}.yaml")),
-            s.path().join(format!("scenes/{p}.yaml")),
-        )
-        .unwrap();
+    for p in PRESETS {
         plan += &format!("  - {{id: {p}, scene: {p}, duration: 2}}\n");
     }
     s.write("plan.yaml", &plan);
-    for p in presets {
+    for p in PRESETS {
         let png = format!("{p}.png");
         let mut args = vec!["frame", "plan.yaml", p, "--at", "0.75", "-o", &png];
         args.extend_from_slice(TINY);
@@ -107,7 +125,7 @@ fn every_visualizer_preset_renders_a_bright_frame_with_farm_frame() {
             .unwrap();
         assert!(raw.status.success());
         let m = mean(&raw.stdout);
-        assert!(m > 5.0, "{p}: mean {m:.1} (farm warns below 5)");
+        assert!(m > BRIGHT, "{p}: mean {m:.1}");
     }
     // The presets resolve in a plan check like any other scene (farm has no `farm scenes`
     // command: presets are the files in `scenes/`, listed in README.md and docs/scenes.md).

@@ -6,8 +6,10 @@
 //! [`Feature`]), `range` (the values at feature 0 and 1, each within the parameter's own range),
 //! optional `curve` ([`Curve`]), `smooth` (0..1) and `on` ([`Trigger`]). [`check_binding`]
 //! validates it against the parameter's [`Kind`] (the error's key names the offending binding
-//! key); [`find`] lists every binding of a validated params map; [`Binding::at`] evaluates one
-//! at a frame; [`resolve`] writes the evaluated numbers into a params map.
+//! key); [`find`] lists every binding of a validated params map (with its path, which the
+//! renderer compiles into a typed setter when it is built: `render::renderer`); [`path_of`] is
+//! the path of a parameter written by name (the default bindings); [`Binding::at`] evaluates one
+//! at a frame.
 //!
 //! Evaluation depends only on the global frame: smoothing and trigger decay run over a window
 //! of [`WINDOW`] frames ending at the frame, started fresh at the window's first frame (or at the
@@ -18,7 +20,7 @@ use crate::render::params::{Kind, Param, ParamSpec, Params};
 use serde::{Deserialize, Serialize};
 
 pub use crate::render::params::{
-    Binding, Curve, KEYS, LEAD, Trigger, WINDOW, check_binding, parse_binding, refused,
+    Binding, Curve, KEYS, LEAD, Setter, Trigger, WINDOW, check_binding, parse_binding,
 };
 
 /// One step of a path into a params map.
@@ -91,28 +93,27 @@ fn walk(
     }
 }
 
-/// Writes `value` at `path` of `params` (a path from [`find`]).
-pub fn set(params: &mut Params, path: &[Seg], value: f64) {
-    let Some((Seg::Key(first), rest)) = path.split_first() else {
-        return;
-    };
-    let Some(mut p) = params.get_mut(first) else {
-        return;
-    };
-    for seg in rest {
-        p = match (seg, p) {
-            (Seg::Key(k), Param::Map(m)) => match m.get_mut(k) {
-                Some(v) => v,
-                None => return,
-            },
-            (Seg::Index(i), Param::List(items)) => match items.get_mut(*i) {
-                Some(v) => v,
-                None => return,
-            },
-            _ => return,
-        };
+/// The path of a parameter named as messages name it (`layers[1].opacity`, `rain.density`):
+/// the inverse of [`Bound::name`], for the default bindings, which are written by name.
+pub fn path_of(name: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in name.split('.') {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            out.push(Seg::Key(rest[..i].to_string()));
+            rest = &rest[i..];
+            while let Some(r) = rest.strip_prefix('[') {
+                let Some(j) = r.find(']') else { break };
+                if let Ok(n) = r[..j].parse() {
+                    out.push(Seg::Index(n));
+                }
+                rest = &r[j + 1..];
+            }
+        } else {
+            out.push(Seg::Key(rest.to_string()));
+        }
     }
-    *p = Param::Num(value);
+    out
 }
 
 /// Removes every binding of `params` (validated or not against `specs`): the parameter then
@@ -144,14 +145,7 @@ fn remove(params: &mut Params, path: &[Seg]) {
     }
 }
 
-/// A params map with every binding of `bounds` evaluated (values in `values`, same order).
-pub fn resolve(params: &Params, bounds: &[Bound], values: &[f64]) -> Params {
-    let mut p = params.clone();
-    for (b, v) in bounds.iter().zip(values) {
-        set(&mut p, &b.path, *v);
-    }
-    p
-}
-
+#[cfg(test)]
+mod families;
 #[cfg(test)]
 mod tests;

@@ -141,6 +141,12 @@ pub fn mode_fn(mode: BlendMode, a: f32, b: f32) -> f32 {
 }
 
 /// A blend mode at an opacity, tabulated for every byte pair.
+///
+/// A table made by [`BlendLut::new`] is ready at once. One whose opacity follows a bound value
+/// ([`BlendLut::set_opacity`]) works out its two flags at once (512 pairs) and tabulates the rest
+/// only when [`BlendLut::ready`] is called, from the mode's values kept after the first table
+/// (one multiply-add per pair): composites that never read the table (a screen blit, a first
+/// layer on black) never pay for it.
 #[derive(Clone)]
 pub struct BlendLut {
     table: Box<[u8]>,
@@ -148,6 +154,14 @@ pub struct BlendLut {
     pub fusable: bool,
     /// Whether onto a black canvas the result is `round(b * opacity)` (a plain draw).
     pub draws_on_black: bool,
+    mode: BlendMode,
+    linear: bool,
+    /// The opacity, clamped to `[0, 1]`.
+    opacity: f32,
+    /// Whether `table` holds the current opacity's values.
+    tabulated: bool,
+    /// `clip(MODE(a, b))` per pair (in the mode's colour space), kept once a table is redone.
+    base: Option<Box<[f32]>>,
 }
 
 impl std::fmt::Debug for BlendLut {
@@ -156,40 +170,129 @@ impl std::fmt::Debug for BlendLut {
     }
 }
 
+/// The canvas value `a` in the colour space of the mode (`linear`: linear light).
+#[inline(always)]
+fn space(v: usize, linear: bool) -> f32 {
+    if linear {
+        srgb_to_linear(v as u8)
+    } else {
+        v as f32 / 255.0
+    }
+}
+
+/// `clip(MODE(a, b))` in the mode's colour space.
+#[inline(always)]
+fn mode_value(mode: BlendMode, a: usize, b: usize, linear: bool) -> f32 {
+    mode_fn(mode, space(a, linear), space(b, linear)).clamp(0.0, 1.0)
+}
+
+/// The table's entry for canvas `a` given the mode's value `m` at opacity `o`.
+#[inline(always)]
+fn entry(a: usize, m: f32, o: f32, linear: bool) -> u8 {
+    let fa = space(a, linear);
+    if linear {
+        linear_to_srgb(fa * (1.0 - o) + m * o)
+    } else {
+        ((fa * (1.0 - o) + m * o) * 255.0 + 0.5).clamp(0.0, 255.0) as u8
+    }
+}
+
 impl BlendLut {
     /// Tabulates `mode` at `opacity` (clamped to `[0, 1]`), in sRGB or linear light.
     pub fn new(mode: BlendMode, opacity: f32, linear: bool) -> BlendLut {
-        let o = opacity.clamp(0.0, 1.0);
-        let mut table = vec![0u8; 65536].into_boxed_slice();
-        for a in 0..256usize {
-            for b in 0..256usize {
-                let v = if linear {
-                    let (la, lb) = (srgb_to_linear(a as u8), srgb_to_linear(b as u8));
-                    let m = mode_fn(mode, la, lb).clamp(0.0, 1.0);
-                    linear_to_srgb(la * (1.0 - o) + m * o)
-                } else {
-                    let (fa, fb) = (a as f32 / 255.0, b as f32 / 255.0);
-                    let m = mode_fn(mode, fa, fb).clamp(0.0, 1.0);
-                    ((fa * (1.0 - o) + m * o) * 255.0 + 0.5).clamp(0.0, 255.0) as u8
-                };
-                table[(a << 8) | b] = v;
-            }
-        }
-        let fusable = (0..256).all(|a| usize::from(table[a << 8]) == a);
-        let draws_on_black = (0..256).all(|b| {
-            let want = (b as f32 * o + 0.5) as i32;
-            (i32::from(table[b]) - want).abs() <= 1
-        });
-        BlendLut {
-            table,
-            fusable,
-            draws_on_black,
-        }
+        let mut lut = BlendLut::lazy(mode, opacity, linear);
+        lut.ready();
+        lut
     }
 
-    /// `blend(a, b)`.
+    /// [`BlendLut::new`] with its flags worked out and its table left for [`BlendLut::ready`].
+    pub fn lazy(mode: BlendMode, opacity: f32, linear: bool) -> BlendLut {
+        let mut lut = BlendLut {
+            table: Box::new([]),
+            fusable: false,
+            draws_on_black: false,
+            mode,
+            linear,
+            opacity: opacity.clamp(0.0, 1.0),
+            tabulated: false,
+            base: None,
+        };
+        lut.flags();
+        lut
+    }
+
+    /// The opacity, clamped to `[0, 1]`.
+    pub fn opacity(&self) -> f32 {
+        self.opacity
+    }
+
+    /// Changes the opacity (clamped to `[0, 1]`): the flags at once, the table at the next
+    /// [`BlendLut::ready`]. The same as a new table at that opacity.
+    pub fn set_opacity(&mut self, opacity: f32) {
+        let o = opacity.clamp(0.0, 1.0);
+        if o.to_bits() == self.opacity.to_bits() {
+            return;
+        }
+        self.opacity = o;
+        self.tabulated = false;
+        self.flags();
+    }
+
+    /// Works out [`BlendLut::fusable`] and [`BlendLut::draws_on_black`] at the opacity.
+    fn flags(&mut self) {
+        let (mode, linear, o) = (self.mode, self.linear, self.opacity);
+        let at = |a: usize, b: usize| entry(a, mode_value(mode, a, b, linear), o, linear);
+        self.fusable = (0..256).all(|a| usize::from(at(a, 0)) == a);
+        self.draws_on_black = (0..256).all(|b| {
+            let want = (b as f32 * o + 0.5) as i32;
+            (i32::from(at(0, b)) - want).abs() <= 1
+        });
+    }
+
+    /// Tabulates every pair at the current opacity, if that is not done yet.
+    pub fn ready(&mut self) {
+        if self.tabulated {
+            return;
+        }
+        let (mode, linear, o) = (self.mode, self.linear, self.opacity);
+        if self.table.is_empty() {
+            // The first table: computed directly (most tables are made once).
+            let mut table = vec![0u8; 65536].into_boxed_slice();
+            for a in 0..256usize {
+                for b in 0..256usize {
+                    table[(a << 8) | b] = entry(a, mode_value(mode, a, b, linear), o, linear);
+                }
+            }
+            self.table = table;
+        } else {
+            // The opacity changed: keep the mode's values and redo the mix.
+            let base = self.base.get_or_insert_with(|| {
+                let mut m = vec![0f32; 65536].into_boxed_slice();
+                for a in 0..256usize {
+                    for b in 0..256usize {
+                        m[(a << 8) | b] = mode_value(mode, a, b, linear);
+                    }
+                }
+                m
+            });
+            for (a, (row, ms)) in self
+                .table
+                .chunks_exact_mut(256)
+                .zip(base.chunks_exact(256))
+                .enumerate()
+            {
+                for (t, &m) in row.iter_mut().zip(ms) {
+                    *t = entry(a, m, o, linear);
+                }
+            }
+        }
+        self.tabulated = true;
+    }
+
+    /// `blend(a, b)`. The table must be ready (see [`BlendLut::ready`]).
     #[inline(always)]
     pub fn get(&self, a: u8, b: u8) -> u8 {
+        debug_assert!(self.tabulated, "a blend table read before it was ready");
         self.table[(usize::from(a) << 8) | usize::from(b)]
     }
 }

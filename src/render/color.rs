@@ -3,7 +3,7 @@
 //! [`ColorStyle`], the per-layer colour strategy that turns a cell's value (and position) into rgb.
 
 use crate::render::fastmath::{fcos, fsin};
-use crate::render::params::{Params, vocab};
+use crate::render::params::{ParamSpec, Params, Setter, vocab};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -433,6 +433,19 @@ pub struct ColorSpec {
 }
 
 impl ColorSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<ColorSpec>)] = {
+        use param::*;
+        &[
+            (HUE, |s, v| s.hue = v),
+            (HUE_SPREAD, |s, v| s.hue_spread = v),
+            (HUE_RATE, |s, v| s.hue_rate = v),
+            (SATURATION, |s, v| s.saturation = v),
+            (BRIGHTNESS, |s, v| s.brightness = v),
+            (FLOOR, |s, v| s.floor = v),
+        ]
+    };
+
     /// Reads validated `color:` params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> ColorSpec {
         use param::*;

@@ -16,7 +16,7 @@ use crate::render::fastmath::{fbm, fsin, hash01, hash2};
 use crate::render::font::{BLANK, GlyphId};
 use crate::render::grid::GridKey;
 use crate::render::palette::{CharSet, PaletteName};
-use crate::render::params::Params;
+use crate::render::params::{ParamSpec, Params, Setter};
 use serde::{Deserialize, Serialize};
 
 /// The parameters of `rain:` and `fire:`.
@@ -124,6 +124,19 @@ pub struct RainSpec {
 }
 
 impl RainSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<RainSpec>)] = {
+        use param::*;
+        &[
+            (RAIN_HUE, |s, v| s.hue = v),
+            (RAIN_SPEED, |s, v| s.speed = v),
+            (DENSITY, |s, v| s.density = v),
+            (crate::render::blend::param::OPACITY, |s, v| {
+                s.comp.opacity = v
+            }),
+        ]
+    };
+
     /// Reads validated `rain:` params (see [`param::RAIN`]).
     pub fn parse(p: &Params) -> RainSpec {
         use param::*;
@@ -159,6 +172,19 @@ pub struct FireSpec {
 }
 
 impl FireSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<FireSpec>)] = {
+        use param::*;
+        &[
+            (FIRE_HUE, |s, v| s.hue = Some(v)),
+            (FIRE_SPEED, |s, v| s.speed = v),
+            (HEIGHT, |s, v| s.height = v),
+            (crate::render::blend::param::OPACITY, |s, v| {
+                s.comp.opacity = v
+            }),
+        ]
+    };
+
     /// Reads validated `fire:` params (see [`param::FIRE`]).
     pub fn parse(p: &Params) -> FireSpec {
         use param::*;

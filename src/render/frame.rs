@@ -50,6 +50,9 @@ pub struct StageTimings {
     pub blend_ns: u64,
     /// The shader chain.
     pub shaders_ns: u64,
+    /// Audio bindings: evaluating bound values and writing those that changed into the scene
+    /// and the shaders, with what they change recomputed (0 for a clip without bindings).
+    pub bind_ns: u64,
     /// A crossfade: the clip before's frames (catch-up included) and the cell mix.
     #[serde(default)]
     pub crossfade_ns: u64,
@@ -58,7 +61,12 @@ pub struct StageTimings {
 impl StageTimings {
     /// Total nanoseconds over all stages.
     pub fn total_ns(&self) -> u64 {
-        self.fields_ns + self.blit_ns + self.blend_ns + self.shaders_ns + self.crossfade_ns
+        self.fields_ns
+            + self.blit_ns
+            + self.blend_ns
+            + self.shaders_ns
+            + self.bind_ns
+            + self.crossfade_ns
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::render::fastmath::{hash01, smoothstep};
 use crate::render::fields::{Coords, Field, FieldKind};
-use crate::render::params::{Params, vocab};
+use crate::render::params::{ParamSpec, Params, Setter, vocab};
 use serde::{Deserialize, Serialize};
 
 vocab! {
@@ -166,6 +166,21 @@ pub struct MaskSpec {
 }
 
 impl MaskSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<MaskSpec>)] = {
+        use param::*;
+        &[
+            (X, |s, v| s.x = v),
+            (Y, |s, v| s.y = v),
+            (RADIUS, |s, v| s.radius = v),
+            (WIDTH, |s, v| s.width = v),
+            (HEIGHT, |s, v| s.height = v),
+            (FEATHER, |s, v| s.feather = v),
+            (THRESHOLD, |s, v| s.threshold = v),
+            (SECONDS, |s, v| s.seconds = v),
+        ]
+    };
+
     /// Reads validated `mask:` params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> MaskSpec {
         use param::*;
@@ -234,6 +249,29 @@ impl Mask {
         }
     }
 
+    /// Takes new numbers (bound values) from `spec` (the spec it was built from, its numbers
+    /// changed), for this mask and the masks it combines, keeping a field mask's state. The same
+    /// as a new mask of `spec` in that state.
+    pub fn tune(&mut self, spec: &MaskSpec) {
+        self.x = spec.x as f32;
+        self.y = spec.y as f32;
+        self.radius = spec.radius as f32;
+        self.w = spec.width as f32;
+        self.h = spec.height as f32;
+        self.feather = spec.feather.max(1e-3) as f32;
+        self.threshold = spec.threshold as f32;
+        self.seconds = spec.seconds.max(1e-3) as f32;
+        for (list, specs) in [
+            (&mut self.union, &spec.union),
+            (&mut self.intersect, &spec.intersect),
+            (&mut self.subtract, &spec.subtract),
+        ] {
+            for (m, s) in list.iter_mut().zip(specs) {
+                m.tune(s);
+            }
+        }
+    }
+
     /// Forgets field state (see `Field::reset`).
     pub fn reset(&mut self) {
         if let Some(f) = &mut self.field {
@@ -259,6 +297,10 @@ impl Mask {
                     for v in out.iter_mut() {
                         *v = smoothstep(self.threshold - f, self.threshold + f, *v);
                     }
+                } else {
+                    // A field mask without a field masks everything out (and never reads the
+                    // last frame's values: a frame depends on its index only).
+                    out.fill(0.0);
                 }
             }
             shape => {

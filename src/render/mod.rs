@@ -16,7 +16,9 @@
 //! - the frame and the result: [`frame`] ([`FrameSpec`], [`ShaderLevel`], [`StageTimings`]),
 //!   [`spec`] ([`SceneSpec`]), [`renderer`] ([`Renderer`]), [`coverage`] (font coverage);
 //! - parameters: [`params`] (the leaf every primitive builds on: [`Param`], [`ParamSpec`],
-//!   validation, typed reads, the `vocab!` enums);
+//!   validation, typed reads, each configuration's setters, the `vocab!` enums); [`bind`]
+//!   (audio bindings: where they are, their values per frame; [`renderer`] compiles them into
+//!   typed setters of the built scene and shaders when it is built);
 //! - the scenes: [`scenes`] (`plasma`, `quote`, `layers` and the scenes built on it);
 //! - the primitives a scene is made of, each with its parameter table next to its code:
 //!   [`fields`] (value fields), [`mask`], [`color`] (HSV/OKLCH, colour strategies, tints),

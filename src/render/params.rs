@@ -183,6 +183,19 @@ pub const fn p(name: &'static str, kind: Kind, default: Dflt, help: &'static str
     }
 }
 
+/// Writes the value of one numeric parameter into a typed configuration `S`, exactly as reading
+/// the parameter given as that number would have (a bound parameter, once per changed value).
+pub type Setter<S> = fn(&mut S, f64);
+
+/// The setter of the numeric parameter called `name` in a table of (parameter, setter) pairs
+/// that a configuration keeps next to its parse function.
+pub fn setter_of<S>(setters: &[(ParamSpec, Setter<S>)], name: &str) -> Option<Setter<S>> {
+    setters
+        .iter()
+        .find(|(p, _)| p.name == name)
+        .map(|(_, f)| *f)
+}
+
 /// A number in `min..=max`.
 pub const fn num(min: f64, max: f64) -> Kind {
     Kind::Num {
@@ -244,7 +257,12 @@ impl ParamSpec {
 
     /// The value's number clamped to the parameter's range (or the default's).
     pub fn clamped(&self, p: &Params) -> f64 {
-        let v = self.num(p);
+        self.clamp(self.num(p))
+    }
+
+    /// `v` clamped to the parameter's range: what [`ParamSpec::clamped`] reads when the value
+    /// is `v` (for a bound value).
+    pub fn clamp(&self, v: f64) -> f64 {
         match self.kind {
             Kind::Num { min, max, .. } => v.clamp(min, max),
             _ => v,
@@ -253,7 +271,13 @@ impl ParamSpec {
 
     /// The value's whole number (rounded) clamped to the parameter's range (or the default's).
     pub fn whole(&self, p: &Params) -> i64 {
-        let v = self.num(p).round() as i64;
+        self.whole_of(self.num(p))
+    }
+
+    /// `v` rounded and clamped to the parameter's range: what [`ParamSpec::whole`] reads when
+    /// the value is `v` (for a bound value).
+    pub fn whole_of(&self, v: f64) -> i64 {
+        let v = v.round() as i64;
         match self.kind {
             Kind::Num { min, max, .. } => v.clamp(min as i64, max as i64),
             _ => v,
@@ -687,37 +711,6 @@ impl Binding {
     }
 }
 
-/// Why a parameter refuses a binding, if it does: `owner` is the table's owner as
-/// [`crate::render::params::validate_params`] names it (`"scene plasma"`, `"shader bloom"`) and
-/// `key` the parameter's key (`"params.feedback.decay"`).
-///
-/// The list (also in `docs/reactive.md`): every parameter of the `plasma` and `quote` scenes
-/// (they bake their values into their layers when the clip starts), of `feedback` (its pixel
-/// maps are built once, at the frame's size), of `text` layers (laid out once) and of
-/// `transition` (placed when the clip starts; a crossfade's length decides which frames of the
-/// clip before are rendered).
-pub fn refused(owner: &str, key: &str) -> Option<&'static str> {
-    let in_block = |b: &str| {
-        let k = key.strip_prefix("params.").unwrap_or(key);
-        k == b || k.starts_with(&format!("{b}.")) || k.starts_with(&format!("{b}["))
-    };
-    if owner == "scene plasma" || owner == "scene quote" {
-        Some(
-            "the plasma and quote scenes bake their parameters when the clip starts; bind a shader's parameters, or use a scene built on layers",
-        )
-    } else if in_block("feedback") {
-        Some("feedback builds its pixel maps once, when the clip starts")
-    } else if in_block("text") {
-        Some("text layers are laid out once, when the clip starts")
-    } else if in_block("transition") {
-        Some(
-            "transitions are placed when the clip starts (a crossfade's length decides which frames of the clip before are rendered)",
-        )
-    } else {
-        None
-    }
-}
-
 /// Checks a binding written for a numeric parameter of kind `kind` at `key`; `owner` names the
 /// scene or shader. The error's key names the binding key at fault (`<key>.from`).
 pub fn check_binding(m: &Params, kind: Kind, key: &str, owner: &str) -> Result<(), SpecError> {
@@ -739,12 +732,6 @@ pub fn parse_binding(m: &Params, kind: Kind, key: &str, owner: &str) -> Result<B
         ));
     };
     let name = key.rsplit('.').next().unwrap_or(key);
-    if let Some(why) = refused(owner, key) {
-        return Err(SpecError::new(
-            key,
-            format!("{owner} parameter {name} cannot be bound to a feature: {why}"),
-        ));
-    }
     let at = |k: &str| format!("{key}.{k}");
     for k in m.keys() {
         if !KEYS.contains(&k.as_str()) {
@@ -877,4 +864,66 @@ pub fn parse_binding(m: &Params, kind: Kind, key: &str, owner: &str) -> Result<B
         on,
         integer,
     })
+}
+
+/// Checks a configuration's setters against its parse function (for the tables' unit tests):
+/// every numeric parameter of `table` has a setter, and for a few values `x` in its range,
+/// reading the parameter given as `x` equals reading it bound (its default) and then setting
+/// `x`. Returns the problems found.
+#[cfg(test)]
+pub fn setter_problems<S: PartialEq + std::fmt::Debug>(
+    owner: &str,
+    table: &[ParamSpec],
+    setters: &[(ParamSpec, Setter<S>)],
+    parse: impl Fn(&Params) -> S,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (p, _) in setters {
+        if !table.iter().any(|t| t == p) {
+            out.push(format!("{owner}.{}: a setter for no parameter", p.name));
+        }
+    }
+    for spec in table {
+        let Kind::Num {
+            min,
+            max,
+            min_exclusive,
+            integer,
+        } = spec.kind
+        else {
+            continue;
+        };
+        let Some(set) = setter_of(setters, spec.name) else {
+            out.push(format!("{owner}.{}: no setter", spec.name));
+            continue;
+        };
+        let lo = if min_exclusive {
+            min + (max - min) * 0.01
+        } else {
+            min
+        };
+        for x in [lo, min + (max - min) * 0.37, max] {
+            let x = if integer { x.round() } else { x };
+            let given: Params = [(spec.name.to_string(), Param::Num(x))].into();
+            let binding: Params = [
+                ("from".to_string(), Param::Text("rms".into())),
+                (
+                    "range".to_string(),
+                    Param::List(vec![Param::Num(x), Param::Num(x)]),
+                ),
+            ]
+            .into();
+            let bound: Params = [(spec.name.to_string(), Param::Map(binding))].into();
+            let mut got = parse(&bound);
+            set(&mut got, x);
+            let want = parse(&given);
+            if got != want {
+                out.push(format!(
+                    "{owner}.{} = {x}: set gives {got:?}, parse gives {want:?}",
+                    spec.name
+                ));
+            }
+        }
+    }
+    out
 }

@@ -14,7 +14,7 @@ use crate::render::fastmath::{fbm, fcos, fsin};
 use crate::render::font::{BLANK, GlyphId};
 use crate::render::grid::GridKey;
 use crate::render::palette::{CharSet, PaletteName, ParticleSet};
-use crate::render::params::{Params, vocab};
+use crate::render::params::{ParamSpec, Params, Setter, vocab};
 use crate::render::rng::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -164,6 +164,23 @@ pub struct ParticleSpec {
 }
 
 impl ParticleSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<ParticleSpec>)] = {
+        use param::*;
+        &[
+            (COUNT, |s, v| s.count = v),
+            (SPEED, |s, v| s.speed = v),
+            (EVERY, |s, v| s.every = v),
+            (HUE, |s, v| s.hue = v),
+            (HUE_SPREAD, |s, v| s.hue_spread = v),
+            (SATURATION, |s, v| s.saturation = v),
+            (BURST, |s, v| s.burst = v),
+            (crate::render::blend::param::OPACITY, |s, v| {
+                s.comp.opacity = v
+            }),
+        ]
+    };
+
     /// Reads validated `particles:` entry params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> ParticleSpec {
         use param::*;

@@ -17,7 +17,7 @@
 
 use crate::render::blend::{BlendLut, BlendMode};
 use crate::render::fastmath::hash2;
-use crate::render::params::{Params, vocab};
+use crate::render::params::{ParamSpec, Params, Setter, vocab};
 use serde::{Deserialize, Serialize};
 
 /// Percentile tonemap with gamma and tint.
@@ -38,6 +38,12 @@ impl Tonemap {
             hist: vec![0; 256],
             luts: [[0; 256]; 3],
         }
+    }
+
+    /// Changes the exponent and the tint (bound values): the same as a new tonemap.
+    pub fn set(&mut self, gamma: f32, tint: [f32; 3]) {
+        self.gamma = gamma.clamp(0.05, 5.0);
+        self.tint = tint;
     }
 
     /// Tonemaps `out` (rgb24, `width` pixels per row) in place.
@@ -296,6 +302,18 @@ pub struct FeedbackSpec {
 }
 
 impl FeedbackSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]). Only `amount`
+    /// changes the pixel maps.
+    pub const SETTERS: &[(ParamSpec, Setter<FeedbackSpec>)] = {
+        use param::*;
+        &[
+            (DECAY, |s, v| s.decay = Some(v)),
+            (OPACITY, |s, v| s.opacity = Some(v)),
+            (AMOUNT, |s, v| s.amount = Some(v)),
+            (HUE_SHIFT, |s, v| s.hue_shift = Some(v)),
+        ]
+    };
+
     /// Reads validated `feedback:` params (see [`param::FEEDBACK`]).
     pub fn parse(p: &Params) -> FeedbackSpec {
         use param::*;
@@ -340,6 +358,16 @@ pub struct TransitionSpec {
 }
 
 impl TransitionSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<TransitionSpec>)] = {
+        use param::*;
+        &[
+            (SECONDS, |s, v| s.seconds = v),
+            (IN_SECONDS, |s, v| s.in_seconds = Some(v)),
+            (OUT_SECONDS, |s, v| s.out_seconds = Some(v)),
+        ]
+    };
+
     /// Reads validated `transition:` params (see [`param::TRANSITION`]).
     pub fn parse(p: &Params) -> TransitionSpec {
         use param::*;
@@ -371,6 +399,10 @@ const NONE: u32 = u32::MAX;
 /// The feedback buffer of one clip.
 #[derive(Debug, Clone)]
 pub struct Feedback {
+    /// The settings the buffer was last given.
+    values: FeedbackValues,
+    width: usize,
+    height: usize,
     decay: u16,
     lut: BlendLut,
     hue: Option<[[i32; 3]; 3]>,
@@ -384,120 +416,135 @@ pub struct Feedback {
     has: bool,
 }
 
+/// The pixel maps of `transform` by `amount` for a `w x h` frame: (map, rows, cols).
+fn feedback_maps(
+    w: usize,
+    h: usize,
+    transform: FeedbackTransform,
+    amount: f32,
+) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let mut rows: Vec<u32> = (0..h as u32).collect();
+    let mut cols: Vec<u32> = (0..w as u32).collect();
+    let mut map = Vec::new();
+    let amt = amount.clamp(0.0, 0.45);
+    use FeedbackTransform as T;
+    match transform {
+        T::Zoom => {
+            let (cx, cy) = (amt * w as f32, amt * h as f32);
+            let (sx, sy) = (1.0 - 2.0 * amt, 1.0 - 2.0 * amt);
+            for (x, c) in cols.iter_mut().enumerate() {
+                *c = ((cx + x as f32 * sx) as u32).min(w as u32 - 1);
+            }
+            for (y, r) in rows.iter_mut().enumerate() {
+                *r = ((cy + y as f32 * sy) as u32).min(h as u32 - 1);
+            }
+        }
+        T::Shrink => {
+            let (bx, by) = (amt * w as f32, amt * h as f32);
+            let (sx, sy) = (1.0 / (1.0 - 2.0 * amt), 1.0 / (1.0 - 2.0 * amt));
+            for (x, c) in cols.iter_mut().enumerate() {
+                let s = (x as f32 - bx) * sx;
+                *c = if s < 0.0 || s >= w as f32 {
+                    NONE
+                } else {
+                    s as u32
+                };
+            }
+            for (y, r) in rows.iter_mut().enumerate() {
+                let s = (y as f32 - by) * sy;
+                *r = if s < 0.0 || s >= h as f32 {
+                    NONE
+                } else {
+                    s as u32
+                };
+            }
+        }
+        T::ShiftUp | T::ShiftDown => {
+            let d = ((amt * h as f32).round() as i64).max(1);
+            let d = if transform == T::ShiftUp { d } else { -d };
+            for (y, r) in rows.iter_mut().enumerate() {
+                let s = y as i64 + d;
+                *r = if s < 0 || s >= h as i64 {
+                    NONE
+                } else {
+                    s as u32
+                };
+            }
+        }
+        T::MirrorH => {
+            for (x, c) in cols.iter_mut().enumerate() {
+                *c = (w - 1 - x) as u32;
+            }
+        }
+        T::RotateCw | T::RotateCcw => {
+            let ang = amt * 10.0 * if transform == T::RotateCw { 1.0 } else { -1.0 };
+            let (s, c) = ang.sin_cos();
+            let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+            map.reserve(w * h);
+            for y in 0..h {
+                for x in 0..w {
+                    let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+                    let sx = c * dx + s * dy + cx;
+                    let sy = -s * dx + c * dy + cy;
+                    map.push(
+                        if sx < 0.0 || sy < 0.0 || sx >= w as f32 || sy >= h as f32 {
+                            NONE
+                        } else {
+                            sy as u32 * w as u32 + sx as u32
+                        },
+                    );
+                }
+            }
+        }
+        T::None => {}
+    }
+    (map, rows, cols)
+}
+
+/// The hue rotation of `hue_shift` turns (none for 0): rotation about the grey axis (the CSS
+/// hue-rotate matrix), in 1/256 steps.
+fn hue_matrix(hue_shift: f32) -> Option<[[i32; 3]; 3]> {
+    (hue_shift != 0.0).then(|| {
+        let th = hue_shift * std::f32::consts::TAU;
+        let (s, c) = th.sin_cos();
+        let m = [
+            [
+                0.213 + c * 0.787 - s * 0.213,
+                0.715 - c * 0.715 - s * 0.715,
+                0.072 - c * 0.072 + s * 0.928,
+            ],
+            [
+                0.213 - c * 0.213 + s * 0.143,
+                0.715 + c * 0.285 + s * 0.140,
+                0.072 - c * 0.072 - s * 0.283,
+            ],
+            [
+                0.213 - c * 0.213 - s * 0.787,
+                0.715 - c * 0.715 + s * 0.715,
+                0.072 + c * 0.928 + s * 0.072,
+            ],
+        ];
+        m.map(|r| r.map(|v| (v * 256.0).round() as i32))
+    })
+}
+
+/// The decay factor in 1/256 steps.
+fn decay_factor(decay: f32) -> u16 {
+    (decay.clamp(0.0, 1.0) * 256.0).round() as u16
+}
+
 impl Feedback {
     /// A feedback buffer for `width x height` frames with settings `v`.
     pub fn new(width: usize, height: usize, v: &FeedbackValues) -> Feedback {
-        let FeedbackValues {
-            decay,
-            blend,
-            opacity,
-            transform,
-            amount,
-            hue_shift,
-        } = *v;
         let (w, h) = (width, height);
-        let mut rows: Vec<u32> = (0..h as u32).collect();
-        let mut cols: Vec<u32> = (0..w as u32).collect();
-        let mut map = Vec::new();
-        let amt = amount.clamp(0.0, 0.45);
-        use FeedbackTransform as T;
-        match transform {
-            T::Zoom => {
-                let (cx, cy) = (amt * w as f32, amt * h as f32);
-                let (sx, sy) = (1.0 - 2.0 * amt, 1.0 - 2.0 * amt);
-                for (x, c) in cols.iter_mut().enumerate() {
-                    *c = ((cx + x as f32 * sx) as u32).min(w as u32 - 1);
-                }
-                for (y, r) in rows.iter_mut().enumerate() {
-                    *r = ((cy + y as f32 * sy) as u32).min(h as u32 - 1);
-                }
-            }
-            T::Shrink => {
-                let (bx, by) = (amt * w as f32, amt * h as f32);
-                let (sx, sy) = (1.0 / (1.0 - 2.0 * amt), 1.0 / (1.0 - 2.0 * amt));
-                for (x, c) in cols.iter_mut().enumerate() {
-                    let s = (x as f32 - bx) * sx;
-                    *c = if s < 0.0 || s >= w as f32 {
-                        NONE
-                    } else {
-                        s as u32
-                    };
-                }
-                for (y, r) in rows.iter_mut().enumerate() {
-                    let s = (y as f32 - by) * sy;
-                    *r = if s < 0.0 || s >= h as f32 {
-                        NONE
-                    } else {
-                        s as u32
-                    };
-                }
-            }
-            T::ShiftUp | T::ShiftDown => {
-                let d = ((amt * h as f32).round() as i64).max(1);
-                let d = if transform == T::ShiftUp { d } else { -d };
-                for (y, r) in rows.iter_mut().enumerate() {
-                    let s = y as i64 + d;
-                    *r = if s < 0 || s >= h as i64 {
-                        NONE
-                    } else {
-                        s as u32
-                    };
-                }
-            }
-            T::MirrorH => {
-                for (x, c) in cols.iter_mut().enumerate() {
-                    *c = (w - 1 - x) as u32;
-                }
-            }
-            T::RotateCw | T::RotateCcw => {
-                let ang = amt * 10.0 * if transform == T::RotateCw { 1.0 } else { -1.0 };
-                let (s, c) = ang.sin_cos();
-                let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-                map.reserve(w * h);
-                for y in 0..h {
-                    for x in 0..w {
-                        let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
-                        let sx = c * dx + s * dy + cx;
-                        let sy = -s * dx + c * dy + cy;
-                        map.push(
-                            if sx < 0.0 || sy < 0.0 || sx >= w as f32 || sy >= h as f32 {
-                                NONE
-                            } else {
-                                sy as u32 * w as u32 + sx as u32
-                            },
-                        );
-                    }
-                }
-            }
-            T::None => {}
-        }
-        let hue = (hue_shift != 0.0).then(|| {
-            // Rotation about the grey axis (the CSS hue-rotate matrix), in 1/256 steps.
-            let th = hue_shift * std::f32::consts::TAU;
-            let (s, c) = th.sin_cos();
-            let m = [
-                [
-                    0.213 + c * 0.787 - s * 0.213,
-                    0.715 - c * 0.715 - s * 0.715,
-                    0.072 - c * 0.072 + s * 0.928,
-                ],
-                [
-                    0.213 - c * 0.213 + s * 0.143,
-                    0.715 + c * 0.285 + s * 0.140,
-                    0.072 - c * 0.072 - s * 0.283,
-                ],
-                [
-                    0.213 - c * 0.213 - s * 0.787,
-                    0.715 - c * 0.715 + s * 0.715,
-                    0.072 + c * 0.928 + s * 0.072,
-                ],
-            ];
-            m.map(|r| r.map(|v| (v * 256.0).round() as i32))
-        });
+        let (map, rows, cols) = feedback_maps(w, h, v.transform, v.amount);
         Feedback {
-            decay: (decay.clamp(0.0, 1.0) * 256.0).round() as u16,
-            lut: BlendLut::new(blend, opacity, false),
-            hue,
+            values: *v,
+            width,
+            height,
+            decay: decay_factor(v.decay),
+            lut: BlendLut::new(v.blend, v.opacity, false),
+            hue: hue_matrix(v.hue_shift),
             map,
             rows,
             cols,
@@ -505,6 +552,29 @@ impl Feedback {
             tmp: vec![0; w * h * 3],
             has: false,
         }
+    }
+
+    /// Takes new settings (bound values), keeping the buffer: only what a changed value
+    /// invalidates is recomputed (the pixel maps when the transform or its amount changed, the
+    /// blend table when the blend or opacity did). The same as a new buffer with `v` holding
+    /// this one's frames.
+    pub fn tune(&mut self, v: &FeedbackValues) {
+        let old = self.values;
+        if v.transform != old.transform || v.amount.to_bits() != old.amount.to_bits() {
+            (self.map, self.rows, self.cols) =
+                feedback_maps(self.width, self.height, v.transform, v.amount);
+        }
+        if v.blend != old.blend {
+            self.lut = BlendLut::new(v.blend, v.opacity, false);
+        } else if v.opacity.to_bits() != old.opacity.to_bits() {
+            self.lut.set_opacity(v.opacity);
+            self.lut.ready();
+        }
+        if v.hue_shift.to_bits() != old.hue_shift.to_bits() {
+            self.hue = hue_matrix(v.hue_shift);
+        }
+        self.decay = decay_factor(v.decay);
+        self.values = *v;
     }
 
     /// Forgets the buffer (the next frame is stored unchanged).

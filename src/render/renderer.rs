@@ -2,21 +2,28 @@
 //! frames by index. A clip with a crossfade from the clip before ([`Renderer::crossfade_from`])
 //! also holds that clip's renderer and mixes its frames into its first ones
 //! ([`crate::render::crossfade`]).
+//!
+//! A reactive scene's bindings are compiled when the renderer is built: each bound parameter
+//! becomes a typed setter into the built scene (`Plasma::set`, `Layers::set` with a
+//! `layers::tune::Slot`, ...) or the shader chain (`ShaderChain::set`). Per frame each binding is
+//! evaluated at the frame (a function of the global frame, see `render::bind`), and only a value
+//! that changed is written; the scene then recomputes only the parts those values change.
 
 use crate::features::ClipFeatures;
-use crate::render::bind::{self, Bound};
+use crate::render::bind::{self, Seg};
 use crate::render::crossfade::{self, CellTiling};
 use crate::render::font::Fonts;
 use crate::render::frame::{FrameCx, FrameSpec, StageTimings};
+use crate::render::params::{Binding, ParamSpec, Setter, setter_of};
 use crate::render::scenes::SceneConfig;
 use crate::render::scenes::layers::Layers;
-use crate::render::scenes::layers::LayersSpec;
-use crate::render::scenes::layers::builtin::{self, DefaultBinding, default_bindings};
-use crate::render::scenes::plasma::Plasma;
-use crate::render::scenes::quote::Quote;
-use crate::render::scenes::scope::Scope;
-use crate::render::scenes::spectrum::Spectrum;
-use crate::render::shaders::{ShaderChain, validate_shader};
+use crate::render::scenes::layers::builtin::default_bindings;
+use crate::render::scenes::layers::tune;
+use crate::render::scenes::plasma::{Plasma, PlasmaSpec};
+use crate::render::scenes::quote::{Quote, QuoteSpec};
+use crate::render::scenes::scope::{Scope, ScopeSpec};
+use crate::render::scenes::spectrum::{Spectrum, SpectrumSpec};
+use crate::render::shaders::{ShaderChain, ShaderSlot, validate_shader};
 use crate::render::spec::SceneSpec;
 use std::time::Instant;
 
@@ -66,84 +73,125 @@ struct Xfade {
     caught_up: bool,
 }
 
-/// The bindings of a reactive scene and the values they had at the last frame.
+/// Where a bound value of the scene goes: a slot of the built scene, compiled once.
+#[derive(Debug, Clone)]
+enum SceneSlot {
+    Plasma(Setter<PlasmaSpec>),
+    Quote(Setter<QuoteSpec>),
+    Layers(tune::Slot),
+    Spectrum(Setter<SpectrumSpec>),
+    Scope(Setter<ScopeSpec>),
+}
+
+/// The bindings of a reactive scene, compiled into typed setters when the renderer is built,
+/// with the values they had at the last frame (a value that did not change is not written).
 #[derive(Debug, Clone)]
 struct Live {
-    scene: crate::render::scenes::Scene,
-    params: crate::render::params::Params,
-    binds: Vec<Bound>,
-    defaults: Vec<DefaultBinding>,
-    last: Vec<f64>,
-    /// Per shader with bound params: its position, its params, its bindings, their last values.
-    shaders: Vec<(usize, crate::render::params::Params, Vec<Bound>, Vec<f64>)>,
+    /// The scene's bindings (the plan's, then the scene's default bindings in effect).
+    scene: Vec<(Binding, SceneSlot)>,
+    scene_last: Vec<f64>,
+    /// The shader chain's bindings.
+    shaders: Vec<(Binding, ShaderSlot)>,
+    shader_last: Vec<f64>,
+}
+
+/// The slot of a one-key path in a flat table of setters (the scenes not built on `layers`).
+fn flat<S>(setters: &[(ParamSpec, Setter<S>)], path: &[Seg]) -> Option<Setter<S>> {
+    match path {
+        [Seg::Key(k)] => setter_of(setters, k),
+        _ => None,
+    }
 }
 
 impl Live {
-    fn new(spec: &SceneSpec) -> Option<Box<Live>> {
-        if !spec.is_reactive() {
-            return None;
+    /// Compiles the bindings of `spec` for the built `scene` and `chain`; `None` when nothing
+    /// is bound. An error names a binding that leads to no number of the scene.
+    fn new(spec: &SceneSpec, scene: &Built, chain: &ShaderChain) -> Result<Option<Live>, String> {
+        if spec.react.binds.is_empty()
+            && spec.react.defaults.is_empty()
+            && spec.react.shaders.is_empty()
+        {
+            return Ok(None);
         }
         let all = default_bindings(spec.scene);
-        let defaults: Vec<DefaultBinding> = spec
+        let defaults = spec
             .react
             .defaults
             .iter()
-            .filter_map(|&i| all.get(i).copied())
-            .collect();
-        let mut shaders: Vec<(usize, crate::render::params::Params, Vec<Bound>, Vec<f64>)> =
-            Vec::new();
-        for (pos, b) in &spec.react.shaders {
-            match shaders.iter_mut().find(|s| s.0 == *pos) {
-                Some(s) => s.2.push(b.clone()),
-                None => shaders.push((
-                    *pos,
-                    spec.shaders[*pos].params.clone(),
-                    vec![b.clone()],
-                    Vec::new(),
-                )),
-            }
+            .filter_map(|&i| all.get(i))
+            .map(|d| (d.name.to_string(), bind::path_of(d.name), d.binding));
+        let plan = spec
+            .react
+            .binds
+            .iter()
+            .map(|b| (b.name.clone(), b.path.clone(), b.binding));
+        let mut binds = Vec::new();
+        for (name, path, binding) in plan.chain(defaults) {
+            let slot = match scene {
+                Built::Plasma(_) => flat(PlasmaSpec::SETTERS, &path).map(SceneSlot::Plasma),
+                Built::Quote(_) => flat(QuoteSpec::SETTERS, &path).map(SceneSlot::Quote),
+                Built::Spectrum(_) => flat(SpectrumSpec::SETTERS, &path).map(SceneSlot::Spectrum),
+                Built::Scope(_) => flat(ScopeSpec::SETTERS, &path).map(SceneSlot::Scope),
+                Built::Layers(l) => tune::compile(l.spec(), &path).map(SceneSlot::Layers),
+            };
+            let slot =
+                slot.ok_or_else(|| format!("bound parameter {name} has no place in the scene"))?;
+            binds.push((binding, slot));
         }
-        Some(Box::new(Live {
-            scene: spec.scene,
-            params: spec.react.params.clone(),
-            binds: spec.react.binds.clone(),
-            defaults,
-            last: Vec::new(),
+        // A shader the profile's level drops has nothing to tune.
+        let shaders: Vec<(Binding, ShaderSlot)> = spec
+            .react
+            .shaders
+            .iter()
+            .filter_map(|(pos, b)| chain.bind(*pos, &b.name).map(|slot| (b.binding, slot)))
+            .collect();
+        Ok(Some(Live {
+            scene_last: vec![f64::NAN; binds.len()],
+            scene: binds,
+            shader_last: vec![f64::NAN; shaders.len()],
             shaders,
         }))
     }
 
-    /// The scene's configuration at `cx`, if a bound value changed since the last call.
-    fn scene_at(&mut self, cx: &FrameCx) -> Option<LayersSpec> {
-        if self.binds.is_empty() && self.defaults.is_empty() {
-            return None;
+    /// Writes the scene's bound values of frame `cx` that changed since the last call.
+    fn tune_scene(&mut self, cx: &FrameCx, scene: &mut Built) {
+        for ((b, slot), last) in self.scene.iter().zip(&mut self.scene_last) {
+            let v = b.at(cx);
+            if v.to_bits() == last.to_bits() {
+                continue;
+            }
+            *last = v;
+            match (slot, &mut *scene) {
+                (SceneSlot::Plasma(f), Built::Plasma(p)) => p.set(*f, v),
+                (SceneSlot::Quote(f), Built::Quote(q)) => q.set(*f, v),
+                (SceneSlot::Spectrum(f), Built::Spectrum(sp)) => sp.set(*f, v),
+                (SceneSlot::Scope(f), Built::Scope(sc)) => sc.set(*f, v),
+                (SceneSlot::Layers(s), Built::Layers(l)) => l.set(s, v),
+                _ => {}
+            }
         }
-        let values: Vec<f64> = self
-            .binds
-            .iter()
-            .map(|b| b.binding.at(cx))
-            .chain(self.defaults.iter().map(|d| d.binding.at(cx)))
-            .collect();
-        if values == self.last {
-            return None;
-        }
-        let n = self.binds.len();
-        let params = bind::resolve(&self.params, &self.binds, &values[..n]);
-        let mut spec = LayersSpec::parse(&params, builtin::config(self.scene));
-        for (d, v) in self.defaults.iter().zip(&values[n..]) {
-            (d.set)(&mut spec, *v);
-        }
-        self.last = values;
-        Some(spec)
     }
 
-    /// Rebuilds the shaders whose bound values changed.
+    /// [`Live::tune_scene`] for the layers scene (handed to it per frame it renders).
+    fn tune_layers(&mut self, cx: &FrameCx, layers: &mut Layers) {
+        for ((b, slot), last) in self.scene.iter().zip(&mut self.scene_last) {
+            let v = b.at(cx);
+            if v.to_bits() != last.to_bits()
+                && let SceneSlot::Layers(s) = slot
+            {
+                *last = v;
+                layers.set(s, v);
+            }
+        }
+    }
+
+    /// Writes the shaders' bound values of frame `cx` that changed since the last call.
     fn tune_shaders(&mut self, cx: &FrameCx, chain: &mut ShaderChain) {
-        for (pos, params, binds, last) in &mut self.shaders {
-            let values: Vec<f64> = binds.iter().map(|b| b.binding.at(cx)).collect();
-            if values != *last {
-                chain.retune(*pos, &bind::resolve(params, binds, &values));
-                *last = values;
+        for ((b, slot), last) in self.shaders.iter().zip(&mut self.shader_last) {
+            let v = b.at(cx);
+            if v.to_bits() != last.to_bits() {
+                *last = v;
+                chain.set(slot, v);
             }
         }
     }
@@ -207,16 +255,18 @@ impl Renderer {
                 seed,
             ))),
         };
+        let chain = ShaderChain::new(&scene.shaders, frame.shader_level, w, h, seed);
+        let live = Live::new(scene, &s, &chain)?.map(Box::new);
         Ok(Renderer {
             width: w,
             height: h,
             fps: frame.fps,
             grid_scale: frame.grid_scale,
             scene: s,
-            chain: ShaderChain::new(&scene.shaders, frame.shader_level, w, h, seed),
+            chain,
             timings: StageTimings::default(),
             features,
-            live: Live::new(scene),
+            live,
             xfade: None,
         })
     }
@@ -336,10 +386,12 @@ impl Renderer {
             global: features.start + u64::from(index),
             features,
         };
-        let t0 = Instant::now();
         if let Some(live) = &mut self.live {
+            let t0 = Instant::now();
             live.tune_shaders(&cx(index), &mut self.chain);
+            tm.bind_ns += t0.elapsed().as_nanos() as u64;
         }
+        let t0 = Instant::now();
         let row = self.features.row(i64::from(index));
         self.chain
             .apply_with(out, self.width, self.height, index, t as f32, row);
@@ -369,12 +421,19 @@ impl Renderer {
             global: features.start + u64::from(index),
             features,
         };
+        if let Some(live) = &mut self.live
+            && !matches!(self.scene, Built::Layers(_))
+        {
+            let t0 = Instant::now();
+            live.tune_scene(&cx(index), &mut self.scene);
+            tm.bind_ns += t0.elapsed().as_nanos() as u64;
+        }
         match (&mut self.scene, &mut self.live) {
             (Built::Plasma(p), _) => p.render(t, out, self.width, tm),
             (Built::Quote(q), _) => q.render(t, out, self.width, tm),
             (Built::Layers(l), None) => l.render(index, out, tm),
             (Built::Layers(l), Some(live)) => {
-                l.render_tuned(index, out, tm, &mut |i| live.scene_at(&cx(i)))
+                l.render_tuned(index, out, tm, &mut |i, l| live.tune_layers(&cx(i), l))
             }
             (Built::Spectrum(sp), _) => sp.render(&cx(index), out, self.width, tm),
             (Built::Scope(sc), _) => sc.render(&cx(index), out, self.width, tm),

@@ -72,6 +72,29 @@ impl std::fmt::Display for BindingInfo {
     }
 }
 
+/// A crossfade's length cannot follow the music: it decides which frames of the clip before
+/// the worker renders. Every other transition parameter may be bound.
+fn check_crossfade_length(params: &Params) -> Result<(), SpecError> {
+    use crate::render::post::Transition;
+    let Some(Param::Map(t)) = params.get("transition") else {
+        return Ok(());
+    };
+    if !matches!(t.get("in"), Some(Param::Text(w)) if w.parse() == Ok(Transition::Crossfade)) {
+        return Ok(());
+    }
+    for k in ["seconds", "in_seconds"] {
+        if matches!(t.get(k), Some(Param::Map(_))) {
+            return Err(SpecError::new(
+                format!("params.transition.{k}"),
+                format!(
+                    "transition parameter {k} cannot be bound to a feature with `in: crossfade`: a crossfade's length decides which frames of the clip before are rendered; give a number of seconds"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl SceneSpec {
     /// Whether frames of this scene depend on the clip's audio features (a parameter bound to a
     /// feature, or a scene that draws the audio). A clip that is not reactive gets no feature
@@ -153,6 +176,7 @@ impl SceneSpec {
             ));
         };
         let config = SceneConfig::parse(kind, params)?;
+        check_crossfade_length(params)?;
         let no_text = text.as_deref().is_none_or(|t| t.trim().is_empty());
         if kind.needs_text() && no_text {
             return Err(SpecError::new(
@@ -180,9 +204,6 @@ impl SceneSpec {
             }
         }
         react.binds = crate::render::bind::find(params, kind.params());
-        if !react.binds.is_empty() {
-            react.params = params.clone();
-        }
         react.defaults = crate::render::scenes::layers::builtin::default_bindings(kind)
             .iter()
             .enumerate()

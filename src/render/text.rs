@@ -11,7 +11,7 @@ use crate::render::canvas::scale_rect;
 use crate::render::color::hsv2rgb;
 use crate::render::font::GlyphId;
 use crate::render::grid::{Grid, GridKey};
-use crate::render::params::{Params, vocab};
+use crate::render::params::{ParamSpec, Params, Setter, vocab};
 use serde::{Deserialize, Serialize};
 
 /// Wrap width for portrait frames (height > width).
@@ -214,6 +214,23 @@ pub struct TextSpec {
 }
 
 impl TextSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]). `rows`, `row` and
+    /// `chars_per_line` change the layout; the others the colour, speed or timing only.
+    pub const SETTERS: &[(ParamSpec, Setter<TextSpec>)] = {
+        use param::*;
+        &[
+            (HUE, |s, v| s.hue = v),
+            (SATURATION, |s, v| s.saturation = v),
+            (BRIGHTNESS, |s, v| s.brightness = v),
+            (SPEED, |s, v| s.speed = v),
+            (ROWS, |s, v| s.rows = v),
+            (ROW, |s, v| s.row = v),
+            (REVEAL, |s, v| s.reveal = Some(v)),
+            (CHARS_PER_LINE, |s, v| s.chars_per_line = v),
+            (OPACITY, |s, v| s.opacity = v),
+        ]
+    };
+
     /// Reads validated `text:` entry params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> TextSpec {
         use param::*;
@@ -265,6 +282,12 @@ pub struct TextLayer {
     /// The grid whose font and cells the text uses.
     pub grid: Grid,
     mode: TextMode,
+    /// The text and the frame size it is laid out for.
+    text: String,
+    width: usize,
+    height: usize,
+    /// The settings it was last laid out and coloured with.
+    style: TextStyle,
     /// Laid-out lines: pixel x, pixel y, ids.
     lines: Vec<(i64, i64, Vec<GlyphId>)>,
     /// Ticker: ids of the repeated content and the row of each ticker line.
@@ -276,13 +299,15 @@ pub struct TextLayer {
     speed: f32,
     reveal: f32,
     backdrop: Option<(i64, i64, i64, i64)>,
+    /// The box behind the laid-out text (shown when the style asks for a backdrop).
+    layout_box: Option<(i64, i64, i64, i64)>,
     lut: Option<BlendLut>,
     scratch: Vec<GlyphId>,
     cols_buf: Vec<[u8; 3]>,
 }
 
 /// Settings of a text layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TextStyle {
     /// Mode.
     pub mode: TextMode,
@@ -304,26 +329,98 @@ pub struct TextStyle {
     pub opacity: f32,
 }
 
+impl TextStyle {
+    /// Whether `other` lays the text out differently (mode, rows, position, wrap width).
+    fn layout_differs(&self, other: &TextStyle) -> bool {
+        self.mode != other.mode
+            || self.rows != other.rows
+            || self.row.to_bits() != other.row.to_bits()
+            || self.chars_per_line != other.chars_per_line
+    }
+}
+
 impl TextLayer {
     /// Lays out `text` on `grid` for a `width x height` frame.
-    pub fn new(
-        mut grid: Grid,
-        text: &str,
-        st: &TextStyle,
-        width: usize,
-        height: usize,
-    ) -> TextLayer {
-        let mode = st.mode;
+    pub fn new(grid: Grid, text: &str, st: &TextStyle, width: usize, height: usize) -> TextLayer {
+        let mut layer = TextLayer {
+            mode: st.mode,
+            text: text.to_string(),
+            width,
+            height,
+            style: st.clone(),
+            lines: Vec::new(),
+            ticker: Vec::new(),
+            ticker_rows: Vec::new(),
+            cursor: crate::render::font::BLANK,
+            total: 0,
+            colour: [0; 3],
+            speed: 0.0,
+            reveal: 0.0,
+            backdrop: None,
+            layout_box: None,
+            lut: None,
+            scratch: Vec::new(),
+            cols_buf: Vec::new(),
+            grid,
+        };
+        layer.lay_out();
+        layer.cursor = layer.grid.atlas.id('▌');
+        layer.colour_with(st);
+        layer
+    }
+
+    /// Takes new settings (bound values): the text is laid out again only when a layout setting
+    /// changed (mode, rows, row, wrap width); colour, opacity, speed and reveal are replaced.
+    /// The same as a new layer with `st`.
+    pub fn tune(&mut self, st: &TextStyle) {
+        let relayout = st.layout_differs(&self.style);
+        self.style = st.clone();
+        self.mode = st.mode;
+        if relayout {
+            self.lay_out();
+        }
+        self.colour_with(st);
+    }
+
+    /// The colour, speed, reveal, backdrop and blend of `st`.
+    fn colour_with(&mut self, st: &TextStyle) {
+        self.colour = hsv2rgb(st.hsv[0], st.hsv[1], st.hsv[2]);
+        self.speed = st.speed;
+        self.reveal = st.reveal;
+        self.backdrop = if st.backdrop { self.bbox() } else { None };
+        if st.opacity < 1.0 {
+            match &mut self.lut {
+                Some(l) => {
+                    l.set_opacity(st.opacity);
+                    l.ready();
+                }
+                None => self.lut = Some(BlendLut::new(BlendMode::Lighten, st.opacity, false)),
+            }
+        } else {
+            self.lut = None;
+        }
+    }
+
+    /// The box behind the laid-out text, if any text is laid out.
+    fn bbox(&self) -> Option<(i64, i64, i64, i64)> {
+        self.layout_box
+    }
+
+    /// Lays the text out by the current style.
+    fn lay_out(&mut self) {
+        let st = &self.style;
+        let (width, height) = (self.width, self.height);
+        let grid = &mut self.grid;
         let (cw, ch) = (grid.cw as i64, grid.ch as i64);
-        let mut lines = Vec::new();
-        let mut ticker = Vec::new();
-        let mut ticker_rows = Vec::new();
-        let mut total = 0;
+        self.lines.clear();
+        self.ticker.clear();
+        self.ticker_rows.clear();
+        self.total = 0;
         let mut bbox: Option<(i64, i64, i64, i64)> = None;
         if grid.rows > 0 && grid.cols > 0 {
-            if mode == TextMode::Ticker {
-                let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                ticker = grid.atlas.text_ids(&format!("{flat}   ·   "));
+            if st.mode == TextMode::Ticker {
+                let flat: String = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                self.ticker = grid.atlas.text_ids(&format!("{flat}   ·   "));
                 let n = st.rows.clamp(1, grid.rows);
                 let centre = (st.row.clamp(0.0, 1.0) * (grid.rows - 1) as f32).round() as i64;
                 let spacing = if n == 1 {
@@ -334,7 +431,7 @@ impl TextLayer {
                 let first = (centre - spacing * (n as i64 - 1) / 2).clamp(0, grid.rows as i64 - 1);
                 for i in 0..n {
                     let r = (first + spacing * i as i64).clamp(0, grid.rows as i64 - 1) as usize;
-                    ticker_rows.push(r);
+                    self.ticker_rows.push(r);
                     let y = (grid.oy + r * grid.ch) as i64;
                     let b = (0, y - ch / 4, width as i64, y + ch + ch / 4);
                     bbox = Some(bbox.map_or(b, |o| (0, o.1.min(b.1), width as i64, o.3.max(b.3))));
@@ -351,7 +448,7 @@ impl TextLayer {
                     default_cpl
                 };
                 let cpl = cpl.min(grid.cols.max(1));
-                let mut laid = layout_text(text, cpl);
+                let mut laid = layout_text(&self.text, cpl);
                 laid.truncate(grid.rows);
                 let centre = st.row.clamp(0.0, 1.0) * grid.rows as f32;
                 let top = ((centre - laid.len() as f32 / 2.0).round().max(0.0) as usize)
@@ -361,34 +458,18 @@ impl TextLayer {
                     let n = ids.len() as i64;
                     let x = (width as i64 - n * cw) / 2;
                     let y = (grid.oy + (top + i) * grid.ch) as i64;
-                    total += ids.len();
+                    self.total += ids.len();
                     if n > 0 {
                         let b = (x - cw, y - ch / 2, x + (n + 1) * cw, y + ch + ch / 2);
                         bbox = Some(bbox.map_or(b, |o| {
                             (o.0.min(b.0), o.1.min(b.1), o.2.max(b.2), o.3.max(b.3))
                         }));
                     }
-                    lines.push((x, y, ids));
+                    self.lines.push((x, y, ids));
                 }
             }
         }
-        let cursor = grid.atlas.id('▌');
-        TextLayer {
-            mode,
-            lines,
-            ticker,
-            ticker_rows,
-            cursor,
-            total,
-            colour: hsv2rgb(st.hsv[0], st.hsv[1], st.hsv[2]),
-            speed: st.speed,
-            reveal: st.reveal,
-            backdrop: if st.backdrop { bbox } else { None },
-            lut: (st.opacity < 1.0).then(|| BlendLut::new(BlendMode::Lighten, st.opacity, false)),
-            scratch: Vec::new(),
-            cols_buf: Vec::new(),
-            grid,
-        }
+        self.layout_box = bbox;
     }
 
     /// Draws the text at time `t` onto `out`.

@@ -154,12 +154,11 @@ fn errors_name_the_key_and_the_choices() {
         int(0.0, 12.0),
     );
     assert!(e.message.contains("rounded"), "{}", e.message);
-    // Parameters fixed when a clip starts refuse a binding, saying why.
+    // Every numeric parameter takes a binding (none is fixed when a clip starts).
     let ok = map(&[("from", text("bass")), ("range", range(0.0, 1.0))]);
-    let e = check_binding(&ok, num(0.0, 1.0), "params.hue", "scene plasma").unwrap_err();
-    assert!(e.message.contains("cannot be bound"), "{}", e.message);
-    let e = check_binding(&ok, num(0.0, 1.0), "params.feedback.decay", "scene tunnel").unwrap_err();
-    assert!(e.message.contains("pixel maps"), "{}", e.message);
+    check_binding(&ok, num(0.0, 1.0), "params.hue", "scene plasma").unwrap();
+    check_binding(&ok, num(0.0, 1.0), "params.feedback.decay", "scene tunnel").unwrap();
+    check_binding(&ok, num(0.0, 1.0), "params.text[0].hue", "scene ticker").unwrap();
 }
 
 #[test]
@@ -233,7 +232,7 @@ fn smoothed_values_do_not_depend_on_where_a_chunk_starts() {
 }
 
 #[test]
-fn find_set_strip_and_resolve() {
+fn find_strip_and_path_of() {
     let bound = Param::Map(map(&[("from", text("bass")), ("range", range(0.2, 0.9))]));
     let layer = Param::Map(map(&[("field", text("rings")), ("opacity", bound.clone())]));
     let mut p = map(&[("layers", Param::List(vec![layer])), ("hue", bound)]);
@@ -242,13 +241,20 @@ fn find_set_strip_and_resolve() {
     let found = find(&p, table);
     let names: Vec<&str> = found.iter().map(|b| b.name.as_str()).collect();
     assert_eq!(names, ["hue", "layers[0].opacity"]);
-    let r = resolve(&p, &found, &[0.5, 0.25]);
-    assert_eq!(r["hue"], Param::Num(0.5));
-    let Param::List(l) = &r["layers"] else {
-        panic!()
-    };
-    let Param::Map(l0) = &l[0] else { panic!() };
-    assert_eq!(l0["opacity"], Param::Num(0.25));
+    for b in &found {
+        assert_eq!(path_of(&b.name), b.path, "{}", b.name);
+    }
+    assert_eq!(
+        path_of("layers[1].mask.union[2].radius"),
+        [
+            Seg::Key("layers".into()),
+            Seg::Index(1),
+            Seg::Key("mask".into()),
+            Seg::Key("union".into()),
+            Seg::Index(2),
+            Seg::Key("radius".into()),
+        ]
+    );
     strip(&mut p, table);
     assert!(find(&p, table).is_empty());
     assert!(!p.contains_key("hue"));
@@ -307,9 +313,12 @@ fn default_bindings_stay_in_their_parameters_ranges() {
         let scene: Scene = name.parse().unwrap();
         for d in crate::render::scenes::layers::builtin::default_bindings(scene) {
             let mut spec = crate::render::scenes::layers::builtin::config(scene);
-            // Every setter writes into the built-in configuration (no missing layer).
+            // Every default binding compiles into the built-in configuration (no missing
+            // layer) and writes there.
+            let slot = crate::render::scenes::layers::tune::compile(&spec, &path_of(d.name))
+                .unwrap_or_else(|| panic!("{name}: {} leads nowhere", d.name));
             let before = format!("{spec:?}");
-            (d.set)(&mut spec, d.binding.range[1] + 0.0123);
+            assert!(slot.write(&mut spec, d.binding.range[1] + 0.0123));
             assert_ne!(
                 before,
                 format!("{spec:?}"),
@@ -322,7 +331,7 @@ fn default_bindings_stay_in_their_parameters_ranges() {
 }
 
 #[test]
-fn bound_frames_follow_the_features_and_shaders_retune() {
+fn bound_frames_follow_the_features_and_shaders_take_them() {
     use crate::render::frame::{FrameSpec, ShaderLevel};
     use crate::render::renderer::Renderer;
     use crate::render::spec::SceneSpec;

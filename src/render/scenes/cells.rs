@@ -88,6 +88,26 @@ impl Cells {
         }
     }
 
+    /// The shaded wash: every cell still blank gets the palette's first character in `hue`, at
+    /// value `v * (0.3 + 0.7 * glow(grid, cell))` (`glow` in [0, 1]: where the wash is
+    /// brightest). Drawn last, under nothing: a quiet frame keeps a lit screen.
+    pub fn wash(&mut self, hue: f32, v: f32, glow: impl Fn(&Grid, usize) -> f32) {
+        let Some(&glyph) = self.ramp.get(2).or(self.ramp.get(1)) else {
+            return;
+        };
+        if v <= 0.0 {
+            return;
+        }
+        let grid = &self.grid;
+        for (i, (g, c)) in self.glyphs.iter_mut().zip(&mut self.colours).enumerate() {
+            if *g == BLANK {
+                let k = glow(grid, i).clamp(0.0, 1.0);
+                *g = glyph;
+                *c = hsv2rgb(hue, 0.6, (v * (0.3 + 0.7 * k)).min(1.0));
+            }
+        }
+    }
+
     /// Clears `out` and draws the cells into it.
     pub fn draw(&mut self, out: &mut [u8], width: usize) {
         out.fill(0);

@@ -10,7 +10,7 @@ use crate::render::font::Fonts;
 use crate::render::frame::{FrameSpec, StageTimings};
 use crate::render::grid::{Grid, GridKey};
 use crate::render::palette::PaletteName;
-use crate::render::params::Params;
+use crate::render::params::{ParamSpec, Params, Setter};
 use crate::render::scenes::plasma_layer::{FieldStyle, PlasmaLayer};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -96,6 +96,17 @@ pub struct PlasmaSpec {
 }
 
 impl PlasmaSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<PlasmaSpec>)] = {
+        use param::*;
+        &[
+            (HUE, |s, v| s.hue = v),
+            (SATURATION, |s, v| s.saturation = v),
+            (SPEED, |s, v| s.speed = v),
+            (OPACITY, |s, v| s.opacity = v),
+        ]
+    };
+
     /// Reads validated params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> PlasmaSpec {
         use param::*;
@@ -116,9 +127,50 @@ impl PlasmaSpec {
 /// The plasma scene: two [`PlasmaLayer`]s.
 #[derive(Debug, Clone)]
 pub struct Plasma {
+    spec: PlasmaSpec,
     base: PlasmaLayer,
     top: PlasmaLayer,
     pat: Vec<u8>,
+}
+
+/// The field styles of the two layers of `spec`.
+fn styles(spec: &PlasmaSpec) -> (FieldStyle, FieldStyle) {
+    let hue = spec.hue as f32;
+    let sat = spec.saturation as f32;
+    let speed = spec.speed;
+    let opacity = spec.opacity as f32;
+    (
+        FieldStyle {
+            fx: 0.06,
+            fy: 0.09,
+            t_scale: 1.0,
+            t_offset: 0.0,
+            speed,
+            hue_base: hue,
+            hue_rate: 0.05,
+            hue_v: 0.35,
+            sat,
+            val_gain: 1.1,
+            val_floor: 0.08,
+            threshold: 0.12,
+            colour_gain: 1.0,
+        },
+        FieldStyle {
+            fx: 0.09,
+            fy: 0.13,
+            t_scale: 1.3,
+            t_offset: 11.0,
+            speed: 0.8 * speed,
+            hue_base: 0.55 + hue,
+            hue_rate: 0.03,
+            hue_v: -0.25,
+            sat: sat * 0.8,
+            val_gain: 0.8,
+            val_floor: 0.0,
+            threshold: 0.3,
+            colour_gain: opacity.clamp(0.0, 1.0),
+        },
+    )
 }
 
 impl Plasma {
@@ -130,58 +182,25 @@ impl Plasma {
     /// Builds the layers (grids, atlases, cached trigonometry) of `spec`.
     pub fn new(frame: &FrameSpec, spec: &PlasmaSpec, fonts: Arc<Fonts>) -> Plasma {
         let (w, h) = (frame.width as usize, frame.height as usize);
-        let hue = spec.hue as f32;
-        let sat = spec.saturation as f32;
-        let speed = spec.speed;
-        let opacity = spec.opacity as f32;
         let pal1 = spec.palette.chars();
         let pal2 = spec.palette2.chars();
         let [k1, k2] = spec.grids;
         let g1 = Grid::with_fonts(k1.px(), frame.grid_scale, w, h, fonts.clone());
         let g2 = Grid::with_fonts(k2.px(), frame.grid_scale, w, h, fonts);
-        let base = PlasmaLayer::new(
-            g1,
-            pal1,
-            FieldStyle {
-                fx: 0.06,
-                fy: 0.09,
-                t_scale: 1.0,
-                t_offset: 0.0,
-                speed,
-                hue_base: hue,
-                hue_rate: 0.05,
-                hue_v: 0.35,
-                sat,
-                val_gain: 1.1,
-                val_floor: 0.08,
-                threshold: 0.12,
-                colour_gain: 1.0,
-            },
-        );
-        let top = PlasmaLayer::new(
-            g2,
-            pal2,
-            FieldStyle {
-                fx: 0.09,
-                fy: 0.13,
-                t_scale: 1.3,
-                t_offset: 11.0,
-                speed: 0.8 * speed,
-                hue_base: 0.55 + hue,
-                hue_rate: 0.03,
-                hue_v: -0.25,
-                sat: sat * 0.8,
-                val_gain: 0.8,
-                val_floor: 0.0,
-                threshold: 0.3,
-                colour_gain: opacity.clamp(0.0, 1.0),
-            },
-        );
+        let (s1, s2) = styles(spec);
         Plasma {
-            base,
-            top,
+            spec: *spec,
+            base: PlasmaLayer::new(g1, pal1, s1),
+            top: PlasmaLayer::new(g2, pal2, s2),
             pat: Vec::new(),
         }
+    }
+
+    /// Takes a bound value (`set` from [`PlasmaSpec::SETTERS`]): both layers' styles follow
+    /// (their grids and cached trigonometry stay). The same as a scene built with that value.
+    pub fn set(&mut self, set: Setter<PlasmaSpec>, v: f64) {
+        set(&mut self.spec, v);
+        (self.base.style, self.top.style) = styles(&self.spec);
     }
 
     /// Renders scene time `t` into `out` (overwritten completely), adding stage times to `tm`.

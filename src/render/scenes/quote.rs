@@ -1,6 +1,6 @@
 //! `quote`: centred, wrapped text on the `lg` grid over a dim animated background field.
 //!
-//! Layout happens once, at construction: the text is split at explicit newlines, each paragraph is
+//! Layout happens at construction (and again when a bound `chars_per_line` changes): the text is split at explicit newlines, each paragraph is
 //! wrapped with the Python reference pipeline's `layout_text_portrait` rule (words never split) at
 //! 25 characters per line in portrait frames and 50 otherwise (or `chars_per_line`), capped by the
 //! grid's column count. Lines are centred horizontally in pixels and the block vertically in rows;
@@ -16,7 +16,7 @@ use crate::render::font::GlyphId;
 use crate::render::frame::{FrameSpec, StageTimings};
 use crate::render::grid::{Grid, GridKey};
 use crate::render::palette::PaletteName;
-use crate::render::params::Params;
+use crate::render::params::{ParamSpec, Params, Setter};
 use crate::render::scenes::plasma_layer::{FieldStyle, PlasmaLayer};
 use crate::render::text::{LANDSCAPE_CHARS, PORTRAIT_CHARS, layout_text};
 use serde::{Deserialize, Serialize};
@@ -93,6 +93,18 @@ pub struct QuoteSpec {
 }
 
 impl QuoteSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]). `chars_per_line`
+    /// changes the layout.
+    pub const SETTERS: &[(ParamSpec, Setter<QuoteSpec>)] = {
+        use param::*;
+        &[
+            (HUE, |s, v| s.hue = v),
+            (SATURATION, |s, v| s.saturation = v),
+            (CHARS_PER_LINE, |s, v| s.chars_per_line = Some(v)),
+            (REVEAL, |s, v| s.reveal = v),
+        ]
+    };
+
     /// Reads validated params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> QuoteSpec {
         use param::*;
@@ -110,6 +122,11 @@ impl QuoteSpec {
 /// The quote scene.
 #[derive(Debug, Clone)]
 pub struct Quote {
+    spec: QuoteSpec,
+    text: String,
+    /// Frame size.
+    width: usize,
+    height: usize,
     background: Option<PlasmaLayer>,
     text_grid: Grid,
     /// Glyphs of each laid-out line, with the pixel position of its first cell.
@@ -121,6 +138,25 @@ pub struct Quote {
     pat: Vec<u8>,
 }
 
+/// The style of the background field of `spec`.
+fn background_style(spec: &QuoteSpec) -> FieldStyle {
+    FieldStyle {
+        fx: 0.05,
+        fy: 0.08,
+        t_scale: 1.0,
+        t_offset: 3.0,
+        speed: 0.6,
+        hue_base: spec.hue as f32 + 0.5,
+        hue_rate: 0.02,
+        hue_v: 0.2,
+        sat: 0.65,
+        val_gain: 0.75,
+        val_floor: 0.25,
+        threshold: 0.0,
+        colour_gain: 1.0,
+    }
+}
+
 impl Quote {
     /// The grid of its text (the cells a crossfade into it works on).
     pub fn grid(&self) -> &Grid {
@@ -130,41 +166,69 @@ impl Quote {
     /// Lays out `text` and builds the grids of `spec`.
     pub fn new(frame: &FrameSpec, spec: &QuoteSpec, text: &str, fonts: Arc<Fonts>) -> Quote {
         let (w, h) = (frame.width as usize, frame.height as usize);
-        let hue = spec.hue as f32;
-        let sat = spec.saturation as f32;
-        let reveal = spec.reveal;
         let background = spec.background.then(|| {
             let pal = spec.palette.chars();
             let grid = Grid::with_fonts(GridKey::Md.px(), frame.grid_scale, w, h, fonts.clone());
-            PlasmaLayer::new(
-                grid,
-                pal,
-                FieldStyle {
-                    fx: 0.05,
-                    fy: 0.08,
-                    t_scale: 1.0,
-                    t_offset: 3.0,
-                    speed: 0.6,
-                    hue_base: hue + 0.5,
-                    hue_rate: 0.02,
-                    hue_v: 0.2,
-                    sat: 0.65,
-                    val_gain: 0.75,
-                    val_floor: 0.25,
-                    threshold: 0.0,
-                    colour_gain: 1.0,
-                },
-            )
+            PlasmaLayer::new(grid, pal, background_style(spec))
         });
-        let mut text_grid = Grid::with_fonts(GridKey::Lg.px(), frame.grid_scale, w, h, fonts);
+        let text_grid = Grid::with_fonts(GridKey::Lg.px(), frame.grid_scale, w, h, fonts);
+        let mut q = Quote {
+            spec: *spec,
+            text: text.to_string(),
+            width: w,
+            height: h,
+            background,
+            text_grid,
+            lines: Vec::new(),
+            text_box: None,
+            total_chars: 0,
+            colour: [0; 3],
+            reveal: 0.0,
+            pat: Vec::new(),
+        };
+        q.lay_out();
+        q.colour_with();
+        q
+    }
+
+    /// Takes a bound value (`set` from [`QuoteSpec::SETTERS`]): the text's colour and the
+    /// background's hue follow, the reveal time too; the text is laid out again only when its
+    /// wrap width changed. The same as a scene built with that value.
+    pub fn set(&mut self, set: Setter<QuoteSpec>, v: f64) {
+        let cpl = self.spec.chars_per_line;
+        set(&mut self.spec, v);
+        if self.spec.chars_per_line.map(f64::to_bits) != cpl.map(f64::to_bits) {
+            self.lay_out();
+        }
+        self.colour_with();
+    }
+
+    /// The colours and reveal time of the spec.
+    fn colour_with(&mut self) {
+        let spec = &self.spec;
+        self.colour = hsv2rgb(spec.hue as f32, spec.saturation as f32, 1.0);
+        self.reveal = spec.reveal;
+        if let Some(bg) = &mut self.background {
+            bg.style = background_style(spec);
+        }
+    }
+
+    /// Wraps and places the text by the spec's wrap width.
+    fn lay_out(&mut self) {
+        let (w, h) = (self.width, self.height);
+        let text_grid = &mut self.text_grid;
         let default_cpl = if h > w {
             PORTRAIT_CHARS
         } else {
             LANDSCAPE_CHARS
         };
-        let cpl = spec.chars_per_line.unwrap_or(default_cpl as f64).max(1.0) as usize;
+        let cpl = self
+            .spec
+            .chars_per_line
+            .unwrap_or(default_cpl as f64)
+            .max(1.0) as usize;
         let cpl = cpl.min(text_grid.cols.max(1));
-        let mut laid = layout_text(text, cpl);
+        let mut laid = layout_text(&self.text, cpl);
         laid.truncate(text_grid.rows);
         let (cw, ch) = (text_grid.cw as i64, text_grid.ch as i64);
         let top_row = (text_grid.rows - laid.len()) / 2;
@@ -186,16 +250,9 @@ impl Quote {
             }
             lines.push((x, y, ids));
         }
-        Quote {
-            background,
-            text_grid,
-            lines,
-            text_box: bbox,
-            total_chars,
-            colour: hsv2rgb(hue, sat, 1.0),
-            reveal,
-            pat: Vec::new(),
-        }
+        self.lines = lines;
+        self.text_box = bbox;
+        self.total_chars = total_chars;
     }
 
     /// Number of characters laid out (after wrapping and dropping lines that do not fit).

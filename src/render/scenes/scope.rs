@@ -14,7 +14,7 @@ use crate::render::font::{Fonts, GlyphId};
 use crate::render::frame::{FrameCx, FrameSpec, StageTimings};
 use crate::render::grid::{Grid, GridKey};
 use crate::render::palette::PaletteName;
-use crate::render::params::{Params, vocab};
+use crate::render::params::{ParamSpec, Params, Setter, vocab};
 use crate::render::scenes::cells::{Cells, sample};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -99,6 +99,14 @@ pub mod param {
         "brightness of the axis and the dotted backdrop (0: none)",
     );
 
+    /// `wash`.
+    pub const WASH: ParamSpec = p(
+        "wash",
+        num(0.0, 0.5),
+        Dflt::Num(0.0),
+        "brightness of a shaded wash behind the trace, brightest along the axis (0: none)",
+    );
+
     /// Every parameter of the `scope` scene.
     pub const TABLE: &[ParamSpec] = &[
         STYLE,
@@ -110,6 +118,7 @@ pub mod param {
         PERSISTENCE,
         TRAIL,
         BACKGROUND,
+        WASH,
     ];
 }
 
@@ -134,9 +143,26 @@ pub struct ScopeSpec {
     pub trail: f64,
     /// Axis and backdrop brightness.
     pub background: f64,
+    /// Wash brightness (0: none).
+    #[serde(default)]
+    pub wash: f64,
 }
 
 impl ScopeSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<ScopeSpec>)] = {
+        use param::*;
+        &[
+            (HUE, |s, v| s.hue = v),
+            (SATURATION, |s, v| s.saturation = v),
+            (GAIN, |s, v| s.gain = v),
+            (PERSISTENCE, |s, v| s.persistence = v),
+            (TRAIL, |s, v| s.trail = v),
+            (BACKGROUND, |s, v| s.background = v),
+            (WASH, |s, v| s.wash = v),
+        ]
+    };
+
     /// Reads validated params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> ScopeSpec {
         use param::*;
@@ -150,6 +176,7 @@ impl ScopeSpec {
             persistence: PERSISTENCE.num(p),
             trail: TRAIL.num(p),
             background: BACKGROUND.num(p),
+            wash: WASH.num(p),
         }
     }
 
@@ -193,6 +220,12 @@ impl Scope {
         }
     }
 
+    /// Takes a bound value (`set` from [`ScopeSpec::SETTERS`]): the spec is read per frame, so
+    /// the next frame draws with it.
+    pub fn set(&mut self, set: Setter<ScopeSpec>, v: f64) {
+        set(&mut self.spec, v);
+    }
+
     /// Renders the frame `cx` into `out` (overwritten completely).
     pub fn render(
         &mut self,
@@ -221,6 +254,13 @@ impl Scope {
             }
             let row = cx.features.row(i64::from(cx.index) - i64::from(k));
             self.trace(row.wave, dim, k == 0);
+        }
+        let wash = self.spec.wash as f32;
+        if wash > 0.0 && rows > 0 {
+            let last = (rows - 1).max(1) as f32;
+            self.cells.wash(hue, wash, |_, i| {
+                1.0 - ((i / cols) as f32 / last * 2.0 - 1.0).abs()
+            });
         }
         let t1 = Instant::now();
         self.cells.draw(out, width);

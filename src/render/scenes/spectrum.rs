@@ -19,7 +19,7 @@ use crate::render::font::Fonts;
 use crate::render::frame::{FrameCx, FrameSpec, StageTimings};
 use crate::render::grid::{Grid, GridKey};
 use crate::render::palette::PaletteName;
-use crate::render::params::{Params, vocab};
+use crate::render::params::{ParamSpec, Params, Setter, vocab};
 use crate::render::scenes::cells::{Cells, sample};
 use serde::{Deserialize, Serialize};
 use std::f32::consts::PI;
@@ -112,9 +112,17 @@ pub mod param {
         "brightness of the dotted backdrop (0: none)",
     );
 
+    /// `wash`.
+    pub const WASH: ParamSpec = p(
+        "wash",
+        num(0.0, 0.5),
+        Dflt::Num(0.0),
+        "brightness of a shaded wash behind the bars, brightest at their feet (0: none)",
+    );
+
     /// Every parameter of the `spectrum` scene.
     pub const TABLE: &[ParamSpec] = &[
-        MODE, PALETTE, GRID, HUE, HUE_SPAN, SATURATION, GAIN, FALL, BACKGROUND,
+        MODE, PALETTE, GRID, HUE, HUE_SPAN, SATURATION, GAIN, FALL, BACKGROUND, WASH,
     ];
 }
 
@@ -139,9 +147,26 @@ pub struct SpectrumSpec {
     pub fall: f64,
     /// Backdrop brightness.
     pub background: f64,
+    /// Wash brightness (0: none).
+    #[serde(default)]
+    pub wash: f64,
 }
 
 impl SpectrumSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<SpectrumSpec>)] = {
+        use param::*;
+        &[
+            (HUE, |s, v| s.hue = v),
+            (HUE_SPAN, |s, v| s.hue_span = v),
+            (SATURATION, |s, v| s.saturation = v),
+            (GAIN, |s, v| s.gain = v),
+            (FALL, |s, v| s.fall = v),
+            (BACKGROUND, |s, v| s.background = v),
+            (WASH, |s, v| s.wash = v),
+        ]
+    };
+
     /// Reads validated params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> SpectrumSpec {
         use param::*;
@@ -155,6 +180,7 @@ impl SpectrumSpec {
             gain: GAIN.num(p),
             fall: FALL.num(p),
             background: BACKGROUND.num(p),
+            wash: WASH.num(p),
         }
     }
 }
@@ -219,6 +245,12 @@ impl Spectrum {
         hsv2rgb(h, self.spec.saturation as f32, v.clamp(0.0, 1.0))
     }
 
+    /// Takes a bound value (`set` from [`SpectrumSpec::SETTERS`]): the spec is read per frame, so
+    /// the next frame draws with it.
+    pub fn set(&mut self, set: Setter<SpectrumSpec>, v: f64) {
+        set(&mut self.spec, v);
+    }
+
     /// Renders the frame `cx` into `out` (overwritten completely).
     pub fn render(
         &mut self,
@@ -264,6 +296,19 @@ impl Spectrum {
                 }
             }
             SpectrumMode::Radial => self.radial(&bins, pk.as_deref()),
+        }
+        let wash = self.spec.wash as f32;
+        if wash > 0.0 && rows > 0 && cols > 0 {
+            let last = (rows - 1).max(1) as f32;
+            let mode = self.spec.mode;
+            self.cells.wash(self.spec.hue as f32, wash, |g, i| {
+                let r = (i / cols) as f32 / last;
+                match mode {
+                    SpectrumMode::Bars => r,
+                    SpectrumMode::Mirrored => 1.0 - (r * 2.0 - 1.0).abs(),
+                    SpectrumMode::Radial => 1.0 - g.rn[i] / 1.5,
+                }
+            });
         }
         let t1 = Instant::now();
         self.cells.draw(out, width);

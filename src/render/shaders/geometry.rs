@@ -255,6 +255,17 @@ struct Wave {
 }
 
 impl Pass for Wave {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of WAVE_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.freq = WAVE_FREQ.clamp(v) as f32,
+            1 => self.amp = WAVE_AMP.clamp(v) as f32,
+            3 => self.speed = WAVE_SPEED.clamp(v) as f32,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         let (w, h) = (cx.w, cx.h);

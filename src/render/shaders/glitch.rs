@@ -173,6 +173,18 @@ struct Bands {
 }
 
 impl Pass for Bands {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of BANDS_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.bands = BANDS_BANDS.whole_of(v) as u32,
+            1 => self.height = BANDS_HEIGHT.whole_of(v) as u32,
+            2 => self.shift = BANDS_SHIFT.whole_of(v) as i32,
+            3 => self.hold = HOLD.whole_of(v) as u32,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         let (w, h) = (cx.w, cx.h);
@@ -201,6 +213,17 @@ struct Blocks {
 }
 
 impl Pass for Blocks {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of BLOCK_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.n = BLOCK_N.whole_of(v) as u32,
+            1 => self.max = BLOCK_MAX.whole_of(v) as u32,
+            2 => self.hold = HOLD.whole_of(v) as u32,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         if self.n == 0 {
@@ -279,6 +302,16 @@ fn unpack(v: u32, px: &mut [u8]) {
 }
 
 impl Pass for Sort {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of SORT_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.thr = SORT_THRESHOLD.clamp(v).floor() as u8,
+            2 => self.every = SORT_EVERY.whole_of(v) as usize,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         let (w, h) = (cx.w, cx.h);
@@ -315,6 +348,18 @@ struct Bend {
 }
 
 impl Pass for Bend {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of BEND_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.offset = BEND_OFFSET.whole_of(v),
+            1 => self.chunk = BEND_CHUNK.whole_of(v) as usize,
+            2 => self.count = BEND_COUNT.whole_of(v) as u32,
+            3 => self.hold = HOLD.whole_of(v) as u32,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         let len = frame.len();

@@ -169,6 +169,16 @@ impl Bloom {
 }
 
 impl Pass for Bloom {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of BLOOM_PARAMS; the values as `Bloom::new` takes them.
+        match param {
+            0 => self.thr = BLOOM_THR.clamp(v).clamp(0.0, 255.0) as u8,
+            1 => self.gain = BLOOM_GAIN.clamp(v).max(0.0) as f32,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, out: &mut [u8], cx: &mut Ctx<'_>) {
         let (w, h) = (cx.w, cx.h);
@@ -290,6 +300,16 @@ struct EdgeGlow {
 }
 
 impl Pass for EdgeGlow {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of EDGE_GLOW_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.color = hsv2rgb(EDGE_GLOW_HUE.clamp(v) as f32, 1.0, 1.0),
+            1 => self.gain = (EDGE_GLOW_STRENGTH.clamp(v) * 256.0).round() as u32,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         let (w, h) = (cx.w, cx.h);
@@ -345,6 +365,16 @@ struct SoftFocus {
 }
 
 impl Pass for SoftFocus {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of SOFT_FOCUS_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.mix = (SOFT_FOCUS_STRENGTH.clamp(v) * 256.0).round() as i32,
+            1 => self.radius = SOFT_FOCUS_RADIUS.whole_of(v) as usize,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         if self.mix == 0 {
@@ -468,6 +498,18 @@ struct RadialBlur {
 }
 
 impl Pass for RadialBlur {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of RADIAL_BLUR_PARAMS, the values as the builder takes them; the column
+        // offsets follow both, so they are worked out again.
+        match param {
+            0 => self.strength = RADIAL_BLUR_STRENGTH.clamp(v),
+            1 => self.samples = RADIAL_BLUR_SAMPLES.whole_of(v) as usize,
+            _ => return false,
+        }
+        self.cols.clear();
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         if self.strength <= 0.0 {

@@ -367,6 +367,16 @@ struct Wobble {
 }
 
 impl Pass for Wobble {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of COLOR_WOBBLE_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.amt = COLOR_WOBBLE_AMT.clamp(v) as f32,
+            1 => self.speed = COLOR_WOBBLE_SPEED.clamp(v) as f32,
+            _ => return false,
+        }
+        true
+    }
+
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         let g: [f32; 3] =
             [0, 1, 2].map(|k| 1.0 + self.amt * (self.speed * cx.t + k as f32 * 2.09).sin());

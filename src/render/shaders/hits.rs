@@ -103,6 +103,19 @@ impl Hit {
 }
 
 impl Pass for Hit {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of PARAMS, the values as the builder takes them.
+        match param {
+            1 => self.threshold = v as f32,
+            2 => self.intensity = v as f32,
+            3 => self.rolls = ROLLS.whole_of(v) as u32,
+            4 => self.blocks = BLOCKS.whole_of(v) as u32,
+            5 => self.bars = BARS.whole_of(v) as u32,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         let s = self.strength(cx.features.get(self.on));

@@ -169,6 +169,16 @@ pub fn allowed(shader: Shader, level: ShaderLevel) -> bool {
     }
 }
 
+/// A bound shader parameter, compiled once by [`ShaderChain::bind`]: which pass, which
+/// parameter of its table, and where its value is in the pass's params (by position, so that
+/// writing it compares no names).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShaderSlot {
+    k: usize,
+    param: usize,
+    at: usize,
+}
+
 /// A chain of shaders for one frame size.
 #[derive(Debug)]
 pub struct ShaderChain {
@@ -226,14 +236,30 @@ impl ShaderChain {
         chain
     }
 
-    /// Replaces the params of the shader at position `pos` of the scene's list (if the profile
-    /// kept it) and rebuilds that shader alone: for bound parameters whose value changed.
-    pub fn retune(&mut self, pos: usize, params: &Params) {
+    /// Compiles the binding of parameter `name` of the shader at position `pos` of the scene's
+    /// list into a [`ShaderSlot`], if the profile kept that shader and `name` is one of its
+    /// given parameters.
+    pub fn bind(&self, pos: usize, name: &str) -> Option<ShaderSlot> {
+        let k = self.specs.iter().position(|(p, _)| *p == pos)?;
+        let spec = &self.specs[k].1;
+        let param = def(spec.name).params.iter().position(|p| p.name == name)?;
+        let at = spec.params.keys().position(|key| key == name)?;
+        Some(ShaderSlot { k, param, at })
+    }
+
+    /// Takes a bound value (compiled by [`ShaderChain::bind`]): the shader takes it as it is
+    /// when it can ([`Pass::set`]), else it alone is built again with its params.
+    pub fn set(&mut self, slot: &ShaderSlot, value: f64) {
         let (w, h) = (self.width, self.height);
-        if let Some(k) = self.specs.iter().position(|(p, _)| *p == pos) {
-            let d = def(self.specs[k].1.name);
-            self.specs[k].1.params = params.clone();
-            self.passes[k].1 = (d.build)(params, w, h);
+        let Some((_, spec)) = self.specs.get_mut(slot.k) else {
+            return;
+        };
+        if let Some(p) = spec.params.values_mut().nth(slot.at) {
+            *p = crate::render::params::Param::Num(value);
+        }
+        let pass = &mut self.passes[slot.k].1;
+        if !pass.set(slot.param, value) {
+            *pass = (def(spec.name).build)(&spec.params, w, h);
         }
     }
 

@@ -122,6 +122,16 @@ impl Grain {
 }
 
 impl Pass for Grain {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of GRAIN_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.amt = GRAIN_AMT.whole_of(v) as u8,
+            1 => self.hold = HOLD.whole_of(v) as u32,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, out: &mut [u8], cx: &mut Ctx<'_>) {
         let (w, h) = (cx.w, cx.h);
@@ -199,6 +209,16 @@ struct Static {
 }
 
 impl Pass for Static {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of STATIC_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.density = STATIC_DENSITY.clamp(v),
+            2 => self.hold = HOLD.whole_of(v) as u32,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         let n = cx.w * cx.h;

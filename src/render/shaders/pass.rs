@@ -41,6 +41,14 @@ impl Ctx<'_> {
 pub trait Pass: PassClone + std::fmt::Debug + Send {
     /// Processes `frame` (`cx.w * cx.h * 3` bytes, rgb24) in place.
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>);
+
+    /// Takes `value` for the numeric parameter at index `param` of the shader's table (a bound
+    /// value), when the shader can without being built again; false when it cannot (the chain
+    /// then builds it again). Afterwards the shader is what building it with that value gives.
+    fn set(&mut self, param: usize, value: f64) -> bool {
+        let _ = (param, value);
+        false
+    }
 }
 
 /// Cloning boxed passes (the renderer is `Clone`).

@@ -82,6 +82,16 @@ struct Scanlines {
 }
 
 impl Pass for Scanlines {
+    fn set(&mut self, param: usize, v: f64) -> bool {
+        // The indexes of SCANLINES_PARAMS, the values as the builder takes them.
+        match param {
+            0 => self.mul = ((1.0 - SCANLINES_INTENSITY.clamp(v)) * 256.0).round() as u16,
+            1 => self.spacing = SCANLINES_SPACING.whole_of(v) as usize,
+            _ => return false,
+        }
+        true
+    }
+
     #[inline(never)]
     fn apply(&mut self, frame: &mut [u8], cx: &mut Ctx<'_>) {
         if self.mul >= 256 {

@@ -97,6 +97,7 @@ impl Layers {
                 gamma: lp.gamma as f32,
                 contrast: lp.contrast as f32,
                 uv: lp.uv.as_ref().map(Uv::new),
+                uv_spec: lp.uv,
                 uv_done: false,
                 mask: lp.mask.as_ref().map(|m| Mask::new(m, s as u32 ^ 0x55)),
                 window: (lp.start as f32, lp.end as f32, lp.fade as f32),
@@ -167,13 +168,14 @@ impl Layers {
         let texts = spec
             .text
             .iter()
-            .filter_map(|m| {
+            .enumerate()
+            .filter_map(|(i, m)| {
                 let content = match &m.content {
                     Some(s) => s.as_str(),
                     None => text?,
                 };
                 let g = grid(m.grid);
-                Some(TextLayer::new(g, content, &m.style(clip_secs), w, h))
+                Some((i, TextLayer::new(g, content, &m.style(clip_secs), w, h)))
             })
             .collect();
         let tonemap = spec
@@ -216,67 +218,9 @@ impl Layers {
             pat: Vec::new(),
             next_frame: 0,
             stateful,
-            seed,
-        }
-    }
-
-    /// Takes the per-frame values of `spec` (the scene's configuration with bound values
-    /// written in; same structure as the one it was built from): numbers of layers, fields,
-    /// colours, UV transforms, masks, rain, fire, particles, tonemap and transitions. Grids,
-    /// glyphs, buffers and simulation state stay.
-    pub fn retune(&mut self, spec: &LayersSpec) {
-        let hue_shift = spec.hue as f32;
-        let gspeed = spec.speed as f32;
-        for (i, (l, lp)) in self.layers.iter_mut().zip(&spec.layers).enumerate() {
-            if l.field.kind == lp.field.kind {
-                lp.field.apply(&mut l.field);
-            }
-            l.color = lp.color.style(hue_shift);
-            let opacity = lp.opacity as f32;
-            if l.comp.opacity != opacity.clamp(0.0, 1.0) {
-                l.comp = Comp::new(l.comp.mode, opacity, l.comp.linear);
-            }
-            l.speed = lp.speed as f32 * gspeed;
-            l.offset = lp.offset as f32;
-            l.threshold = lp.threshold as f32;
-            l.gamma = lp.gamma as f32;
-            l.contrast = lp.contrast as f32;
-            if let Some(u) = &lp.uv {
-                l.uv = Some(Uv::new(u));
-                l.uv_done = false;
-            }
-            if let (Some(m), Some(ms)) = (&mut l.mask, &lp.mask)
-                && !m.is_stateful()
-            {
-                let s = combine(self.seed, 100 + i as u64);
-                *m = Mask::new(ms, s as u32 ^ 0x55);
-            }
-            l.window = (lp.start as f32, lp.end as f32, lp.fade as f32);
-        }
-        if let (Some((r, _)), Some(rs)) = (&mut self.rain, &spec.rain) {
-            r.hue = (rs.hue as f32 + hue_shift).rem_euclid(1.0);
-            r.speed = rs.speed as f32 * gspeed;
-            r.density = rs.density as f32;
-        }
-        if let (Some((f, _)), Some(fs)) = (&mut self.fire, &spec.fire) {
-            f.hue = (fs.hue() as f32 + hue_shift).rem_euclid(1.0);
-            f.speed = fs.speed as f32 * gspeed;
-            f.height = fs.height as f32;
-        }
-        for ((ps, _), m) in self.particles.iter_mut().zip(&spec.particles) {
-            ps.count = m.count as usize;
-            ps.speed = m.speed as f32 * gspeed;
-            ps.every = m.every as f32;
-            ps.hue = (m.hue as f32 + hue_shift).rem_euclid(1.0);
-            ps.hue_spread = m.hue_spread as f32;
-            ps.saturation = m.saturation as f32;
-            ps.burst = m.burst as f32;
-        }
-        if spec.tonemap && self.tonemap.is_some() {
-            self.tonemap = Some(Tonemap::new(spec.gamma as f32, spec.tint.rgb()));
-        }
-        if let Some(t) = spec.transition {
-            (self.trans_in, self.trans_out) = t.styles();
+            dirty: super::Dirty::new(spec),
+            spec: spec.clone(),
+            clip_secs,
         }
     }
 }

@@ -356,12 +356,11 @@ pub fn config(scene: Scene) -> LayersSpec {
 pub struct DefaultBinding {
     /// The top-level param whose value, given by the plan, replaces this binding.
     pub top: &'static str,
-    /// The parameter as `farm check` names it (`layers[1].opacity`).
+    /// The parameter as `farm check` names it (`layers[1].opacity`), which is also where the
+    /// renderer writes it (`render::bind::path_of`, compiled by `layers::tune::compile`).
     pub name: &'static str,
     /// The binding.
     pub binding: Binding,
-    /// Writes the bound value into the scene's configuration.
-    pub set: fn(&mut LayersSpec, f64),
 }
 
 /// A continuous binding of `from` onto `lo..hi`, smoothed by `smooth`.
@@ -381,16 +380,11 @@ const HUE_DRIFT: DefaultBinding = DefaultBinding {
     top: "hue",
     name: "hue",
     binding: follow(Feature::Cent, 0.0, 0.12, 0.9),
-    set: |s, v| s.hue = v,
 };
 
-fn layer_mut(s: &mut LayersSpec, i: usize) -> Option<&mut LayerSpec> {
-    s.layers.get_mut(i)
-}
-
-/// The default bindings of `scene` (none for `plasma` and `quote`, whose parameters are fixed
-/// when a clip starts, nor for the audio scenes `spectrum` and `scope`, which draw the audio
-/// itself). `docs/reactive.md` lists them.
+/// The default bindings of `scene` (none for `plasma` and `quote`, which keep the look of the
+/// Python reference pipeline's renderer unless a plan binds their parameters, nor for the audio
+/// scenes `spectrum` and `scope`, which draw the audio itself). `docs/reactive.md` lists them.
 pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
     use Feature as A;
     match scene {
@@ -400,11 +394,6 @@ pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
                 top: "layers",
                 name: "layers[1].opacity",
                 binding: follow(A::Bass, 0.4, 1.0, 0.5),
-                set: |s, v| {
-                    if let Some(l) = layer_mut(s, 1) {
-                        l.opacity = v
-                    }
-                },
             },
             HUE_DRIFT,
         ],
@@ -413,21 +402,11 @@ pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
                 top: "layers",
                 name: "layers[1].scale",
                 binding: follow(A::Bass, 0.8, 1.6, 0.5),
-                set: |s, v| {
-                    if let Some(l) = layer_mut(s, 1) {
-                        l.field.scale = v
-                    }
-                },
             },
             DefaultBinding {
                 top: "layers",
                 name: "layers[2].opacity",
                 binding: follow(A::BDecay, 0.3, 0.85, 0.0),
-                set: |s, v| {
-                    if let Some(l) = layer_mut(s, 2) {
-                        l.opacity = v
-                    }
-                },
             },
             HUE_DRIFT,
         ],
@@ -436,11 +415,6 @@ pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
                 top: "layers",
                 name: "layers[1].opacity",
                 binding: follow(A::Flux, 0.35, 0.9, 0.3),
-                set: |s, v| {
-                    if let Some(l) = layer_mut(s, 1) {
-                        l.opacity = v
-                    }
-                },
             },
             HUE_DRIFT,
         ],
@@ -449,11 +423,6 @@ pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
                 top: "layers",
                 name: "layers[1].strength",
                 binding: follow(A::Bass, 0.6, 1.8, 0.6),
-                set: |s, v| {
-                    if let Some(l) = layer_mut(s, 1) {
-                        l.field.strength = v
-                    }
-                },
             },
             HUE_DRIFT,
         ],
@@ -461,31 +430,16 @@ pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
             top: "rain",
             name: "rain.density",
             binding: follow(A::Rms, 0.5, 0.95, 0.5),
-            set: |s, v| {
-                if let Some(r) = &mut s.rain {
-                    r.density = v
-                }
-            },
         }],
         Scene::Fire => vec![DefaultBinding {
             top: "fire",
             name: "fire.height",
             binding: follow(A::Rms, 0.45, 0.85, 0.5),
-            set: |s, v| {
-                if let Some(f) = &mut s.fire {
-                    f.height = v
-                }
-            },
         }],
         Scene::Starfield => vec![DefaultBinding {
             top: "particles",
             name: "particles[0].speed",
             binding: follow(A::Flux, 0.6, 2.0, 0.6),
-            set: |s, v| {
-                if let Some(p) = s.particles.get_mut(0) {
-                    p.speed = v
-                }
-            },
         }],
         Scene::Particles => vec![
             DefaultBinding {
@@ -495,11 +449,6 @@ pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
                     on: Some(Trigger::Beat),
                     ..follow(A::Beat, 0.0, 1.0, 0.0)
                 },
-                set: |s, v| {
-                    if let Some(p) = s.particles.get_mut(0) {
-                        p.burst = v
-                    }
-                },
             },
             HUE_DRIFT,
         ],
@@ -508,22 +457,12 @@ pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
             top: "layers",
             name: "layers[0].opacity",
             binding: follow(A::Rms, 0.5, 1.0, 0.5),
-            set: |s, v| {
-                if let Some(l) = layer_mut(s, 0) {
-                    l.opacity = v
-                }
-            },
         }],
         Scene::Voronoi => vec![
             DefaultBinding {
                 top: "layers",
                 name: "layers[1].opacity",
                 binding: follow(A::BDecay, 0.4, 1.0, 0.0),
-                set: |s, v| {
-                    if let Some(l) = layer_mut(s, 1) {
-                        l.opacity = v
-                    }
-                },
             },
             HUE_DRIFT,
         ],

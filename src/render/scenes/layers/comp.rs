@@ -22,14 +22,21 @@ pub struct Comp {
 }
 
 impl Comp {
-    /// `mode` at `opacity` (clamped), in linear light or not.
+    /// `mode` at `opacity` (clamped), in linear light or not. The table is made when a
+    /// composite first needs it.
     pub fn new(mode: BlendMode, opacity: f32, linear: bool) -> Comp {
         Comp {
             mode,
             linear,
             opacity: opacity.clamp(0.0, 1.0),
-            lut: BlendLut::new(mode, opacity, linear),
+            lut: BlendLut::lazy(mode, opacity, linear),
         }
+    }
+
+    /// Changes the opacity (a bound value): the same as a new `Comp` at that opacity.
+    pub fn set_opacity(&mut self, opacity: f32) {
+        self.opacity = opacity.clamp(0.0, 1.0);
+        self.lut.set_opacity(opacity);
     }
 }
 
@@ -45,7 +52,7 @@ pub fn composite(
     grid: &Grid,
     glyphs: &[GlyphId],
     colours: &mut [[u8; 3]],
-    comp: &Comp,
+    comp: &mut Comp,
     black: &mut bool,
 ) {
     let scale = |colours: &mut [[u8; 3]]| {
@@ -63,8 +70,10 @@ pub fn composite(
         scale(colours);
         blit_cells(out, width, grid, glyphs, colours, Mode::Screen, pat);
     } else if comp.lut.fusable {
+        comp.lut.ready();
         blit_cells_lut(out, width, grid, glyphs, colours, &comp.lut);
     } else {
+        comp.lut.ready();
         scratch.fill(0);
         blit_cells(scratch, width, grid, glyphs, colours, Mode::Max, pat);
         blend_frame(out, scratch, &comp.lut);

@@ -15,8 +15,9 @@
 //!
 //! Files: [`spec`] (the configuration, [`LayersSpec`], and the parameter tables), [`builtin`]
 //! (the built-in configurations), [`build`] (turning a spec into grids, fields and buffers),
-//! [`uv`] (UV transforms), [`comp`] (compositing a grid onto the frame); this file holds the
-//! built scene and its frame loop.
+//! [`tune`] (bound parameters: compiled once into [`tune::Slot`]s, written per frame, only the
+//! parts they change recomputed), [`uv`] (UV transforms), [`comp`] (compositing a grid onto the
+//! frame); this file holds the built scene and its frame loop.
 //!
 //! Key types: [`LayersSpec`] / [`LayerSpec`] (what the plan asks for, typed), [`Layers`] (the
 //! built scene), [`comp::Comp`] (a blend mode at an opacity with its table), [`uv::Uv`].
@@ -25,6 +26,7 @@ pub mod build;
 pub mod builtin;
 pub mod comp;
 pub mod spec;
+pub mod tune;
 pub mod uv;
 
 pub use spec::{LayerSpec, LayersSpec};
@@ -58,6 +60,8 @@ struct FieldLayer {
     gamma: f32,
     contrast: f32,
     uv: Option<Uv>,
+    /// The transform `uv` was made from (a bound value that changes it makes it again).
+    uv_spec: Option<uv::UvSpec>,
     uv_done: bool,
     mask: Option<Mask>,
     window: (f32, f32, f32),
@@ -92,6 +96,9 @@ impl Cells {
     }
 }
 
+/// What writes a frame's bound values into the scene (see [`Layers::render_tuned`]).
+pub type Tune<'a> = dyn FnMut(u32, &mut Layers) + 'a;
+
 /// The composed scene.
 #[derive(Debug, Clone)]
 pub struct Layers {
@@ -103,7 +110,8 @@ pub struct Layers {
     rain: Option<(Rain, Cells)>,
     fire: Option<(Fire, Cells)>,
     particles: Vec<(Particles, Cells)>,
-    texts: Vec<TextLayer>,
+    /// Text layers, each with its index in the configuration's `text`.
+    texts: Vec<(usize, TextLayer)>,
     tonemap: Option<Tonemap>,
     feedback: Option<Feedback>,
     trans_in: (Transition, f32),
@@ -112,7 +120,28 @@ pub struct Layers {
     pat: Vec<u8>,
     next_frame: u32,
     stateful: bool,
-    seed: u64,
+    /// The configuration, with the bound values of the last frame written in.
+    spec: LayersSpec,
+    /// The clip's length in seconds (0 when unknown), for text layers' default reveal.
+    clip_secs: f32,
+    /// The parts whose bound values changed since the last refresh.
+    dirty: Dirty,
+}
+
+/// The parts of a built scene whose bound values changed since the last refresh.
+#[derive(Debug, Clone, Default)]
+struct Dirty {
+    any: bool,
+    /// The scene's `hue` or `speed` (or `gamma`): every part.
+    all: bool,
+    layers: Vec<bool>,
+    particles: Vec<bool>,
+    /// By index in the configuration's `text`.
+    texts: Vec<bool>,
+    rain: bool,
+    fire: bool,
+    feedback: bool,
+    transition: bool,
 }
 
 impl Layers {
@@ -132,7 +161,7 @@ impl Layers {
             .or(self.rain.as_ref().map(|r| &r.1.grid))
             .or(self.fire.as_ref().map(|f| &f.1.grid))
             .or(self.particles.first().map(|p| &p.1.grid))
-            .or(self.texts.first().map(|t| &t.grid))
+            .or(self.texts.first().map(|t| &t.1.grid))
     }
 
     fn reset(&mut self) {
@@ -154,36 +183,49 @@ impl Layers {
     /// Renders frame `index` into `out`, first simulating the frames before it when the scene
     /// carries state and `index` does not follow the last frame rendered.
     pub fn render(&mut self, index: u32, out: &mut [u8], tm: &mut StageTimings) {
-        self.render_tuned(index, out, tm, &mut |_| None);
+        self.render_with(index, out, tm, None);
     }
 
     /// [`Layers::render`] for a scene with bound parameters: before each frame it renders
-    /// (including the frames a stateful scene simulates first), `tune(frame)` may return the
-    /// configuration of that frame, which then replaces the values read per frame (see
-    /// [`Layers::retune`]).
+    /// (including the frames a stateful scene simulates first), `tune(frame, scene)` writes the
+    /// bound values of that frame ([`Layers::set`]); the parts they change are then recomputed
+    /// ([`Layers::refresh`]). The time that takes counts as `bind_ns`.
     pub fn render_tuned(
         &mut self,
         index: u32,
         out: &mut [u8],
         tm: &mut StageTimings,
-        tune: &mut dyn FnMut(u32) -> Option<LayersSpec>,
+        tune: &mut Tune<'_>,
     ) {
+        self.render_with(index, out, tm, Some(tune));
+    }
+
+    fn render_with(
+        &mut self,
+        index: u32,
+        out: &mut [u8],
+        tm: &mut StageTimings,
+        mut tune: Option<&mut Tune<'_>>,
+    ) {
+        let mut frame = |l: &mut Layers, i: u32, out: &mut [u8], tm: &mut StageTimings| {
+            if let Some(tune) = tune.as_mut() {
+                let t0 = Instant::now();
+                tune(i, l);
+                l.refresh();
+                tm.bind_ns += t0.elapsed().as_nanos() as u64;
+            }
+            l.render_one(i, out, tm);
+        };
         if self.stateful && index != self.next_frame {
             if index < self.next_frame {
                 self.reset();
             }
             while self.next_frame < index {
                 let i = self.next_frame;
-                if let Some(s) = tune(i) {
-                    self.retune(&s);
-                }
-                self.render_one(i, out, tm);
+                frame(self, i, out, tm);
             }
         }
-        if let Some(s) = tune(index) {
-            self.retune(&s);
-        }
-        self.render_one(index, out, tm);
+        frame(self, index, out, tm);
     }
 
     fn render_one(&mut self, index: u32, out: &mut [u8], tm: &mut StageTimings) {
@@ -293,7 +335,7 @@ impl Layers {
                 &l.grid,
                 &l.glyphs,
                 &mut l.colours,
-                &l.comp,
+                &mut l.comp,
                 &mut black,
             );
             let t2 = Instant::now();
@@ -326,7 +368,7 @@ impl Layers {
                 &c.grid,
                 &c.glyphs,
                 &mut c.colours,
-                &c.comp,
+                &mut c.comp,
                 &mut black,
             );
         }
@@ -342,11 +384,11 @@ impl Layers {
                 &c.grid,
                 &c.glyphs,
                 &mut c.colours,
-                &c.comp,
+                &mut c.comp,
                 &mut black,
             );
         }
-        for tx in &mut self.texts {
+        for (_, tx) in &mut self.texts {
             tx.draw(t, out, width, self.height);
         }
         let t1 = Instant::now();

@@ -9,7 +9,7 @@ use crate::render::fields::FieldSpec;
 use crate::render::grid::GridKey;
 use crate::render::mask::MaskSpec;
 use crate::render::palette::PaletteName;
-use crate::render::params::Params;
+use crate::render::params::{ParamSpec, Params, Setter};
 use crate::render::particles::ParticleSpec;
 use crate::render::post::{FeedbackSpec, TransitionSpec};
 use crate::render::scenes::layers::uv::UvSpec;
@@ -315,6 +315,29 @@ pub struct LayerSpec {
 }
 
 impl LayerSpec {
+    /// The setters of its own numeric parameters and its field's (bound values; see
+    /// [`Setter`]); `color`, `uv` and `mask` have their own.
+    pub const SETTERS: &[(ParamSpec, Setter<LayerSpec>)] = {
+        use crate::render::fields::param as field;
+        use param::*;
+        &[
+            (OPACITY, |s, v| s.opacity = v),
+            (SPEED, |s, v| s.speed = v),
+            (OFFSET, |s, v| s.offset = v),
+            (field::SCALE, |s, v| s.field.scale = v),
+            (field::COUNT, |s, v| s.field.count = v),
+            (field::OCTAVES, |s, v| s.field.octaves = v),
+            (field::STRENGTH, |s, v| s.field.strength = v),
+            (field::STEPS, |s, v| s.field.steps = v),
+            (THRESHOLD, |s, v| s.threshold = v),
+            (GAMMA, |s, v| s.gamma = v),
+            (CONTRAST, |s, v| s.contrast = v),
+            (START, |s, v| s.start = v),
+            (END, |s, v| s.end = v),
+            (FADE, |s, v| s.fade = v),
+        ]
+    };
+
     /// Reads validated params of one `layers:` entry (see [`param::LAYER`]).
     pub fn parse(p: &Params) -> LayerSpec {
         use param::*;
@@ -380,6 +403,17 @@ pub struct LayersSpec {
 }
 
 impl LayersSpec {
+    /// The setters of the scene's own numeric parameters (bound values; see [`Setter`]); a
+    /// layer, a particle system, rain, fire, text, feedback and transitions have their own.
+    pub const SETTERS: &[(ParamSpec, Setter<LayersSpec>)] = {
+        use param::*;
+        &[
+            (SCENE_GAMMA, |s, v| s.gamma = v),
+            (HUE, |s, v| s.hue = v),
+            (SCENE_SPEED, |s, v| s.speed = v),
+        ]
+    };
+
     /// Every key at its default, no layer.
     pub fn empty() -> LayersSpec {
         LayersSpec {

@@ -3,7 +3,7 @@
 //! frame coordinates before the field reads them.
 
 use crate::render::grid::Grid;
-use crate::render::params::Params;
+use crate::render::params::{ParamSpec, Params, Setter};
 use serde::{Deserialize, Serialize};
 
 /// The parameters of `uv:`.
@@ -136,6 +136,24 @@ pub struct UvSpec {
 }
 
 impl UvSpec {
+    /// The setters of its numeric parameters (bound values; see [`Setter`]).
+    pub const SETTERS: &[(ParamSpec, Setter<UvSpec>)] = {
+        use param::*;
+        &[
+            (ROTATE, |s, v| s.rotate = v),
+            (SPIN, |s, v| s.spin = v),
+            (ZOOM, |s, v| s.zoom = v),
+            (ZOOM_RATE, |s, v| s.zoom_rate = v),
+            (SKEW, |s, v| s.skew = v),
+            (TILE, |s, v| s.tile = v),
+            (TWIST, |s, v| s.twist = v),
+            (FISHEYE, |s, v| s.fisheye = v),
+            (WAVE, |s, v| s.wave = v),
+            (DRIFT_X, |s, v| s.drift_x = v),
+            (DRIFT_Y, |s, v| s.drift_y = v),
+        ]
+    };
+
     /// Reads validated `uv:` params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> UvSpec {
         use param::*;
