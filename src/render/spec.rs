@@ -41,7 +41,8 @@ pub struct SceneSpec {
 /// effect (see `layers::builtin::default_bindings`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct React {
-    /// The scene's params as the plan gives them (bindings included); empty when none is bound.
+    /// The scene's params as the plan gives them (bindings included); empty when nothing is
+    /// bound (neither by the plan nor by a default binding).
     pub params: Params,
     /// The bound parameters of `params`.
     pub binds: Vec<Bound>,
@@ -174,15 +175,18 @@ impl SceneSpec {
             }
         }
         react.binds = crate::render::bind::find(params, kind.params());
-        if !react.binds.is_empty() {
-            react.params = params.clone();
-        }
         react.defaults = crate::render::scenes::layers::builtin::default_bindings(kind)
             .iter()
             .enumerate()
             .filter(|(_, d)| !params.contains_key(d.top))
             .map(|(i, _)| i)
             .collect();
+        // The renderer re-reads the scene's configuration from these params whenever a bound
+        // value changes, so it needs them for default bindings too (else a plan's `layers:`
+        // would fall back to the built-in layers at the first change).
+        if !react.binds.is_empty() || !react.defaults.is_empty() {
+            react.params = params.clone();
+        }
         Ok(SceneSpec {
             scene: kind,
             config,
