@@ -166,6 +166,9 @@ impl SceneSpec {
                 }
             }
         }
+        if let SceneConfig::Layers(l) = &config {
+            check_follow(l)?;
+        }
         let mut react = React::default();
         for (i, sh) in shaders.iter().enumerate() {
             validate_shader(i, sh)?;
@@ -197,6 +200,37 @@ impl SceneSpec {
             react,
         })
     }
+}
+
+/// Checks that every particle system's `follow` names a layer of the scene, and only on `flow`.
+fn check_follow(l: &crate::render::scenes::layers::LayersSpec) -> Result<(), SpecError> {
+    use crate::render::particles::ParticleSystem;
+    for (i, p) in l.particles.iter().enumerate() {
+        let Some(j) = p.follow else { continue };
+        let key = format!("params.particles[{i}].follow");
+        if p.system != ParticleSystem::Flow {
+            return Err(SpecError::new(
+                key,
+                format!(
+                    "only the flow system follows a layer (this one is {})",
+                    p.system
+                ),
+            ));
+        }
+        let n = l.layers.len();
+        if j >= n {
+            let have = match n {
+                0 => "no layers".to_string(),
+                1 => "one layer, 0".to_string(),
+                n => format!("{n} layers, 0 to {}", n - 1),
+            };
+            return Err(SpecError::new(
+                key,
+                format!("there is no layer {j}: the scene has {have}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `react: false` on a preset: removes the bindings of a preset's `params` and `shaders` (the
