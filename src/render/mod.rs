@@ -19,8 +19,9 @@
 //!   validation, typed reads, the `vocab!` enums);
 //! - the scenes: [`scenes`] (`plasma`, `quote`, `layers` and the scenes built on it);
 //! - the primitives a scene is made of, each with its parameter table next to its code:
-//!   [`fields`] (value fields), [`mask`], [`color`] (HSV/OKLCH, colour strategies, tints),
-//!   [`blend`] (blend modes and their tables), [`particles`], [`effects`] (rain, fire),
+//!   [`fields`] (value fields), [`attractor`] (strange attractors, binned: the `attractor`
+//!   field), [`mask`], [`color`] (HSV/OKLCH, colour strategies, tints), [`blend`] (blend modes
+//!   and their tables), [`particles`] (with trails), [`effects`] (rain, fire),
 //!   [`text`] (text layout and text layers), [`post`] (tonemap, feedback, transitions);
 //! - drawing: [`font`] (embedded fonts, glyph atlases), [`grid`] (character grids),
 //!   [`palette`] (character palettes), [`canvas`] (glyph blits);
@@ -37,6 +38,7 @@
 
 #![warn(missing_docs)]
 
+pub mod attractor;
 pub mod bind;
 pub mod blend;
 pub mod canvas;

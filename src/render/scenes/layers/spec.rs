@@ -156,6 +156,8 @@ pub mod param {
         field::RULE,
         field::PRESET,
         field::STEPS,
+        field::ATTRACTOR,
+        field::JOLT,
         THRESHOLD,
         GAMMA,
         CONTRAST,
