@@ -1,6 +1,6 @@
-//! End-to-end: the audio visualizer scenes (`spectrum`, `scope`) and presets, rendered by real
-//! workers behind a soundtrack made with ffmpeg's own sources, and the library path that hands
-//! a renderer the rows of a real analysed track.
+//! End-to-end: the audio visualizer scenes (`spectrum`, `scope`, `attractor`) and presets
+//! (with the trail presets), rendered by real workers behind a soundtrack made with ffmpeg's own
+//! sources, and the library path that hands a renderer the rows of a real analysed track.
 
 mod common;
 
@@ -79,7 +79,14 @@ fn spectrum_and_scope_segments_render_behind_a_soundtrack_with_real_workers() {
 #[test]
 fn every_visualizer_preset_renders_a_bright_frame_with_farm_frame() {
     let s = Scratch::new("viz-frame");
-    let presets = ["spectrum-city", "bass-rings", "oscilloscope", "beat-glitch"];
+    let presets = [
+        "spectrum-city",
+        "bass-rings",
+        "oscilloscope",
+        "beat-glitch",
+        "attractor-dust",
+        "flow-trails",
+    ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
     std::fs::create_dir_all(s.path().join("scenes")).unwrap();
     let mut plan = String::from("output: v.mp4\nsegments:\n");
@@ -113,6 +120,55 @@ fn every_visualizer_preset_renders_a_bright_frame_with_farm_frame() {
     // command: presets are the files in `scenes/`, listed in README.md and docs/scenes.md).
     let o = s.run(&["check", "plan.yaml"], &[], LIMIT);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn attractor_and_trail_presets_render_behind_a_soundtrack_with_real_workers() {
+    let s = Scratch::new("viz-fx");
+    soundtrack(&s.path().join("track.wav"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
+    std::fs::create_dir_all(s.path().join("scenes")).unwrap();
+    for p in ["attractor-dust", "flow-trails"] {
+        std::fs::copy(
+            root.join(format!("{p}.yaml")),
+            s.path().join(format!("scenes/{p}.yaml")),
+        )
+        .unwrap();
+    }
+    s.write(
+        "plan.yaml",
+        "output: v.mp4\naudio: track.wav\nsegments:\n  \
+         - {id: clifford, scene: attractor, duration: 1}\n  \
+         - {id: bedhead, scene: attractor, duration: 1, params: {layers: [{field: attractor, attractor: bedhead, grid: sm, palette: dense}]}}\n  \
+         - {id: dust, scene: attractor-dust, duration: 1}\n  \
+         - {id: flow, scene: flow-trails, duration: 1}\n",
+    );
+    let run = |workers: &str| {
+        let mut args = vec!["run", "plan.yaml", "--workers", workers];
+        args.extend_from_slice(TINY);
+        let o = s.run(&args, &[], LIMIT);
+        assert!(o.status.success(), "{}", stderr(&o));
+        frames_rgb(&s.path().join("v.mp4"), 160, 96)
+    };
+    let frames = run("2");
+    assert_eq!(frames.len(), 48, "4 s at draft's 12 fps");
+    for (i, f) in frames.iter().enumerate() {
+        let m = mean(f);
+        assert!(m > 5.0, "frame {i} is too dark: mean {m:.1}");
+    }
+    for (k, name) in ["clifford", "bedhead", "dust", "flow"].iter().enumerate() {
+        let seg = &frames[k * 12..(k + 1) * 12];
+        assert!(
+            seg.iter().any(|f| f != &seg[0]),
+            "segment {name} does not move"
+        );
+    }
+    // The two attractor kinds draw different figures.
+    assert_ne!(frames[6], frames[18]);
+    // One worker renders the same video (stateful trails caught up in order either way).
+    std::fs::remove_file(s.path().join("v.mp4")).unwrap();
+    assert_eq!(run("1"), frames, "1 worker vs 2 workers");
+    assert_no_leftovers(&s.tag);
 }
 
 /// The bars of a real analysed tone stand where the tone is: a renderer given the clip rows of
