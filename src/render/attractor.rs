@@ -67,10 +67,10 @@ impl AttractorKind {
         }
     }
 
-    /// Whether the figure is drawn with its axes swapped (Clifford's is taller than wide; on its
-    /// side it fills a landscape frame better).
-    fn transposed(self) -> bool {
-        self == AttractorKind::Clifford
+    /// Whether the figure is drawn with its axes swapped in a frame of `aspect` (width over
+    /// height): Clifford's is taller than wide, so it lies on its side in a landscape frame.
+    fn transposed(self, aspect: f32) -> bool {
+        self == AttractorKind::Clifford && aspect > 1.0
     }
 
     /// How far each parameter drifts at `spread` 1.
@@ -309,7 +309,7 @@ impl Attractor {
         self.xs.resize(total, 0.0);
         self.ys.resize(total, 0.0);
         let mut rng = Rng::new(self.seed);
-        let (xs, ys) = if kind.transposed() {
+        let (xs, ys) = if kind.transposed(aspect) {
             (&mut self.ys, &mut self.xs)
         } else {
             (&mut self.xs, &mut self.ys)
