@@ -1,7 +1,7 @@
-//! End-to-end: the audio visualizer presets (on the `spectrum` and `scope` scenes), rendered by
-//! real workers behind a soundtrack made with ffmpeg's own sources and by `farm frame`, bright
-//! in quiet passages too, and the library path that hands a renderer the rows of a real
-//! analysed track.
+//! End-to-end: the audio visualizer scenes (`spectrum`, `scope`, `attractor`) and presets (with
+//! the trail presets), rendered by real workers behind a soundtrack made with ffmpeg's own
+//! sources and by `farm frame`, bright in quiet passages too, and the library path that hands a
+//! renderer the rows of a real analysed track.
 
 mod common;
 
@@ -44,10 +44,20 @@ fn mean(f: &[u8]) -> f64 {
 /// The four visualizer presets (bars, radial, scope, mirrored), copied under `scenes/` of `s`.
 const PRESETS: [&str; 4] = ["spectrum-city", "bass-rings", "oscilloscope", "beat-glitch"];
 
+/// Every visualizer preset `farm frame` checks: the audio ones and the attractor / trail ones.
+const ALL_PRESETS: [&str; 6] = [
+    "spectrum-city",
+    "bass-rings",
+    "oscilloscope",
+    "beat-glitch",
+    "attractor-dust",
+    "flow-trails",
+];
+
 fn copy_presets(s: &Scratch) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
     std::fs::create_dir_all(s.path().join("scenes")).unwrap();
-    for p in PRESETS {
+    for p in ALL_PRESETS {
         std::fs::copy(
             root.join(format!("{p}.yaml")),
             s.path().join(format!("scenes/{p}.yaml")),
@@ -106,11 +116,11 @@ fn every_visualizer_preset_renders_a_bright_frame_with_farm_frame() {
     let s = Scratch::new("viz-frame");
     copy_presets(&s);
     let mut plan = String::from("output: v.mp4\nsegments:\n");
-    for p in PRESETS {
+    for p in ALL_PRESETS {
         plan += &format!("  - {{id: {p}, scene: {p}, duration: 2}}\n");
     }
     s.write("plan.yaml", &plan);
-    for p in PRESETS {
+    for p in ALL_PRESETS {
         let png = format!("{p}.png");
         let mut args = vec!["frame", "plan.yaml", p, "--at", "0.75", "-o", &png];
         args.extend_from_slice(TINY);
@@ -131,6 +141,55 @@ fn every_visualizer_preset_renders_a_bright_frame_with_farm_frame() {
     // command: presets are the files in `scenes/`, listed in README.md and docs/scenes.md).
     let o = s.run(&["check", "plan.yaml"], &[], LIMIT);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn attractor_and_trail_presets_render_behind_a_soundtrack_with_real_workers() {
+    let s = Scratch::new("viz-fx");
+    soundtrack(&s.path().join("track.wav"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
+    std::fs::create_dir_all(s.path().join("scenes")).unwrap();
+    for p in ["attractor-dust", "flow-trails"] {
+        std::fs::copy(
+            root.join(format!("{p}.yaml")),
+            s.path().join(format!("scenes/{p}.yaml")),
+        )
+        .unwrap();
+    }
+    s.write(
+        "plan.yaml",
+        "output: v.mp4\naudio: track.wav\nsegments:\n  \
+         - {id: clifford, scene: attractor, duration: 1}\n  \
+         - {id: bedhead, scene: attractor, duration: 1, params: {layers: [{field: attractor, attractor: bedhead, grid: sm, palette: dense}]}}\n  \
+         - {id: dust, scene: attractor-dust, duration: 1}\n  \
+         - {id: flow, scene: flow-trails, duration: 1}\n",
+    );
+    let run = |workers: &str| {
+        let mut args = vec!["run", "plan.yaml", "--workers", workers];
+        args.extend_from_slice(TINY);
+        let o = s.run(&args, &[], LIMIT);
+        assert!(o.status.success(), "{}", stderr(&o));
+        frames_rgb(&s.path().join("v.mp4"), 160, 96)
+    };
+    let frames = run("2");
+    assert_eq!(frames.len(), 48, "4 s at draft's 12 fps");
+    for (i, f) in frames.iter().enumerate() {
+        let m = mean(f);
+        assert!(m > 5.0, "frame {i} is too dark: mean {m:.1}");
+    }
+    for (k, name) in ["clifford", "bedhead", "dust", "flow"].iter().enumerate() {
+        let seg = &frames[k * 12..(k + 1) * 12];
+        assert!(
+            seg.iter().any(|f| f != &seg[0]),
+            "segment {name} does not move"
+        );
+    }
+    // The two attractor kinds draw different figures.
+    assert_ne!(frames[6], frames[18]);
+    // One worker renders the same video (stateful trails caught up in order either way).
+    std::fs::remove_file(s.path().join("v.mp4")).unwrap();
+    assert_eq!(run("1"), frames, "1 worker vs 2 workers");
+    assert_no_leftovers(&s.tag);
 }
 
 /// The bars of a real analysed tone stand where the tone is: a renderer given the clip rows of

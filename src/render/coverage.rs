@@ -44,6 +44,7 @@ pub fn sources(spec: &SceneSpec) -> BTreeMap<String, String> {
             }
             for p in &l.particles {
                 add(p.chars().name(), p.chars().chars());
+                add(p.trail_chars().name(), p.trail_chars().chars());
             }
             for t in &l.text {
                 if let Some(c) = &t.content {

@@ -9,7 +9,12 @@
 //! Two fields carry state from frame to frame and are stepped once per frame, in order:
 //! `reaction_diffusion` (Gray-Scott) and `life` (cellular automata). They live on the grid's
 //! lattice and ignore UV transforms.
+//!
+//! `attractor` (a strange attractor, [`crate::render::attractor`]) carries no state: each frame
+//! iterates a seeded cloud afresh, bins it on a lattice of the grid's size over the frame and
+//! reads that lattice at each cell's coordinates (so UV transforms move, tile or mirror it).
 
+use crate::render::attractor::{Attractor, AttractorKind};
 use crate::render::fastmath::{fbm, fcos, fsin, hash01, hash2, value_noise};
 use crate::render::params::{Params, vocab};
 use crate::render::rng::Rng;
@@ -39,6 +44,7 @@ vocab! {
         Sdf = "sdf",
         Static = "static",
         Gradient = "gradient",
+        Attractor = "attractor",
     }
 }
 
@@ -138,6 +144,7 @@ impl RdPreset {
 /// The field parameters of a layer (the layer's table lists them among its own).
 pub mod param {
     use super::{FieldKind, LifeRule, RdPreset, SdfMode, SdfShape, VoronoiMode};
+    use crate::render::attractor::AttractorKind;
     use crate::render::params::{Dflt, Kind, ParamSpec, int, num, num_pos, p};
 
     /// `field`.
@@ -209,8 +216,22 @@ pub mod param {
     pub const STEPS: ParamSpec = p(
         "steps",
         num(0.0, 64.0),
-        Dflt::Auto(0.0, "8 (rd) / 10 (life)"),
-        "rd: steps per frame; life: generations per second",
+        Dflt::Auto(0.0, "8 (rd) / 10 (life) / 64 (attractor)"),
+        "rd: steps per frame; life: generations per second; attractor: binned iterations per point",
+    );
+    /// `attractor`.
+    pub const ATTRACTOR: ParamSpec = p(
+        "attractor",
+        Kind::Choice(AttractorKind::NAMES),
+        Dflt::Word("clifford"),
+        "attractor: the map",
+    );
+    /// `jolt`.
+    pub const JOLT: ParamSpec = p(
+        "jolt",
+        num(0.0, 1.0),
+        Dflt::Num(0.0),
+        "attractor: a kick of its parameters (bind it: {on: beat, range: [0, 1], smooth: 0.8})",
     );
 }
 
@@ -237,8 +258,13 @@ pub struct FieldSpec {
     pub rule: LifeRule,
     /// `reaction_diffusion` preset.
     pub preset: RdPreset,
-    /// Steps per frame / generations per second (0 = the field's default).
+    /// Steps per frame / generations per second / attractor iterations (0 = the field's
+    /// default).
     pub steps: f64,
+    /// `attractor` map.
+    pub attractor: AttractorKind,
+    /// `attractor` jolt.
+    pub jolt: f64,
 }
 
 impl FieldSpec {
@@ -257,6 +283,8 @@ impl FieldSpec {
             rule: RULE.choice(p),
             preset: PRESET.choice(p),
             steps: STEPS.num(p),
+            attractor: ATTRACTOR.choice(p),
+            jolt: JOLT.num(p),
         }
     }
 
@@ -280,6 +308,8 @@ impl FieldSpec {
         f.mode = self.mode;
         f.rule = self.rule;
         f.preset = self.preset;
+        f.attractor = self.attractor;
+        f.jolt = self.jolt as f32;
     }
 }
 
@@ -332,8 +362,13 @@ pub struct Field {
     pub rule: LifeRule,
     /// `reaction_diffusion` preset.
     pub preset: RdPreset,
-    /// Simulation steps per frame (reaction-diffusion) or generations per second (life).
+    /// Simulation steps per frame (reaction-diffusion), generations per second (life) or binned
+    /// iterations per point (attractor).
     pub steps: f32,
+    /// `attractor` map.
+    pub attractor: AttractorKind,
+    /// `attractor` kick (0..1).
+    pub jolt: f32,
     /// Seed of hashed lattices and initial states.
     pub seed: u32,
     state: State,
@@ -355,6 +390,11 @@ enum State {
         shown: Vec<f32>,
         acc: f32,
     },
+    /// Scratch of the attractor (nothing carried between frames).
+    Attractor {
+        attractor: Box<Attractor>,
+        lattice: Vec<f32>,
+    },
 }
 
 impl Field {
@@ -372,6 +412,8 @@ impl Field {
             rule: LifeRule::Life,
             preset: RdPreset::Spots,
             steps: 0.0,
+            attractor: AttractorKind::Clifford,
+            jolt: 0.0,
             seed,
             state: State::None,
         }
@@ -562,6 +604,7 @@ impl Field {
             K::ReactionDiffusion => self.reaction_diffusion(c, out),
             K::Life => self.life(c, frame, dt, out),
             K::Sdf => self.sdf(c, t, out),
+            K::Attractor => self.attractor(c, t, out),
             K::Static => {
                 let seed = self.seed ^ hash2(frame as i32, 7, 0x5747_4943);
                 let density = self.strength.clamp(0.0, 1.0);
@@ -761,6 +804,56 @@ impl Field {
         for ((o, sh), &v) in out.iter_mut().zip(shown.iter_mut()).zip(cells.iter()) {
             *sh = if v == 1 { 1.0 } else { *sh * 0.92 };
             *o = *sh;
+        }
+    }
+
+    /// The attractor's density (see [`crate::render::attractor`]) binned on a lattice of the
+    /// grid's size over the frame, read at each cell's (possibly UV-moved) coordinates.
+    /// `strength` is the drift of its parameters, `scale` shrinks it, `count` is thousands of
+    /// points and `steps` the binned iterations per point.
+    fn attractor(&mut self, c: &Coords, t: f32, out: &mut [f32]) {
+        let (rows, cols) = (c.rows, c.cols);
+        let n = rows * cols;
+        let kind = self.attractor;
+        if !matches!(&self.state, State::Attractor { attractor, .. } if attractor.kind == kind) {
+            self.state = State::Attractor {
+                attractor: Box::new(Attractor::new(kind, u64::from(self.seed))),
+                lattice: Vec::new(),
+            };
+        }
+        let State::Attractor {
+            attractor: a,
+            lattice,
+        } = &mut self.state
+        else {
+            return;
+        };
+        a.points = if self.count > 0.0 {
+            (self.count * 1000.0).round().max(1.0) as usize
+        } else {
+            crate::render::attractor::DEFAULT_POINTS
+        };
+        a.iterations = if self.steps > 0.0 {
+            self.steps.round().max(1.0) as usize
+        } else {
+            crate::render::attractor::DEFAULT_ITERATIONS
+        };
+        a.spread = self.strength;
+        a.jolt = self.jolt.clamp(0.0, 1.0);
+        a.scale = self.scale;
+        lattice.resize(n, 0.0);
+        let aspect = c.aspect.max(1e-3);
+        a.density(t, rows, cols, aspect, lattice);
+        let (fc, fr) = (cols as f32, rows as f32);
+        let (sx, sy) = (fc / (2.0 * aspect), fr / 2.0);
+        for (i, o) in out.iter_mut().enumerate() {
+            let col = (c.x[i] + aspect) * sx;
+            let row = (c.y[i] + 1.0) * sy;
+            *o = if col >= 0.0 && row >= 0.0 && col < fc && row < fr {
+                lattice[row as usize * cols + col as usize]
+            } else {
+                0.0
+            };
         }
     }
 

@@ -21,8 +21,9 @@
 //!   typed setters of the built scene and shaders when it is built);
 //! - the scenes: [`scenes`] (`plasma`, `quote`, `layers` and the scenes built on it);
 //! - the primitives a scene is made of, each with its parameter table next to its code:
-//!   [`fields`] (value fields), [`mask`], [`color`] (HSV/OKLCH, colour strategies, tints),
-//!   [`blend`] (blend modes and their tables), [`particles`], [`effects`] (rain, fire),
+//!   [`fields`] (value fields), [`attractor`] (strange attractors, binned: the `attractor`
+//!   field), [`mask`], [`color`] (HSV/OKLCH, colour strategies, tints), [`blend`] (blend modes
+//!   and their tables), [`particles`] (with trails), [`effects`] (rain, fire),
 //!   [`text`] (text layout and text layers), [`post`] (tonemap, feedback, transitions);
 //! - across clips: [`crossfade`] (the character-level crossfade from the clip before, on
 //!   finished frames; the renderer renders both and mixes them);
@@ -42,6 +43,7 @@
 
 #![warn(missing_docs)]
 
+pub mod attractor;
 pub mod bind;
 pub mod blend;
 pub mod canvas;

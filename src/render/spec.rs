@@ -41,7 +41,8 @@ pub struct SceneSpec {
 /// effect (see `layers::builtin::default_bindings`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct React {
-    /// The scene's params as the plan gives them (bindings included); empty when none is bound.
+    /// The scene's params as the plan gives them (bindings included); empty when nothing is
+    /// bound (neither by the plan nor by a default binding).
     pub params: Params,
     /// The bound parameters of `params`.
     pub binds: Vec<Bound>,
@@ -195,6 +196,9 @@ impl SceneSpec {
                 }
             }
         }
+        if let SceneConfig::Layers(l) = &config {
+            check_follow(l)?;
+        }
         let mut react = React::default();
         for (i, sh) in shaders.iter().enumerate() {
             validate_shader(i, sh)?;
@@ -210,6 +214,12 @@ impl SceneSpec {
             .filter(|(_, d)| !params.contains_key(d.top))
             .map(|(i, _)| i)
             .collect();
+        // The renderer re-reads the scene's configuration from these params whenever a bound
+        // value changes, so it needs them for default bindings too (else a plan's `layers:`
+        // would fall back to the built-in layers at the first change).
+        if !react.binds.is_empty() || !react.defaults.is_empty() {
+            react.params = params.clone();
+        }
         Ok(SceneSpec {
             scene: kind,
             config,
@@ -220,6 +230,37 @@ impl SceneSpec {
             react,
         })
     }
+}
+
+/// Checks that every particle system's `follow` names a layer of the scene, and only on `flow`.
+fn check_follow(l: &crate::render::scenes::layers::LayersSpec) -> Result<(), SpecError> {
+    use crate::render::particles::ParticleSystem;
+    for (i, p) in l.particles.iter().enumerate() {
+        let Some(j) = p.follow else { continue };
+        let key = format!("params.particles[{i}].follow");
+        if p.system != ParticleSystem::Flow {
+            return Err(SpecError::new(
+                key,
+                format!(
+                    "only the flow system follows a layer (this one is {})",
+                    p.system
+                ),
+            ));
+        }
+        let n = l.layers.len();
+        if j >= n {
+            let have = match n {
+                0 => "no layers".to_string(),
+                1 => "one layer, 0".to_string(),
+                n => format!("{n} layers, 0 to {}", n - 1),
+            };
+            return Err(SpecError::new(
+                key,
+                format!("there is no layer {j}: the scene has {have}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `react: false` on a preset: removes the bindings of a preset's `params` and `shaders` (the

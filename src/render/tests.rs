@@ -269,3 +269,31 @@ fn validation_reports_the_right_key() {
     let err = Renderer::new(&frame(160, 90), &s, 0).unwrap_err();
     assert!(err.starts_with("shaders[3].white:"), "{err}");
 }
+
+/// A segment that replaces a built-in scene's `layers:` keeps its own layers while a default
+/// binding (here the hue drift) is still in effect: the renderer re-reads the configuration
+/// from the segment's params, not from the built-in configuration alone.
+#[test]
+fn own_layers_survive_a_remaining_default_binding() {
+    let ask = |scale: f64| {
+        let mut layer = Params::new();
+        layer.insert("field".into(), Param::Text("plasma".into()));
+        layer.insert("scale".into(), Param::Num(scale));
+        let mut params = Params::new();
+        params.insert("layers".into(), Param::List(vec![Param::Map(layer)]));
+        Ask {
+            scene: "layers".to_string(),
+            params,
+            text: None,
+            shaders: Vec::new(),
+        }
+    };
+    let (a, b) = (ask(0.5), ask(3.0));
+    assert!(a.spec().is_reactive(), "the hue drift stays bound");
+    let f = frame(160, 90);
+    assert_ne!(
+        render(&f, &a, 1, 3),
+        render(&f, &b, 1, 3),
+        "the layer's own scale is drawn"
+    );
+}

@@ -479,6 +479,11 @@ fn one_each(
 ) -> Vec<(String, Params)> {
     let mut out = Vec::new();
     for spec in table {
+        // `follow` is a layer index a flow system reads, not a quantity; the setter exists but
+        // only a flow system accepts it (checked at load), so it is left out here.
+        if spec.name == "follow" {
+            continue;
+        }
         match spec.kind {
             Kind::Num { .. } => {
                 let mut p = fill.clone();
@@ -660,6 +665,10 @@ fn presets_with_default_bindings_draw_as_their_values_written_in() {
     };
     for (name, spec) in crate::render::golden::presets() {
         let spec = SceneSpec { frames: 48, ..spec };
+        // A preset that binds its own params (attractor-dust) is covered by the test above.
+        if !spec.react.binds.is_empty() {
+            continue;
+        }
         let stateless = ["circuit", "typewriter", "stained-glass"].contains(&name.as_str());
         let at: &[u32] = if stateless { &[0, 24, 47] } else { &[0] };
         let mut r = Renderer::new(&f, &spec, 7).unwrap();

@@ -1,7 +1,7 @@
-//! What the visualizer scenes (`spectrum`, `scope`, `attractor`, `flow`) draw into: one grid's
-//! cells, a glyph and a colour each, cleared per frame and blitted through the normal glyph
-//! path ([`blit_cells`]), plus the faint backdrop they share so that a quiet frame is never
-//! flat black (the reference pipeline's brightness rules).
+//! What the visualizer scenes (`spectrum`, `scope`) draw into: one grid's cells, a glyph and a
+//! colour each, cleared per frame and blitted through the normal glyph path ([`blit_cells`]),
+//! plus the faint backdrop they share so that a quiet frame is never flat black (the reference
+//! pipeline's brightness rules).
 
 use crate::render::canvas::{Mode, blit_cells};
 use crate::render::color::hsv2rgb;

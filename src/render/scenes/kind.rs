@@ -36,6 +36,8 @@ vocab! {
         Spectrum = "spectrum",
         /// The audio's waveform as an oscilloscope trace.
         Scope = "scope",
+        /// `layers`: a strange attractor (clifford, de_jong or bedhead) over a dim haze.
+        Attractor = "attractor",
     }
 }
 

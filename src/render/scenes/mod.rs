@@ -10,7 +10,7 @@
 //! - [`plasma_layer`]: the plasma field layer those two share ([`plasma_layer::PlasmaLayer`]).
 //! - [`layers`]: the composed scene ([`layers::Layers`], [`layers::LayersSpec`]): value-field
 //!   layers, particles, rain, fire, text, tonemap, feedback and transitions. Every other built-in
-//!   scene (`rings`, `tunnel`, ...) is `layers` with a built-in configuration
+//!   scene (`rings`, `tunnel`, ..., `attractor`) is `layers` with a built-in configuration
 //!   ([`layers::builtin`]).
 //!
 //! - [`spectrum`]: the audio's log-frequency spectrum as bars ([`spectrum::Spectrum`],
@@ -119,6 +119,7 @@ mod tests {
                 "voronoi",
                 "spectrum",
                 "scope",
+                "attractor",
             ]
         );
         assert_eq!("matrix-rain".parse::<Scene>(), Ok(Scene::MatrixRain));

@@ -149,7 +149,13 @@ impl Layers {
             .map(|(i, m)| {
                 let mut g = grid(m.grid);
                 let glyphs = chars_ids(&mut g, m.chars());
+                let trail_glyphs = chars_ids(&mut g, m.trail_chars());
                 let mut ps = Particles::new(m.system, glyphs, cap, sub_seed(200 + i as u64));
+                ps.set_trail_glyphs(trail_glyphs);
+                ps.trail = m.trail as usize;
+                ps.fade = m.fade as f32;
+                ps.follow = m.follow;
+                ps.swirl = m.swirl as f32;
                 ps.count = m.count as usize;
                 ps.speed = m.speed as f32 * gspeed;
                 ps.every = m.every as f32;

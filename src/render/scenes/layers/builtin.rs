@@ -1,5 +1,6 @@
 //! The built-in configurations of the scenes built on `layers` (`rings`, `tunnel`, `fbm`,
-//! `matrix-rain`, `fire`, `starfield`, `particles`, `ticker`, `life`, `voronoi`) and the default
+//! `matrix-rain`, `fire`, `starfield`, `particles`, `ticker`, `life`, `voronoi`, `attractor`)
+//! and the default
 //! layers of `layers` itself, as Rust values. A segment's params replace their keys (see
 //! [`LayersSpec::parse`]); `docs/scenes.md` describes each scene.
 
@@ -346,6 +347,36 @@ pub fn config(scene: Scene) -> LayersSpec {
                 ..base
             }
         }
+        Scene::Attractor => {
+            // A soft halo of the same figure on a coarser grid, under the crisp one.
+            let mut l0 = layer(G::Lg, F::Attractor, P::Braille);
+            l0.field.count = 1.0;
+            l0.field.steps = 48.0;
+            l0.threshold = 0.0;
+            l0.color = ColorSpec {
+                hue_field: HueField::Value,
+                hue_spread: 0.1,
+                brightness: 0.45,
+                floor: 0.12,
+                ..color(0.68, 0.55)
+            };
+            let mut l1 = layer(G::Sm, F::Attractor, P::Dense);
+            l1.threshold = 0.0;
+            l1.gamma = 1.6;
+            l1.color = ColorSpec {
+                mode: ColorMode::Oklch,
+                hue_field: HueField::Value,
+                hue_spread: 0.25,
+                brightness: 1.0,
+                floor: 0.3,
+                ..color(0.5, 0.85)
+            };
+            l1.blend = Some(BlendMode::Screen);
+            LayersSpec {
+                layers: vec![l0, l1],
+                ..base
+            }
+        }
     }
 }
 
@@ -382,9 +413,18 @@ const HUE_DRIFT: DefaultBinding = DefaultBinding {
     binding: follow(Feature::Cent, 0.0, 0.12, 0.9),
 };
 
-/// The default bindings of `scene` (none for `plasma` and `quote`, which keep the look of the
-/// Python reference pipeline's renderer unless a plan binds their parameters, nor for the audio
-/// scenes `spectrum` and `scope`, which draw the audio itself). `docs/reactive.md` lists them.
+/// The attractor's drift following the spectral centroid (slowly).
+const ATTRACTOR_SPREAD: Binding = follow(Feature::Cent, 0.5, 2.0, 0.9);
+
+/// The attractor's kick on every beat, decaying by 0.8 per frame.
+const ATTRACTOR_JOLT: Binding = Binding {
+    on: Some(Trigger::Beat),
+    ..follow(Feature::Beat, 0.0, 1.0, 0.8)
+};
+
+/// The default bindings of `scene` (none for `plasma` and `quote`, whose parameters are fixed
+/// when a clip starts, nor for the audio scenes `spectrum` and `scope`, which draw the audio
+/// itself). `docs/reactive.md` lists them.
 pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
     use Feature as A;
     match scene {
@@ -463,6 +503,36 @@ pub fn default_bindings(scene: Scene) -> Vec<DefaultBinding> {
                 top: "layers",
                 name: "layers[1].opacity",
                 binding: follow(A::BDecay, 0.4, 1.0, 0.0),
+            },
+            HUE_DRIFT,
+        ],
+        Scene::Attractor => vec![
+            // The halo (layer 0) follows the crisp figure (layer 1): both get the same drift
+            // and jolt, so they draw one figure.
+            DefaultBinding {
+                top: "layers",
+                name: "layers[0].strength",
+                binding: ATTRACTOR_SPREAD,
+            },
+            DefaultBinding {
+                top: "layers",
+                name: "layers[1].strength",
+                binding: ATTRACTOR_SPREAD,
+            },
+            DefaultBinding {
+                top: "layers",
+                name: "layers[1].color.brightness",
+                binding: follow(A::Rms, 0.6, 1.0, 0.5),
+            },
+            DefaultBinding {
+                top: "layers",
+                name: "layers[0].jolt",
+                binding: ATTRACTOR_JOLT,
+            },
+            DefaultBinding {
+                top: "layers",
+                name: "layers[1].jolt",
+                binding: ATTRACTOR_JOLT,
             },
             HUE_DRIFT,
         ],

@@ -6,7 +6,8 @@
 //! override key by key (see [`builtin`]).
 //!
 //! Frame pipeline: clear -> layers -> rain -> fire -> particles -> text -> tonemap(gamma) ->
-//! feedback -> transition; the renderer then runs the shader chain.
+//! feedback -> transition; the renderer then runs the shader chain. Flow particles with
+//! `follow: i` read layer `i`'s values of the same frame (a [`Guide`]), computed just before.
 //!
 //! State: particles, the feedback buffer, reaction-diffusion and life carry state from frame to
 //! frame. Such a scene is simulated in frame order from frame 0: asked for frame `i` after frame
@@ -38,7 +39,7 @@ use crate::render::font::{BLANK, GlyphId};
 use crate::render::frame::StageTimings;
 use crate::render::grid::Grid;
 use crate::render::mask::Mask;
-use crate::render::particles::Particles;
+use crate::render::particles::{Guide, Particles};
 use crate::render::post::{Feedback, Tonemap, Transition, transition};
 use crate::render::text::TextLayer;
 use comp::{Comp, composite};
@@ -374,7 +375,24 @@ impl Layers {
         }
         for (ps, c) in &mut self.particles {
             let asp = c.grid.cw as f32 / c.grid.ch.max(1) as f32;
-            ps.step(index, self.fps, c.grid.rows, c.grid.cols, asp);
+            let guide = ps.follow.and_then(|j| self.layers.get(j)).map(|l| {
+                let cell = |g: &Grid| [g.ox as f32, g.oy as f32, g.cw as f32, g.ch as f32];
+                Guide {
+                    vals: &l.vals,
+                    rows: l.grid.rows,
+                    cols: l.grid.cols,
+                    cells: cell(&l.grid),
+                    particle_cells: cell(&c.grid),
+                }
+            });
+            ps.step_with(
+                index,
+                self.fps,
+                c.grid.rows,
+                c.grid.cols,
+                asp,
+                guide.as_ref(),
+            );
             ps.draw(c.grid.rows, c.grid.cols, &mut c.glyphs, &mut c.colours, 1.0);
             composite(
                 out,

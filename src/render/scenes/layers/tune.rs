@@ -377,6 +377,10 @@ impl Layers {
                 ps.hue_spread = m.hue_spread as f32;
                 ps.saturation = m.saturation as f32;
                 ps.burst = m.burst as f32;
+                ps.trail = m.trail as usize;
+                ps.fade = m.fade as f32;
+                ps.follow = m.follow;
+                ps.swirl = m.swirl as f32;
                 c.comp.set_opacity(m.comp.opacity as f32);
             }
         }
