@@ -5,7 +5,6 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::Command;
 
 /// `a` (rings, 1.25 s: it ends between two beats of the synthetic 120 BPM, which pulse the
 /// rings) then `b` (fire, 2 s) crossfading from it over 1 s, at 12 fps (draft): 15 frames of a,
@@ -15,19 +14,9 @@ const PLAN: &str = "output: out/v.mp4\nseed: 5\nsegments:\n  - id: a\n    scene:
 const W: usize = 160;
 const H: usize = 96;
 
-/// Every decoded frame of `video` as rgb24.
-fn frames_rgb(video: &Path) -> Vec<Vec<u8>> {
-    let o = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(video)
-        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    o.stdout
-        .chunks_exact(W * H * 3)
-        .map(<[u8]>::to_vec)
-        .collect()
+/// Every decoded frame of `video` (`W x H`).
+fn frames_rgb_of(video: &Path) -> Vec<Vec<u8>> {
+    frames_rgb(video, W, H)
 }
 
 /// How unlike two frames are: the mean absolute difference of their 8x8-pixel block means (the
@@ -69,7 +58,7 @@ fn a_crossfade_continues_the_clip_before_and_does_not_depend_on_the_worker_count
     let (n, _) = count_frames(&out);
     assert_eq!(n, 15 + 24);
     let one = framemd5(&out);
-    let f = frames_rgb(&out);
+    let f = frames_rgb_of(&out);
     assert_eq!(f.len(), 39);
     let (a_last, b0) = (&f[14], &f[15]);
     let near = distance(a_last, b0);

@@ -319,19 +319,12 @@ fn a_dark_clip_draws_a_warning_and_a_bright_one_does_not() {
     assert!(!err.contains("clip 'lit' looks dark"), "{err}");
 }
 
-/// The mean rgb24 colour of the first frame of `p`, decoded by ffmpeg (which reads the stream's
-/// colour tags to pick its matrix).
-fn first_frame_mean(p: &std::path::Path) -> [f64; 3] {
-    let o = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(p)
-        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let n = (o.stdout.len() / 3) as f64;
+/// The mean rgb24 colour of the first frame of `p` (`w x h`).
+fn first_frame_mean(p: &std::path::Path, w: usize, h: usize) -> [f64; 3] {
+    let frames = frames_rgb(p, w, h);
+    let n = (w * h) as f64;
     let mut m = [0f64; 3];
-    for px in o.stdout.chunks_exact(3) {
+    for px in frames[0].chunks_exact(3) {
         for k in 0..3 {
             m[k] += f64::from(px[k]) / n;
         }
@@ -348,7 +341,10 @@ fn a_solid_colour_comes_back_from_the_video_with_the_colour_tags() {
         "output: c.mp4\nseed: 3\nsegments:\n  - id: a\n    scene: plasma\n    duration: 0.5\n    shaders: [{brightness: {factor: 0}}, invert, {color_grade: {tint: [0.2, 0.8, 0.4]}}]\n",
     );
     // HD gets BT.709, SD gets SMPTE 170M (BT.601); both limited range.
-    for (size, matrix) in [("1280x720", "bt709"), ("320x240", "smpte170m")] {
+    for (size, matrix, w, h) in [
+        ("1280x720", "bt709", 1280, 720),
+        ("320x240", "smpte170m", 320, 240),
+    ] {
         let o = s.run(
             &["run", "plan.yaml", "--resolution", size, "--fps", "8"],
             &[],
@@ -373,7 +369,7 @@ fn a_solid_colour_comes_back_from_the_video_with_the_colour_tags() {
         ] {
             assert!(tags.contains(&want), "{size}: {want} missing from {tags}");
         }
-        let m = first_frame_mean(&out);
+        let m = first_frame_mean(&out, w, h);
         for (got, want) in m.iter().zip([51.0, 204.0, 102.0]) {
             assert!(
                 (got - want).abs() <= 3.0,

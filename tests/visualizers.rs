@@ -22,21 +22,6 @@ fn soundtrack(out: &Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// Every decoded frame of `video` as rgb24 at its own size.
-fn frames_rgb(video: &Path, w: usize, h: usize) -> Vec<Vec<u8>> {
-    let o = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(video)
-        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    o.stdout
-        .chunks_exact(w * h * 3)
-        .map(<[u8]>::to_vec)
-        .collect()
-}
-
 fn mean(f: &[u8]) -> f64 {
     f.iter().map(|&v| f64::from(v)).sum::<f64>() / f.len().max(1) as f64
 }

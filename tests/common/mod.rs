@@ -348,6 +348,23 @@ pub fn framemd5(p: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Every decoded frame of `video` as rgb24 (`w x h`), decoded by ffmpeg (which reads the
+/// stream's colour tags to pick its matrix).
+#[allow(dead_code)]
+pub fn frames_rgb(video: &Path, w: usize, h: usize) -> Vec<Vec<u8>> {
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(video)
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+        .chunks_exact(w * h * 3)
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
 /// Make a sine-wave audio file of `secs` seconds.
 pub fn make_audio(p: &Path, secs: f64) {
     let st = Command::new("ffmpeg")
