@@ -263,6 +263,22 @@ impl ParticleSpec {
         ]
     };
 
+    /// Writes this entry's numbers into a built system (when it is built and when a bound value
+    /// changes): speed scaled by the scene's `gspeed`, hue shifted by the scene's hue.
+    pub fn write_into(&self, ps: &mut Particles, gspeed: f32, hue_shift: f32) {
+        ps.count = self.count as usize;
+        ps.speed = self.speed as f32 * gspeed;
+        ps.every = self.every as f32;
+        ps.hue = (self.hue as f32 + hue_shift).rem_euclid(1.0);
+        ps.hue_spread = self.hue_spread as f32;
+        ps.saturation = self.saturation as f32;
+        ps.burst = self.burst as f32;
+        ps.trail = self.trail as usize;
+        ps.fade = self.fade as f32;
+        ps.follow = self.follow;
+        ps.swirl = self.swirl as f32;
+    }
+
     /// Reads validated `particles:` entry params (see [`param::TABLE`]).
     pub fn parse(p: &Params) -> ParticleSpec {
         use param::*;

@@ -152,17 +152,7 @@ impl Layers {
                 let trail_glyphs = chars_ids(&mut g, m.trail_chars());
                 let mut ps = Particles::new(m.system, glyphs, cap, sub_seed(200 + i as u64));
                 ps.set_trail_glyphs(trail_glyphs);
-                ps.trail = m.trail as usize;
-                ps.fade = m.fade as f32;
-                ps.follow = m.follow;
-                ps.swirl = m.swirl as f32;
-                ps.count = m.count as usize;
-                ps.speed = m.speed as f32 * gspeed;
-                ps.every = m.every as f32;
-                ps.hue = (m.hue as f32 + hue_shift).rem_euclid(1.0);
-                ps.hue_spread = m.hue_spread as f32;
-                ps.saturation = m.saturation as f32;
-                ps.burst = m.burst as f32;
+                m.write_into(&mut ps, gspeed, hue_shift);
                 (ps, Cells::new(g, comp_of(&m.comp)))
             })
             .collect::<Vec<_>>();

@@ -370,17 +370,7 @@ impl Layers {
             .zip(&d.particles)
         {
             if d.all || dirty {
-                ps.count = m.count as usize;
-                ps.speed = m.speed as f32 * gspeed;
-                ps.every = m.every as f32;
-                ps.hue = (m.hue as f32 + hue_shift).rem_euclid(1.0);
-                ps.hue_spread = m.hue_spread as f32;
-                ps.saturation = m.saturation as f32;
-                ps.burst = m.burst as f32;
-                ps.trail = m.trail as usize;
-                ps.fade = m.fade as f32;
-                ps.follow = m.follow;
-                ps.swirl = m.swirl as f32;
+                m.write_into(ps, gspeed, hue_shift);
                 c.comp.set_opacity(m.comp.opacity as f32);
             }
         }
