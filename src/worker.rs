@@ -297,9 +297,10 @@ fn encode_frames(
         };
         let t = Instant::now();
         write_ms += ms(t - tw);
-        renderer.render_frame(i as u32, &mut rgb);
-        // The encoder reads yuv420p: converted here, not by ffmpeg's swscale.
-        crate::render::yuv::rgb_to_yuv420p(&rgb, w, h, matrix, &mut buf);
+        // The encoder reads yuv420p: converted here (fused with the renderer's last pass),
+        // not by ffmpeg's swscale.
+        let mut yuv = crate::render::yuv::Yuv420p::new(&mut buf, w, h, matrix);
+        renderer.render_frame_yuv(i as u32, &mut rgb, &mut yuv);
         render_ms += ms(t.elapsed());
         if i == 0 || i == job.spec.frames / 2 || i + 1 == job.spec.frames {
             brightness.push(Brightness::of(i, &rgb));

@@ -217,7 +217,12 @@ pub(super) struct BenchArgs {
     /// Text for the quote scene.
     #[arg(long)]
     pub(super) text: Option<String>,
-    /// Also write the frames as raw rgb24 to this file (for the encoder-only comparison).
+    /// Also write the frames raw to this file (rgb24, or yuv420p with --yuv), for the
+    /// encoder-only comparison.
     #[arg(long)]
     pub(super) raw_out: Option<PathBuf>,
+    /// Render as a worker does: each frame also converted to yuv420p, fused with the shader
+    /// chain's last walk (the time includes the conversion).
+    #[arg(long)]
+    pub(super) yuv: bool,
 }

@@ -47,7 +47,17 @@ pub(super) fn cmd_bench(b: &BenchArgs) -> i32 {
         }
     };
     let init_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let mut buf = vec![0u8; b.size.0 as usize * b.size.1 as usize * 3];
+    let (w, h) = (b.size.0 as usize, b.size.1 as usize);
+    let mut buf = vec![0u8; w * h * 3];
+    let matrix = crate::render::yuv::Matrix::for_height(b.size.1);
+    let mut yuv = vec![
+        0u8;
+        if b.yuv {
+            crate::render::yuv::yuv420p_len(w, h)
+        } else {
+            0
+        }
+    ];
     let mut raw = b.raw_out.as_ref().map(|p| {
         std::io::BufWriter::new(std::fs::File::create(p).expect("cannot create raw output"))
     });
@@ -59,11 +69,17 @@ pub(super) fn cmd_bench(b: &BenchArgs) -> i32 {
     let mut render_ns = 0u128;
     for i in 0..b.frames {
         let tf = std::time::Instant::now();
-        r.render_frame(i, &mut buf);
+        if b.yuv {
+            let mut out = crate::render::yuv::Yuv420p::new(&mut yuv, w, h, matrix);
+            r.render_frame_yuv(i, &mut buf, &mut out);
+        } else {
+            r.render_frame(i, &mut buf);
+        }
         render_ns += tf.elapsed().as_nanos();
-        if let Some(w) = raw.as_mut() {
+        if let Some(f) = raw.as_mut() {
             use std::io::Write;
-            w.write_all(&buf).expect("cannot write raw frames");
+            let frame = if b.yuv { &yuv[..] } else { &buf[..] };
+            f.write_all(frame).expect("cannot write raw frames");
         }
     }
     let wall = t.elapsed().as_secs_f64();
@@ -78,6 +94,7 @@ pub(super) fn cmd_bench(b: &BenchArgs) -> i32 {
         width: b.size.0,
         height: b.size.1,
         frames: b.frames,
+        pix_fmt: if b.yuv { "yuv420p" } else { "rgb24" },
         init_ms: round(init_ms, 1),
         ms_per_frame: round(render_ns as f64 / 1e6 / n, 3),
         fields_ms: round(per(after.fields_ns, before.fields_ns), 3),
@@ -99,6 +116,8 @@ struct BenchReport<'a> {
     width: u32,
     height: u32,
     frames: u32,
+    /// What the frames were delivered as: `rgb24` (the renderer alone) or `yuv420p`.
+    pix_fmt: &'static str,
     init_ms: f64,
     ms_per_frame: f64,
     fields_ms: f64,
@@ -133,6 +152,7 @@ mod tests {
             width: 1280,
             height: 720,
             frames: 48,
+            pix_fmt: "rgb24",
             init_ms: round(7.04, 1),
             ms_per_frame: round(12.34567, 3),
             fields_ms: 1.0,
@@ -144,7 +164,7 @@ mod tests {
         };
         let text = r.json();
         assert!(
-            text.starts_with(r#"{"scene":"a \"quoted\" name","width":1280,"height":720,"frames":48,"init_ms":7.0,"ms_per_frame":12.346,"#),
+            text.starts_with(r#"{"scene":"a \"quoted\" name","width":1280,"height":720,"frames":48,"pix_fmt":"rgb24","init_ms":7.0,"ms_per_frame":12.346,"#),
             "{text}"
         );
         let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");

@@ -368,6 +368,32 @@ impl Renderer {
     /// # Panics
     /// If `out.len() != width * height * 3`.
     pub fn render_frame(&mut self, index: u32, out: &mut [u8]) {
+        self.render(index, out, None);
+    }
+
+    /// [`Renderer::render_frame`] into `out`, and the same frame converted into `yuv`: the
+    /// conversion runs band by band inside the shader chain's last walk over the frame (see
+    /// [`crate::render::shaders`]), so the frame is not read again from memory. The bytes
+    /// are those of `render_frame` followed by [`crate::render::yuv::rgb_to_yuv420p`].
+    ///
+    /// # Panics
+    /// If `out.len() != width * height * 3` or `yuv` is not for this frame size.
+    pub fn render_frame_yuv(
+        &mut self,
+        index: u32,
+        out: &mut [u8],
+        yuv: &mut crate::render::yuv::Yuv420p<'_>,
+    ) {
+        let mut sink = |rows: &[u8], y0: usize| yuv.rows(rows, y0);
+        self.render(index, out, Some(&mut sink));
+    }
+
+    fn render(
+        &mut self,
+        index: u32,
+        out: &mut [u8],
+        mut sink: Option<crate::render::shaders::pass::Sink<'_>>,
+    ) {
         assert_eq!(
             out.len(),
             self.frame_len(),
@@ -393,8 +419,11 @@ impl Renderer {
         }
         let t0 = Instant::now();
         let row = self.features.row(i64::from(index));
+        // A crossfade mixes after the chain: the conversion waits for it.
+        let mixing = self.xfade.as_ref().is_some_and(|x| index < x.frames);
+        let fused = if mixing { None } else { sink.take() };
         self.chain
-            .apply_with(out, self.width, self.height, index, t as f32, row);
+            .apply_into(out, self.width, self.height, index, t as f32, row, fused);
         tm.shaders_ns += t0.elapsed().as_nanos() as u64;
         tm.frames += 1;
         if let Some(x) = &mut self.xfade
@@ -406,6 +435,9 @@ impl Renderer {
             let p = index as f32 / x.frames as f32;
             x.mixer.mix(&x.buf, out, self.width, x.tiling, x.seed, p);
             self.timings.crossfade_ns += t0.elapsed().as_nanos() as u64;
+        }
+        if let Some(s) = sink {
+            s(out, 0);
         }
     }
 

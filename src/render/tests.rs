@@ -297,3 +297,30 @@ fn own_layers_survive_a_remaining_default_binding() {
         "the layer's own scale is drawn"
     );
 }
+
+/// The worker's path (the yuv conversion fused into the chain) gives the frame
+/// `render_frame` gives and its plain conversion, at sizes that do and do not fill the bands.
+#[test]
+fn the_fused_conversion_equals_render_then_convert() {
+    use crate::render::yuv::{Matrix, Yuv420p, rgb_to_yuv420p, yuv420p_len};
+    for ask in [plasma(), quote()] {
+        for (w, h) in [(160, 96), (161, 97), (64, 720)] {
+            let f = frame(w, h);
+            let (wu, hu) = (w as usize, h as usize);
+            let mut a = Renderer::new(&f, &ask.spec(), 3).expect("renderer");
+            let mut b = Renderer::new(&f, &ask.spec(), 3).expect("renderer");
+            for index in [0, 1, 7] {
+                let mut rgb = vec![0; a.frame_len()];
+                a.render_frame(index, &mut rgb);
+                let mut want = vec![0; yuv420p_len(wu, hu)];
+                rgb_to_yuv420p(&rgb, wu, hu, Matrix::for_height(h), &mut want);
+                let mut rgb2 = vec![0; b.frame_len()];
+                let mut got = vec![0; yuv420p_len(wu, hu)];
+                let mut yuv = Yuv420p::new(&mut got, wu, hu, Matrix::for_height(h));
+                b.render_frame_yuv(index, &mut rgb2, &mut yuv);
+                assert!(rgb2 == rgb, "{} {w}x{h} frame {index}: rgb", ask.scene);
+                assert!(got == want, "{} {w}x{h} frame {index}: yuv", ask.scene);
+            }
+        }
+    }
+}

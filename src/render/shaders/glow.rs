@@ -11,7 +11,7 @@
 //! - `radial_blur(strength 0.03, samples 6)`: zoom blur towards the centre: the mean of `samples`
 //!   copies scaled by `1 - strength * k / (samples - 1)`, `k = 0..samples`.
 
-use super::pass::{Ctx, Def, Pass, luma};
+use super::pass::{Banded, Ctx, Def, Pass, luma, run_banded};
 use crate::render::color::hsv2rgb;
 use crate::render::params::{Dflt, ParamSpec, int, num, p};
 use crate::render::shaders::name::Shader;
@@ -150,6 +150,11 @@ struct Bloom {
     tmp: Vec<f32>,
     add: Vec<u8>,
     row: Vec<u8>,
+    /// Per small row: whether it adds anything (set by `begin`; all false when nothing passed
+    /// the threshold).
+    live: Vec<bool>,
+    /// The small row that `row` holds expanded, if any.
+    row_of: Option<usize>,
 }
 
 impl Bloom {
@@ -164,6 +169,8 @@ impl Bloom {
             tmp: vec![0.0; sw * sh * 3],
             add: vec![0; sw * sh * 3],
             row: vec![0; w * 3],
+            live: vec![false; sh],
+            row_of: None,
         }
     }
 }
@@ -179,9 +186,26 @@ impl Pass for Bloom {
         true
     }
 
-    #[inline(never)]
     fn apply(&mut self, out: &mut [u8], cx: &mut Ctx<'_>) {
-        let (w, h) = (cx.w, cx.h);
+        run_banded(self, out, cx);
+    }
+
+    fn banded(&mut self) -> Option<&mut dyn Banded> {
+        Some(self)
+    }
+}
+
+impl Banded for Bloom {
+    fn reads_frame(&self) -> bool {
+        true
+    }
+
+    /// Downsample, threshold and blur: everything but the add, which the bands do.
+    #[inline(never)]
+    fn begin(&mut self, out: &[u8], cx: &mut Ctx<'_>) {
+        let w = cx.w;
+        self.live.fill(false);
+        self.row_of = None;
         let (sw, sh) = (self.sw, self.sh);
         if sw == 0 || sh == 0 {
             return;
@@ -249,22 +273,32 @@ impl Pass for Bloom {
         for (a, &s) in self.add.iter_mut().zip(&self.small) {
             *a = (s * self.gain).clamp(0.0, 255.0) as u8;
         }
-        // Upsample (each small pixel covers a 4x4 block) and add, saturating.
-        for sy in 0..sh {
-            let src = &self.add[sy * sw * 3..(sy + 1) * sw * 3];
-            if src.iter().all(|&v| v == 0) {
+        for (live, add) in self.live.iter_mut().zip(self.add.chunks_exact(rw)) {
+            *live = add.iter().any(|&v| v != 0);
+        }
+    }
+
+    /// Upsample (each small pixel covers a 4x4 block) and add, saturating.
+    #[inline(never)]
+    fn band(&mut self, band: &mut [u8], y0: usize, cx: &mut Ctx<'_>) {
+        let stride = cx.w * 3;
+        let rw = self.sw * 3;
+        for (i, line) in band.chunks_exact_mut(stride).enumerate() {
+            let sy = (y0 + i) / 4;
+            if !self.live.get(sy).copied().unwrap_or(false) {
                 continue;
             }
-            for (dst, s) in self.row.chunks_mut(12).zip(src.chunks_exact(3)) {
-                for px in dst.chunks_exact_mut(3) {
-                    px.copy_from_slice(s);
+            if self.row_of != Some(sy) {
+                let src = &self.add[sy * rw..(sy + 1) * rw];
+                for (dst, s) in self.row.chunks_mut(12).zip(src.chunks_exact(3)) {
+                    for px in dst.chunks_exact_mut(3) {
+                        px.copy_from_slice(s);
+                    }
                 }
+                self.row_of = Some(sy);
             }
-            for y in sy * 4..(sy * 4 + 4).min(h) {
-                let line = &mut out[y * stride..(y + 1) * stride];
-                for (o, &a) in line.iter_mut().zip(&self.row) {
-                    *o = o.saturating_add(a);
-                }
+            for (o, &a) in line.iter_mut().zip(&self.row) {
+                *o = o.saturating_add(a);
             }
         }
     }

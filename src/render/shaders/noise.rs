@@ -9,8 +9,9 @@
 //! - `static(density 0.05, color false, hold 1)`: that share of the pixels set to random grey (or
 //!   random colour) values, TV-snow style.
 
-use super::pass::{Ctx, Def, HOLD, Pass};
+use super::pass::{Banded, Ctx, Def, HOLD, Pass, run_banded};
 use crate::render::params::{Dflt, Kind, ParamSpec, int, num, p, vocab};
+use crate::render::rng::Rng;
 use crate::render::shaders::name::Shader;
 
 vocab! {
@@ -97,12 +98,17 @@ struct Grain {
     amt: u8,
     hold: u32,
     bright: bool,
-    half_pos: Vec<u8>,
-    half_neg: Vec<u8>,
-    pos: Vec<u8>,
-    neg: Vec<u8>,
+    /// This frame's noise for a random byte: `((byte * (2 amt + 1)) >> 8) - amt`.
+    lut: [i8; 256],
+    /// Noise per 2x2 block of one pair of rows.
+    half: Vec<i8>,
+    /// `half` for every byte of a row (two pixels of three channels per block), as the
+    /// bytes of `i8`s.
+    wide: Vec<u8>,
     /// Signed noise per pixel of one row (bright mode).
     signed: Vec<i16>,
+    /// This frame's noise stream, drawn row by row from the top (set by `begin`).
+    rng: Option<Rng>,
 }
 
 impl Grain {
@@ -112,11 +118,11 @@ impl Grain {
             amt,
             hold,
             bright,
-            half_pos: vec![0; hw],
-            half_neg: vec![0; hw],
-            pos: vec![0; hw * 6],
-            neg: vec![0; hw * 6],
+            lut: [0; 256],
+            half: vec![0; hw],
+            wide: vec![0; hw * 6],
             signed: vec![0; hw * 2],
+            rng: None,
         }
     }
 }
@@ -132,41 +138,56 @@ impl Pass for Grain {
         true
     }
 
-    #[inline(never)]
     fn apply(&mut self, out: &mut [u8], cx: &mut Ctx<'_>) {
+        run_banded(self, out, cx);
+    }
+
+    fn banded(&mut self) -> Option<&mut dyn Banded> {
+        Some(self)
+    }
+}
+
+impl Banded for Grain {
+    fn begin(&mut self, _frame: &[u8], cx: &mut Ctx<'_>) {
+        let hw = cx.w.div_ceil(2);
+        if self.half.len() != hw {
+            *self = Grain::new(self.amt, self.hold, self.bright, cx.w);
+        }
+        let span = 2 * u32::from(self.amt) + 1;
+        for (byte, n) in self.lut.iter_mut().enumerate() {
+            // |n| <= amt <= 64.
+            *n = (((byte as u32 * span) >> 8) as i32 - i32::from(self.amt)) as i8;
+        }
+        self.rng = Some(cx.rng(self.hold));
+    }
+
+    #[inline(never)]
+    fn band(&mut self, out: &mut [u8], y0: usize, cx: &mut Ctx<'_>) {
         let (w, h) = (cx.w, cx.h);
         if self.amt == 0 || w == 0 {
             return;
         }
-        let hw = w.div_ceil(2);
-        if self.half_pos.len() != hw {
-            *self = Grain::new(self.amt, self.hold, self.bright, w);
-        }
-        let mut rng = cx.rng(self.hold);
-        let span = 2 * u32::from(self.amt) + 1;
-        let amt = i32::from(self.amt);
+        let Some(rng) = &mut self.rng else {
+            return;
+        };
         let stride = w * 3;
-        for hy in 0..h.div_ceil(2) {
+        let rows = out.len() / stride;
+        // Bands start on even rows: every 2x2 block lies in one band.
+        for hy in y0 / 2..(y0 + rows).div_ceil(2) {
             // One noise value per 2x2 block: 8 values per 64 random bits.
-            for (ps, ns) in self.half_pos.chunks_mut(8).zip(self.half_neg.chunks_mut(8)) {
+            for ns in self.half.chunks_mut(8) {
                 let bits = rng.next_u64().to_le_bytes();
-                for ((p, m), &byte) in ps.iter_mut().zip(ns.iter_mut()).zip(&bits) {
-                    let n = ((u32::from(byte) * span) >> 8) as i32 - amt;
-                    *p = n.max(0) as u8;
-                    *m = (-n).max(0) as u8;
+                for (n, &byte) in ns.iter_mut().zip(&bits) {
+                    *n = self.lut[usize::from(byte)];
                 }
             }
+            let lines = hy * 2 - y0..(hy * 2 + 2).min(h) - y0;
             if self.bright {
-                for (d, (&p, &m)) in self
-                    .signed
-                    .chunks_exact_mut(2)
-                    .zip(self.half_pos.iter().zip(&self.half_neg))
-                {
-                    let n = i16::from(p) - i16::from(m);
-                    d[0] = n;
-                    d[1] = n;
+                for (d, &n) in self.signed.chunks_exact_mut(2).zip(&self.half) {
+                    d[0] = i16::from(n);
+                    d[1] = i16::from(n);
                 }
-                for y in hy * 2..(hy * 2 + 2).min(h) {
+                for y in lines {
                     let line = &mut out[y * stride..(y + 1) * stride];
                     for (px, &n) in line.chunks_exact_mut(3).zip(&self.signed) {
                         let m = i32::from(px[0].max(px[1]).max(px[2]));
@@ -181,19 +202,15 @@ impl Pass for Grain {
                 continue;
             }
             // Expand to two pixels of three channels each.
-            for ((dp, dn), (&p, &m)) in self
-                .pos
-                .chunks_exact_mut(6)
-                .zip(self.neg.chunks_exact_mut(6))
-                .zip(self.half_pos.iter().zip(&self.half_neg))
-            {
-                dp.copy_from_slice(&[p; 6]);
-                dn.copy_from_slice(&[m; 6]);
+            for (d, &n) in self.wide.chunks_exact_mut(6).zip(&self.half) {
+                d.copy_from_slice(&[n as u8; 6]);
             }
-            for y in hy * 2..(hy * 2 + 2).min(h) {
+            for y in lines {
                 let line = &mut out[y * stride..(y + 1) * stride];
-                for ((o, &p), &m) in line.iter_mut().zip(&self.pos).zip(&self.neg) {
-                    *o = o.saturating_add(p).saturating_sub(m);
+                // `clamp(o + n, 0, 255)` as a signed saturating add on `o - 128` (one
+                // vector add per 16 bytes; it was an unsigned add and subtract of two tables).
+                for (o, &n) in line.iter_mut().zip(&self.wide) {
+                    *o = ((*o ^ 0x80) as i8).saturating_add(n as i8) as u8 ^ 0x80;
                 }
             }
         }

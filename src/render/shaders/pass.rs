@@ -49,6 +49,57 @@ pub trait Pass: PassClone + std::fmt::Debug + Send {
         let _ = (param, value);
         false
     }
+
+    /// The pass as a [`Banded`] one, when it works row by row (then the chain runs it band by
+    /// band together with its neighbours, and its [`Pass::apply`] must equal
+    /// [`run_banded`]).
+    fn banded(&mut self) -> Option<&mut dyn Banded> {
+        None
+    }
+}
+
+/// Rows per band of the fused walk (see the chain's module doc for the measurement). A
+/// multiple of 4, so that a band starts on a bloom block, a grain block and a chroma row.
+pub const BAND_ROWS: usize = 16;
+
+/// A pass whose output row `y` depends only on input row `y` and on what it saw in
+/// [`Banded::begin`]: the chain runs a run of such passes over one band of rows at a time, so
+/// that the band stays in cache from the first pass to the last (and to the yuv conversion).
+pub trait Banded {
+    /// Called once per frame before the first band. `frame` is the whole frame as the passes
+    /// before this one left it only if [`Banded::reads_frame`] is true; otherwise its contents
+    /// are not this pass's input and must not be read.
+    fn begin(&mut self, frame: &[u8], cx: &mut Ctx<'_>) {
+        let _ = (frame, cx);
+    }
+
+    /// Processes rows `y0 .. y0 + band.len() / (3 * cx.w)` in place. Bands come top to
+    /// bottom, each starting at a multiple of [`BAND_ROWS`], all of them `BAND_ROWS` high
+    /// except the last.
+    fn band(&mut self, band: &mut [u8], y0: usize, cx: &mut Ctx<'_>);
+
+    /// True when [`Banded::begin`] reads the whole frame (bloom's downsample): the pass then
+    /// starts a new run of bands, after the passes before it finished the whole frame.
+    fn reads_frame(&self) -> bool {
+        false
+    }
+}
+
+/// Where the chain hands the finished frame, band by band: `sink(rows, y0)` (the yuv
+/// conversion). See [`crate::render::shaders::ShaderChain::apply_into`].
+pub type Sink<'a> = &'a mut dyn FnMut(&[u8], usize);
+
+/// A banded pass over a whole frame: `begin`, then the bands in order. What the chain's fused
+/// walk computes for a run of one pass, and what a banded pass's [`Pass::apply`] does.
+pub fn run_banded(pass: &mut dyn Banded, frame: &mut [u8], cx: &mut Ctx<'_>) {
+    pass.begin(frame, cx);
+    let stride = cx.w * 3;
+    if stride == 0 {
+        return;
+    }
+    for (i, band) in frame.chunks_mut(BAND_ROWS * stride).enumerate() {
+        pass.band(band, i * BAND_ROWS, cx);
+    }
 }
 
 /// Cloning boxed passes (the renderer is `Clone`).
@@ -168,6 +219,16 @@ impl ChannelLut {
 impl Pass for ChannelLut {
     fn apply(&mut self, frame: &mut [u8], _cx: &mut Ctx<'_>) {
         self.run(frame);
+    }
+
+    fn banded(&mut self) -> Option<&mut dyn Banded> {
+        Some(self)
+    }
+}
+
+impl Banded for ChannelLut {
+    fn band(&mut self, band: &mut [u8], _y0: usize, _cx: &mut Ctx<'_>) {
+        self.run(band);
     }
 }
 

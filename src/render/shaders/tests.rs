@@ -671,3 +671,65 @@ fn docs_mention_every_shader_and_param() {
         }
     }
 }
+
+/// The fused walk (runs of banded passes band by band, then the yuv sink) gives the bytes of
+/// every pass applied to the whole frame one after another, then a whole-frame conversion:
+/// for chains of banded passes only, non-banded only, mixed, two passes that read the frame
+/// (bloom twice), a non-banded pass last, and frame heights that are not a multiple of the band.
+#[test]
+fn the_fused_walk_equals_one_pass_after_another() {
+    use crate::render::yuv::{Matrix, Yuv420p, rgb_to_yuv420p, yuv420p_len};
+    let chains: &[&[&str]] = &[
+        &["bloom", "vignette", "grain"],
+        &["grain", "bloom", "contrast", "vignette", "bloom", "grain"],
+        &["vignette", "kaleidoscope", "grain", "scanlines"],
+        &["bloom", "pixel_sort"],
+        &["kaleidoscope"],
+        &[],
+    ];
+    for names in chains {
+        let specs: Vec<ShaderSpec> = names.iter().map(|n| spec(n)).collect();
+        for (w, h) in [(64, 36), (37, 51), (96, 17), (8, 1)] {
+            for index in [0u32, 5] {
+                let t = index as f32 / 24.0;
+                // One pass after another, each over the whole frame.
+                let mut chain = ShaderChain::new(&specs, ShaderLevel::Full, w, h, 9);
+                let mut want = picture(w, h, 5);
+                for (seed, pass) in &mut chain.passes {
+                    let mut cx = Ctx {
+                        w,
+                        h,
+                        index,
+                        t,
+                        seed: *seed,
+                        scratch: &mut chain.scratch,
+                        features: crate::features::SILENT_ROW,
+                    };
+                    pass.apply(&mut want, &mut cx);
+                }
+                let mut want_yuv = vec![0; yuv420p_len(w, h)];
+                rgb_to_yuv420p(&want, w, h, Matrix::Bt709, &mut want_yuv);
+                // The chain's fused walk with the conversion as its sink.
+                let mut chain = ShaderChain::new(&specs, ShaderLevel::Full, w, h, 9);
+                let mut got = picture(w, h, 5);
+                let mut got_yuv = vec![0; yuv420p_len(w, h)];
+                let mut yuv = Yuv420p::new(&mut got_yuv, w, h, Matrix::Bt709);
+                let mut sink = |rows: &[u8], y0: usize| yuv.rows(rows, y0);
+                chain.apply_into(
+                    &mut got,
+                    w,
+                    h,
+                    index,
+                    t,
+                    crate::features::SILENT_ROW,
+                    Some(&mut sink),
+                );
+                assert!(got == want, "{names:?} {w}x{h} frame {index}: rgb differs");
+                assert!(
+                    got_yuv == want_yuv,
+                    "{names:?} {w}x{h} frame {index}: yuv differs"
+                );
+            }
+        }
+    }
+}

@@ -11,7 +11,7 @@
 //!   0, white 255, midtone 1)`: `255 * ((v - black) / (white - black))^(1 / midtone)`. All four are
 //!   one 256-entry lookup table, clamped.
 
-use super::pass::{ChannelLut, Ctx, Def, Pass};
+use super::pass::{Banded, ChannelLut, Ctx, Def, Pass, run_banded};
 use crate::render::canvas::div255;
 use crate::render::params::{Dflt, ParamSpec, Params, num, p};
 use crate::render::shaders::name::Shader;
@@ -245,11 +245,22 @@ impl Vignette {
 }
 
 impl Pass for Vignette {
-    #[inline(never)]
     fn apply(&mut self, out: &mut [u8], cx: &mut Ctx<'_>) {
-        let (w, h) = (cx.w, cx.h);
-        let stride = w * 3;
-        for (y, line) in out.chunks_exact_mut(stride).take(h).enumerate() {
+        run_banded(self, out, cx);
+    }
+
+    fn banded(&mut self) -> Option<&mut dyn Banded> {
+        Some(self)
+    }
+}
+
+impl Banded for Vignette {
+    #[inline(never)]
+    fn band(&mut self, band: &mut [u8], y0: usize, cx: &mut Ctx<'_>) {
+        let h = cx.h;
+        let stride = cx.w * 3;
+        for (i, line) in band.chunks_exact_mut(stride).enumerate() {
+            let y = y0 + i;
             let my = if y < self.half { y } else { h - 1 - y };
             let m = &self.map[my * stride..(my + 1) * stride];
             for (o, &k) in line.iter_mut().zip(m) {
