@@ -34,6 +34,7 @@ pub fn seconds_per_frame(plan: &Plan, profile: &Profile, hw: &Hardware) -> Optio
         fps: frame.fps,
         preset: profile.preset,
         crf: profile.crf,
+        threads: crate::profile::x264_threads(hw.cpus, hw.cpu_workers(), profile, usize::MAX).0,
     };
     let mut e = Encoder::spawn(
         ffmpeg,

@@ -117,6 +117,7 @@ pub fn encoder_settings(s: &RenderSettings) -> EncoderSettings {
         fps: s.frame.fps,
         preset: s.preset,
         crf: s.crf,
+        threads: s.x264_threads,
     }
 }
 
@@ -325,6 +326,8 @@ mod tests {
             crf: 30.0,
             workers: 1,
             workers_reason: "test".into(),
+            x264_threads: 1,
+            threads_reason: "test".into(),
             profile,
         };
         (plan, settings)

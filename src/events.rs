@@ -65,6 +65,13 @@ pub struct ClipTimings {
     pub drain_ms: f64,
     /// The whole clip.
     pub total_ms: f64,
+    /// CPU time (user + system) of the worker process itself during the clip: the renderer,
+    /// the conversion and the pipe writes, without its ffmpeg.
+    pub worker_cpu_ms: f64,
+    /// CPU time of the clip's ffmpeg (x264), reaped by the worker.
+    pub encoder_cpu_ms: f64,
+    /// Peak resident memory of the worker process so far (its ffmpeg excluded), KiB.
+    pub worker_max_rss_kb: u64,
 }
 
 /// Brightness of one rendered frame (the reference guide's spot check, done on the frames themselves).

@@ -18,6 +18,7 @@
 //! - [`path_bytes`]: paths as bytes in serde (a leaf, used by the messages and the specs).
 //! - [`procs`]: signals, child process groups, waits with limits (used by media and coordinator).
 //! - [`disk`]: disk-use estimate and free space (`farm check`).
+//! - [`timing`]: stage timestamps of a run (`FARM_TIMING=1`), for measuring fixed costs.
 //! - [`render`]: glyph atlas, grids, scenes, shaders; knows nothing of processes or plans.
 
 pub mod audio;
@@ -38,6 +39,7 @@ pub mod procs;
 pub mod profile;
 pub mod render;
 pub mod report;
+pub mod timing;
 pub mod vocab;
 pub mod worker;
 

@@ -142,13 +142,18 @@ pub struct RenderSettings {
     pub workers: usize,
     /// Why the worker count is what it is (e.g. "3 by CPUs, capped by memory to 2").
     pub workers_reason: String,
+    /// x264 threads per worker ([`x264_threads`]; [`RenderSettings::fit_threads`] sets it for a
+    /// plan).
+    pub x264_threads: u32,
+    /// Why (`2 cores / 2 clips at once`).
+    pub threads_reason: String,
 }
 
 impl RenderSettings {
     /// The reference guide's start-up line: `Render: 1280x720 @15fps, CRF 20, 2 workers`.
     pub fn summary(&self) -> String {
         format!(
-            "Render: {}x{} @{}fps, CRF {} (x264 {}), {} workers ({}), quality {}, grid scale {}, shaders {}",
+            "Render: {}x{} @{}fps, CRF {} (x264 {}), {} workers ({}), x264 threads {} per worker ({}), quality {}, grid scale {}, shaders {}",
             self.frame.width,
             self.frame.height,
             self.frame.fps,
@@ -156,10 +161,61 @@ impl RenderSettings {
             self.preset,
             self.workers,
             self.workers_reason,
+            self.x264_threads,
+            self.threads_reason,
             self.profile.name,
             self.frame.grid_scale,
             format!("{:?}", self.frame.shader_level).to_lowercase(),
         )
+    }
+}
+
+/// x264 threads per worker, with why: the cores shared among the clips that can encode at
+/// once on this machine, `cpus / min(clips, hardware workers)`, but at least 2 (and at most
+/// the cores), where the hardware workers are the CPU rule's count (`hw_workers`) under the
+/// profile's cap.
+///
+/// Never from `--workers` nor from the memory cap: x264's output bytes depend on its thread
+/// count, and a clip must come out byte-identical whatever `--workers` is (and be reused from
+/// run to run while the memory available changes). The thread count is in the clip's encoder
+/// settings, so its hash changes with it.
+///
+/// Measured on the 2-core machine, 2 encoders at once (2 workers) on 120 pre-rendered frames
+/// each, CPU seconds of both (user + system, which the shared machine's load skews less than
+/// wall time), means of 2 runs: 720p veryfast CRF 18.5: auto (3 threads each) 11.45, 1 thread
+/// 11.23, 2 threads 11.15; 540p ultrafast CRF 26: 1.59, 1.61, 1.73. Oversubscription costs no
+/// CPU beyond the runs' noise (about 8%) here, while a clip that encodes alone (the last clip of a run, a plan with fewer
+/// clips than cores) uses only one core with 1 thread: so 2 at least, and no more than the
+/// cores' share above that (x264's own 1.5 x cores per encoder multiplies its frame buffers by
+/// the worker count).
+pub fn x264_threads(
+    cpus: usize,
+    hw_workers: usize,
+    profile: &Profile,
+    clips: usize,
+) -> (u32, String) {
+    let workers = profile
+        .worker_cap
+        .map_or(hw_workers, |c| hw_workers.min(c))
+        .max(1);
+    let at_once = workers.min(clips.max(1));
+    let share = cpus / at_once;
+    let n = share.max(2).min(cpus.max(1)) as u32;
+    let what = if clips < workers { "clips" } else { "workers" };
+    let why = if share >= 2 || cpus < 2 {
+        format!("{cpus} cores / {at_once} {what} at once")
+    } else {
+        format!("{cpus} cores / {at_once} {what} at once, at least 2")
+    };
+    (n, why)
+}
+
+impl RenderSettings {
+    /// Set the x264 threads for a plan of `clips` clips (its segments: a beat-cut run only adds
+    /// clips) on `hw` ([`x264_threads`]).
+    pub fn fit_threads(&mut self, hw: &Hardware, clips: usize) {
+        (self.x264_threads, self.threads_reason) =
+            x264_threads(hw.cpus, hw.cpu_workers(), &self.profile, clips);
     }
 }
 
@@ -277,7 +333,11 @@ pub fn resolve(
             (n, why)
         }
     };
+    let (x264_threads, threads_reason) =
+        x264_threads(hw.cpus, hw.cpu_workers(), &profile, usize::MAX);
     RenderSettings {
+        x264_threads,
+        threads_reason,
         frame: FrameSpec {
             width: w,
             height: h,
@@ -478,6 +538,28 @@ mod tests {
             (s.frame.width, s.frame.height, s.frame.fps),
             (1920, 1080, 24)
         );
+    }
+
+    #[test]
+    fn x264_threads_follow_the_cores_not_the_worker_flag() {
+        let prof = fixed_profile(Quality::Production);
+        assert_eq!(x264_threads(2, 2, &prof, 4).0, 2, "at least 2");
+        assert_eq!(x264_threads(1, 1, &prof, 4).0, 1, "at most the cores");
+        assert_eq!(x264_threads(8, 7, &prof, 1).0, 8, "one clip: every core");
+        assert_eq!(x264_threads(16, 15, &prof, 4).0, 4);
+        // draft runs at most 4 workers: 16 cores / 4.
+        let draft = fixed_profile(Quality::Draft);
+        assert_eq!(x264_threads(16, 15, &draft, 100).0, 4);
+        // The same on every --workers: resolve's count does not enter.
+        let a = resolve(&hw(8, 32.0), 10.0, &Overrides::default(), |_| None);
+        let ov = Overrides {
+            workers: Some(1),
+            ..Overrides::default()
+        };
+        let b = resolve(&hw(8, 32.0), 10.0, &ov, |_| None);
+        assert_ne!(a.workers, b.workers);
+        assert_eq!(a.x264_threads, b.x264_threads);
+        assert!(a.summary().contains("x264 threads"), "{}", a.summary());
     }
 
     #[test]

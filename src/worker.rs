@@ -195,6 +195,17 @@ impl Reply<'_> {
     }
 }
 
+/// Resource use of this process (`RUSAGE_SELF`) or of its reaped children (`RUSAGE_CHILDREN`):
+/// (CPU ms, user + system; peak RSS KiB).
+fn usage(who: libc::c_int) -> (f64, u64) {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
+    unsafe { libc::getrusage(who, &mut ru) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 * 1000.0 + tv.tv_usec as f64 / 1000.0;
+    (t(ru.ru_utime) + t(ru.ru_stime), ru.ru_maxrss.max(0) as u64)
+}
+
 fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> {
     let reply = Reply { job, events };
     let t0 = Instant::now();
@@ -249,6 +260,8 @@ fn encode_frames(
     init_ms: f64,
 ) -> Result<(), Gone> {
     let reply = Reply { job, events };
+    let (cpu0, _) = usage(libc::RUSAGE_SELF);
+    let (children0, _) = usage(libc::RUSAGE_CHILDREN);
     reply.send(WorkerEvent::Started {
         id: job.spec.id.clone(),
     })?;
@@ -397,12 +410,17 @@ fn encode_frames(
         );
     }
     *CURRENT_LOG.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    let (cpu1, rss) = usage(libc::RUSAGE_SELF);
+    let (children1, _) = usage(libc::RUSAGE_CHILDREN);
     let timings = ClipTimings {
         init_ms,
         render_ms,
         write_ms,
         drain_ms,
         total_ms: ms(t0.elapsed()),
+        worker_cpu_ms: cpu1 - cpu0,
+        encoder_cpu_ms: children1 - children0,
+        worker_max_rss_kb: rss,
     };
     reply.send(WorkerEvent::Finished {
         id: job.spec.id.clone(),

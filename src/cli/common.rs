@@ -44,9 +44,13 @@ pub(super) fn settings_for(
     }
     let secs = plan.map(Plan::total_seconds).unwrap_or(60.0);
     let ov = overrides(plan, a);
-    Ok(profile::resolve(hw, secs, &ov, |prof| {
+    let mut s = profile::resolve(hw, secs, &ov, |prof| {
         plan.and_then(|p| crate::calibrate::seconds_per_frame(p, prof, hw))
-    }))
+    });
+    if let Some(p) = plan {
+        s.fit_threads(hw, p.segments.len());
+    }
+    Ok(s)
 }
 
 /// Plan, hardware, tools and settings, or the exit status of what went wrong (all before any

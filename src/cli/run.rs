@@ -13,6 +13,7 @@ pub(super) fn cmd_run(a: RunArgs) -> i32 {
     if a.dry_run {
         return dry_run(&plan, &hw, &settings);
     }
+    crate::timing::mark("plan and settings");
     let mut rep = crate::report::auto();
     // One start-up line: hardware and the chosen render settings.
     rep.line(&format!("{}; {}", hw.summary(), settings.summary()));

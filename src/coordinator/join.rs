@@ -1,5 +1,14 @@
 //! The join: check every clip, concat them (stream copy, audio muxed), verify the result,
 //! move it into place, clean up.
+//!
+//! The concat does not wait for the last clips' ffprobe verdicts: `farm run` starts it
+//! ([`start_concat`], an [`EarlyJoin`]) as soon as every clip's file is in place, and [`join`]
+//! uses its output only when every clip then passed its check (a clip that fails, or is
+//! rendered again, throws the early output away and the join runs afresh). The output is
+//! still renamed into place only after its own verification. Measured on the 2-core machine
+//! (`scripts/bench-fixed.sh`, 4 clips of 720p preview): an ffprobe costs 110-160 ms here, most
+//! of it loading ffmpeg's 215 shared libraries, so the last clip's probe and the concat side by
+//! side save about one probe per run.
 
 use super::layout::Layout;
 use super::manifest_writer::{Change, ManifestWriter};
@@ -10,6 +19,7 @@ use crate::plan::Plan;
 use crate::procs::Interrupts;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
 /// ffprobe processes at once when checking clips here.
 const PROBE_JOBS: usize = 8;
@@ -30,6 +40,7 @@ pub fn join(
     rerun: &str,
     stall: std::time::Duration,
     manifest: &mut ManifestWriter,
+    early: Option<EarlyJoin>,
 ) -> Result<(), RunError> {
     let rest: Vec<(PathBuf, u64)> = clips
         .iter()
@@ -80,60 +91,60 @@ pub fn join(
         ))
     })?;
     let tmp = partial_output(out, std::process::id());
-    let entries: Vec<PathBuf> = clips.iter().map(|c| layout.concat_entry(&c.id)).collect();
     let clip_paths: Vec<PathBuf> = clips.iter().map(|c| layout.clip(&c.id)).collect();
     let mut stopped = false;
-    let joined = media::join(&Join {
-        ffmpeg: &tools.ffmpeg,
-        dir: &layout.work,
-        clips: &entries,
-        list: &layout.concat_list(),
-        audio: plan.audio.as_deref(),
-        audio_from: plan.audio_from,
-        frames: total,
-        fps: enc.fps,
-        out: &tmp,
-        log: &layout.join_log(),
-        stall,
-    })
-    .map_err(|e| {
-        stopped = e.is_interrupted();
-        String::from(e)
-    })
-    .and_then(|()| {
-        verify_output(&tools.ffprobe, &tmp, enc, total, plan.audio.is_some()).map_err(|e| match e {
-            Verify::Frames(got) => {
-                let paths: Vec<&Path> = clip_paths.iter().map(PathBuf::as_path).collect();
-                let counted = media::probe_videos(&tools.ffprobe, &paths, PROBE_JOBS);
-                let per_clip: Vec<(&str, u64, Result<u64, String>)> = clips
-                    .iter()
-                    .zip(counted)
-                    .map(|(c, r)| {
-                        (
-                            c.id.as_str(),
-                            c.frames,
-                            r.map(|i| i.frames).map_err(String::from),
-                        )
-                    })
-                    .collect();
-                let (msg, bad) =
-                    frame_count_message(got, total, &per_clip, rerun, &layout.join_log());
-                for c in clips.iter().filter(|c| bad.contains(&c.id.as_str())) {
-                    manifest.set(
-                        c,
-                        ClipState::Failed,
-                        Change::Error("its packets did not add up in the joined video".into()),
-                    );
-                }
-                msg
-            }
-            Verify::Other(e) => e,
+    let concat = match early {
+        Some(e) => e.wait(),
+        None => {
+            crate::timing::mark("concat start");
+            Concat::of(plan, clips, tools, layout, enc, stall).run()
+        }
+    };
+    crate::timing::mark("concat end");
+    let joined = concat
+        .map_err(|e| {
+            stopped = e.is_interrupted();
+            String::from(e)
         })
-    })
-    .and_then(|()| {
-        std::fs::rename(&tmp, out)
-            .map_err(|e| format!("cannot move the video into place at {}: {e}", out.display()))
-    });
+        .and_then(|()| {
+            verify_output(&tools.ffprobe, &tmp, enc, total, plan.audio.is_some()).map_err(|e| {
+                match e {
+                    Verify::Frames(got) => {
+                        let paths: Vec<&Path> = clip_paths.iter().map(PathBuf::as_path).collect();
+                        let counted = media::probe_videos(&tools.ffprobe, &paths, PROBE_JOBS);
+                        let per_clip: Vec<(&str, u64, Result<u64, String>)> = clips
+                            .iter()
+                            .zip(counted)
+                            .map(|(c, r)| {
+                                (
+                                    c.id.as_str(),
+                                    c.frames,
+                                    r.map(|i| i.frames).map_err(String::from),
+                                )
+                            })
+                            .collect();
+                        let (msg, bad) =
+                            frame_count_message(got, total, &per_clip, rerun, &layout.join_log());
+                        for c in clips.iter().filter(|c| bad.contains(&c.id.as_str())) {
+                            manifest.set(
+                                c,
+                                ClipState::Failed,
+                                Change::Error(
+                                    "its packets did not add up in the joined video".into(),
+                                ),
+                            );
+                        }
+                        msg
+                    }
+                    Verify::Other(e) => e,
+                }
+            })
+        })
+        .and_then(|()| {
+            crate::timing::mark("verified");
+            std::fs::rename(&tmp, out)
+                .map_err(|e| format!("cannot move the video into place at {}: {e}", out.display()))
+        });
     if let Err(e) = joined {
         let _ = std::fs::remove_file(&tmp);
         // A join stopped by a signal failed because of it: the typed error or the interrupt
@@ -144,6 +155,110 @@ pub fn join(
         });
     }
     Ok(())
+}
+
+/// The concat of a run, owned, so that it can run on a thread of its own ([`start_concat`]).
+struct Concat {
+    ffmpeg: PathBuf,
+    dir: PathBuf,
+    entries: Vec<PathBuf>,
+    list: PathBuf,
+    audio: Option<PathBuf>,
+    audio_from: f64,
+    frames: u64,
+    fps: u32,
+    tmp: PathBuf,
+    log: PathBuf,
+    stall: std::time::Duration,
+}
+
+impl Concat {
+    fn of(
+        plan: &Plan,
+        clips: &[Clip],
+        tools: &Tools,
+        layout: &Layout,
+        enc: &EncoderSettings,
+        stall: std::time::Duration,
+    ) -> Concat {
+        Concat {
+            ffmpeg: tools.ffmpeg.clone(),
+            dir: layout.work.clone(),
+            entries: clips.iter().map(|c| layout.concat_entry(&c.id)).collect(),
+            list: layout.concat_list(),
+            audio: plan.audio.clone(),
+            audio_from: plan.audio_from,
+            frames: clips.iter().map(|c| c.frames).sum(),
+            fps: enc.fps,
+            tmp: partial_output(&plan.output, std::process::id()),
+            log: layout.join_log(),
+            stall,
+        }
+    }
+
+    fn run(&self) -> Result<(), media::MediaError> {
+        media::join(&Join {
+            ffmpeg: &self.ffmpeg,
+            dir: &self.dir,
+            clips: &self.entries,
+            list: &self.list,
+            audio: self.audio.as_deref(),
+            audio_from: self.audio_from,
+            frames: self.frames,
+            fps: self.fps,
+            out: &self.tmp,
+            log: &self.log,
+            stall: self.stall,
+        })
+    }
+}
+
+/// A concat started before the last clips' checks came back ([`start_concat`]). [`join`] waits
+/// for it and uses its output; dropped unused (a clip failed its check, was rendered again, the
+/// run was interrupted), it waits for the concat to end and removes what it wrote.
+pub struct EarlyJoin {
+    handle: Option<JoinHandle<Result<(), media::MediaError>>>,
+    tmp: PathBuf,
+}
+
+impl EarlyJoin {
+    fn wait(mut self) -> Result<(), media::MediaError> {
+        let h = self.handle.take().expect("waited once");
+        h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
+}
+
+impl Drop for EarlyJoin {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Start the concat of every clip on a thread, for a [`join`] to pick up; None when the
+/// output's folder cannot be created (the join then says why).
+pub fn start_concat(
+    plan: &Plan,
+    clips: &[Clip],
+    tools: &Tools,
+    layout: &Layout,
+    enc: &EncoderSettings,
+    stall: std::time::Duration,
+) -> Option<EarlyJoin> {
+    std::fs::create_dir_all(plan.output.parent().unwrap_or(Path::new("/"))).ok()?;
+    let c = Concat::of(plan, clips, tools, layout, enc, stall);
+    let tmp = c.tmp.clone();
+    crate::timing::mark("concat start (early)");
+    let handle = std::thread::Builder::new()
+        .name("concat".into())
+        .spawn(move || c.run())
+        .ok()?;
+    Some(EarlyJoin {
+        handle: Some(handle),
+        tmp,
+    })
 }
 
 /// The join's temporary name for `out`, as (folder, prefix, suffix): the file is

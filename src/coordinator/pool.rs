@@ -228,6 +228,18 @@ pub fn stop_worker(mut w: Worker) {
     reap(&mut w.child, GRACE);
 }
 
+/// Stop idle workers: every one is told to shut down first, then each is reaped (they exit
+/// side by side, not one after another).
+pub fn stop_workers(mut ws: Vec<Worker>) {
+    for w in &ws {
+        let _ = w.jobs.send(ToWorker::Shutdown);
+    }
+    let t = Instant::now();
+    for w in &mut ws {
+        reap(&mut w.child, GRACE.saturating_sub(t.elapsed()));
+    }
+}
+
 /// Kill a worker and its encoder now, and reap it.
 pub fn kill_worker(mut w: Worker) -> Option<ExitStatus> {
     signal_group(&w.child, procs::Signal::KILL);

@@ -225,13 +225,41 @@ pub fn run(
             p.display()
         ));
     }
+    crate::timing::mark("preflight, lock, work dir");
+    let enc = crate::clip::encoder_settings(settings);
+    // The concat starts as soon as every clip's file is in place, beside the last checks.
+    let mut early: Option<join::EarlyJoin> = None;
+    let mut start = || {
+        early = join::start_concat(
+            plan,
+            &b.clips,
+            tools,
+            &b.layout,
+            &enc,
+            opts.policy.stall_timeout,
+        );
+    };
+    let rendered = render_clips(
+        settings,
+        tools,
+        &b,
+        false,
+        &opts.policy,
+        rep,
+        Some(&mut start),
+    );
     let Rendered {
         failed,
         reused,
         checks,
         mut manifest,
         startup_ms,
-    } = render_clips(settings, tools, &b, false, &opts.policy, rep)?;
+        early_held,
+    } = rendered?;
+    crate::timing::mark("clips rendered and checked");
+    if !early_held {
+        drop(early.take()); // it read files that changed since, or never started
+    }
     let (clips, layout) = (&b.clips, &b.layout);
     if let Some(failed) = failed {
         let ids: Vec<&str> = failed.iter().map(|f| f.id.as_str()).collect();
@@ -253,11 +281,12 @@ pub fn run(
         clips,
         tools,
         layout,
-        &crate::clip::encoder_settings(settings),
+        &enc,
         checks,
         &opts.rerun,
         opts.policy.stall_timeout,
         &mut manifest,
+        early.take(),
     );
     rep.finish();
     if let Err(e) = joined {
@@ -273,6 +302,7 @@ pub fn run(
                 false
             }
         };
+    crate::timing::mark("cleaned up");
     Ok(RunSummary {
         output: Some(plan.output.clone()),
         frames: clips.iter().map(|c| c.frames).sum(),
@@ -296,7 +326,7 @@ pub fn render_one(
     let b = begin(plan, settings, tools, &[id.to_string()], opts, rep)?;
     // Decide only for this clip; the others are left as they are.
     let Rendered { failed, checks, .. } =
-        render_clips(settings, tools, &b, true, &opts.policy, rep)?;
+        render_clips(settings, tools, &b, true, &opts.policy, rep, None)?;
     rep.finish();
     if let Some(failed) = failed {
         return Err(RunError::Failed {
@@ -333,10 +363,14 @@ struct Rendered {
     checks: HashMap<String, Result<(), String>>,
     manifest: ManifestWriter,
     startup_ms: Vec<(f64, f64)>,
+    /// `on_rendered` was called and every clip then went straight to done.
+    early_held: bool,
 }
 
 /// Decide, then render what must be rendered. For `farm run` every clip not reused is rendered;
 /// with `only_forced` (`farm render`) only the forced clips, and the others are left alone.
+/// `on_rendered` is called once every clip rendered here has its file (see
+/// [`dispatch::dispatch`]); not when nothing is rendered.
 fn render_clips(
     settings: &RenderSettings,
     tools: &Tools,
@@ -344,6 +378,7 @@ fn render_clips(
     only_forced: bool,
     policy: &Policy,
     rep: &mut dyn Reporter,
+    on_rendered: Option<&mut dyn FnMut()>,
 ) -> Result<Rendered, RunError> {
     let (clips, layout) = (&b.clips[..], &b.layout);
     let forced: HashSet<&str> = b.forced.iter().map(String::as_str).collect();
@@ -402,6 +437,7 @@ fn render_clips(
             checks,
             manifest,
             startup_ms: Vec::new(),
+            early_held: false,
         });
     }
     let list: Vec<(String, u64)> = todo
@@ -419,7 +455,7 @@ fn render_clips(
         policy,
         workers: settings.workers,
     };
-    let out = dispatch::dispatch(&cx, todo, &mut manifest, rep);
+    let out = dispatch::dispatch(&cx, todo, &mut manifest, rep, on_rendered);
     if out.interrupted {
         rep.finish();
         return Err(RunError::Interrupted);
@@ -433,5 +469,6 @@ fn render_clips(
         checks,
         manifest,
         startup_ms: out.startup_ms,
+        early_held: out.rendered_held,
     })
 }

@@ -5,6 +5,11 @@
 //! the pipe carries 1.5 bytes a pixel instead of 3, and the stream is tagged with the matrix
 //! the conversion used ([`EncoderSettings::matrix`]: BT.709 from 720 lines up, SMPTE 170M
 //! below, limited range).
+//!
+//! x264 gets an explicit `-threads` ([`EncoderSettings::threads`], chosen by
+//! `profile::x264_threads` from the cores, never from `--workers`: the encoded bytes depend on
+//! it), not its own 1.5 x cores per encoder, which oversubscribes a machine running a worker
+//! per core.
 
 use super::logs::open_log;
 use super::quote::command_line;
@@ -29,6 +34,9 @@ pub struct EncoderSettings {
     pub preset: X264Preset,
     /// x264 CRF.
     pub crf: f32,
+    /// x264 threads (`-threads`), at least 1. The encoded bytes depend on it, so it is part of
+    /// the clip's hash, and it never depends on `--workers` (see `profile::x264_threads`).
+    pub threads: u32,
 }
 
 impl EncoderSettings {
@@ -90,6 +98,7 @@ pub fn encoder_args(s: &EncoderSettings, out: &Path) -> Vec<OsString> {
         s.preset.name().to_string(),
     ]);
     a.extend(["-crf".into(), fmt_num(s.crf)]);
+    a.extend(["-threads".into(), s.threads.max(1).to_string()]);
     let m = s.matrix().ffmpeg_name();
     a.extend([
         "-pix_fmt".into(),
@@ -296,8 +305,10 @@ mod tests {
             fps: 12,
             preset: X264Preset::Ultrafast,
             crf: 18.5,
+            threads: 1,
         };
         let a = encoder_args(&s, Path::new("/tmp/x.mp4.partial"));
+        assert!(a.windows(2).any(|w| w == ["-threads", "1"]));
         let i = a.iter().rposition(|x| x == "-pix_fmt").unwrap();
         assert_eq!(a[i + 1], "yuv420p");
         assert!(a.windows(2).any(|w| w == ["-crf", "18.5"]));

@@ -247,6 +247,7 @@ mod tests {
             fps: 12,
             preset: crate::choices::X264Preset::Ultrafast,
             crf: 20.0,
+            threads: 1,
         };
         let good = VideoInfo {
             codec: "h264".into(),

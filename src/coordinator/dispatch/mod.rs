@@ -18,7 +18,7 @@ use crate::events::{ClipJob, ToWorker};
 use crate::media::{self, EncoderSettings};
 use crate::report::Reporter;
 use crossbeam_channel::{Receiver, Sender};
-use machine::{Action, ClipInfo, Event, Machine, WorkerId};
+use machine::{Action, ClipInfo, Event, Machine, Run, WorkerId};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -55,6 +55,9 @@ pub struct Outcome {
     pub interrupted: bool,
     /// Worker start-up (spawn + handshake) and renderer set-up times, milliseconds.
     pub startup_ms: Vec<(f64, f64)>,
+    /// `on_rendered` was called, and afterwards every clip went straight to done (none was
+    /// failed by its check, retried or interrupted): what was started then saw the final files.
+    pub rendered_held: bool,
 }
 
 /// Checks finished clips with ffprobe on a few threads, while other clips still render; each
@@ -131,12 +134,16 @@ struct Loop<'c, 'm, 'r> {
     probes: ProbePool,
 }
 
-/// Run the loop over the clips in `todo` (plan indices, in order).
+/// Run the loop over the clips in `todo` (plan indices, in order). `on_rendered` is called
+/// once, as soon as every clip of `todo` has its file in place (each is being checked or is
+/// done), so that the join can start while the last checks run ([`Outcome::rendered_held`]
+/// says whether that moment held).
 pub fn dispatch(
     cx: &Context,
     todo: Vec<usize>,
     manifest: &mut ManifestWriter,
     rep: &mut dyn Reporter,
+    mut on_rendered: Option<&mut dyn FnMut()>,
 ) -> Outcome {
     let enc = cx
         .clips
@@ -166,6 +173,7 @@ pub fn dispatch(
     // as a gap between two turns of the loop far longer than its tick, and is forgiven.
     let mut clock = crate::procs::ActiveClock::new();
     let verdicts = lp.probes.results.clone();
+    let (mut fired, mut held) = (false, true);
     loop {
         let signal = crate::procs::interrupts();
         if signal != crate::procs::Interrupts::None {
@@ -177,12 +185,35 @@ pub fn dispatch(
         }
         lp.feed(&mut m, Event::Tick);
         lp.manifest.flush(m.interrupted(), lp.rep);
+        let files = !m.interrupted()
+            && todo
+                .iter()
+                .all(|&i| matches!(m.run(i), Some(Run::Checking { .. } | Run::Done)));
+        if !fired && files {
+            fired = true;
+            crate::timing::mark("every clip rendered");
+            if let Some(f) = on_rendered.as_mut() {
+                f();
+            }
+        } else if fired && !files {
+            held = false;
+        }
         if m.finished() {
             break;
         }
         crossbeam_channel::select! {
             recv(rx) -> msg => match msg {
-                Ok(Msg::Event(wid, ev)) => lp.feed(&mut m, Event::Worker(wid, ev)),
+                Ok(Msg::Event(wid, ev)) => {
+                    if let crate::events::WorkerEvent::Finished { id, timings: t, .. } = &ev {
+                        crate::timing::mark(&format!(
+                            "clip {id} rendered: worker CPU {:.0} ms, encoder CPU {:.0} ms, worker max RSS {:.1} MB",
+                            t.worker_cpu_ms,
+                            t.encoder_cpu_ms,
+                            t.worker_max_rss_kb as f64 / 1024.0
+                        ));
+                    }
+                    lp.feed(&mut m, Event::Worker(wid, ev))
+                }
                 Ok(Msg::Gone(wid)) => {
                     // Reaped here, for its status; a worker the loop already let go is no news.
                     if let Some(mut w) = lp.workers.remove(&wid) {
@@ -197,15 +228,15 @@ pub fn dispatch(
             recv(verdicts) -> v => {
                 if let Ok((clip, result)) = v {
                     lp.probes.received();
+                    crate::timing::mark(&format!("clip {} checked", cx.clips[clip].id));
                     lp.feed(&mut m, Event::Verdict { clip, result });
                 }
             },
             default(Duration::from_millis(if m.interrupted() { 50 } else { 100 })) => {}
         }
     }
-    for w in lp.workers.drain().map(|(_, w)| w) {
-        pool::stop_worker(w);
-    }
+    pool::stop_workers(lp.workers.drain().map(|(_, w)| w).collect());
+    crate::timing::mark("workers stopped");
     lp.manifest.flush(true, lp.rep);
     let failed = m
         .failed()
@@ -231,6 +262,7 @@ pub fn dispatch(
         checks,
         interrupted: m.interrupted(),
         startup_ms: m.startup_ms().to_vec(),
+        rendered_held: fired && held,
     }
 }
 
@@ -252,6 +284,7 @@ impl Loop<'_, '_, '_> {
         match a {
             Action::SpawnWorker { worker } => match pool::spawn_worker(worker, layout, &self.tx) {
                 Ok(w) => {
+                    crate::timing::mark(&format!("worker {worker} connected"));
                     let startup = w.start_time;
                     self.workers.insert(worker, w);
                     Some(Event::Spawned { worker, startup })
@@ -305,6 +338,7 @@ impl Loop<'_, '_, '_> {
                 None
             }
             Action::Probe { clip, frames } => {
+                crate::timing::mark(&format!("clip {} finished", clips[clip].id));
                 let path = layout.clip(&clips[clip].id);
                 (!self.probes.submit(clip, path, frames)).then(|| Event::Verdict {
                     clip,
