@@ -410,11 +410,15 @@ impl Layers {
             tx.draw(t, out, width, self.height);
         }
         let t1 = Instant::now();
-        if let Some(tmap) = &mut self.tonemap {
-            tmap.apply(out, width);
-        }
-        if let Some(fb) = &mut self.feedback {
-            fb.apply(out, width);
+        match (&mut self.tonemap, &mut self.feedback) {
+            // One walk over the frame for both (see `post`'s module doc).
+            (Some(tmap), Some(fb)) => {
+                let ready = tmap.prepare(out, width);
+                fb.apply_after(out, width, ready.then(|| tmap.luts()));
+            }
+            (Some(tmap), None) => tmap.apply(out, width),
+            (None, Some(fb)) => fb.apply(out, width),
+            (None, None) => {}
         }
         if self.trans_in.0 != Transition::None && self.trans_in.1 > 0.0 {
             transition(out, width, self.trans_in.0, t / self.trans_in.1);
