@@ -6,10 +6,14 @@
 //! measurements on this kind of machine asked for:
 //!
 //! - **Encoder preset.** The reference guide's CRFs assume x264's default preset (medium). We encode with
-//!   faster presets at a CRF that gives the same quality: veryfast at crf 18.5 matches medium at
-//!   crf 20 (SSIM within 0.003) at 2.4x the speed. Per profile: draft ultrafast/26, preview
-//!   ultrafast/20, production veryfast/18.5, max medium/18; auto's low-end and downgraded
-//!   profiles use veryfast at the reference guide's CRF minus 1.5. A plan's `preset`/`crf` or the flags
+//!   faster presets at a CRF that gives at least the same quality: veryfast at crf 17.5 beats
+//!   medium at crf 20 (measured 2026-12-02, 120 frames of the reference plasma at 1080p, SSIM
+//!   against a lossless encode of each pipeline's own frames: farm 0.9719, the Python reference
+//!   at medium/20 0.9692; at veryfast/18.5 farm was 0.9665, under it) for the CPU of
+//!   veryfast/18.5 within noise (whole runs, 3 alternating: 8.4-8.9 s vs 8.1-8.9 s) and 16% more
+//!   bytes. Per profile: draft ultrafast/26, preview ultrafast/20, production
+//!   veryfast/17.5, max medium/18; auto's low-end and downgraded profiles use veryfast at the
+//!   reference guide's CRF minus 2.5. A plan's `preset`/`crf` or the flags
 //!   `--preset`/`--crf` override these.
 //! - **Memory cap counts the encoder.** The seed caps workers at 60% of memory divided by 150 MB;
 //!   one x264 process alone peaks near 490 MB at 1080p (medium). We estimate a worker's footprint
@@ -98,7 +102,7 @@ pub fn fixed_profile(q: Quality) -> Profile {
             1080,
             24,
             Veryfast,
-            18.5,
+            17.5,
             None,
             1.0,
             Full,
@@ -369,7 +373,7 @@ fn auto_profile(
             720,
             15,
             Veryfast,
-            21.5,
+            20.5,
             None,
             0.75,
             Standard,
@@ -391,7 +395,7 @@ fn auto_profile(
             720,
             24,
             Veryfast,
-            18.5,
+            17.5,
             None,
             0.75,
             Standard,
