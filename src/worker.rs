@@ -210,24 +210,9 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
     let reply = Reply { job, events };
     let t0 = Instant::now();
     *CURRENT_LOG.lock().unwrap_or_else(|e| e.into_inner()) = Some(job.log.clone());
-    let built = match fault_for(&job.spec.id, job.spec.frames) {
-        Some((Fault::Unbuildable, _)) => {
-            Err(format!("injected fault ({FAULT_ENV}): unbuildable scene"))
-        }
-        _ => job.spec.renderer(),
-    };
-    let mut renderer = match built {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::write(
-                &job.log,
-                format!("farm worker: cannot build the scene: {e}\n"),
-            );
-            return reply.fail(format!("cannot build the scene: {e}"), false);
-        }
-    };
-    let init_ms = ms(t0.elapsed());
     let tmp = job.partial.clone();
+    // The encoder first: ffmpeg's own start-up (loading its libraries, tens of milliseconds)
+    // then overlaps building the renderer (the glyph atlas, the scene's caches).
     let enc = match Encoder::spawn(&job.ffmpeg, &job.spec.encoder, &tmp, &job.log) {
         Ok(e) => e,
         Err(e) => {
@@ -240,6 +225,31 @@ fn run_clip(job: &ClipJob, events: &IpcSender<WorkerEvent>) -> Result<(), Gone> 
         }
     };
     ENCODER_PID.store(enc.pid(), Ordering::SeqCst);
+    let t_init = Instant::now();
+    let built = match fault_for(&job.spec.id, job.spec.frames) {
+        Some((Fault::Unbuildable, _)) => {
+            Err(format!("injected fault ({FAULT_ENV}): unbuildable scene"))
+        }
+        _ => job.spec.renderer(),
+    };
+    let mut renderer = match built {
+        Ok(r) => r,
+        Err(e) => {
+            enc.kill();
+            ENCODER_PID.store(0, Ordering::SeqCst);
+            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&job.log)
+                .and_then(|mut f| {
+                    use std::io::Write;
+                    writeln!(f, "farm worker: cannot build the scene: {e}")
+                });
+            return reply.fail(format!("cannot build the scene: {e}"), false);
+        }
+    };
+    let init_ms = ms(t_init.elapsed());
     let result = encode_frames(job, &mut renderer, enc, &tmp, events, t0, init_ms);
     ENCODER_PID.store(0, Ordering::SeqCst);
     *CURRENT_LOG.lock().unwrap_or_else(|e| e.into_inner()) = None;
