@@ -15,7 +15,8 @@
 //!   yuv420p on a pipe) and [`QueuedEncoder`] (its writer thread);
 //! - [`probe`]: ffprobe of a video ([`VideoInfo`]) or a soundtrack, the clip check
 //!   ([`check_clip`]), many probes at once;
-//! - [`concat`]: the join ([`Join`], [`join`]): concat list, demuxer, audio mux, limits;
+//! - [`concat`]: the join ([`Join`], [`join`]; [`spawn_join`] starts its ffmpeg ahead, waiting
+//!   for the list on its stdin): concat list, demuxer, audio mux, limits;
 //! - [`audio`]: a soundtrack decoded to mono f32 samples ([`decode_audio_mono`]);
 //! - [`error`]: [`MediaError`], why a probe, join or decode failed (its `Display` is the
 //!   message farm prints);
@@ -33,7 +34,7 @@ pub mod probe;
 pub mod quote;
 
 pub use audio::decode_audio_mono;
-pub use concat::{Join, concat_line, join, join_limit};
+pub use concat::{Join, PendingJoin, concat_line, join, join_limit, spawn_join};
 pub use encoder::{Encoder, EncoderSettings, QueuedEncoder, encoder_args, muxer_for};
 pub use error::{JOIN_STOPPED, MediaError, Mismatch, PROBE_STOPPED};
 pub use logs::{describe_status, first_error, log_tail, never_started, signal_name, write_error};
