@@ -336,14 +336,14 @@ fn a_clip_that_ffprobe_finds_short_is_failed_not_done() {
     assert!(!clip(&s, "a").exists());
 }
 
-/// An "ffmpeg" that exits 0 and logs nothing wrong, but whose clip is truncated (its last 2000
-/// bytes cut, with the index `moov` that ffmpeg writes last), or has its media data cut while
-/// its index is whole (`faststart`, then 2000 bytes short): both are refused, naming why.
+/// An "ffmpeg" that exits 0 and logs nothing wrong, but whose clip is truncated: its last 2000
+/// bytes cut, with the index `moov` that ffmpeg writes last, or (`faststart`: the index first)
+/// its media data cut while its index is whole. Both are refused, saying the file is truncated.
 #[test]
 fn a_truncated_clip_is_failed_not_done() {
     for (name, faststart, why) in [
-        ("cutmoov", false, "it has no moov box"),
-        ("cutmdat", true, "is not inside the file's media data"),
+        ("cutmoov", false, "the 'mdat' box at byte"),
+        ("cutmdat", true, "bytes past the end of the file"),
     ] {
         let s = Scratch::new(name);
         s.write(
@@ -371,6 +371,7 @@ fn a_truncated_clip_is_failed_not_done() {
         assert_eq!(o.status.code(), Some(1), "{name}: {err}");
         assert!(
             err.contains("clip 'a' failed: ffmpeg finished, but the clip does not check out")
+                && err.contains("the file is truncated")
                 && err.contains(why),
             "{name}: {err}"
         );

@@ -1,5 +1,6 @@
 //! The join: clips in a concat list, joined by ffmpeg's concat demuxer (stream copy), with the
-//! soundtrack muxed in.
+//! soundtrack muxed in. The list goes to ffmpeg on its stdin, so that its ffmpeg can be started
+//! ahead ([`spawn_join`]) and be loaded by the time the clips are ready ([`PendingJoin`]).
 
 use super::encoder::muxer_for;
 use super::error::MediaError;

@@ -8,7 +8,8 @@
 //!   matrix and tagged (`-colorspace/-color_primaries/-color_trc`, `-color_range tv`), so that
 //!   players show the colours the renderer made.
 //! - The concat demuxer silently corrupts inputs that differ in size, rate, codec or pixel
-//!   format and still exits 0, so every clip is probed before a join.
+//!   format and still exits 0, so every clip is checked before a join (its MP4 index, read
+//!   in-process by `crate::mp4index`; ffprobe here reads soundtracks and non-MP4 outputs).
 //!
 //! Map (one job each):
 //! - [`encoder`]: [`EncoderSettings`], the encoder's arguments, [`Encoder`] (ffmpeg reading raw
