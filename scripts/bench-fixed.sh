@@ -3,8 +3,8 @@
 # in 4 clips of plasma, 2 workers, medians of N runs (default 3). Prints one markdown table row
 # per figure (`| figure | value | target |`), for scripts/bench.sh.
 #   start-up:  from exec to the first clip's start line (`farm: start ...`);
-#   tail:      from the last clip's done line (`farm: done ...`: its file is in place) to the
-#              exit: the last clip's ffprobe, the concat, the verification, the cleanup;
+#   tail:      from the last clip's done line (`farm: done ...`: its file is in place and
+#              checked) to the exit: the concat, the verification, the cleanup;
 #   fixed:     start-up + tail (what is not rendering);
 # and, from the coordinator's own stage lines (FARM_TIMING=1, see src/timing.rs), the stages of
 # the tail: the last check, the concat, the verification, the cleanup.
@@ -78,8 +78,8 @@ for i in range(1, runs + 1):
         if None not in (rendered, cs, ce, ve, cl):
             add("stage: last clip's check (after every clip is in place)", checked - rendered)
             add("stage: concat (ffmpeg -c copy)", ce - cs)
-            add("stage: concat waited for after the checks", max(0.0, ce - max(checked, cs)))
-            add("stage: verification (ffprobe of the output)", ve - ce)
+            add("stage: concat after the checks (list written to its ffmpeg)", max(0.0, ce - max(checked, cs)))
+            add("stage: verification of the output", ve - ce)
             add("stage: rename + cleanup", cl - ve)
 targets = {"fixed costs (start-up + tail)": "< 150 ms"}
 for k, v in fig.items():

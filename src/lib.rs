@@ -14,6 +14,7 @@
 //! - [`hw`], [`profile`], [`calibrate`]: hardware probe; quality profiles -> render settings.
 //! - [`choices`]: quality, aspect, x264 preset (closed vocabularies of the settings; a leaf).
 //! - [`media`]: ffmpeg/ffprobe (the only place that spawns them).
+//! - [`mp4index`]: an MP4's index read in-process (what ffprobe says of a clip, without a process).
 //! - [`audio`]: audio features, tempo and beats of a soundtrack, and their cache.
 //! - [`path_bytes`]: paths as bytes in serde (a leaf, used by the messages and the specs).
 //! - [`procs`]: signals, child process groups, waits with limits (used by media and coordinator).
@@ -33,6 +34,7 @@ pub mod features;
 pub mod hw;
 pub mod manifest;
 pub mod media;
+pub mod mp4index;
 pub mod path_bytes;
 pub mod plan;
 pub mod procs;

@@ -1,7 +1,7 @@
 //! Stage timestamps of a run, for measuring where its fixed costs go: with `FARM_TIMING=1`
 //! the coordinator prints `farm timing: <ms since start> <stage>` on stderr at each stage
-//! (preflight, workers started, each clip finished and checked, concat, verification,
-//! cleanup). `scripts/bench-fixed.sh` reads these lines. Without the variable nothing is
+//! (preflight, workers started, the join's ffmpeg started ahead, each clip finished and
+//! checked, concat, verification, cleanup). `scripts/bench-fixed.sh` reads these lines. Without the variable nothing is
 //! printed and a mark costs one relaxed atomic load.
 
 use std::sync::OnceLock;

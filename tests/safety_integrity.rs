@@ -305,7 +305,7 @@ fn a_disk_that_fills_during_the_join_names_the_full_disk_and_the_join() {
 
 /// An "ffmpeg" that writes a clip, exits 0 and logs nothing wrong, but whose clip is short (a
 /// wrapper that runs the real ffmpeg, then cuts its output to 5 frames): a clip is done only
-/// when ffprobe reads every frame.
+/// when its index (read in-process, as ffprobe would) holds every frame.
 #[test]
 fn a_clip_that_ffprobe_finds_short_is_failed_not_done() {
     let s = Scratch::new("shortclip");
@@ -334,6 +334,52 @@ fn a_clip_that_ffprobe_finds_short_is_failed_not_done() {
     assert!(err.contains("--only a"), "{err}");
     assert_eq!(load_manifest(&s).clips["a"].state, ClipState::Failed);
     assert!(!clip(&s, "a").exists());
+}
+
+/// An "ffmpeg" that exits 0 and logs nothing wrong, but whose clip is truncated: its last 2000
+/// bytes cut, with the index `moov` that ffmpeg writes last, or (`faststart`: the index first)
+/// its media data cut while its index is whole. Both are refused, saying the file is truncated.
+#[test]
+fn a_truncated_clip_is_failed_not_done() {
+    for (name, faststart, why) in [
+        ("cutmoov", false, "the 'mdat' box at byte"),
+        ("cutmdat", true, "bytes past the end of the file"),
+    ] {
+        let s = Scratch::new(name);
+        s.write(
+            "plan.yaml",
+            "output: out.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n",
+        );
+        let remux = if faststart {
+            "ffmpeg -v error -y -i \"$out\" -c copy -movflags +faststart -f mp4 \"$out.fs\"\nmv \"$out.fs\" \"$out\"\n"
+        } else {
+            ""
+        };
+        let wrapper = s.write(
+            "cut-ffmpeg",
+            &format!(
+                "#!/bin/bash\nset -e\nout=\"${{@: -1}}\"\nffmpeg \"$@\"\n{remux}truncate -s -2000 \"$out\"\n"
+            ),
+        );
+        make_executable(&wrapper);
+        let o = s.run(
+            &args("plan.yaml", &["--retries", "0"]),
+            &[("FARM_FFMPEG", wrapper.to_str().unwrap())],
+            LIMIT,
+        );
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains("clip 'a' failed: ffmpeg finished, but the clip does not check out")
+                && err.contains("the file is truncated")
+                && err.contains(why),
+            "{name}: {err}"
+        );
+        assert!(err.contains("--only a"), "{name}: {err}");
+        assert_eq!(load_manifest(&s).clips["a"].state, ClipState::Failed);
+        assert!(!clip(&s, "a").exists());
+        assert!(!s.path().join("out.mp4").exists());
+    }
 }
 
 fn make_executable(p: &Path) {

@@ -280,15 +280,22 @@ fn hanging_ffprobe(s: &Scratch) -> PathBuf {
     s.script("bin/ffprobe-hangs", "exec sleep 3600")
 }
 
+/// The plan with a Matroska output: clips are MP4s whose index farm reads in-process, but the
+/// joined .mkv is verified by ffprobe, so a hanging ffprobe hangs the run there.
+fn mkv_plan() -> String {
+    PLAN.replace("output: out.mp4", "output: out.mkv")
+}
+
 #[test]
 fn every_stop_signal_stops_a_run_stuck_in_ffprobe_and_sigkill_orphans_nothing() {
     let s = Scratch::new("probeint");
-    s.write("plan.yaml", PLAN);
+    s.write("plan.yaml", &mkv_plan());
     let o = s.run(&args("plan.yaml", &["--keep"]), &[], LIMIT);
     assert!(o.status.success(), "{}", stderr(&o));
     let probe = hanging_ffprobe(&s);
     let env = [("FARM_FFPROBE", probe.to_str().unwrap())];
-    // The kept clips are re-checked with ffprobe before reuse: that is where each run hangs.
+    // The kept clips are reused (their digests match) and joined; the output's ffprobe
+    // verification is where each run hangs.
     for sig in [
         libc::SIGINT,
         libc::SIGTERM,
@@ -350,7 +357,7 @@ fn sighup_and_sigquit_record_clips_interrupted_and_exit_130() {
 #[test]
 fn a_hanging_ffprobe_is_killed_with_a_message_naming_the_probe_stage() {
     let s = Scratch::new("probehang");
-    s.write("plan.yaml", PLAN);
+    s.write("plan.yaml", &mkv_plan());
     let probe = hanging_ffprobe(&s);
     let o = s.run(
         &args("plan.yaml", &[]),
@@ -363,7 +370,7 @@ fn a_hanging_ffprobe_is_killed_with_a_message_naming_the_probe_stage() {
         err.contains("probe stage: ffprobe did not finish reading") && err.contains("was killed"),
         "{err}"
     );
-    assert!(!s.path().join("out.mp4").exists());
+    assert!(!s.path().join("out.mkv").exists());
 }
 
 /// An ffmpeg that behaves, except that its concat join writes `$last` (the output) when

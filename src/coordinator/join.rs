@@ -1,14 +1,20 @@
 //! The join: check every clip, concat them (stream copy, audio muxed), verify the result,
 //! move it into place, clean up.
 //!
-//! The concat does not wait for the last clips' ffprobe verdicts: `farm run` starts it
-//! ([`start_concat`], an [`EarlyJoin`]) as soon as every clip's file is in place, and [`join`]
-//! uses its output only when every clip then passed its check (a clip that fails, or is
-//! rendered again, throws the early output away and the join runs afresh). The output is
-//! still renamed into place only after its own verification. Measured on the 2-core machine
-//! (`scripts/bench-fixed.sh`, 4 clips of 720p preview): an ffprobe costs 110-160 ms here, most
-//! of it loading ffmpeg's 215 shared libraries, so the last clip's probe and the concat side by
-//! side save about one probe per run.
+//! Fixed costs, measured on the 2-core machine (`scripts/bench-fixed.sh`, 4 clips of 720p
+//! preview, where a process start of ffprobe or ffmpeg costs 110-160 ms, most of it loading
+//! ffmpeg's 215 shared libraries):
+//! - clips and the joined video are checked in-process ([`crate::mp4index`]: the MP4's index,
+//!   under a millisecond) instead of by ffprobe: the last clip's check 156 ms -> ~1 ms, the
+//!   output's verification 126 ms -> ~1 ms. ffprobe stays for outputs that are not MP4/MOV
+//!   (Matroska), which the index reader does not read;
+//! - the concat's ffmpeg starts ahead ([`StartedJoin`], started by `farm run` as soon as the
+//!   first clip is handed to a worker): it loads while the clips render and waits for its list
+//!   on stdin, which [`join`] writes only once every clip passed its check; so the concat
+//!   after the checks is its stream copy alone (243 ms -> ~40 ms). A clip that fails, or a run
+//!   that stops, kills and reaps it before it has written anything.
+//!
+//! The output is still renamed into place only after its own verification.
 
 use super::layout::Layout;
 use super::manifest_writer::{Change, ManifestWriter};
@@ -19,10 +25,11 @@ use crate::plan::Plan;
 use crate::procs::Interrupts;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
 
-/// ffprobe processes at once when checking clips here.
-const PROBE_JOBS: usize = 8;
+/// Whether the output is read in-process ([`crate::mp4index`]): MP4 and MOV.
+fn reads_in_process(out: &Path) -> bool {
+    matches!(media::muxer_for(out), "mp4" | "mov")
+}
 
 /// Check every clip (using `checks` already made, probing the rest), then join, verify and
 /// rename. `rerun` is the command that re-renders clips, for the error message; the join is
@@ -40,18 +47,13 @@ pub fn join(
     rerun: &str,
     stall: std::time::Duration,
     manifest: &mut ManifestWriter,
-    early: Option<EarlyJoin>,
+    started: Option<StartedJoin>,
 ) -> Result<(), RunError> {
-    let rest: Vec<(PathBuf, u64)> = clips
+    let probed: Vec<Result<(), String>> = clips
         .iter()
         .filter(|c| !checks.contains_key(&c.id))
-        .map(|c| (layout.clip(&c.id), c.frames))
+        .map(|c| crate::mp4index::check_clip(&layout.clip(&c.id), enc, c.frames))
         .collect();
-    let probed: Vec<Result<(), String>> =
-        media::check_clips(&tools.ffprobe, &rest, enc, PROBE_JOBS)
-            .into_iter()
-            .map(|r| r.map_err(String::from))
-            .collect();
     if crate::procs::interrupts().any() {
         return Err(RunError::Interrupted);
     }
@@ -93,12 +95,10 @@ pub fn join(
     let tmp = partial_output(out, std::process::id());
     let clip_paths: Vec<PathBuf> = clips.iter().map(|c| layout.clip(&c.id)).collect();
     let mut stopped = false;
-    let concat = match early {
-        Some(e) => e.wait(),
-        None => {
-            crate::timing::mark("concat start");
-            Concat::of(plan, clips, tools, layout, enc, stall).run()
-        }
+    crate::timing::mark("concat start");
+    let concat = match started {
+        Some(s) => s.finish(),
+        None => Concat::of(plan, clips, tools, layout, enc, stall).run(),
     };
     crate::timing::mark("concat end");
     let joined = concat
@@ -110,18 +110,18 @@ pub fn join(
             verify_output(&tools.ffprobe, &tmp, enc, total, plan.audio.is_some()).map_err(|e| {
                 match e {
                     Verify::Frames(got) => {
-                        let paths: Vec<&Path> = clip_paths.iter().map(PathBuf::as_path).collect();
-                        let counted = media::probe_videos(&tools.ffprobe, &paths, PROBE_JOBS);
+                        let counted: Vec<Result<media::VideoInfo, String>> = clip_paths
+                            .iter()
+                            .map(|p| {
+                                crate::mp4index::read(p)
+                                    .map(|i| i.video)
+                                    .map_err(|e| format!("cannot read {}: {e}", p.display()))
+                            })
+                            .collect();
                         let per_clip: Vec<(&str, u64, Result<u64, String>)> = clips
                             .iter()
                             .zip(counted)
-                            .map(|(c, r)| {
-                                (
-                                    c.id.as_str(),
-                                    c.frames,
-                                    r.map(|i| i.frames).map_err(String::from),
-                                )
-                            })
+                            .map(|(c, r)| (c.id.as_str(), c.frames, r.map(|i| i.frames)))
                             .collect();
                         let (msg, bad) =
                             frame_count_message(got, total, &per_clip, rerun, &layout.join_log());
@@ -157,7 +157,7 @@ pub fn join(
     Ok(())
 }
 
-/// The concat of a run, owned, so that it can run on a thread of its own ([`start_concat`]).
+/// The concat of a run, owned, so that its ffmpeg can be started ahead ([`start`]).
 struct Concat {
     ffmpeg: PathBuf,
     dir: PathBuf,
@@ -197,7 +197,11 @@ impl Concat {
     }
 
     fn run(&self) -> Result<(), media::MediaError> {
-        media::join(&Join {
+        media::join(&self.join())
+    }
+
+    fn join(&self) -> Join<'_> {
+        Join {
             ffmpeg: &self.ffmpeg,
             dir: &self.dir,
             clips: &self.entries,
@@ -209,56 +213,40 @@ impl Concat {
             out: &self.tmp,
             log: &self.log,
             stall: self.stall,
-        })
-    }
-}
-
-/// A concat started before the last clips' checks came back ([`start_concat`]). [`join`] waits
-/// for it and uses its output; dropped unused (a clip failed its check, was rendered again, the
-/// run was interrupted), it waits for the concat to end and removes what it wrote.
-pub struct EarlyJoin {
-    handle: Option<JoinHandle<Result<(), media::MediaError>>>,
-    tmp: PathBuf,
-}
-
-impl EarlyJoin {
-    fn wait(mut self) -> Result<(), media::MediaError> {
-        let h = self.handle.take().expect("waited once");
-        h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-    }
-}
-
-impl Drop for EarlyJoin {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-            let _ = std::fs::remove_file(&self.tmp);
         }
     }
 }
 
-/// Start the concat of every clip on a thread, for a [`join`] to pick up; None when the
-/// output's folder cannot be created (the join then says why).
-pub fn start_concat(
+/// The concat's ffmpeg, started ahead ([`start`]) and waiting for its list; [`join`] finishes
+/// it. Dropped unfinished (a clip failed, the run stopped), its ffmpeg is killed and reaped,
+/// having written nothing.
+pub struct StartedJoin {
+    pending: media::PendingJoin,
+    concat: Concat,
+}
+
+impl StartedJoin {
+    fn finish(self) -> Result<(), media::MediaError> {
+        let StartedJoin { pending, concat } = self;
+        pending.finish(&concat.join())
+    }
+}
+
+/// Start the concat's ffmpeg now, waiting on its stdin for the list; None when it cannot be
+/// started (the join then starts it afresh and says why). Call it from the thread that will
+/// finish the join: the ffmpeg dies with the thread that started it (`PR_SET_PDEATHSIG`).
+pub fn start(
     plan: &Plan,
     clips: &[Clip],
     tools: &Tools,
     layout: &Layout,
     enc: &EncoderSettings,
     stall: std::time::Duration,
-) -> Option<EarlyJoin> {
-    std::fs::create_dir_all(plan.output.parent().unwrap_or(Path::new("/"))).ok()?;
-    let c = Concat::of(plan, clips, tools, layout, enc, stall);
-    let tmp = c.tmp.clone();
-    crate::timing::mark("concat start (early)");
-    let handle = std::thread::Builder::new()
-        .name("concat".into())
-        .spawn(move || c.run())
-        .ok()?;
-    Some(EarlyJoin {
-        handle: Some(handle),
-        tmp,
-    })
+) -> Option<StartedJoin> {
+    let concat = Concat::of(plan, clips, tools, layout, enc, stall);
+    let pending = media::spawn_join(&concat.join()).ok()?;
+    crate::timing::mark("concat's ffmpeg started (waiting for its list)");
+    Some(StartedJoin { pending, concat })
 }
 
 /// The join's temporary name for `out`, as (folder, prefix, suffix): the file is
@@ -333,7 +321,9 @@ enum Verify {
     Other(String),
 }
 
-/// The joined file must have every frame, the right size, and audio when the plan has it.
+/// The joined file must have every frame, the right size, and audio when the plan has it, as
+/// long as the video (within [`audio_slack`]). Read in-process for MP4/MOV ([`crate::mp4index`],
+/// which also refuses a truncated file), with ffprobe for other containers.
 fn verify_output(
     ffprobe: &Path,
     p: &Path,
@@ -341,7 +331,18 @@ fn verify_output(
     frames: u64,
     audio: bool,
 ) -> Result<(), Verify> {
-    let info = media::probe_video(ffprobe, p, false).map_err(|e| Verify::Other(e.into()))?;
+    let (info, audio_secs) = if reads_in_process(p) {
+        let i = crate::mp4index::read(p).map_err(|e| {
+            Verify::Other(format!(
+                "the joined video {} is not right: {e}",
+                p.display()
+            ))
+        })?;
+        (i.video, i.audio_secs)
+    } else {
+        let i = media::probe_video(ffprobe, p, false).map_err(|e| Verify::Other(e.into()))?;
+        (i, None)
+    };
     if info.frames != frames {
         return Err(Verify::Frames(info.frames));
     }
@@ -356,7 +357,22 @@ fn verify_output(
             "the joined video has no audio stream".to_string(),
         ));
     }
+    if let Some(a) = audio_secs.filter(|_| audio) {
+        let want = frames as f64 / f64::from(enc.fps.max(1));
+        if (a - want).abs() > audio_slack(enc.fps) {
+            return Err(Verify::Other(format!(
+                "the joined video's audio lasts {a:.3} s, its video {want:.3} s"
+            )));
+        }
+    }
     Ok(())
+}
+
+/// How far the joined audio's length may be from the video's: the AAC encoder ends on a whole
+/// frame of 1024 samples (23 ms at 44.1 kHz) and the mux cuts at the video's end, so two video
+/// frames, and at least 0.1 s.
+fn audio_slack(fps: u32) -> f64 {
+    (2.0 / f64::from(fps.max(1))).max(0.1)
 }
 
 /// The message for a joined video with `joined` frames instead of `expected`, from each clip's

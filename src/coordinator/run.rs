@@ -227,10 +227,11 @@ pub fn run(
     }
     crate::timing::mark("preflight, lock, work dir");
     let enc = crate::clip::encoder_settings(settings);
-    // The concat starts as soon as every clip's file is in place, beside the last checks.
-    let mut early: Option<join::EarlyJoin> = None;
+    // The concat's ffmpeg starts once the first clip is handed to a worker: it loads while the
+    // clips render, and waits for its list (see `join`). Dropped with the run when it fails.
+    let mut started: Option<join::StartedJoin> = None;
     let mut start = || {
-        early = join::start_concat(
+        started = join::start(
             plan,
             &b.clips,
             tools,
@@ -254,12 +255,8 @@ pub fn run(
         checks,
         mut manifest,
         startup_ms,
-        early_held,
     } = rendered?;
     crate::timing::mark("clips rendered and checked");
-    if !early_held {
-        drop(early.take()); // it read files that changed since, or never started
-    }
     let (clips, layout) = (&b.clips, &b.layout);
     if let Some(failed) = failed {
         let ids: Vec<&str> = failed.iter().map(|f| f.id.as_str()).collect();
@@ -286,7 +283,7 @@ pub fn run(
         &opts.rerun,
         opts.policy.stall_timeout,
         &mut manifest,
-        early.take(),
+        started.take(),
     );
     rep.finish();
     if let Err(e) = joined {
@@ -355,7 +352,7 @@ pub fn render_one(
     })
 }
 
-/// What rendering left: failures (None when every clip rendered), reuse count, ffprobe checks
+/// What rendering left: failures (None when every clip rendered), reuse count, checks
 /// of finished clips, the manifest, and start-up times (worker spawn + handshake, renderer set-up).
 struct Rendered {
     failed: Option<Vec<FailedClip>>,
@@ -363,13 +360,11 @@ struct Rendered {
     checks: HashMap<String, Result<(), String>>,
     manifest: ManifestWriter,
     startup_ms: Vec<(f64, f64)>,
-    /// `on_rendered` was called and every clip then went straight to done.
-    early_held: bool,
 }
 
 /// Decide, then render what must be rendered. For `farm run` every clip not reused is rendered;
 /// with `only_forced` (`farm render`) only the forced clips, and the others are left alone.
-/// `on_rendered` is called once every clip rendered here has its file (see
+/// `on_started` is called once the first clip is handed to a worker (see
 /// [`dispatch::dispatch`]); not when nothing is rendered.
 fn render_clips(
     settings: &RenderSettings,
@@ -378,7 +373,7 @@ fn render_clips(
     only_forced: bool,
     policy: &Policy,
     rep: &mut dyn Reporter,
-    on_rendered: Option<&mut dyn FnMut()>,
+    on_started: Option<&mut dyn FnMut()>,
 ) -> Result<Rendered, RunError> {
     let (clips, layout) = (&b.clips[..], &b.layout);
     let forced: HashSet<&str> = b.forced.iter().map(String::as_str).collect();
@@ -386,7 +381,7 @@ fn render_clips(
     // Records of clips the plan no longer has are dropped.
     let ids: HashSet<&str> = clips.iter().map(|c| c.id.as_str()).collect();
     m.clips.retain(|id, _| ids.contains(id.as_str()));
-    // A done clip passed ffprobe when it was rendered; it is reused only while its file is
+    // A done clip passed its check when it was rendered; it is reused only while its file is
     // byte for byte that file (size and BLAKE3 as recorded).
     let decisions = decide(clips, &m, &forced, |cands| {
         verify_files(layout, &m, cands, true)
@@ -437,7 +432,6 @@ fn render_clips(
             checks,
             manifest,
             startup_ms: Vec::new(),
-            early_held: false,
         });
     }
     let list: Vec<(String, u64)> = todo
@@ -455,7 +449,7 @@ fn render_clips(
         policy,
         workers: settings.workers,
     };
-    let out = dispatch::dispatch(&cx, todo, &mut manifest, rep, on_rendered);
+    let out = dispatch::dispatch(&cx, todo, &mut manifest, rep, on_started);
     if out.interrupted {
         rep.finish();
         return Err(RunError::Interrupted);
@@ -469,6 +463,5 @@ fn render_clips(
         checks,
         manifest,
         startup_ms: out.startup_ms,
-        early_held: out.rendered_held,
     })
 }

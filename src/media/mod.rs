@@ -8,14 +8,16 @@
 //!   matrix and tagged (`-colorspace/-color_primaries/-color_trc`, `-color_range tv`), so that
 //!   players show the colours the renderer made.
 //! - The concat demuxer silently corrupts inputs that differ in size, rate, codec or pixel
-//!   format and still exits 0, so every clip is probed before a join.
+//!   format and still exits 0, so every clip is checked before a join (its MP4 index, read
+//!   in-process by `crate::mp4index`; ffprobe here reads soundtracks and non-MP4 outputs).
 //!
 //! Map (one job each):
 //! - [`encoder`]: [`EncoderSettings`], the encoder's arguments, [`Encoder`] (ffmpeg reading raw
 //!   yuv420p on a pipe) and [`QueuedEncoder`] (its writer thread);
 //! - [`probe`]: ffprobe of a video ([`VideoInfo`]) or a soundtrack, the clip check
 //!   ([`check_clip`]), many probes at once;
-//! - [`concat`]: the join ([`Join`], [`join`]): concat list, demuxer, audio mux, limits;
+//! - [`concat`]: the join ([`Join`], [`join`]; [`spawn_join`] starts its ffmpeg ahead, waiting
+//!   for the list on its stdin): concat list, demuxer, audio mux, limits;
 //! - [`audio`]: a soundtrack decoded to mono f32 samples ([`decode_audio_mono`]);
 //! - [`error`]: [`MediaError`], why a probe, join or decode failed (its `Display` is the
 //!   message farm prints);
@@ -33,7 +35,7 @@ pub mod probe;
 pub mod quote;
 
 pub use audio::decode_audio_mono;
-pub use concat::{Join, concat_line, join, join_limit};
+pub use concat::{Join, PendingJoin, concat_line, join, join_limit, spawn_join};
 pub use encoder::{Encoder, EncoderSettings, QueuedEncoder, encoder_args, muxer_for};
 pub use error::{JOIN_STOPPED, MediaError, Mismatch, PROBE_STOPPED};
 pub use logs::{describe_status, first_error, log_tail, never_started, signal_name, write_error};

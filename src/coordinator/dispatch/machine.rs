@@ -77,7 +77,7 @@ pub enum Run {
         /// Attempts made so far.
         attempts: u32,
     },
-    /// The worker finished the file; waiting for its ffprobe verdict.
+    /// The worker finished the file; waiting for its check (its MP4 index, `mp4index::check_clip`).
     Checking {
         /// This attempt.
         attempt: u32,
@@ -154,7 +154,7 @@ pub enum Event {
         /// Its exit status, described.
         status: String,
     },
-    /// The ffprobe verdict on a finished clip (by plan index).
+    /// The check verdict on a finished clip (by plan index).
     Verdict {
         /// Plan index.
         clip: usize,
@@ -211,7 +211,7 @@ pub enum Action {
         /// The line.
         line: String,
     },
-    /// Check the finished clip's file with ffprobe; the loop answers with [`Event::Verdict`].
+    /// Check the finished clip's file (its MP4 index); the loop answers with [`Event::Verdict`].
     Probe {
         /// Plan index.
         clip: usize,
@@ -608,7 +608,7 @@ impl Machine {
                         .push((start.as_secs_f64() * 1000.0, timings.init_ms));
                 }
                 self.idle.insert(worker);
-                // Not done yet: done means its file passed ffprobe (frames, size, rate, codec).
+                // Not done yet: done means its file passed its check (frames, size, rate, codec).
                 // Probed now, while the others render: at join time only the last clip's probe
                 // is left on the critical path.
                 self.set(
@@ -644,7 +644,7 @@ impl Machine {
         }
     }
 
-    /// The ffprobe verdict on a finished clip: done, or failed (its file removed, retried like
+    /// The check verdict on a finished clip: done, or failed (its file removed, retried like
     /// any failure).
     fn verdict(
         &mut self,

@@ -5,7 +5,7 @@
 //! - [`machine`]: the logic, a pure state machine (each clip's [`machine::Run`], events in,
 //!   actions out; no I/O), unit-tested with scripted events.
 //! - this module: the thin loop that owns what the machine must not touch: worker processes
-//!   ([`super::pool`]), the event channel, the ffprobe pool and the manifest writer. It feeds
+//!   ([`super::pool`]), the event channel, the clip-check pool and the manifest writer. It feeds
 //!   events in (worker messages, verdicts, ticks, signals) and carries the actions out.
 
 pub mod machine;
@@ -27,8 +27,9 @@ pub use machine::{DARK_MEAN, backoff};
 
 /// Lines of a failed clip's log shown to the user.
 pub const TAIL_LINES: usize = 12;
-/// ffprobe processes at once when checking finished clips.
-pub const PROBE_JOBS: usize = 4;
+/// Threads checking finished clips (each check reads the clip's MP4 index in-process,
+/// [`crate::mp4index`]: under a millisecond, where an ffprobe took 110-160 ms).
+pub const PROBE_JOBS: usize = 2;
 
 /// Everything the loop reads.
 pub struct Context<'a> {
@@ -48,20 +49,18 @@ pub struct Context<'a> {
 pub struct Outcome {
     /// Clips that failed for good, in plan order.
     pub failed: Vec<FailedClip>,
-    /// ffprobe checks of the clips that finished, by id (a clip that failed its check was
+    /// Checks of the clips that finished, by id (a clip that failed its check was
     /// settled as a failure instead, so these are the ones that passed).
     pub checks: HashMap<String, Result<(), String>>,
     /// The run was interrupted.
     pub interrupted: bool,
     /// Worker start-up (spawn + handshake) and renderer set-up times, milliseconds.
     pub startup_ms: Vec<(f64, f64)>,
-    /// `on_rendered` was called, and afterwards every clip went straight to done (none was
-    /// failed by its check, retried or interrupted): what was started then saw the final files.
-    pub rendered_held: bool,
 }
 
-/// Checks finished clips with ffprobe on a few threads, while other clips still render; each
-/// verdict comes back to the loop, which records the clip done only when it passed.
+/// Checks finished clips (their MP4 index, [`crate::mp4index::check_clip`]) on a few threads,
+/// while other clips still render; each verdict comes back to the loop, which records the clip
+/// done only when it passed.
 struct ProbePool {
     jobs: Option<Sender<(usize, PathBuf, u64)>>,
     results: Receiver<(usize, Result<(), String>)>,
@@ -70,20 +69,17 @@ struct ProbePool {
 }
 
 impl ProbePool {
-    fn new(ffprobe: &Path, enc: &EncoderSettings, n: usize) -> ProbePool {
+    fn new(enc: &EncoderSettings, n: usize) -> ProbePool {
         let (jtx, jrx) = crossbeam_channel::unbounded::<(usize, PathBuf, u64)>();
         let (rtx, rrx) = crossbeam_channel::unbounded();
         let threads = (0..n)
             .map(|_| {
-                let (jrx, rtx, ffprobe, enc) =
-                    (jrx.clone(), rtx.clone(), ffprobe.to_path_buf(), enc.clone());
+                let (jrx, rtx, enc) = (jrx.clone(), rtx.clone(), enc.clone());
                 std::thread::spawn(move || {
                     // A finished clip's check outlasts the first interrupt (which waits for it).
                     crate::procs::outlast_first_signal();
                     for (clip, path, frames) in jrx {
-                        let r = media::probe_video(&ffprobe, &path, false)
-                            .and_then(|i| media::check_clip(&i, &enc, frames))
-                            .map_err(String::from);
+                        let r = crate::mp4index::check_clip(&path, &enc, frames);
                         if rtx.send((clip, r)).is_err() {
                             return;
                         }
@@ -134,16 +130,17 @@ struct Loop<'c, 'm, 'r> {
     probes: ProbePool,
 }
 
-/// Run the loop over the clips in `todo` (plan indices, in order). `on_rendered` is called
-/// once, as soon as every clip of `todo` has its file in place (each is being checked or is
-/// done), so that the join can start while the last checks run ([`Outcome::rendered_held`]
-/// says whether that moment held).
+/// Run the loop over the clips in `todo` (plan indices, in order). `on_started` is called
+/// once, on this thread, when every worker given a first clip has started it (its renderer and
+/// encoder are up), or at the latest when a clip finishes: `farm run` starts the concat's
+/// ffmpeg there, so that it loads while the clips render, not beside the workers' own ffmpeg
+/// start-ups (where it delayed the first clip).
 pub fn dispatch(
     cx: &Context,
     todo: Vec<usize>,
     manifest: &mut ManifestWriter,
     rep: &mut dyn Reporter,
-    mut on_rendered: Option<&mut dyn FnMut()>,
+    mut on_started: Option<&mut dyn FnMut()>,
 ) -> Outcome {
     let enc = cx
         .clips
@@ -167,13 +164,13 @@ pub fn dispatch(
         rep,
         tx,
         workers: HashMap::new(),
-        probes: ProbePool::new(&cx.tools.ffprobe, &enc, PROBE_JOBS),
+        probes: ProbePool::new(&enc, PROBE_JOBS),
     };
     // Stalls are measured against time this process ran: a stop (SIGSTOP, Ctrl-Z) shows up
     // as a gap between two turns of the loop far longer than its tick, and is forgiven.
     let mut clock = crate::procs::ActiveClock::new();
     let verdicts = lp.probes.results.clone();
-    let (mut fired, mut held) = (false, true);
+    let (mut fired, mut all_rendered, mut started) = (false, false, 0usize);
     loop {
         let signal = crate::procs::interrupts();
         if signal != crate::procs::Interrupts::None {
@@ -189,14 +186,16 @@ pub fn dispatch(
             && todo
                 .iter()
                 .all(|&i| matches!(m.run(i), Some(Run::Checking { .. } | Run::Done)));
-        if !fired && files {
-            fired = true;
+        if files && !all_rendered {
+            all_rendered = true;
             crate::timing::mark("every clip rendered");
-            if let Some(f) = on_rendered.as_mut() {
+        }
+        let finished = |r: Option<&Run>| matches!(r, Some(Run::Checking { .. } | Run::Done));
+        if !fired && (started >= n_workers || todo.iter().any(|&i| finished(m.run(i)))) {
+            fired = true;
+            if let Some(f) = on_started.take() {
                 f();
             }
-        } else if fired && !files {
-            held = false;
         }
         if m.finished() {
             break;
@@ -204,6 +203,9 @@ pub fn dispatch(
         crossbeam_channel::select! {
             recv(rx) -> msg => match msg {
                 Ok(Msg::Event(wid, ev)) => {
+                    if let crate::events::WorkerEvent::Started { .. } = &ev {
+                        started += 1;
+                    }
                     if let crate::events::WorkerEvent::Finished { id, timings: t, .. } = &ev {
                         crate::timing::mark(&format!(
                             "clip {id} rendered: worker CPU {:.0} ms, encoder CPU {:.0} ms, worker max RSS {:.1} MB",
@@ -262,7 +264,6 @@ pub fn dispatch(
         checks,
         interrupted: m.interrupted(),
         startup_ms: m.startup_ms().to_vec(),
-        rendered_held: fired && held,
     }
 }
 
