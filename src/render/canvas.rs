@@ -19,7 +19,8 @@
 //! rows would run past the buffer takes the exact rows), compiled for AVX2 / SSE4.1 besides
 //! the SSE2 baseline with `multiversion` and picked at run time. Measured on the plasma scene
 //! (2-core EPYC, 1080p, one core, `farm bench-render`, old and new binaries alternating, min
-//! of 3): max blit (with the frame clear) 0.78 -> 0.50 ms, screen blit 0.65 -> 0.40 ms. The
+//! of 3, quiet machine): max blit (with the frame clear) 0.78 -> 0.47 ms, screen blit 0.65 ->
+//! 0.39 ms. The
 //! loop over the cells is written out rather than a closure given to [`for_each_lit_cell`]: a
 //! closure is not compiled with its caller's target features (blit 1.6 -> 5.5 ms), and the
 //! max blit is two steps over 16-bit lanes (as one, LLVM left it one byte at a time).
