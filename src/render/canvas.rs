@@ -12,8 +12,20 @@
 //!
 //! Glyph bitmaps are pre-trimmed and pre-expanded to three bytes per pixel (see `font`), so each
 //! glyph row is one loop over three equal-length `u8` slices that the compiler vectorises.
+//!
+//! [`blit_cells`] blits rows padded with zero coverage to a multiple of 16 bytes
+//! ([`Glyph::cov3p`]), in whole fixed-size vectors with no scalar tail (zero coverage leaves the
+//! padded bytes as they were in both modes, so the bytes are the same; a glyph whose padded
+//! rows would run past the buffer takes the exact rows), compiled for AVX2 / SSE4.1 besides
+//! the SSE2 baseline with `multiversion` and picked at run time. Measured on the plasma scene
+//! (2-core EPYC, 1080p, one core, `farm bench-render`, old and new binaries alternating, min
+//! of 3, quiet machine): max blit (with the frame clear) 0.78 -> 0.47 ms, screen blit 0.65 ->
+//! 0.39 ms. The
+//! loop over the cells is written out rather than a closure given to [`for_each_lit_cell`]: a
+//! closure is not compiled with its caller's target features (blit 1.6 -> 5.5 ms), and the
+//! max blit is two steps over 16-bit lanes (as one, LLVM left it one byte at a time).
 
-use crate::render::font::{Atlas, BLANK, Glyph, GlyphId};
+use crate::render::font::{Atlas, BLANK, Glyph, GlyphId, PAD};
 use crate::render::grid::Grid;
 
 /// How a glyph is composited onto the canvas.
@@ -32,7 +44,7 @@ pub fn div255(x: u16) -> u16 {
 }
 
 /// Fills `pat` with `colour` repeated for `n` pixels and returns that prefix.
-#[inline]
+#[inline(always)]
 fn pattern(pat: &mut Vec<u8>, colour: [u8; 3], n: usize) -> &[u8] {
     if pat.len() < n * 3 {
         pat.resize(n * 3, 0);
@@ -45,7 +57,8 @@ fn pattern(pat: &mut Vec<u8>, colour: [u8; 3], n: usize) -> &[u8] {
 
 /// Composites glyph `g` (whose cell's top-left corner is at pixel `(x, y)`) onto `out`.
 ///
-/// The caller guarantees the cell lies inside the frame; `stride` is `width * 3`.
+/// The caller guarantees the cell lies inside the frame; `stride` is `width * 3`; `pat` holds
+/// the colour repeated for at least [`Glyph::padded_row`] bytes.
 #[inline(always)]
 fn blit_glyph<const SCREEN: bool>(
     out: &mut [u8],
@@ -55,21 +68,61 @@ fn blit_glyph<const SCREEN: bool>(
     g: &Glyph,
     pat: &[u8],
 ) {
-    let rw = g.w * 3;
-    let pat = &pat[..rw];
-    let mut start = (y + g.y0) * stride + (x + g.x0) * 3;
-    for cov in g.cov3.chunks_exact(rw) {
+    if g.is_blank() {
+        return;
+    }
+    let start = (y + g.y0) * stride + (x + g.x0) * 3;
+    let pw = g.padded_row();
+    if start + (g.h - 1) * stride + pw <= out.len() {
+        // Whole 16-byte vectors over the padded rows: the padding has zero coverage, so
+        // `max(o, 0)` and `o + 0 * (255 - o) / 255` leave those bytes (the next cell's or the
+        // next row's) as they were, and no scalar tail runs.
+        blit_rows::<SCREEN, PAD>(out, stride, start, &g.cov3p, pw, &pat[..pw]);
+    } else {
+        // The last glyph of the frame: exact rows, no byte past the end.
+        let rw = g.w * 3;
+        blit_rows::<SCREEN, 1>(out, stride, start, &g.cov3, rw, &pat[..rw]);
+    }
+}
+
+/// The rows of one glyph (`rw` bytes of coverage each, a multiple of `V`) composited onto
+/// `out` from byte `start` on, one row every `stride` bytes, in steps of `V` bytes.
+#[inline(always)]
+fn blit_rows<const SCREEN: bool, const V: usize>(
+    out: &mut [u8],
+    stride: usize,
+    mut start: usize,
+    cov3: &[u8],
+    rw: usize,
+    pat: &[u8],
+) {
+    for cov in cov3.chunks_exact(rw) {
         let row = &mut out[start..start + rw];
-        if SCREEN {
-            for ((o, &a), &p) in row.iter_mut().zip(cov).zip(pat) {
-                let b = div255(u16::from(a) * u16::from(p));
-                let base = u16::from(*o);
-                *o = (base + div255(b * (255 - base))) as u8;
+        for ((o, a), p) in row
+            .chunks_exact_mut(V)
+            .zip(cov.chunks_exact(V))
+            .zip(pat.chunks_exact(V))
+        {
+            // Fixed-size arrays: without them the max blit stayed one byte at a time.
+            let (Ok(o), Ok(a), Ok(p)) = (
+                <&mut [u8; V]>::try_from(o),
+                <&[u8; V]>::try_from(a),
+                <&[u8; V]>::try_from(p),
+            ) else {
+                continue;
+            };
+            // In two steps over 16-bit lanes: written as one, the max blit stayed scalar.
+            let mut b = [0u16; V];
+            for ((b, &a), &p) in b.iter_mut().zip(a).zip(p) {
+                *b = div255(u16::from(a) * u16::from(p));
             }
-        } else {
-            for ((o, &a), &p) in row.iter_mut().zip(cov).zip(pat) {
-                let b = div255(u16::from(a) * u16::from(p)) as u8;
-                *o = (*o).max(b);
+            for (o, &b) in o.iter_mut().zip(&b) {
+                let base = u16::from(*o);
+                *o = if SCREEN {
+                    base + div255(b * (255 - base))
+                } else {
+                    base.max(b)
+                } as u8;
             }
         }
         start += stride;
@@ -90,9 +143,36 @@ pub fn blit_cells(
     pat: &mut Vec<u8>,
 ) {
     match mode {
-        Mode::Max => blit_cells_impl::<false>(out, width, grid, glyphs, colours, pat),
-        Mode::Screen => blit_cells_impl::<true>(out, width, grid, glyphs, colours, pat),
+        Mode::Max => blit_cells_max(out, width, grid, glyphs, colours, pat),
+        Mode::Screen => blit_cells_screen(out, width, grid, glyphs, colours, pat),
     }
+}
+
+/// [`blit_cells`] in [`Mode::Max`], compiled for AVX2 / SSE4.1 besides the SSE2 baseline and
+/// picked at run time (the same integer arithmetic, so the same bytes).
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn blit_cells_max(
+    out: &mut [u8],
+    width: usize,
+    grid: &Grid,
+    glyphs: &[GlyphId],
+    colours: &[[u8; 3]],
+    pat: &mut Vec<u8>,
+) {
+    blit_cells_impl::<false>(out, width, grid, glyphs, colours, pat);
+}
+
+/// [`blit_cells`] in [`Mode::Screen`], compiled like [`blit_cells_max`].
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn blit_cells_screen(
+    out: &mut [u8],
+    width: usize,
+    grid: &Grid,
+    glyphs: &[GlyphId],
+    colours: &[[u8; 3]],
+    pat: &mut Vec<u8>,
+) {
+    blit_cells_impl::<true>(out, width, grid, glyphs, colours, pat);
 }
 
 /// Calls `f(x, y, glyph, colour)` for every cell of `grid` that draws something (not blank,
@@ -125,6 +205,7 @@ pub fn for_each_lit_cell(
     }
 }
 
+#[inline(always)]
 fn blit_cells_impl<const SCREEN: bool>(
     out: &mut [u8],
     width: usize,
@@ -133,11 +214,30 @@ fn blit_cells_impl<const SCREEN: bool>(
     colours: &[[u8; 3]],
     pat: &mut Vec<u8>,
 ) {
+    // The loop of `for_each_lit_cell` written out: a closure would not be compiled with the
+    // caller's target features (its body stayed SSE2 and was not inlined: blit 1.6 -> 5.5 ms).
+    if grid.cols == 0 {
+        return;
+    }
     let stride = width * 3;
-    for_each_lit_cell(grid, glyphs, colours, |x, y, g, colour| {
-        let p = pattern(pat, colour, g.w);
-        blit_glyph::<SCREEN>(out, stride, x, y, g, p);
-    });
+    let table = grid.atlas.glyphs();
+    for (row, (ids, cols)) in glyphs
+        .chunks_exact(grid.cols)
+        .zip(colours.chunks_exact(grid.cols))
+        .take(grid.rows)
+        .enumerate()
+    {
+        let y = grid.oy + row * grid.ch;
+        for (col, (&id, &colour)) in ids.iter().zip(cols).enumerate() {
+            if id == BLANK || colour == [0, 0, 0] {
+                continue;
+            }
+            if let Some(g) = table.get(usize::from(id)) {
+                let p = pattern(pat, colour, g.padded_row().div_ceil(3));
+                blit_glyph::<SCREEN>(out, stride, grid.ox + col * grid.cw, y, g, p);
+            }
+        }
+    }
 }
 
 /// Draws a row of text whose first cell's top-left corner is at pixel `(x, y)`, one cell per
@@ -170,7 +270,7 @@ pub fn blit_text(
         if cx + (g.x0 + g.w) as i64 > width as i64 {
             continue;
         }
-        let p = pattern(pat, colour, g.w);
+        let p = pattern(pat, colour, g.padded_row().div_ceil(3));
         blit_glyph::<false>(out, stride, cx as usize, y as usize, g, p);
     }
 }

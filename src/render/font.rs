@@ -213,12 +213,24 @@ pub struct Glyph {
     pub h: usize,
     /// `h` rows of `w * 3` coverage bytes, each pixel's coverage repeated for r, g and b.
     pub cov3: Vec<u8>,
+    /// `cov3` with each row padded with zero coverage to [`Glyph::padded_row`] bytes (a
+    /// multiple of [`PAD`]): the blit then works in whole vectors with no scalar tail, and
+    /// zero coverage leaves the padded bytes as they were (see `canvas`).
+    pub cov3p: Vec<u8>,
 }
+
+/// The multiple that [`Glyph::cov3p`] rows are padded to (one SSE vector of bytes).
+pub const PAD: usize = 16;
 
 impl Glyph {
     /// True if the glyph draws nothing.
     pub fn is_blank(&self) -> bool {
         self.w == 0 || self.h == 0
+    }
+
+    /// Bytes of one row of [`Glyph::cov3p`]: `w * 3` rounded up to a multiple of [`PAD`].
+    pub fn padded_row(&self) -> usize {
+        (self.w * 3).next_multiple_of(PAD)
     }
 
     /// Sum of the coverage of all pixels (a measure of how much ink the glyph has).
@@ -444,7 +456,19 @@ fn trim(cov: &[u8], cw: usize, ch: usize) -> Glyph {
             cov3.extend_from_slice(&[a, a, a]);
         }
     }
-    Glyph { x0, y0, w, h, cov3 }
+    let pw = (w * 3).next_multiple_of(PAD);
+    let mut cov3p = vec![0; pw * h];
+    for (d, s) in cov3p.chunks_exact_mut(pw).zip(cov3.chunks_exact(w * 3)) {
+        d[..w * 3].copy_from_slice(s);
+    }
+    Glyph {
+        x0,
+        y0,
+        w,
+        h,
+        cov3,
+        cov3p,
+    }
 }
 
 #[cfg(test)]

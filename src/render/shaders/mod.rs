@@ -31,6 +31,22 @@
 //! conversion fused as the sink and compiled for AVX2 at run time (see `yuv.rs`) about 11 -> 2
 //! ms a frame.
 //!
+//! Run-time dispatch of every band kernel of the reference chain: bloom's whole-frame part
+//! (`glow::bloom_prepare`: downsample, f32 blurs, scale), its add (`glow::add_row`), the
+//! vignette multiply (`tone::scale_row`) and grain (`noise::noise_row`, `noise::grain_row`)
+//! are compiled for AVX2 / SSE4.1 with `multiversion` besides the SSE2 baseline, the same
+//! arithmetic so the same bytes. With it: the vignette map at one byte per pixel instead of
+//! per channel (1 MB instead of 3 MB read per 1080p frame; the kernel was bound on that load),
+//! bloom's 4x upsample built as two register stores per block instead of four 3-byte copies
+//! (9% -> 4% of the plasma frame), grain's noise computed in 16-bit lanes instead of a table
+//! lookup per byte. Measured (2-core EPYC, plasma + bloom + vignette + grain, 1080p,
+//! `taskset -c 0 farm bench-render --frames 96`, old and new binaries alternating, min of 3,
+//! quiet machine): shaders 2.63 -> 2.08 ms (2.61 -> 2.42 with the dispatch alone), whole frame
+//! 4.32 -> 3.19 ms together with the glyph blits (see `canvas`); with `--yuv` 5.66 -> 4.52 ms.
+//! perf shares after: bloom_prepare 22%, vignette 17%, glyph blits 22%, grain 11%.
+//! Tried and dropped: grain's 6x expansion as 8 + 4-byte register stores per two blocks (perf
+//! samples of the grain band 104 -> 160, slower than the `[n; 6]` copies).
+//!
 //! Determinism: a shader that needs randomness draws from an RNG seeded with (renderer seed,
 //! the shader's position in the scene's list, frame index / `hold`), so a frame never depends on
 //! which frames were rendered before, and dropping a shader (shader level) does not change the

@@ -5,7 +5,9 @@
 //!   added with saturation. `hold N` keeps one noise pattern for N frames (frames `k N .. k N + N -
 //!   1` share it); `mode bright` scales the noise by the pixel's brightest channel / 255, so black
 //!   background stays clean (the encoder then only pays for grain on the glyphs). The reference
-//!   pipeline's docs give 10; farm keeps its optimisation guide's 8.
+//!   pipeline's docs give 10; farm keeps its optimisation guide's 8. The noise of each random
+//!   byte is computed in 16-bit lanes and the add is one signed saturating add per byte, both
+//!   compiled for AVX2 / SSE4.1 at run time (same bytes; see the chain's module doc).
 //! - `static(density 0.05, color false, hold 1)`: that share of the pixels set to random grey (or
 //!   random colour) values, TV-snow style.
 
@@ -98,10 +100,10 @@ struct Grain {
     amt: u8,
     hold: u32,
     bright: bool,
-    /// This frame's noise for a random byte: `((byte * (2 amt + 1)) >> 8) - amt`.
-    lut: [i8; 256],
     /// Noise per 2x2 block of one pair of rows.
     half: Vec<i8>,
+    /// The random bytes of `half`, whole `u64`s (a multiple of 8 bytes).
+    bytes: Vec<u8>,
     /// `half` for every byte of a row (two pixels of three channels per block), as the
     /// bytes of `i8`s.
     wide: Vec<u8>,
@@ -118,8 +120,8 @@ impl Grain {
             amt,
             hold,
             bright,
-            lut: [0; 256],
             half: vec![0; hw],
+            bytes: vec![0; hw.div_ceil(8) * 8],
             wide: vec![0; hw * 6],
             signed: vec![0; hw * 2],
             rng: None,
@@ -153,11 +155,6 @@ impl Banded for Grain {
         if self.half.len() != hw {
             *self = Grain::new(self.amt, self.hold, self.bright, cx.w);
         }
-        let span = 2 * u32::from(self.amt) + 1;
-        for (byte, n) in self.lut.iter_mut().enumerate() {
-            // |n| <= amt <= 64.
-            *n = (((byte as u32 * span) >> 8) as i32 - i32::from(self.amt)) as i8;
-        }
         self.rng = Some(cx.rng(self.hold));
     }
 
@@ -174,13 +171,17 @@ impl Banded for Grain {
         let rows = out.len() / stride;
         // Bands start on even rows: every 2x2 block lies in one band.
         for hy in y0 / 2..(y0 + rows).div_ceil(2) {
-            // One noise value per 2x2 block: 8 values per 64 random bits.
-            for ns in self.half.chunks_mut(8) {
-                let bits = rng.next_u64().to_le_bytes();
-                for (n, &byte) in ns.iter_mut().zip(&bits) {
-                    *n = self.lut[usize::from(byte)];
-                }
+            // One noise value per 2x2 block: 8 values per 64 random bits (the bytes of each
+            // `u64` in little-endian order), mapped to `[-amt, amt]` by the table's formula
+            // in vector arithmetic instead of a lookup per byte.
+            for (b, r) in self
+                .bytes
+                .chunks_exact_mut(8)
+                .zip(std::iter::repeat_with(|| rng.next_u64()))
+            {
+                b.copy_from_slice(&r.to_le_bytes());
             }
+            noise_row(&mut self.half, &self.bytes, self.amt);
             let lines = hy * 2 - y0..(hy * 2 + 2).min(h) - y0;
             if self.bright {
                 for (d, &n) in self.signed.chunks_exact_mut(2).zip(&self.half) {
@@ -206,14 +207,33 @@ impl Banded for Grain {
                 d.copy_from_slice(&[n as u8; 6]);
             }
             for y in lines {
-                let line = &mut out[y * stride..(y + 1) * stride];
-                // `clamp(o + n, 0, 255)` as a signed saturating add on `o - 128` (one
-                // vector add per 16 bytes; it was an unsigned add and subtract of two tables).
-                for (o, &n) in line.iter_mut().zip(&self.wide) {
-                    *o = ((*o ^ 0x80) as i8).saturating_add(n as i8) as u8 ^ 0x80;
-                }
+                grain_row(&mut out[y * stride..(y + 1) * stride], &self.wide);
             }
         }
+    }
+}
+
+/// This frame's noise of each random byte: `((byte * (2 amt + 1)) >> 8) - amt`, computed in
+/// 16-bit lanes (it was a 256-entry table looked up per byte). Compiled for AVX2 / SSE4.1
+/// besides the SSE2 baseline and picked at run time (same bytes).
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn noise_row(half: &mut [i8], bytes: &[u8], amt: u8) {
+    let span = 2 * u16::from(amt) + 1;
+    let amt = i16::from(amt);
+    for (n, &b) in half.iter_mut().zip(bytes) {
+        // byte * span <= 255 * 129 fits 16 bits; |n| <= amt <= 64.
+        *n = (((u16::from(b) * span) >> 8) as i16 - amt) as i8;
+    }
+}
+
+/// `clamp(o + n, 0, 255)` for every byte of `line` and its noise in `wide` (the bytes of
+/// `i8`s), as a signed saturating add on `o - 128` (one vector add per 16 or 32 bytes; it was
+/// an unsigned add and subtract of two tables). Compiled for AVX2 / SSE4.1 besides the SSE2
+/// baseline and picked at run time (same bytes).
+#[multiversion::multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn grain_row(line: &mut [u8], wide: &[u8]) {
+    for (o, &n) in line.iter_mut().zip(wide) {
+        *o = ((*o ^ 0x80) as i8).saturating_add(n as i8) as u8 ^ 0x80;
     }
 }
 
