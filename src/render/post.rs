@@ -4,7 +4,11 @@
 //! - Tonemap (section 5 of the Python reference pipeline's docs): `lo` = 1st and `hi` = 99.5th
 //!   percentile of the channel values of every 4th pixel of every 4th row (if `hi - lo < 10`, `hi =
 //!   lo + 10`); each byte maps to `2 + 251 * clip((v - lo) / (hi - lo))^gamma`, rounded, through
-//!   one 256-entry table per channel (a tint is folded into the table).
+//!   one 256-entry table per channel (a tint is folded into the table). Without a tint the
+//!   frame is mapped 8 bytes at a time through a 65536-entry two-byte table made with the
+//!   tables (128 KB, once per frame): four reads and one store per 8 bytes instead of eight
+//!   byte stores, which bound the loop. Measured (user CPU of `presets -- NAME`, 720p + 1080p,
+//!   min of 3, A/B in the same minutes): stained-glass 0.66 -> 0.56 s, cosmos 0.78 -> 0.70 s.
 //! - Feedback: the first frame is stored and returned unchanged; after that the buffer is
 //!   multiplied by `decay`, moved by the transform (nearest-neighbour maps cached at build),
 //!   hue-rotated, and blended under the new frame (`out = blend(frame, buffer)`), and `out` becomes
@@ -59,6 +63,10 @@ pub struct Tonemap {
     tint: [f32; 3],
     hist: Vec<u32>,
     luts: [[u8; 256]; 3],
+    /// Without a tint: `luts[0]` for two bytes at once, `(hi << 8) | lo` -> `lut[lo] | lut[hi] << 8`.
+    pairs: Vec<u16>,
+    /// Whether `pairs` was made by the last [`Tonemap::prepare`].
+    pairs_ready: bool,
 }
 
 impl Tonemap {
@@ -69,6 +77,8 @@ impl Tonemap {
             tint,
             hist: vec![0; 256],
             luts: [[0; 256]; 3],
+            pairs: Vec::new(),
+            pairs_ready: false,
         }
     }
 
@@ -132,6 +142,17 @@ impl Tonemap {
                 *o = ((2.0 + 251.0 * y) * self.tint[k] + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
+        self.pairs_ready = self.tint == [1.0; 3];
+        if self.pairs_ready {
+            let l = &self.luts[0];
+            self.pairs.resize(65536, 0);
+            for (hi, row) in self.pairs.chunks_exact_mut(256).enumerate() {
+                let h = u16::from(l[hi]) << 8;
+                for (p, &lo) in row.iter_mut().zip(l) {
+                    *p = h | u16::from(lo);
+                }
+            }
+        }
         true
     }
 
@@ -141,10 +162,22 @@ impl Tonemap {
     }
 
     /// Maps `out` through the tables of the last [`Tonemap::prepare`].
+    ///
+    /// Without a tint, eight bytes at a time through the two-byte table `pairs` (four reads
+    /// and one 8-byte store instead of eight reads and eight byte stores; see the module doc).
     pub fn map(&self, out: &mut [u8]) {
-        if self.tint == [1.0; 3] {
+        let pairs = <&[u16; 65536]>::try_from(self.pairs.as_slice());
+        if let (true, true, Ok(pairs)) = (self.tint == [1.0; 3], self.pairs_ready, pairs) {
             let l = &self.luts[0];
-            for v in out.iter_mut() {
+            let mut chunks = out.chunks_exact_mut(8);
+            for c in &mut chunks {
+                let w = u64::from_le_bytes((&*c).try_into().expect("8 bytes"));
+                let r = (0..4).fold(0u64, |r, k| {
+                    r | u64::from(pairs[((w >> (16 * k)) & 0xFFFF) as usize]) << (16 * k)
+                });
+                c.copy_from_slice(&r.to_le_bytes());
+            }
+            for v in chunks.into_remainder() {
                 *v = l[usize::from(*v)];
             }
         } else {
