@@ -4,7 +4,11 @@
 //! - Tonemap (section 5 of the Python reference pipeline's docs): `lo` = 1st and `hi` = 99.5th
 //!   percentile of the channel values of every 4th pixel of every 4th row (if `hi - lo < 10`, `hi =
 //!   lo + 10`); each byte maps to `2 + 251 * clip((v - lo) / (hi - lo))^gamma`, rounded, through
-//!   one 256-entry table per channel (a tint is folded into the table).
+//!   one 256-entry table per channel (a tint is folded into the table). Without a tint the
+//!   frame is mapped 8 bytes at a time through a 65536-entry two-byte table made with the
+//!   tables (128 KB, once per frame): four reads and one store per 8 bytes instead of eight
+//!   byte stores, which bound the loop. Measured (user CPU of `presets -- NAME`, 720p + 1080p,
+//!   min of 3, A/B in the same minutes): stained-glass 0.66 -> 0.56 s, cosmos 0.78 -> 0.70 s.
 //! - Feedback: the first frame is stored and returned unchanged; after that the buffer is
 //!   multiplied by `decay`, moved by the transform (nearest-neighbour maps cached at build),
 //!   hue-rotated, and blended under the new frame (`out = blend(frame, buffer)`), and `out` becomes
@@ -24,7 +28,22 @@
 //!   and the bench's blend+post column (wall) swarm 48-50 -> 37-45 ms, attractor-dust 28-29 ->
 //!   15-16 ms, inferno 32-39 -> 20-23 ms. Walking a rotation in 128-pixel strips (to keep the
 //!   ~100 source rows an output row reads in cache) measured slower (mandala 5.3-5.4 s), so
-//!   rows stay whole. Byte for byte the frames of before: the test
+//!   rows stay whole.
+//!
+//!   Then (issue 10, same measure: user CPU of `presets -- NAME`, 720p + 1080p, min of 3, A/B
+//!   in the same minutes on the loaded machine): a rotation's 8 MB per-pixel map became runs of
+//!   consecutive source pixels ([`map_runs`], ~20 pixels each at 1080p) copied as slices, the
+//!   zoom's column map the same runs read in place; the frame's tonemap (and, without a hue
+//!   matrix, the decay) is folded into the blend table once per frame (`mix`: one table read
+//!   per byte instead of three, one table when the three channel tables agree); each blended
+//!   row goes back into the frame while in cache instead of a 6 MB copy at the end. mandala
+//!   1.74 -> 1.38 s, neon-tunnel 1.07 -> 0.78 s, swarm 1.34 -> 1.19 s. Blending a rotation
+//!   run by run in place (no row gather) measured slower (mandala 1.71 s): the runs are short.
+//!   The hue unpack's clamp compiled to two branches per channel; as one read of an 8 KB table
+//!   ([`unpack_hue`]), and with the rotation's runs copied in 16-byte blocks ([`copy_run`])
+//!   instead of a `memcpy` call each: mandala 1.39 -> 1.14 s, swarm 1.19 -> 0.74 s (the bench's
+//!   1080p blend+post column, wall, loaded: mandala 26.3 -> 13.9 ms, swarm 69.7 -> 22.4 ms).
+//!   Byte for byte the frames of before: the test
 //!   `fused_feedback_matches_the_pass_by_pass_reference` keeps the old passes as the reference,
 //!   and the goldens are unchanged.
 //! - Transitions: fade, wipe (left to right), iris (a growing circle) and dissolve (16-pixel
@@ -44,6 +63,10 @@ pub struct Tonemap {
     tint: [f32; 3],
     hist: Vec<u32>,
     luts: [[u8; 256]; 3],
+    /// Without a tint: `luts[0]` for two bytes at once, `(hi << 8) | lo` -> `lut[lo] | lut[hi] << 8`.
+    pairs: Vec<u16>,
+    /// Whether `pairs` was made by the last [`Tonemap::prepare`].
+    pairs_ready: bool,
 }
 
 impl Tonemap {
@@ -54,6 +77,8 @@ impl Tonemap {
             tint,
             hist: vec![0; 256],
             luts: [[0; 256]; 3],
+            pairs: Vec::new(),
+            pairs_ready: false,
         }
     }
 
@@ -117,6 +142,17 @@ impl Tonemap {
                 *o = ((2.0 + 251.0 * y) * self.tint[k] + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
+        self.pairs_ready = self.tint == [1.0; 3];
+        if self.pairs_ready {
+            let l = &self.luts[0];
+            self.pairs.resize(65536, 0);
+            for (hi, row) in self.pairs.chunks_exact_mut(256).enumerate() {
+                let h = u16::from(l[hi]) << 8;
+                for (p, &lo) in row.iter_mut().zip(l) {
+                    *p = h | u16::from(lo);
+                }
+            }
+        }
         true
     }
 
@@ -126,10 +162,22 @@ impl Tonemap {
     }
 
     /// Maps `out` through the tables of the last [`Tonemap::prepare`].
+    ///
+    /// Without a tint, eight bytes at a time through the two-byte table `pairs` (four reads
+    /// and one 8-byte store instead of eight reads and eight byte stores; see the module doc).
     pub fn map(&self, out: &mut [u8]) {
-        if self.tint == [1.0; 3] {
+        let pairs = <&[u16; 65536]>::try_from(self.pairs.as_slice());
+        if let (true, true, Ok(pairs)) = (self.tint == [1.0; 3], self.pairs_ready, pairs) {
             let l = &self.luts[0];
-            for v in out.iter_mut() {
+            let mut chunks = out.chunks_exact_mut(8);
+            for c in &mut chunks {
+                let w = u64::from_le_bytes((&*c).try_into().expect("8 bytes"));
+                let r = (0..4).fold(0u64, |r, k| {
+                    r | u64::from(pairs[((w >> (16 * k)) & 0xFFFF) as usize]) << (16 * k)
+                });
+                c.copy_from_slice(&r.to_le_bytes());
+            }
+            for v in chunks.into_remainder() {
                 *v = l[usize::from(*v)];
             }
         } else {
@@ -443,16 +491,77 @@ pub struct Feedback {
     decay: u16,
     lut: BlendLut,
     hue: Option<[[i32; 3]; 3]>,
-    /// Per output pixel: source pixel index, or `NONE` (black). Empty for separable transforms.
-    map: Vec<u32>,
+    /// The rotations' pixel map as runs: row `y`'s are `runs[row_runs[y]..row_runs[y + 1]]`.
+    /// Empty for separable transforms.
+    runs: Vec<Run>,
+    row_runs: Vec<u32>,
     /// Separable maps: source row per output row and source column per output column.
     rows: Vec<u32>,
-    cols: Vec<u32>,
+    /// Source column per output column, as runs of one row ([`map_runs`]).
+    col_runs: Vec<Run>,
     buf: Vec<u8>,
     tmp: Vec<u8>,
-    /// One row of the moved buffer (scratch).
+    /// One row of black.
+    zeros: Vec<u8>,
+    /// One row of the rotated buffer (scratch, with 16 bytes of slack for [`copy_run`]).
     row: Vec<u8>,
+    /// The blend table with this frame's tonemap and the decay folded in, one per channel
+    /// (scratch, 3 x 65536).
+    mix: Vec<u8>,
     has: bool,
+}
+
+/// A stretch of an output row whose pixels are consecutive buffer pixels (or all black).
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// First output column.
+    x: u32,
+    /// Buffer pixel index of the first, or `NONE` (black).
+    src: u32,
+    /// Pixels.
+    len: u32,
+}
+
+/// A per-pixel map (`w` pixels per row) as runs of consecutive sources: (runs, row_runs), row
+/// `y`'s runs being `runs[row_runs[y]..row_runs[y + 1]]`. A small rotation moves whole
+/// stretches of ~20 pixels together, so the walk copies stretches instead of reading a 4-byte
+/// index per pixel (the map is 8 MB at 1080p).
+fn map_runs(map: &[u32], w: usize) -> (Vec<Run>, Vec<u32>) {
+    let mut runs = Vec::new();
+    let mut row_runs = vec![0u32];
+    if w == 0 {
+        return (runs, Vec::new());
+    }
+    for row in map.chunks_exact(w) {
+        let mut x = 0;
+        while x < w {
+            let src = row[x];
+            let mut len = 1;
+            while x + len < w {
+                let next = row[x + len];
+                let follows = if src == NONE {
+                    next == NONE
+                } else {
+                    next != NONE && next == src + len as u32
+                };
+                if !follows {
+                    break;
+                }
+                len += 1;
+            }
+            runs.push(Run {
+                x: x as u32,
+                src,
+                len: len as u32,
+            });
+            x += len;
+        }
+        row_runs.push(runs.len() as u32);
+    }
+    if runs.is_empty() {
+        row_runs.clear();
+    }
+    (runs, row_runs)
 }
 
 /// The pixel maps of `transform` by `amount` for a `w x h` frame: (map, rows, cols).
@@ -577,6 +686,8 @@ impl Feedback {
     pub fn new(width: usize, height: usize, v: &FeedbackValues) -> Feedback {
         let (w, h) = (width, height);
         let (map, rows, cols) = feedback_maps(w, h, v.transform, v.amount);
+        let (runs, row_runs) = map_runs(&map, w);
+        let (col_runs, _) = map_runs(&cols, w);
         Feedback {
             values: *v,
             width,
@@ -584,12 +695,15 @@ impl Feedback {
             decay: decay_factor(v.decay),
             lut: BlendLut::new(v.blend, v.opacity, false),
             hue: hue_matrix(v.hue_shift),
-            map,
+            runs,
+            row_runs,
             rows,
-            cols,
+            col_runs,
             buf: vec![0; w * h * 3],
             tmp: vec![0; w * h * 3],
-            row: vec![0; w * 3],
+            zeros: vec![0; w * 3],
+            row: vec![0; w * 3 + 16],
+            mix: vec![0; 3 * 65536],
             has: false,
         }
     }
@@ -601,8 +715,10 @@ impl Feedback {
     pub fn tune(&mut self, v: &FeedbackValues) {
         let old = self.values;
         if v.transform != old.transform || v.amount.to_bits() != old.amount.to_bits() {
-            (self.map, self.rows, self.cols) =
-                feedback_maps(self.width, self.height, v.transform, v.amount);
+            let (map, cols);
+            (map, self.rows, cols) = feedback_maps(self.width, self.height, v.transform, v.amount);
+            (self.runs, self.row_runs) = map_runs(&map, self.width);
+            (self.col_runs, _) = map_runs(&cols, self.width);
         }
         if v.blend != old.blend {
             self.lut = BlendLut::new(v.blend, v.opacity, false);
@@ -650,81 +766,136 @@ impl Feedback {
             self.has = true;
             return;
         }
-        let (w, stride) = (self.width, self.width * 3);
+        let stride = self.width * 3;
         let k = self.decay;
         let dec: [u8; 256] = std::array::from_fn(|v| ((v as u16 * k) >> 8) as u8);
         let hue = self.hue.as_ref().map(|m| hue_tables(m, &dec));
         let ident: [[u8; 256]; 3] = [std::array::from_fn(|v| v as u8); 3];
-        let [p0, p1, p2] = pre.unwrap_or(&ident);
+        let pre = pre.unwrap_or(&ident);
+        // The blend table with the frame's tonemap folded into its rows and (without a hue
+        // matrix) the decay into its columns: one read per byte instead of three.
         let table = self.lut.table();
+        let shared = pre[0] == pre[1] && pre[1] == pre[2];
+        let post = if hue.is_some() { &ident[0] } else { &dec };
+        for (c, mix) in self.mix.chunks_exact_mut(65536).enumerate() {
+            if c > 0 && shared {
+                break;
+            }
+            for (mrow, &a) in mix.chunks_exact_mut(256).zip(&pre[c]) {
+                let trow = &table[usize::from(a) << 8..][..256];
+                for (m, &b) in mrow.iter_mut().zip(post) {
+                    *m = trow[usize::from(b)];
+                }
+            }
+        }
         let Feedback {
             buf,
             tmp,
+            zeros,
             row,
-            map,
+            runs,
+            row_runs,
             rows,
-            cols,
+            col_runs,
+            mix,
             ..
         } = self;
-        let cols_identity = cols.iter().enumerate().all(|(x, &c)| c as usize == x);
-        for y in 0..self.height {
-            // The buffer's pixels that land on row `y`, raw (black where none does).
-            let src: &[u8] = if !map.is_empty() {
-                for (d, &i) in row.chunks_exact_mut(3).zip(&map[y * w..(y + 1) * w]) {
-                    if i == NONE {
-                        d.fill(0);
-                    } else {
-                        let i = i as usize * 3;
-                        d.copy_from_slice(&buf[i..i + 3]);
-                    }
-                }
-                row
-            } else if rows[y] == NONE {
-                row.fill(0);
-                row
-            } else {
-                let sy = rows[y] as usize;
-                let srow = &buf[sy * stride..(sy + 1) * stride];
-                if cols_identity {
-                    srow
-                } else {
-                    for (d, &sx) in row.chunks_exact_mut(3).zip(cols.iter()) {
-                        if sx == NONE {
-                            d.fill(0);
-                        } else {
-                            let i = sx as usize * 3;
-                            d.copy_from_slice(&srow[i..i + 3]);
-                        }
-                    }
-                    row
-                }
-            };
-            let orow = &out[y * stride..(y + 1) * stride];
-            let nrow = &mut tmp[y * stride..(y + 1) * stride];
-            let at = |a: u8, b: u8| table[usize::from((u16::from(a) << 8) | u16::from(b))];
-            let pixels = nrow
+        let mix_of = |c: usize| -> &[u8; 65536] {
+            let c = if shared { 0 } else { c };
+            mix[c * 65536..(c + 1) * 65536]
+                .try_into()
+                .expect("three 65536-entry tables")
+        };
+        let (m0, m1, m2) = (mix_of(0), mix_of(1), mix_of(2));
+        // Blends the moved buffer's pixels `s` (raw) under the frame's `o` into `n`.
+        let hue = hue.as_ref();
+        let blend = |n: &mut [u8], o: &[u8], s: &[u8]| {
+            let at =
+                |m: &[u8; 65536], a: u8, b: u8| m[usize::from((u16::from(a) << 8) | u16::from(b))];
+            let pixels = n
                 .chunks_exact_mut(3)
-                .zip(orow.chunks_exact(3))
-                .zip(src.chunks_exact(3));
-            if let Some([h0, h1, h2]) = &hue {
+                .zip(o.chunks_exact(3))
+                .zip(s.chunks_exact(3));
+            if let Some([h0, h1, h2]) = hue {
                 for ((n, o), s) in pixels {
                     let v = h0[usize::from(s[0])]
                         .wrapping_add(h1[usize::from(s[1])])
                         .wrapping_add(h2[usize::from(s[2])]);
-                    n[0] = at(p0[usize::from(o[0])], unpack_hue(v, 0));
-                    n[1] = at(p1[usize::from(o[1])], unpack_hue(v, 1));
-                    n[2] = at(p2[usize::from(o[2])], unpack_hue(v, 2));
+                    n[0] = at(m0, o[0], unpack_hue(v, 0));
+                    n[1] = at(m1, o[1], unpack_hue(v, 1));
+                    n[2] = at(m2, o[2], unpack_hue(v, 2));
                 }
             } else {
                 for ((n, o), s) in pixels {
-                    n[0] = at(p0[usize::from(o[0])], dec[usize::from(s[0])]);
-                    n[1] = at(p1[usize::from(o[1])], dec[usize::from(s[1])]);
-                    n[2] = at(p2[usize::from(o[2])], dec[usize::from(s[2])]);
+                    n[0] = at(m0, o[0], s[0]);
+                    n[1] = at(m1, o[1], s[1]);
+                    n[2] = at(m2, o[2], s[2]);
                 }
             }
+        };
+        // The runs `rs` of a row, their sources being pixels of `src`.
+        let blend_runs = |n: &mut [u8], o: &[u8], src: &[u8], rs: &[Run], zeros: &[u8]| {
+            for r in rs {
+                let (x, len) = (r.x as usize * 3, r.len as usize * 3);
+                let s = if r.src == NONE {
+                    &zeros[..len]
+                } else {
+                    &src[r.src as usize * 3..][..len]
+                };
+                blend(&mut n[x..x + len], &o[x..x + len], s);
+            }
+        };
+        let cols_identity = col_runs.len() == 1 && col_runs[0].src == 0;
+        for y in 0..self.height {
+            let orow = &mut out[y * stride..(y + 1) * stride];
+            let nrow = &mut tmp[y * stride..(y + 1) * stride];
+            // The buffer's pixels that land on row `y`: a rotation's runs (~20 pixels at 1080p)
+            // gathered into a row first (blending run by run measured slower), a separable
+            // move's read in place, run by run (black where none lands).
+            if !row_runs.is_empty() {
+                let (r0, r1) = (row_runs[y] as usize, row_runs[y + 1] as usize);
+                for r in &runs[r0..r1] {
+                    let (x, len) = (r.x as usize * 3, r.len as usize * 3);
+                    if r.src == NONE {
+                        row[x..x + len].fill(0);
+                    } else {
+                        copy_run(row, x, buf, r.src as usize * 3, len);
+                    }
+                }
+                blend(nrow, orow, &row[..stride]);
+            } else if rows[y] == NONE {
+                blend(nrow, orow, zeros);
+            } else {
+                let sy = rows[y] as usize;
+                let srow = &buf[sy * stride..(sy + 1) * stride];
+                if cols_identity {
+                    blend(nrow, orow, srow);
+                } else {
+                    blend_runs(nrow, orow, srow, col_runs, zeros);
+                }
+            }
+            // Back into the frame while the row is in cache.
+            orow.copy_from_slice(nrow);
         }
-        out.copy_from_slice(tmp);
         std::mem::swap(buf, tmp);
+    }
+}
+
+/// Copies `src[s..s + len]` to `row[x..x + len]` in 16-byte blocks, the last block running up
+/// to 15 bytes past the run where both sides have room (the next run, drawn after, overwrites
+/// it; `row` has 16 bytes of slack past the frame's row): a run is ~60 bytes, where a call to
+/// `memcpy` per run cost more than the copy.
+#[inline(always)]
+fn copy_run(row: &mut [u8], x: usize, src: &[u8], s: usize, len: usize) {
+    let mut i = 0;
+    while i < len {
+        if x + i + 16 <= row.len() && s + i + 16 <= src.len() {
+            row[x + i..x + i + 16].copy_from_slice(&src[s + i..s + i + 16]);
+            i += 16;
+        } else {
+            row[x + i..x + len].copy_from_slice(&src[s + i..s + len]);
+            break;
+        }
     }
 }
 
@@ -749,11 +920,30 @@ fn hue_tables(m: &[[i32; 3]; 3], dec: &[u8; 256]) -> [[u64; 256]; 3] {
     })
 }
 
-/// Output channel `j` of a packed hue sum: `(sum >> 8).clamp(0, 255)`.
+/// `HUE_CLAMP[i] = (i - HUE_BIAS / 256).clamp(0, 255)`: the clamp of [`unpack_hue`] as one
+/// read of an 8 KB table (the compiled clamp was two branches per channel).
+static HUE_CLAMP: [u8; 1 << 13] = {
+    let mut t = [0u8; 1 << 13];
+    let mut i = 0;
+    while i < t.len() {
+        let v = i as i64 - (HUE_BIAS >> 8);
+        t[i] = if v < 0 {
+            0
+        } else if v > 255 {
+            255
+        } else {
+            v as u8
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Output channel `j` of a packed hue sum: `(sum >> 8).clamp(0, 255)` (the field's top 13
+/// bits less `HUE_BIAS / 256`, exactly, as `HUE_BIAS` is a multiple of 256).
 #[inline(always)]
 fn unpack_hue(v: u64, j: u32) -> u8 {
-    let f = ((v >> (21 * j)) & 0x1F_FFFF) as i64 - HUE_BIAS;
-    (f >> 8).clamp(0, 255) as u8
+    HUE_CLAMP[((v >> (21 * j + 8)) & 0x1FFF) as usize]
 }
 
 /// Shows `p` in `[0, 1]` of frame `out` in `style` (1 = all of it; the rest goes black).
@@ -847,8 +1037,9 @@ mod tests {
         let stride = w * 3;
         let mut tmp = vec![0u8; buf.len()];
         let dec = |s: u8| ((u16::from(s) * k) >> 8) as u8;
-        if !fb.map.is_empty() {
-            for (i, &src) in fb.map.iter().enumerate() {
+        let (map, rows, cols) = feedback_maps(w, fb.height, fb.values.transform, fb.values.amount);
+        if !map.is_empty() {
+            for (i, &src) in map.iter().enumerate() {
                 if src != NONE {
                     for j in 0..3 {
                         tmp[i * 3 + j] = dec(buf[src as usize * 3 + j]);
@@ -856,8 +1047,8 @@ mod tests {
                 }
             }
         } else {
-            for (y, &sy) in fb.rows.iter().enumerate() {
-                for (x, &sx) in fb.cols.iter().enumerate() {
+            for (y, &sy) in rows.iter().enumerate() {
+                for (x, &sx) in cols.iter().enumerate() {
                     if sy != NONE && sx != NONE {
                         for j in 0..3 {
                             tmp[y * stride + x * 3 + j] =
