@@ -336,6 +336,60 @@ fn a_clip_that_ffprobe_finds_short_is_failed_not_done() {
     assert!(!clip(&s, "a").exists());
 }
 
+/// The soundtrack is encoded ahead by its own ffmpeg: when that fails, the run fails at the
+/// join naming the soundtrack's log and quoting it, the output is not written, the clips are
+/// kept for the next run, and no ffmpeg is left behind.
+#[test]
+fn a_soundtrack_that_cannot_be_encoded_fails_the_join_naming_its_log() {
+    let s = Scratch::new("badsoundtrack");
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("sine=f=440:d=1")
+        .arg(s.path().join("track.wav"))
+        .status()
+        .expect("ffmpeg runs");
+    assert!(made.success());
+    s.write(
+        "plan.yaml",
+        "output: out.mp4\naudio: track.wav\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n  - {id: b, scene: plasma, duration: 1}\n",
+    );
+    let wrapper = s.write(
+        "no-aac-ffmpeg",
+        "#!/bin/bash\ncase \"${@: -1}\" in *soundtrack.m4a) echo 'simulated: no AAC encoder here' >&2; exit 1;; esac\nexec ffmpeg \"$@\"\n",
+    );
+    make_executable(&wrapper);
+    let o = s.run(
+        &args("plan.yaml", &[]),
+        &[("FARM_FFMPEG", wrapper.to_str().unwrap())],
+        LIMIT,
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("simulated: no AAC encoder here") && err.contains("soundtrack.log"),
+        "{err}"
+    );
+    assert!(!s.path().join("out.mp4").exists());
+    assert!(clip(&s, "a").exists() && clip(&s, "b").exists(), "{err}");
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", s.path().to_str().unwrap()])
+        .output()
+        .expect("pgrep runs");
+    assert!(
+        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
+        "processes left: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
+
 /// An "ffmpeg" that exits 0 and logs nothing wrong, but whose clip is truncated: its last 2000
 /// bytes cut, with the index `moov` that ffmpeg writes last, or (`faststart`: the index first)
 /// its media data cut while its index is whole. Both are refused, saying the file is truncated.
