@@ -187,42 +187,59 @@ fn spawn_soundtrack(
 impl Soundtrack {
     /// Wait for the encode, with the join's limits; Ok once `out` is written whole.
     fn wait(&mut self, stall: Duration) -> Result<(), MediaError> {
-        let (out, log) = (self.out.clone(), self.log.clone());
-        let limits = procs::Limits {
-            total: join_limit(0, self.secs),
-            progress: Some((&|| write_mark(&out, &log), stall)),
-        };
-        let st = match procs::wait(&mut self.child, &limits) {
-            Ok(st) => st,
-            Err(procs::Stopped::Interrupted) => return Err(MediaError::JoinStopped),
-            Err(procs::Stopped::Stalled(d)) => {
-                return Err(MediaError::JoinStalled {
-                    secs: d.as_secs_f64(),
-                    log,
-                });
-            }
-            Err(procs::Stopped::TimedOut(d)) => {
-                return Err(MediaError::JoinTimeout {
-                    secs: d.as_secs_f64(),
-                    log,
-                });
-            }
-            Err(procs::Stopped::Io(e)) => return Err(MediaError::Wait(e.to_string())),
-        };
-        let written = write_error(&log);
-        if !st.success() {
-            return Err(MediaError::JoinExit {
-                status: st,
-                cause: written.or_else(|| first_error(&log)),
-                tail: log_tail(&log, 8),
-                log,
+        let total = join_limit(0, self.secs);
+        wait_for(&mut self.child, total, &self.out, &self.log, stall)
+    }
+}
+
+/// Wait for one of the join's ffmpegs, writing `out` with its stderr in `log`: killed past
+/// `total` or when neither changes for `stall`; its exit status and log made into errors
+/// (ffmpeg 5.1 exits 0 when it cannot write the trailer: the write error in the log says so).
+fn wait_for(
+    child: &mut std::process::Child,
+    total: Duration,
+    out: &Path,
+    log: &Path,
+    stall: Duration,
+) -> Result<(), MediaError> {
+    let limits = procs::Limits {
+        total,
+        progress: Some((&|| write_mark(out, log), stall)),
+    };
+    let st = match procs::wait(child, &limits) {
+        Ok(st) => st,
+        Err(procs::Stopped::Interrupted) => return Err(MediaError::JoinStopped),
+        Err(procs::Stopped::Stalled(d)) => {
+            return Err(MediaError::JoinStalled {
+                secs: d.as_secs_f64(),
+                log: log.to_path_buf(),
             });
         }
-        if let Some(line) = written {
-            return Err(MediaError::JoinWrite { out, line, log });
+        Err(procs::Stopped::TimedOut(d)) => {
+            return Err(MediaError::JoinTimeout {
+                secs: d.as_secs_f64(),
+                log: log.to_path_buf(),
+            });
         }
-        Ok(())
+        Err(procs::Stopped::Io(e)) => return Err(MediaError::Wait(e.to_string())),
+    };
+    let written = write_error(log);
+    if !st.success() {
+        return Err(MediaError::JoinExit {
+            status: st,
+            cause: written.or_else(|| first_error(log)),
+            log: log.to_path_buf(),
+            tail: log_tail(log, 8),
+        });
     }
+    if let Some(line) = written {
+        return Err(MediaError::JoinWrite {
+            out: out.to_path_buf(),
+            line,
+            log: log.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 /// Start the join's ffmpeg: the concat demuxer reads its list from stdin (`pipe:0`), each entry
@@ -351,46 +368,8 @@ impl PendingJoin {
             .filter_map(|c| std::fs::metadata(j.list.parent().unwrap_or(j.dir).join(c)).ok())
             .map(|m| m.len())
             .sum();
-        let audio_secs = j.audio.map(|_| j.frames as f64 / j.fps.max(1) as f64);
-        let limits = procs::Limits {
-            total: join_limit(clip_bytes, audio_secs.unwrap_or(0.0)),
-            progress: Some((&|| write_mark(j.out, j.log), j.stall)),
-        };
-        let st = match procs::wait(child, &limits) {
-            Ok(st) => st,
-            Err(procs::Stopped::Interrupted) => return Err(MediaError::JoinStopped),
-            Err(procs::Stopped::Stalled(d)) => {
-                return Err(MediaError::JoinStalled {
-                    secs: d.as_secs_f64(),
-                    log: j.log.to_path_buf(),
-                });
-            }
-            Err(procs::Stopped::TimedOut(d)) => {
-                return Err(MediaError::JoinTimeout {
-                    secs: d.as_secs_f64(),
-                    log: j.log.to_path_buf(),
-                });
-            }
-            Err(procs::Stopped::Io(e)) => return Err(MediaError::Wait(e.to_string())),
-        };
-        let written = write_error(j.log);
-        if !st.success() {
-            return Err(MediaError::JoinExit {
-                status: st,
-                cause: written.or_else(|| first_error(j.log)),
-                log: j.log.to_path_buf(),
-                tail: log_tail(j.log, 8),
-            });
-        }
-        if let Some(line) = written {
-            // ffmpeg 5.1 exits 0 when it cannot write the trailer: the file has no index (moov).
-            return Err(MediaError::JoinWrite {
-                out: j.out.to_path_buf(),
-                line,
-                log: j.log.to_path_buf(),
-            });
-        }
-        Ok(())
+        // The soundtrack is encoded already (copied here): the limit is the clips' alone.
+        wait_for(child, join_limit(clip_bytes, 0.0), j.out, j.log, j.stall)
     }
 }
 
