@@ -105,10 +105,6 @@ pub struct PendingJoin {
 
 impl Drop for PendingJoin {
     fn drop(&mut self) {
-        if let Some(a) = &mut self.audio {
-            // Finished or not, it has nothing more to do once the join is gone.
-            procs::kill_and_reap(&mut a.child);
-        }
         if !self.done {
             // Killed before its stdin closes: an empty list must not start a join.
             procs::kill_and_reap(&mut self.child);
@@ -131,6 +127,18 @@ struct Soundtrack {
     out: PathBuf,
     log: PathBuf,
     secs: f64,
+    /// Reaped by [`Soundtrack::wait`] (whatever its end).
+    reaped: bool,
+}
+
+impl Drop for Soundtrack {
+    fn drop(&mut self) {
+        if !self.reaped {
+            // The join is gone (a clip failed, the run stopped, the join's own ffmpeg could
+            // not start): its soundtrack has no use, and no process may outlive the run.
+            procs::kill_and_reap(&mut self.child);
+        }
+    }
 }
 
 /// Start encoding the soundtrack section of `j` into `out` (log: `log`).
@@ -160,13 +168,47 @@ fn spawn_soundtrack(
     args.extend(["-t".into(), format!("{secs:.6}").into()]);
     args.extend(["-f", "mp4"].map(OsString::from));
     args.push(out.as_os_str().to_owned());
-    let logf = open_log(log, &command_line(j.ffmpeg, &args)).map_err(|e| MediaError::Write {
+    let (child, group) =
+        spawn_ffmpeg(j, &args, &command_line(j.ffmpeg, &args), log, Stdio::null())?;
+    Ok(Soundtrack {
+        child,
+        _group: group,
+        out: out.to_path_buf(),
+        log: log.to_path_buf(),
+        secs,
+        reaped: false,
+    })
+}
+
+impl Soundtrack {
+    /// Wait for the encode, with the join's limits; Ok once `out` is written whole.
+    fn wait(&mut self, stall: Duration) -> Result<(), MediaError> {
+        let total = join_limit(0, self.secs);
+        let r = wait_for(&mut self.child, total, &self.out, &self.log, stall);
+        // procs::wait reaps the child (having killed it, when it stops it) before it returns.
+        self.reaped = true;
+        r
+    }
+}
+
+/// Start one of the join's ffmpegs with `args`, its log opened with `first_line` and given its
+/// stderr. ffmpeg runs in `j.dir`: a relative program path must not change meaning. Its own
+/// process group, killed with the coordinator (PR_SET_PDEATHSIG: spawn from a thread that
+/// outlives it), on a stop signal, when it writes nothing for `stall`, or past `join_limit`.
+fn spawn_ffmpeg(
+    j: &Join,
+    args: &[OsString],
+    first_line: &str,
+    log: &Path,
+    stdin: Stdio,
+) -> Result<(std::process::Child, procs::Group), MediaError> {
+    let logf = open_log(log, first_line).map_err(|e| MediaError::Write {
         path: log.to_path_buf(),
         reason: e.to_string(),
     })?;
     let program = std::path::absolute(j.ffmpeg).unwrap_or_else(|_| j.ffmpeg.to_path_buf());
-    let child = procs::isolate(Command::new(program).args(&args).current_dir(j.dir))
-        .stdin(Stdio::null())
+    let child = procs::isolate(Command::new(program).args(args).current_dir(j.dir))
+        .stdin(stdin)
         .stdout(Stdio::null())
         .stderr(Stdio::from(logf))
         .spawn()
@@ -175,21 +217,7 @@ fn spawn_soundtrack(
             reason: e.to_string(),
         })?;
     let group = procs::Group::of(&child);
-    Ok(Soundtrack {
-        child,
-        _group: group,
-        out: out.to_path_buf(),
-        log: log.to_path_buf(),
-        secs,
-    })
-}
-
-impl Soundtrack {
-    /// Wait for the encode, with the join's limits; Ok once `out` is written whole.
-    fn wait(&mut self, stall: Duration) -> Result<(), MediaError> {
-        let total = join_limit(0, self.secs);
-        wait_for(&mut self.child, total, &self.out, &self.log, stall)
-    }
+    Ok((child, group))
 }
 
 /// Wait for one of the join's ffmpegs, writing `out` with its stderr in `log`: killed past
@@ -315,24 +343,7 @@ pub fn spawn_join(j: &Join) -> Result<PendingJoin, MediaError> {
         command_line(j.ffmpeg, &args),
         super::quote::shell_quote_os(list_rel.as_os_str())
     );
-    let logf = open_log(j.log, &replay).map_err(|e| MediaError::Write {
-        path: j.log.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    // ffmpeg runs in `dir`: a relative program path must not change meaning. Its own process
-    // group, killed with the coordinator (PR_SET_PDEATHSIG: spawn from a thread that outlives
-    // it), on a stop signal, when it writes nothing for `stall`, or past `join_limit`.
-    let program = std::path::absolute(j.ffmpeg).unwrap_or_else(|_| j.ffmpeg.to_path_buf());
-    let mut child = procs::isolate(Command::new(program).args(&args).current_dir(j.dir))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(logf))
-        .spawn()
-        .map_err(|e| MediaError::Spawn {
-            program: j.ffmpeg.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    let group = procs::Group::of(&child);
+    let (mut child, group) = spawn_ffmpeg(j, &args, &replay, j.log, Stdio::piped())?;
     Ok(PendingJoin {
         stdin: child.stdin.take(),
         child,
