@@ -313,15 +313,11 @@ fn a_clip_that_ffprobe_finds_short_is_failed_not_done() {
         "plan.yaml",
         "output: out.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n",
     );
-    let wrapper = s.write(
+    let o = run_with_ffmpeg(
+        &s,
         "short-ffmpeg",
         "#!/bin/bash\nset -e\nout=\"${@: -1}\"\nffmpeg \"$@\"\nffmpeg -v error -y -i \"$out\" -c copy -frames:v 5 -f mp4 \"$out.cut\"\nmv \"$out.cut\" \"$out\"\n",
-    );
-    make_executable(&wrapper);
-    let o = s.run(
-        &args("plan.yaml", &["--retries", "0"]),
-        &[("FARM_FFMPEG", wrapper.to_str().unwrap())],
-        LIMIT,
+        &["--retries", "0"],
     );
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -361,15 +357,11 @@ fn a_soundtrack_that_cannot_be_encoded_fails_the_join_naming_its_log() {
         "plan.yaml",
         "output: out.mp4\naudio: track.wav\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n  - {id: b, scene: plasma, duration: 1}\n",
     );
-    let wrapper = s.write(
+    let o = run_with_ffmpeg(
+        &s,
         "no-aac-ffmpeg",
         "#!/bin/bash\ncase \"${@: -1}\" in *soundtrack.m4a) echo 'simulated: no AAC encoder here' >&2; exit 1;; esac\nexec ffmpeg \"$@\"\n",
-    );
-    make_executable(&wrapper);
-    let o = s.run(
-        &args("plan.yaml", &[]),
-        &[("FARM_FFMPEG", wrapper.to_str().unwrap())],
-        LIMIT,
+        &[],
     );
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -409,17 +401,13 @@ fn a_truncated_clip_is_failed_not_done() {
         } else {
             ""
         };
-        let wrapper = s.write(
+        let o = run_with_ffmpeg(
+            &s,
             "cut-ffmpeg",
             &format!(
                 "#!/bin/bash\nset -e\nout=\"${{@: -1}}\"\nffmpeg \"$@\"\n{remux}truncate -s -2000 \"$out\"\n"
             ),
-        );
-        make_executable(&wrapper);
-        let o = s.run(
-            &args("plan.yaml", &["--retries", "0"]),
-            &[("FARM_FFMPEG", wrapper.to_str().unwrap())],
-            LIMIT,
+            &["--retries", "0"],
         );
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{name}: {err}");
@@ -436,6 +424,18 @@ fn a_truncated_clip_is_failed_not_done() {
     }
 }
 
+/// Run `plan.yaml` (with `extra` flags) with `FARM_FFMPEG` set to a script `name` holding
+/// `script` (written into the scratch folder and made executable).
+fn run_with_ffmpeg(s: &Scratch, name: &str, script: &str, extra: &[&str]) -> std::process::Output {
+    let wrapper = s.write(name, script);
+    make_executable(&wrapper);
+    s.run(
+        &args("plan.yaml", extra),
+        &[("FARM_FFMPEG", wrapper.to_str().unwrap())],
+        LIMIT,
+    )
+}
+
 fn make_executable(p: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -448,12 +448,11 @@ fn an_ffmpeg_whose_command_is_not_found_could_not_start() {
         "plan.yaml",
         "output: out.mp4\nsegments:\n  - {id: a, scene: plasma, duration: 0.5}\n",
     );
-    let wrapper = s.write("ffmpeg", "#!/bin/sh\nexec /nonexistent/bin/ffmpeg \"$@\"\n");
-    make_executable(&wrapper);
-    let o = s.run(
-        &args("plan.yaml", &[]),
-        &[("FARM_FFMPEG", wrapper.to_str().unwrap())],
-        LIMIT,
+    let o = run_with_ffmpeg(
+        &s,
+        "ffmpeg",
+        "#!/bin/sh\nexec /nonexistent/bin/ffmpeg \"$@\"\n",
+        &[],
     );
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
