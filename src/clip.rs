@@ -47,6 +47,10 @@ pub struct ClipSpec {
     pub segment: usize,
     /// Frames to render.
     pub frames: u64,
+    /// The scene frame of the clip's frame 0: 0, or for a chunk (`<id>#<k>`, see [`chunks`])
+    /// where it starts in the clip it was cut from; the scene keeps that clip's length, seed,
+    /// features and crossfade, so a chunk's frames are that clip's frames `first..first+frames`.
+    pub first: u64,
     /// The global video frame of the clip's frame 0 (the frames of the clips before it).
     pub start: u64,
     /// The clip's RNG seed (from the plan seed and the index: `render::rng::clip_seed`).
@@ -170,6 +174,7 @@ impl ClipSpec {
             index,
             segment: range.segment,
             frames,
+            first: 0,
             start,
             seed: crate::render::rng::clip_seed(plan.seed, index as u32),
             frame: settings.frame.clone(),
@@ -276,6 +281,17 @@ pub fn specs(
     settings: &RenderSettings,
     track: Option<&Features>,
 ) -> Result<Vec<ClipSpec>, PlanError> {
+    let whole = unchunked_specs(plan, settings, track)?;
+    Ok(chunks(whole, chunk_frames(plan.chunk, settings.frame.fps)))
+}
+
+/// [`specs`] before long clips are cut into chunks (what `farm frame` draws from: a segment's
+/// frames whatever its chunks).
+pub fn unchunked_specs(
+    plan: &Plan,
+    settings: &RenderSettings,
+    track: Option<&Features>,
+) -> Result<Vec<ClipSpec>, PlanError> {
     let ranges = ranges(plan, settings.frame.fps, track)?;
     let mut out: Vec<ClipSpec> = Vec::with_capacity(ranges.len());
     for (i, r) in ranges.iter().enumerate() {
@@ -283,6 +299,60 @@ pub fn specs(
         out.push(spec);
     }
     Ok(out)
+}
+
+/// Frames of a chunk of `secs` seconds at `fps` (0: chunking is off).
+pub fn chunk_frames(secs: f64, fps: u32) -> u64 {
+    (secs * f64::from(fps)).round().max(0.0) as u64
+}
+
+/// The separator of a chunk's id: `<clip id>#<k>` (k from 1). Segment ids never hold it (they
+/// are letters, digits, `-` and `_`), so a chunk id never names a segment.
+pub const CHUNK_SEP: char = '#';
+
+/// The clip id a chunk id was cut from (`intro#2` -> `intro`); the id itself otherwise.
+pub fn unchunked_id(id: &str) -> &str {
+    id.split_once(CHUNK_SEP).map_or(id, |(base, _)| base)
+}
+
+/// Cuts every clip of `specs` longer than `chunk` frames (0: none) into the fewest chunks of
+/// at most `chunk` frames, of equal length give or take a frame, in order: `<id>#1`, `<id>#2`,
+/// ... Each chunk is the clip's own spec (scene and its length, seed, features, crossfade) with
+/// its frame range ([`ClipSpec::first`], [`ClipSpec::frames`], [`ClipSpec::start`]), so a
+/// chunked render draws the same frames as an unchunked one; the seeds of the clips that follow
+/// do not move (they were drawn from the unchunked clips' indices). `index` becomes the
+/// position in the new list. A chunk past the end of the clip's crossfade carries none.
+pub fn chunks(specs: Vec<ClipSpec>, chunk: u64) -> Vec<ClipSpec> {
+    let mut out = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let n = if chunk == 0 || spec.frames <= chunk {
+            1
+        } else {
+            spec.frames.div_ceil(chunk)
+        };
+        if n == 1 {
+            out.push(ClipSpec {
+                index: out.len(),
+                ..spec
+            });
+            continue;
+        }
+        let bound = |j: u64| spec.frames * j / n;
+        for j in 0..n {
+            let first = bound(j);
+            let crossfade = spec.crossfade.clone().filter(|x| first < x.frames);
+            out.push(ClipSpec {
+                id: format!("{}{CHUNK_SEP}{}", spec.id, j + 1),
+                index: out.len(),
+                frames: bound(j + 1) - first,
+                first,
+                start: spec.start + first,
+                crossfade,
+                ..spec.clone()
+            });
+        }
+    }
+    out
 }
 
 /// Where each clip of `plan` goes at `fps` (see [`timing::frame_ranges`]), on the beats of
@@ -339,6 +409,57 @@ mod tests {
         let (plan, s) = plan_with(dir, PLAN);
         let specs = specs(&plan, &s, None).unwrap();
         (specs[1].clone(), BTreeMap::new())
+    }
+
+    #[test]
+    fn long_clips_are_cut_into_even_chunks_that_keep_their_clip_and_the_seeds_that_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = |chunk: &str| {
+            format!(
+                "output: out.mp4\nseed: 7\nchunk: {chunk}\nsegments:\n  - {{id: a, scene: particles, duration: 2.5}}\n  - {{id: b, scene: fire, duration: 1.5, params: {{transition: {{in: crossfade, seconds: 1}}}}}}\n  - {{id: c, scene: plasma, duration: 0.5}}\n"
+            )
+        };
+        let (plan, s) = plan_with(dir.path(), &body("0"));
+        let whole = specs(&plan, &s, None).unwrap();
+        let (plan, s) = plan_with(dir.path(), &body("1"));
+        let cut = specs(&plan, &s, None).unwrap();
+        let ids: Vec<&str> = cut.iter().map(|c| c.id.as_str()).collect();
+        // 12 fps: a (30 frames) in 3 chunks of 10, b (18) in 2 of 9, c (6) whole.
+        assert_eq!(ids, ["a#1", "a#2", "a#3", "b#1", "b#2", "c"]);
+        let lens: Vec<(u64, u64, u64)> = cut.iter().map(|c| (c.first, c.frames, c.start)).collect();
+        assert_eq!(
+            lens,
+            [
+                (0, 10, 0),
+                (10, 10, 10),
+                (20, 10, 20),
+                (0, 9, 30),
+                (9, 9, 39),
+                (0, 6, 48)
+            ]
+        );
+        assert!(cut.iter().enumerate().all(|(i, c)| c.index == i));
+        for c in &cut {
+            let w = whole.iter().find(|w| w.id == unchunked_id(&c.id)).unwrap();
+            assert_eq!(c.seed, w.seed, "{}: the unchunked clip's seed", c.id);
+            assert_eq!(
+                c.scene, w.scene,
+                "{}: the whole clip's scene and length",
+                c.id
+            );
+            assert_eq!(c.features, w.features, "{}", c.id);
+            assert_eq!(c.segment, w.segment);
+        }
+        // b's crossfade (12 frames) reaches into its second chunk (from frame 9), not further.
+        assert!(cut[3].crossfade.is_some() && cut[4].crossfade.is_some());
+        assert_eq!(cut[5].crossfade, None);
+        let fonts = BTreeMap::new();
+        let hashes: std::collections::HashSet<String> =
+            cut.iter().map(|c| c.content_hash(&fonts)).collect();
+        assert_eq!(hashes.len(), cut.len(), "every chunk has its own hash");
+        assert_eq!(unchunked_id("a#2"), "a");
+        assert_eq!(unchunked_id("a-2"), "a-2");
+        assert_eq!(chunks(whole.clone(), 0), whole);
     }
 
     #[test]

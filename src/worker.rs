@@ -294,6 +294,23 @@ fn encode_frames(
         }
         !gone
     });
+    // A chunk of a stateful scene replays the frames before its first (the same "0 frames").
+    let first = u32::try_from(job.spec.first).unwrap_or(u32::MAX);
+    let mut rgb = vec![0u8; renderer.frame_len()];
+    if !gone {
+        renderer.replay_to(first, &mut rgb, &mut |_, _| {
+            if !gone && last_progress.elapsed() >= PROGRESS_EVERY {
+                last_progress = Instant::now();
+                gone = reply
+                    .send(WorkerEvent::Progress {
+                        id: job.spec.id.clone(),
+                        frames: 0,
+                    })
+                    .is_err();
+            }
+            !gone
+        });
+    }
     render_ms += ms(t.elapsed());
     if gone {
         enc.kill();
@@ -306,7 +323,6 @@ fn encode_frames(
     let enc_settings = &job.spec.encoder;
     let (w, h) = (enc_settings.width as usize, enc_settings.height as usize);
     let matrix = enc_settings.matrix();
-    let mut rgb = vec![0u8; renderer.frame_len()];
     for i in 0..job.spec.frames {
         match fault {
             Some((Fault::Slow, from)) if i >= from => std::thread::sleep(Duration::from_millis(40)),
@@ -323,7 +339,7 @@ fn encode_frames(
         // The encoder reads yuv420p: converted here (fused with the renderer's last pass),
         // not by ffmpeg's swscale.
         let mut yuv = crate::render::yuv::Yuv420p::new(&mut buf, w, h, matrix);
-        renderer.render_frame_yuv(i as u32, &mut rgb, &mut yuv);
+        renderer.render_frame_yuv(first.saturating_add(i as u32), &mut rgb, &mut yuv);
         render_ms += ms(t.elapsed());
         if i == 0 || i == job.spec.frames / 2 || i + 1 == job.spec.frames {
             brightness.push(Brightness::of(i, &rgb));

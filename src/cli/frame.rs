@@ -28,7 +28,7 @@ pub(super) fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &Set
         Err(c) => return c,
     };
     // A clip of a beat-cut run (`<id>-<n>`) is found among the clips, below.
-    if plan.segment(id).is_none() && plan.cut.is_none() {
+    if plan.segment(crate::clip::unchunked_id(id)).is_none() && plan.cut.is_none() {
         let ids: Vec<&str> = plan.segments.iter().map(|s| s.id.as_str()).collect();
         eprintln!(
             "error: the plan has no clip '{id}'; its clips are: {}",
@@ -48,8 +48,14 @@ pub(super) fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &Set
         Ok(t) => t,
         Err(code) => return code,
     };
-    // The same spec `farm run` hashes and sends to the clip's worker.
-    let Some(spec) = (match crate::clip::specs(&plan, &s, track.as_ref()) {
+    // The same spec `farm run` hashes and sends to the clip's worker: a chunk's (`intro#2`,
+    // `--at` from its start), or the whole clip's (`intro`, whatever its chunks).
+    let specs = if id.contains(crate::clip::CHUNK_SEP) {
+        crate::clip::specs(&plan, &s, track.as_ref())
+    } else {
+        crate::clip::unchunked_specs(&plan, &s, track.as_ref())
+    };
+    let Some(spec) = (match specs {
         Ok(v) => v.into_iter().find(|c| c.id == id),
         Err(e) => {
             eprintln!("error: {e}");
@@ -60,7 +66,9 @@ pub(super) fn cmd_frame(plan_path: &Path, id: &str, at: f64, out: &Path, a: &Set
         return 2;
     };
     let clip_frames = spec.frames;
-    let index = ((at.max(0.0) * s.frame.fps as f64).round() as u64).min(clip_frames - 1) as u32;
+    let index = (spec.first
+        + ((at.max(0.0) * s.frame.fps as f64).round() as u64).min(clip_frames - 1))
+        as u32;
     let mut r = match spec.renderer() {
         Ok(r) => r,
         Err(e) => {

@@ -144,13 +144,21 @@ pub fn clean(plan_path: &Path) -> Result<(Layout, layout::Removal), RunError> {
     Ok((layout, removal))
 }
 
-fn check_ids<'a>(clips: &[Clip], ids: &'a [String]) -> Result<HashSet<&'a str>, RunError> {
-    let known: HashSet<&str> = clips.iter().map(|c| c.id.as_str()).collect();
-    let unknown: Vec<&str> = ids
-        .iter()
-        .map(String::as_str)
-        .filter(|i| !known.contains(i))
-        .collect();
+/// The clips `ids` name: a clip's own id, or the id of a clip cut into chunks (`intro` names
+/// `intro#1`, `intro#2`, ...); an error lists the ids that name none.
+fn check_ids(clips: &[Clip], ids: &[String]) -> Result<HashSet<String>, RunError> {
+    let mut forced = HashSet::new();
+    let mut unknown = Vec::new();
+    for id in ids {
+        let named: Vec<&Clip> = clips
+            .iter()
+            .filter(|c| c.id == *id || crate::clip::unchunked_id(&c.id) == id)
+            .collect();
+        if named.is_empty() {
+            unknown.push(id.as_str());
+        }
+        forced.extend(named.into_iter().map(|c| c.id.clone()));
+    }
     if !unknown.is_empty() {
         let all: Vec<&str> = clips.iter().map(|c| c.id.as_str()).collect();
         return Err(RunError::Setup(format!(
@@ -159,7 +167,7 @@ fn check_ids<'a>(clips: &[Clip], ids: &'a [String]) -> Result<HashSet<&'a str>, 
             all.join(", ")
         )));
     }
-    Ok(ids.iter().map(String::as_str).collect())
+    Ok(forced)
 }
 
 /// What both `farm run` and `farm render` start with: the plan's clips, the clips asked for,
@@ -195,10 +203,7 @@ fn begin(
         rep,
     )?;
     let clips = clips_of(plan, settings, track.as_ref())?;
-    let forced = check_ids(&clips, ids)?
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let forced = check_ids(&clips, ids)?;
     let lock = lock_work_dir(&layout, opts.wait_lock, rep)?;
     prepare(plan, &layout)?;
     Ok(Begun {

@@ -12,7 +12,10 @@ mod types;
 use context::{Ctx, RawSegment};
 pub use timing::TIMING_TOLERANCE;
 use timing::secs;
-pub use types::{MAX_ID_LEN, MAX_SEGMENT_SECONDS, MAX_SEGMENTS, Plan, PlanError, Segment, Timing};
+pub use types::{
+    DEFAULT_CHUNK_SECS, MAX_ID_LEN, MAX_SEGMENT_SECONDS, MAX_SEGMENTS, Plan, PlanError, Segment,
+    Timing,
+};
 
 use crate::choices::{Aspect, Quality, X264Preset};
 use crate::render::{self, Param, Params, SceneSpec, ShaderSpec};
@@ -71,6 +74,8 @@ struct RawPlan {
     fonts: Option<Vec<String>>,
     #[serde(default)]
     cut: Option<timing::RawCut>,
+    #[serde(default)]
+    chunk: Option<f64>,
     segments: Vec<RawSegment>,
 }
 
@@ -300,6 +305,18 @@ impl Plan {
         {
             return Err(cx.at_value("crf", format!("must be between 0 and 51 (got {c})")));
         }
+        let chunk = match raw.chunk {
+            None => DEFAULT_CHUNK_SECS,
+            Some(c) if c.is_finite() && c >= 0.0 => c,
+            Some(c) => {
+                return Err(cx.at_value(
+                    "chunk",
+                    format!(
+                        "must be a number of seconds, at least 0 (0 turns chunking off; got {c})"
+                    ),
+                ));
+            }
+        };
         let fps = match raw.fps {
             Some(f) if !(1..=240).contains(&f) => {
                 return Err(cx.at_value("fps", format!("must be between 1 and 240 (got {f})")));
@@ -418,6 +435,7 @@ impl Plan {
             audio_from,
             fonts,
             cut,
+            chunk,
             segments,
             spans,
         })

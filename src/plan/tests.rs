@@ -122,6 +122,15 @@ fn semantic_errors_point_at_the_value() {
     assert!(e.message.contains("nothere.wav"), "{e}");
     let e = err("output: v.mp4\nsegments: []\n");
     assert_eq!(at(&e).0, 2, "{e}");
+    for bad in ["-1", ".nan", ".inf"] {
+        let e = err(&format!(
+            "output: v.mp4\nchunk: {bad}\nsegments:\n  - {{id: a, scene: plasma, duration: 1}}\n"
+        ));
+        assert_eq!((at(&e), e.key.as_str()), ((2, 8), "chunk"), "{e}");
+        assert!(e.message.contains("0 turns chunking off"), "{e}");
+    }
+    let e = err("output: v.mp4\nchunk: ten\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n");
+    assert_eq!(at(&e).0, 2, "{e}");
 }
 
 #[test]

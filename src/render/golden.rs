@@ -304,6 +304,44 @@ fn stateful_scenes_are_order_independent() {
     }
 }
 
+/// What a chunk (issue 11) relies on: a fresh renderer that starts at frame `first` (a
+/// stateful scene replayed by `replay_to`, as the worker does) draws exactly the frames of one
+/// renderer that drew every frame from 0, for every preset and built-in scene, with their
+/// shaders, default bindings and (synthetic) audio features.
+#[test]
+fn every_scene_renders_the_same_from_a_chunk_start() {
+    let (frames, first) = (14u32, 9u32);
+    let f = frame_spec(96, 54);
+    for (name, spec) in all_specs(frames) {
+        let features = || crate::features::ClipFeatures::synthetic(24, 30, u64::from(frames), 48);
+        let mut whole = Renderer::with_features(&f, &spec, 11, features()).unwrap();
+        let mut chunk = Renderer::with_features(&f, &spec, 11, features()).unwrap();
+        let mut a = vec![0u8; whole.frame_len()];
+        let mut b = vec![0u8; chunk.frame_len()];
+        for i in 0..first {
+            whole.render_frame(i, &mut a);
+        }
+        let mut ticks = 0;
+        chunk.replay_to(first, &mut b, &mut |_, _| {
+            ticks += 1;
+            true
+        });
+        assert_eq!(
+            ticks,
+            if chunk.is_stateful() { first } else { 0 },
+            "{name}: ticks"
+        );
+        for i in first..frames {
+            whole.render_frame(i, &mut a);
+            chunk.render_frame(i, &mut b);
+            assert!(
+                a == b,
+                "{name}: frame {i} of a chunk starting at {first} differs"
+            );
+        }
+    }
+}
+
 #[test]
 fn validation_names_nested_keys() {
     let key = |params: &Params, text: Option<&str>| {

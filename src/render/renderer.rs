@@ -498,6 +498,31 @@ impl Renderer {
         self.timings.crossfade_ns += t0.elapsed().as_nanos() as u64;
     }
 
+    /// For a chunk that starts at scene frame `first` of a stateful scene: simulates its frames
+    /// `0..first` in order (the scene only, no shader chain; `buf` is scratch of
+    /// [`Renderer::frame_len`] bytes), calling `tick(done, total)` after each as
+    /// [`Renderer::catch_up`] does; `tick` returning false stops it (the first frame then
+    /// replays the rest). Nothing to do for a stateless scene. Frames are the same bytes with
+    /// or without it: this only moves the replay out of the first frame, where progress can be
+    /// reported.
+    pub fn replay_to(
+        &mut self,
+        first: u32,
+        buf: &mut [u8],
+        tick: &mut dyn FnMut(u32, u32) -> bool,
+    ) {
+        if !self.is_stateful() {
+            return;
+        }
+        // The scene's stages count their own time (in `timings`), as for any frame.
+        for i in 0..first {
+            self.render_scene(i, buf);
+            if !tick(i + 1, first) {
+                break;
+            }
+        }
+    }
+
     /// What frame `index` is rendered at (its time and features).
     pub fn frame_cx(&self, index: u32) -> FrameCx<'_> {
         FrameCx {
