@@ -306,9 +306,9 @@ pub fn chunk_frames(secs: f64, fps: u32) -> u64 {
     (secs * f64::from(fps)).round().max(0.0) as u64
 }
 
-/// The separator of a chunk's id: `<clip id>#<k>` (k from 1). Segment ids never hold it (they
-/// are letters, digits, `-` and `_`), so a chunk id never names a segment.
-pub const CHUNK_SEP: char = '#';
+/// The separator of a chunk's id: `<clip id>#<k>` (k from 1); a plan refuses it in an id, so a
+/// chunk id never names a segment.
+pub use crate::plan::CHUNK_SEP;
 
 /// The clip id a chunk id was cut from (`intro#2` -> `intro`); the id itself otherwise.
 pub fn unchunked_id(id: &str) -> &str {

@@ -13,8 +13,8 @@ use context::{Ctx, RawSegment};
 pub use timing::TIMING_TOLERANCE;
 use timing::secs;
 pub use types::{
-    DEFAULT_CHUNK_SECS, MAX_ID_LEN, MAX_SEGMENT_SECONDS, MAX_SEGMENTS, Plan, PlanError, Segment,
-    Timing,
+    CHUNK_SEP, DEFAULT_CHUNK_SECS, MAX_ID_LEN, MAX_SEGMENT_SECONDS, MAX_SEGMENTS, Plan, PlanError,
+    Segment, Timing,
 };
 
 use crate::choices::{Aspect, Quality, X264Preset};
@@ -804,8 +804,8 @@ fn input_problem(what: &str, p: &Path, why: &str) -> String {
 }
 
 /// Ids name files, logs and `--only` lists: no path separators, no commas, no control
-/// characters, not `.`/`..`, no leading `.` or `-`, at most [`MAX_ID_LEN`] bytes. Spaces and
-/// apostrophes are fine.
+/// characters, not `.`/`..`, no leading `.` or `-`, no `#` (chunk ids, `intro#2`), at most
+/// [`MAX_ID_LEN`] bytes. Spaces and apostrophes are fine.
 pub fn check_id(id: &str) -> Result<(), String> {
     if id.trim().is_empty() {
         return Err("an id cannot be empty".into());
@@ -814,6 +814,12 @@ pub fn check_id(id: &str) -> Result<(), String> {
         return Err(format!(
             "id is {} bytes long; at most {MAX_ID_LEN}",
             id.len()
+        ));
+    }
+    if id.contains(CHUNK_SEP) {
+        return Err(format!(
+            "id '{}' contains '#', which farm keeps for the chunks of a long clip (`intro#2`)",
+            id.escape_debug()
         ));
     }
     if let Some(c) = id.chars().find(|c| {

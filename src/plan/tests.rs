@@ -129,6 +129,8 @@ fn semantic_errors_point_at_the_value() {
         assert_eq!((at(&e), e.key.as_str()), ((2, 8), "chunk"), "{e}");
         assert!(e.message.contains("0 turns chunking off"), "{e}");
     }
+    let e = err("output: v.mp4\nsegments:\n  - {id: 'a#1', scene: plasma, duration: 1}\n");
+    assert!(e.message.contains("chunks"), "{e}");
     let e = err("output: v.mp4\nchunk: ten\nsegments:\n  - {id: a, scene: plasma, duration: 1}\n");
     assert_eq!(at(&e).0, 2, "{e}");
 }
