@@ -282,7 +282,35 @@ pub fn specs(
     track: Option<&Features>,
 ) -> Result<Vec<ClipSpec>, PlanError> {
     let whole = unchunked_specs(plan, settings, track)?;
-    Ok(chunks(whole, chunk_frames(plan.chunk, settings.frame.fps)))
+    let chunk = chunk_frames(plan.chunk, settings.frame.fps);
+    // Each chunk carries its clip's audio rows up to its end: a very long reactive segment in
+    // many chunks would hold them many times over. Refused before any is copied, not run out
+    // of memory.
+    let bytes: u64 = whole.iter().map(|c| chunked_feature_bytes(c, chunk)).sum();
+    if bytes > MAX_FEATURE_BYTES {
+        return Err(plan.error_at(
+            "chunk".into(),
+            format!(
+                "chunks of {} s would carry {:.1} GB of audio rows (each chunk holds its clip's rows up to its end); at most {:.1} GB: make `chunk:` longer, or 0 (off), or split the segment",
+                plan.chunk,
+                bytes as f64 / 1e9,
+                MAX_FEATURE_BYTES as f64 / 1e9
+            ),
+        ));
+    }
+    let all = chunks(whole, chunk);
+    if all.len() > crate::plan::MAX_SEGMENTS {
+        return Err(plan.error_at(
+            "chunk".into(),
+            format!(
+                "chunks of {} s make {} clips; at most {}: make `chunk:` longer (or 0, off)",
+                plan.chunk,
+                all.len(),
+                crate::plan::MAX_SEGMENTS
+            ),
+        ));
+    }
+    Ok(all)
 }
 
 /// [`specs`] before long clips are cut into chunks (what `farm frame` draws from: a segment's
@@ -299,6 +327,32 @@ pub fn unchunked_specs(
         out.push(spec);
     }
     Ok(out)
+}
+
+/// The most audio rows (bytes) the specs of a plan's clips may carry together.
+pub const MAX_FEATURE_BYTES: u64 = 4 << 30;
+
+/// The number of chunks [`chunks`] cuts a clip of `frames` into.
+fn chunk_count(frames: u64, chunk: u64) -> u64 {
+    if chunk == 0 || frames <= chunk {
+        1
+    } else {
+        frames.div_ceil(chunk)
+    }
+}
+
+/// Bytes of audio rows the chunks of `spec` carry together (see [`chunks`]).
+fn chunked_feature_bytes(spec: &ClipSpec, chunk: u64) -> u64 {
+    let f = &spec.features;
+    let all = 4 * (f.values.len() + f.spectrum.len() + f.wave.len()) as u64;
+    let n = chunk_count(spec.frames, chunk);
+    if n == 1 || f.rows == 0 {
+        return all;
+    }
+    let per_row = all / u64::from(f.rows);
+    (1..=n)
+        .map(|j| (u64::from(f.lead) + spec.frames * j / n).min(u64::from(f.rows)) * per_row)
+        .sum()
 }
 
 /// Frames of a chunk of `secs` seconds at `fps` (0: chunking is off).
@@ -325,11 +379,7 @@ pub fn unchunked_id(id: &str) -> &str {
 pub fn chunks(specs: Vec<ClipSpec>, chunk: u64) -> Vec<ClipSpec> {
     let mut out = Vec::with_capacity(specs.len());
     for spec in specs {
-        let n = if chunk == 0 || spec.frames <= chunk {
-            1
-        } else {
-            spec.frames.div_ceil(chunk)
-        };
+        let n = chunk_count(spec.frames, chunk);
         if n == 1 {
             out.push(ClipSpec {
                 index: out.len(),
@@ -338,16 +388,23 @@ pub fn chunks(specs: Vec<ClipSpec>, chunk: u64) -> Vec<ClipSpec> {
             continue;
         }
         let bound = |j: u64| spec.frames * j / n;
+        // A chunk carries the audio rows of its clip up to its own last frame, not after: some
+        // scenes read rows since the clip began (circuit, measured by the renderer's chunk
+        // test; and a stateful scene replays them), so the rows before a chunk stay.
+        let lead = i64::from(spec.features.lead);
         for j in 0..n {
             let first = bound(j);
+            let frames = bound(j + 1) - first;
             let crossfade = spec.crossfade.clone().filter(|x| first < x.frames);
+            let features = spec.features.window(-lead, (first + frames) as i64);
             out.push(ClipSpec {
                 id: format!("{}{CHUNK_SEP}{}", spec.id, j + 1),
                 index: out.len(),
-                frames: bound(j + 1) - first,
+                frames,
                 first,
                 start: spec.start + first,
                 crossfade,
+                features,
                 ..spec.clone()
             });
         }
@@ -447,7 +504,10 @@ mod tests {
                 "{}: the whole clip's scene and length",
                 c.id
             );
-            assert_eq!(c.features, w.features, "{}", c.id);
+            assert_eq!(c.features.start, w.features.start, "{}", c.id);
+            for f in c.first as i64 - 24..(c.first + c.frames) as i64 {
+                assert_eq!(c.features.row(f), w.features.row(f), "{}: row {f}", c.id);
+            }
             assert_eq!(c.segment, w.segment);
         }
         // b's crossfade (12 frames) reaches into its second chunk (from frame 9), not further.

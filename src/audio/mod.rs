@@ -129,6 +129,7 @@ impl Features {
             take(&self.wave, WAVE_POINTS),
         );
         crate::features::ClipFeatures {
+            skip: 0,
             source: crate::features::Source::Track,
             fps: self.fps.max(1),
             start,

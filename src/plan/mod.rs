@@ -13,8 +13,8 @@ use context::{Ctx, RawSegment};
 pub use timing::TIMING_TOLERANCE;
 use timing::secs;
 pub use types::{
-    CHUNK_SEP, DEFAULT_CHUNK_SECS, MAX_ID_LEN, MAX_SEGMENT_SECONDS, MAX_SEGMENTS, Plan, PlanError,
-    Segment, Timing,
+    CHUNK_SEP, DEFAULT_CHUNK_SECS, MAX_ID_LEN, MAX_SEGMENT_SECONDS, MAX_SEGMENTS, MIN_CHUNK_SECS,
+    Plan, PlanError, Segment, Timing,
 };
 
 use crate::choices::{Aspect, Quality, X264Preset};
@@ -307,12 +307,12 @@ impl Plan {
         }
         let chunk = match raw.chunk {
             None => DEFAULT_CHUNK_SECS,
-            Some(c) if c.is_finite() && c >= 0.0 => c,
+            Some(c) if c == 0.0 || (c.is_finite() && c >= MIN_CHUNK_SECS) => c,
             Some(c) => {
                 return Err(cx.at_value(
                     "chunk",
                     format!(
-                        "must be a number of seconds, at least 0 (0 turns chunking off; got {c})"
+                        "must be a number of seconds, at least {MIN_CHUNK_SECS} (0 turns chunking off; got {c})"
                     ),
                 ));
             }

@@ -122,7 +122,7 @@ fn semantic_errors_point_at_the_value() {
     assert!(e.message.contains("nothere.wav"), "{e}");
     let e = err("output: v.mp4\nsegments: []\n");
     assert_eq!(at(&e).0, 2, "{e}");
-    for bad in ["-1", ".nan", ".inf"] {
+    for bad in ["-1", ".nan", ".inf", "0.5"] {
         let e = err(&format!(
             "output: v.mp4\nchunk: {bad}\nsegments:\n  - {{id: a, scene: plasma, duration: 1}}\n"
         ));

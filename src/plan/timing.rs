@@ -628,7 +628,8 @@ impl Plan {
             .any(|s| matches!(s.timing, Timing::Beats(_) | Timing::Cut))
     }
 
-    fn error_at(&self, key: String, message: String) -> PlanError {
+    /// An error at `key`'s value in the plan file (the file alone when the key is not there).
+    pub(crate) fn error_at(&self, key: String, message: String) -> PlanError {
         PlanError {
             file: self.path.clone(),
             pos: self.spans.value(&key),

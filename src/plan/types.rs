@@ -24,6 +24,10 @@ pub const MAX_ID_LEN: usize = 100;
 /// (a 4-minute track is 8 chunks) still gives every worker of a typical machine work.
 pub const DEFAULT_CHUNK_SECS: f64 = 30.0;
 
+/// The shortest `chunk:` (but 0, off): a chunk costs a worker's renderer and encoder start, and
+/// a stateful scene replays the frames before each chunk, so shorter ones only lose time.
+pub const MIN_CHUNK_SECS: f64 = 1.0;
+
 /// The separator of a chunk's id (`intro#2`): refused in the plan's ids, so that a chunk id
 /// never names a segment or a clip of a beat-cut run.
 pub const CHUNK_SEP: char = '#';

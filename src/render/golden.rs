@@ -311,11 +311,16 @@ fn stateful_scenes_are_order_independent() {
 #[test]
 fn every_scene_renders_the_same_from_a_chunk_start() {
     let (frames, first) = (14u32, 9u32);
+    let last = frames - 2; // the chunk's frames: first..last
     let f = frame_spec(96, 54);
     for (name, spec) in all_specs(frames) {
         let features = || crate::features::ClipFeatures::synthetic(24, 30, u64::from(frames), 48);
         let mut whole = Renderer::with_features(&f, &spec, 11, features()).unwrap();
-        let mut chunk = Renderer::with_features(&f, &spec, 11, features()).unwrap();
+        // The chunk gets only the rows a chunk carries (`clip::chunks`).
+        let full = features();
+        let lead = i64::from(full.lead);
+        let rows = full.window(-lead, i64::from(last));
+        let mut chunk = Renderer::with_features(&f, &spec, 11, rows).unwrap();
         let mut a = vec![0u8; whole.frame_len()];
         let mut b = vec![0u8; chunk.frame_len()];
         for i in 0..first {
@@ -331,7 +336,7 @@ fn every_scene_renders_the_same_from_a_chunk_start() {
             if chunk.is_stateful() { first } else { 0 },
             "{name}: ticks"
         );
-        for i in first..frames {
+        for i in first..last {
             whole.render_frame(i, &mut a);
             chunk.render_frame(i, &mut b);
             assert!(

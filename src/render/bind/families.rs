@@ -56,6 +56,7 @@ fn track(start: u64, frames: u64, level: impl Fn(u64) -> f32) -> ClipFeatures {
         values[r as usize * Feature::COUNT + Feature::Rms.index()] = level(first + r);
     }
     ClipFeatures {
+        skip: 0,
         source: Source::Track,
         fps: 24,
         start,

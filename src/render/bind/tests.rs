@@ -35,6 +35,7 @@ fn clip(feature: Feature, values: &[f32], start: u64, frames: u64, lead: u32) ->
         v[r as usize * Feature::COUNT + feature.index()] = values.get(g).copied().unwrap_or(0.0);
     }
     ClipFeatures {
+        skip: 0,
         source: Source::Track,
         fps: 24,
         start,
