@@ -278,11 +278,14 @@ fn encode_frames(
     let fault = fault_for(&job.spec.id, job.spec.frames);
     let (mut render_ms, mut write_ms) = (0.0, 0.0);
     let mut last_progress = Instant::now();
-    // A crossfade from a stateful scene simulates the clip before first: say "0 frames" while
-    // it does, so that the stall timeout counts time without events, not a long catch-up.
+    // A crossfade from a stateful scene simulates the clip before first, and a chunk of a
+    // stateful scene replays the frames before its first: say "0 frames" while they do, so
+    // that the stall timeout counts time without events, not a long catch-up.
     let t = Instant::now();
     let mut gone = false;
-    renderer.catch_up(&mut |_, _| {
+    let first = u32::try_from(job.spec.first).unwrap_or(u32::MAX);
+    let mut rgb = vec![0u8; renderer.frame_len()];
+    let mut tick = |_, _| {
         if !gone && last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
             gone = reply
@@ -293,24 +296,9 @@ fn encode_frames(
                 .is_err();
         }
         !gone
-    });
-    // A chunk of a stateful scene replays the frames before its first (the same "0 frames").
-    let first = u32::try_from(job.spec.first).unwrap_or(u32::MAX);
-    let mut rgb = vec![0u8; renderer.frame_len()];
-    if !gone {
-        renderer.replay_to(first, &mut rgb, &mut |_, _| {
-            if !gone && last_progress.elapsed() >= PROGRESS_EVERY {
-                last_progress = Instant::now();
-                gone = reply
-                    .send(WorkerEvent::Progress {
-                        id: job.spec.id.clone(),
-                        frames: 0,
-                    })
-                    .is_err();
-            }
-            !gone
-        });
-    }
+    };
+    renderer.catch_up(&mut tick);
+    renderer.replay_to(first, &mut rgb, &mut tick);
     render_ms += ms(t.elapsed());
     if gone {
         enc.kill();
