@@ -284,8 +284,8 @@ pub fn specs(
     let whole = unchunked_specs(plan, settings, track)?;
     let chunk = chunk_frames(plan.chunk, settings.frame.fps);
     // Each chunk carries its clip's audio rows up to its end: a very long reactive segment in
-    // many chunks would hold them many times over. Refused before any is copied, not run out
-    // of memory.
+    // many chunks would hold them many times over. Both limits are checked before any chunk
+    // is copied: refused, not run out of memory.
     let bytes: u64 = whole.iter().map(|c| chunked_feature_bytes(c, chunk)).sum();
     if bytes > MAX_FEATURE_BYTES {
         return Err(plan.error_at(
@@ -298,19 +298,21 @@ pub fn specs(
             ),
         ));
     }
-    let all = chunks(whole, chunk);
-    if all.len() > crate::plan::MAX_SEGMENTS {
+    let clips: usize = whole
+        .iter()
+        .map(|c| chunk_ranges(c.frames, chunk).count())
+        .sum();
+    if clips > crate::plan::MAX_SEGMENTS {
         return Err(plan.error_at(
             "chunk".into(),
             format!(
-                "chunks of {} s make {} clips; at most {}: make `chunk:` longer (or 0, off)",
+                "chunks of {} s make {clips} clips; at most {}: make `chunk:` longer (or 0, off)",
                 plan.chunk,
-                all.len(),
                 crate::plan::MAX_SEGMENTS
             ),
         ));
     }
-    Ok(all)
+    Ok(chunks(whole, chunk))
 }
 
 /// [`specs`] before long clips are cut into chunks (what `farm frame` draws from: a segment's
@@ -332,26 +334,31 @@ pub fn unchunked_specs(
 /// The most audio rows (bytes) the specs of a plan's clips may carry together.
 pub const MAX_FEATURE_BYTES: u64 = 4 << 30;
 
-/// The number of chunks [`chunks`] cuts a clip of `frames` into.
-fn chunk_count(frames: u64, chunk: u64) -> u64 {
-    if chunk == 0 || frames <= chunk {
+/// The frame ranges `(first, frames)` [`chunks`] cuts a clip of `frames` into: the fewest of at
+/// most `chunk` frames (0: one, the whole clip), of equal length give or take a frame.
+fn chunk_ranges(frames: u64, chunk: u64) -> impl Iterator<Item = (u64, u64)> {
+    let n = if chunk == 0 || frames <= chunk {
         1
     } else {
         frames.div_ceil(chunk)
-    }
+    };
+    let bound = move |j: u64| frames * j / n;
+    (0..n).map(move |j| (bound(j), bound(j + 1) - bound(j)))
 }
 
-/// Bytes of audio rows the chunks of `spec` carry together (see [`chunks`]).
+/// Bytes of audio rows the chunks of `spec` carry together (each its clip's rows up to its own
+/// end, see [`chunks`]).
 fn chunked_feature_bytes(spec: &ClipSpec, chunk: u64) -> u64 {
     let f = &spec.features;
     let all = 4 * (f.values.len() + f.spectrum.len() + f.wave.len()) as u64;
-    let n = chunk_count(spec.frames, chunk);
-    if n == 1 || f.rows == 0 {
+    if f.rows == 0 {
         return all;
     }
     let per_row = all / u64::from(f.rows);
-    (1..=n)
-        .map(|j| (u64::from(f.lead) + spec.frames * j / n).min(u64::from(f.rows)) * per_row)
+    chunk_ranges(spec.frames, chunk)
+        .map(|(first, frames)| {
+            (u64::from(f.lead) + first + frames).min(u64::from(f.rows)) * per_row
+        })
         .sum()
 }
 
@@ -379,22 +386,19 @@ pub fn unchunked_id(id: &str) -> &str {
 pub fn chunks(specs: Vec<ClipSpec>, chunk: u64) -> Vec<ClipSpec> {
     let mut out = Vec::with_capacity(specs.len());
     for spec in specs {
-        let n = chunk_count(spec.frames, chunk);
-        if n == 1 {
+        let ranges: Vec<(u64, u64)> = chunk_ranges(spec.frames, chunk).collect();
+        if ranges.len() == 1 {
             out.push(ClipSpec {
                 index: out.len(),
                 ..spec
             });
             continue;
         }
-        let bound = |j: u64| spec.frames * j / n;
         // A chunk carries the audio rows of its clip up to its own last frame, not after: some
         // scenes read rows since the clip began (circuit, measured by the renderer's chunk
         // test; and a stateful scene replays them), so the rows before a chunk stay.
         let lead = i64::from(spec.features.lead);
-        for j in 0..n {
-            let first = bound(j);
-            let frames = bound(j + 1) - first;
+        for (j, (first, frames)) in ranges.into_iter().enumerate() {
             let crossfade = spec.crossfade.clone().filter(|x| first < x.frames);
             let features = spec.features.window(-lead, (first + frames) as i64);
             out.push(ClipSpec {
