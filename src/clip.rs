@@ -222,6 +222,12 @@ impl ClipSpec {
         for k in ["id", "index", "segment", "start"] {
             obj.remove(k);
         }
+        // x264's thread count changes the encoded bytes, not what the clip is (its frames, its
+        // quality settings): left out, so that a clip rendered on a 2-core Slurm node is reused
+        // by a run on a 16-core desktop, and the other way round.
+        if let Some(e) = obj.get_mut("encoder").and_then(|e| e.as_object_mut()) {
+            e.remove("threads");
+        }
         hash_scene_and_rows(obj, &self.scene, &self.features, fonts);
         match &self.crossfade {
             None => {

@@ -5,6 +5,7 @@
 //! demuxer. Modules, top to bottom (arrows point down, never back up):
 //!
 //! - [`cli`]: commands -> library calls; nothing else knows about argv.
+//! - [`slurm`]: a plan as a Slurm job array (scripts, submitting, waiting, `squeue`).
 //! - [`coordinator`]: the dispatcher: which clips, which workers, events in, join out.
 //! - [`worker`]: the executor: one clip = renderer + encoder; speaks only events.
 //! - [`report`]: bars or plain lines; consumes reports, never drives the run.
@@ -41,6 +42,7 @@ pub mod procs;
 pub mod profile;
 pub mod render;
 pub mod report;
+pub mod slurm;
 pub mod timing;
 pub mod vocab;
 pub mod worker;

@@ -182,7 +182,8 @@ impl RenderSettings {
 /// Never from `--workers` nor from the memory cap: x264's output bytes depend on its thread
 /// count, and a clip must come out byte-identical whatever `--workers` is (and be reused from
 /// run to run while the memory available changes). The thread count is in the clip's encoder
-/// settings, so its hash changes with it.
+/// settings but not in its hash: a clip is reused whatever thread count encoded it (a Slurm
+/// node's, another machine's). `--x264-threads N` sets it by hand.
 ///
 /// Measured on the 2-core machine, 2 encoders at once (2 workers) on 120 pre-rendered frames
 /// each, CPU seconds of both (user + system, which the shared machine's load skews less than

@@ -22,7 +22,7 @@ fn work(s: &Scratch) -> std::path::PathBuf {
 }
 
 fn manifest(s: &Scratch) -> String {
-    std::fs::read_to_string(work(s).join("manifest.yaml")).unwrap_or_default()
+    common::state_text(&work(s))
 }
 
 /// Kill something belonging to clip `b` while it renders slowly; the run must retry it in a
@@ -227,7 +227,7 @@ fn a_deleted_clip_is_rendered_again_and_the_video_is_not_short() {
 }
 
 #[test]
-fn a_truncated_manifest_means_a_safe_rebuild() {
+fn a_truncated_record_means_a_safe_rebuild_of_its_clip() {
     let s = Scratch::new("truncated");
     s.write("plan.yaml", PLAN);
     let o = s.run(
@@ -236,17 +236,19 @@ fn a_truncated_manifest_means_a_safe_rebuild() {
         LIMIT,
     );
     assert_eq!(o.status.code(), Some(1));
-    let mpath = work(&s).join("manifest.yaml");
+    let mpath = work(&s).join("state").join("a.yaml");
     let full = std::fs::read(&mpath).unwrap();
     std::fs::write(&mpath, &full[..full.len() / 2]).unwrap();
     let o = s.run(&args("plan.yaml", &[]), &[], LIMIT);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
-        err.contains("is damaged") && err.contains("every clip will be rendered again"),
+        err.contains("a.yaml is damaged") && err.contains("its clip will be rendered again"),
         "{err}"
     );
-    assert!(!err.contains("farm: reuse"), "{err}");
+    // Only a is rendered again: b's record is whole, and c failed.
+    assert!(!err.contains("farm: reuse a"), "{err}");
+    assert!(err.contains("reuse b"), "{err}");
     assert_eq!(count_frames(&s.path().join("out.mp4")).0, TOTAL);
 }
 
@@ -523,11 +525,8 @@ fn a_full_disk_fails_clearly_and_leaves_nothing_as_if_done() {
         );
     }
     // The manifest is readable, and whatever it records done really is complete.
-    let m = farm::manifest::Manifest::load(
-        &common::work_dir(&small.join("plan.yaml")).join("manifest.yaml"),
-    )
-    .expect("the manifest is intact");
-    for (id, rec) in m.map(|m| m.clips).unwrap_or_default() {
+    let m = common::records(&common::work_dir(&small.join("plan.yaml")));
+    for (id, rec) in m.clips {
         if rec.state == farm::manifest::ClipState::Done {
             assert_eq!(
                 count_frames(&clips.join(format!("{id}.mp4"))).0,

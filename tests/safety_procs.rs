@@ -31,7 +31,7 @@ fn lock_file(s: &Scratch) -> PathBuf {
 }
 
 fn manifest(s: &Scratch) -> String {
-    std::fs::read_to_string(work_dir(&plan_path(s)).join("manifest.yaml")).unwrap_or_default()
+    common::state_text(&work_dir(&plan_path(s)))
 }
 
 /// The pid a run wrote into the lock file, once it has.
@@ -212,13 +212,12 @@ fn a_killed_run_frees_the_lock_its_workers_never_held_it_and_status_says_interru
         r1.stderr()
     );
     // The manifest is written at most once a second: wait until it records b running.
-    let manifest = work_dir(&plan_path(&s)).join("manifest.yaml");
+    let state = work_dir(&plan_path(&s)).join("state");
     assert!(
         wait_until(Duration::from_secs(30), || {
-            farm::manifest::Manifest::load(&manifest)
+            farm::manifest::Manifest::load(&state)
                 .ok()
-                .flatten()
-                .and_then(|m| m.clips.get("b").map(|r| r.state))
+                .and_then(|l| l.manifest.clips.get("b").map(|r| r.state))
                 == Some(farm::manifest::ClipState::Running)
         }),
         "the manifest records b running: {}",

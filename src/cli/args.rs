@@ -60,6 +60,10 @@ pub(super) struct SettingsArgs {
     /// Frames per second [default: the profile's].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=240))]
     pub(super) fps: Option<u32>,
+    /// x264 threads per worker [default: from the cores and the workers]; a clip encoded with
+    /// any thread count is reused.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub(super) x264_threads: Option<u32>,
 }
 
 /// `--quality`: clap's view of [`Quality`] (the help text of each value is clap's).
@@ -140,6 +144,9 @@ impl SettingsArgs {
         if let Some(f) = self.fps {
             a.extend(["--fps".into(), f.to_string()]);
         }
+        if let Some(t) = self.x264_threads {
+            a.extend(["--x264-threads".into(), t.to_string()]);
+        }
         a
     }
 }
@@ -163,6 +170,90 @@ pub(super) struct RunArgs {
     pub(super) dry_run: bool,
     #[command(flatten)]
     pub(super) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(super) settings: SettingsArgs,
+}
+
+/// `farm render`.
+#[derive(Args, Debug)]
+pub(super) struct RenderArgs {
+    /// The plan file.
+    pub(super) plan: PathBuf,
+    /// The clip id (a segment cut into chunks: all of its chunks, or one: `intro#2`).
+    #[arg(required_unless_present = "index", conflicts_with = "index")]
+    pub(super) id: Option<String>,
+    /// The clip by its index in the plan's clips, chunks counted from 0 (as `farm status`
+    /// lists them; a Slurm array task's).
+    #[arg(long)]
+    pub(super) index: Option<usize>,
+    /// Wait for another farm process working on this plan's work dir, instead of failing.
+    #[arg(long)]
+    pub(super) wait_lock: bool,
+    /// Refuse to render unless the plan's clips have this digest (a Slurm job's script
+    /// carries the one of the plan it was written for).
+    #[arg(long, hide = true)]
+    pub(super) plan_digest: Option<String>,
+    #[command(flatten)]
+    pub(super) policy: PolicyArgs,
+    #[command(flatten)]
+    pub(super) settings: SettingsArgs,
+}
+
+/// `farm join`.
+#[derive(Args, Debug)]
+pub(super) struct JoinArgs {
+    /// The plan file.
+    pub(super) plan: PathBuf,
+    /// Keep intermediates (clips, logs, concat list); KEEP_INTERMEDIATES=1 does the same.
+    #[arg(long)]
+    pub(super) keep: bool,
+    /// Wait for another farm process working on this plan's work dir, instead of failing.
+    #[arg(long)]
+    pub(super) wait_lock: bool,
+    /// Refuse to join unless the plan's clips have this digest (see `farm render`).
+    #[arg(long, hide = true)]
+    pub(super) plan_digest: Option<String>,
+    /// The command that re-renders clips, for the message when some are not done [default:
+    /// `farm run PLAN --only ...`].
+    #[arg(long, hide = true)]
+    pub(super) rerun: Option<String>,
+    #[command(flatten)]
+    pub(super) settings: SettingsArgs,
+}
+
+/// `farm slurm`.
+#[derive(Args, Debug)]
+pub(super) struct SlurmArgs {
+    /// The plan file (in a folder every node sees: the work dir is beside it).
+    pub(super) plan: PathBuf,
+    /// Only these clips (comma-separated ids; a segment names all of its chunks): a new
+    /// array of just them, and a new join.
+    #[arg(long, value_delimiter = ',')]
+    pub(super) only: Option<Vec<String>>,
+    /// The partition (`--partition`).
+    #[arg(long)]
+    pub(super) partition: Option<String>,
+    /// At most this many tasks at once (`--array=...%K`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub(super) max_parallel: Option<u32>,
+    /// Time limit of each task and of the join (`--time`, e.g. 2:00:00).
+    #[arg(long)]
+    pub(super) time: Option<String>,
+    /// Memory of each task and of the join (`--mem`, e.g. 4G).
+    #[arg(long)]
+    pub(super) mem: Option<String>,
+    /// CPUs of each task (`--cpus-per-task`); also its x264 threads.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub(super) cpus: u32,
+    /// Submit the arrays and the join (`sbatch`), instead of only writing them.
+    #[arg(long)]
+    pub(super) submit: bool,
+    /// After submitting, wait for the result, printing progress; exit with it.
+    #[arg(long, requires = "submit")]
+    pub(super) wait: bool,
+    /// Seconds between looks at the queue and the work dir while waiting.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_seconds)]
+    pub(super) poll: f64,
     #[command(flatten)]
     pub(super) settings: SettingsArgs,
 }

@@ -50,6 +50,10 @@ pub(super) fn settings_for(
     if let Some(p) = plan {
         s.fit_threads(hw, p.segments.len());
     }
+    if let Some(t) = a.x264_threads {
+        s.x264_threads = t;
+        s.threads_reason = "--x264-threads".into();
+    }
     Ok(s)
 }
 

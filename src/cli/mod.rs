@@ -5,7 +5,8 @@
 //! - `args`: the flags of the commands (clap `Args` types, value parsers; a leaf);
 //! - `common`: what the commands share: loading the plan, the render settings from the flags
 //!   and the plan, the re-run command line;
-//! - [`run`]: `farm run` and `farm render`;
+//! - [`run`]: `farm run`, `farm render` and `farm join`;
+//! - [`slurm`]: `farm slurm` (the job scripts, submitting, waiting);
 //! - [`status`]: `farm status` (the clip table);
 //! - [`check`]: `farm check` (the plan report: clips, glyphs, disk);
 //! - [`frame`]: `farm frame` (one frame to a PNG);
@@ -38,8 +39,9 @@ mod common;
 mod frame;
 mod hw;
 mod run;
+mod slurm;
 mod status;
-use args::{AudioArgs, BenchArgs, PolicyArgs, RunArgs, SettingsArgs};
+use args::{AudioArgs, BenchArgs, JoinArgs, RenderArgs, RunArgs, SettingsArgs, SlurmArgs};
 use std::path::PathBuf;
 
 /// farm: render ASCII-art video from a YAML plan of segments, one isolated worker process per
@@ -56,19 +58,13 @@ enum Cmd {
     /// Render every clip of a plan, join them into the output, verify it and clean up.
     Run(RunArgs),
     /// Render one clip in the foreground with its log streamed (no join).
-    Render {
-        /// The plan file.
-        plan: PathBuf,
-        /// The clip id.
-        id: String,
-        /// Wait for another farm process working on this plan's work dir, instead of failing.
-        #[arg(long)]
-        wait_lock: bool,
-        #[command(flatten)]
-        policy: PolicyArgs,
-        #[command(flatten)]
-        settings: SettingsArgs,
-    },
+    Render(RenderArgs),
+    /// Join the clips that every `farm render` (or a Slurm array) left: verify each, concat,
+    /// mux the soundtrack, verify the output, clean up. Renders nothing.
+    Join(JoinArgs),
+    /// Write (and with --submit, submit) a Slurm job array that renders the plan's clips on a
+    /// cluster, and a join job that runs once every one of them succeeded.
+    Slurm(SlurmArgs),
     /// Each clip's state (done, failed, missing, stale), frames, time, attempts, log, and what
     /// the next `farm run` would do.
     Status {
@@ -134,13 +130,9 @@ pub fn main() -> i32 {
         Cmd::Worker { connect } => crate::worker::main(&connect),
         Cmd::Run(a) => run::cmd_run(a),
         Cmd::Check { plan, settings } => check::cmd_check(&plan, &settings),
-        Cmd::Render {
-            plan,
-            id,
-            wait_lock,
-            policy,
-            settings,
-        } => run::cmd_render(&plan, &id, wait_lock, &policy, &settings),
+        Cmd::Render(a) => run::cmd_render(&a),
+        Cmd::Join(a) => run::cmd_join(&a),
+        Cmd::Slurm(a) => slurm::cmd_slurm(&a),
         Cmd::Status { plan, settings } => status::cmd_status(&plan, &settings),
         Cmd::Clean { plan } => clean::cmd_clean(&plan),
         Cmd::Hw { plan, settings } => hw::cmd_hw(plan.as_deref(), &settings),

@@ -1,9 +1,9 @@
-//! `farm run` (every clip, then the join) and `farm render` (one clip in the foreground).
+//! `farm run` (every clip, then the join), `farm render` (one clip in the foreground) and
+//! `farm join` (the join alone, of clips rendered by `farm render`s or a Slurm array).
 
-use super::args::{PolicyArgs, RunArgs, SettingsArgs};
+use super::args::{JoinArgs, RenderArgs, RunArgs};
 use super::common::{prepare, rerun_command};
-use crate::coordinator::{self, RunOptions};
-use std::path::Path;
+use crate::coordinator::{self, RunOptions, Target};
 
 pub(super) fn cmd_run(a: RunArgs) -> i32 {
     let (plan, hw, tools, settings) = match prepare(&a.plan, &a.settings) {
@@ -23,6 +23,7 @@ pub(super) fn cmd_run(a: RunArgs) -> i32 {
         rerun: rerun_command("run", &a.plan, &a.settings),
         policy: a.policy.policy(),
         wait_lock: a.wait_lock,
+        ..Default::default()
     };
     let t0 = std::time::Instant::now();
     match coordinator::run(&plan, &settings, &tools, &opts, rep.as_mut()) {
@@ -49,38 +50,94 @@ pub(super) fn cmd_run(a: RunArgs) -> i32 {
     }
 }
 
-pub(super) fn cmd_render(
-    plan_path: &Path,
-    id: &str,
-    wait_lock: bool,
-    policy: &PolicyArgs,
-    a: &SettingsArgs,
-) -> i32 {
-    let (plan, hw, tools, settings) = match prepare(plan_path, a) {
+pub(super) fn cmd_render(a: &RenderArgs) -> i32 {
+    let (plan, hw, tools, settings) = match prepare(&a.plan, &a.settings) {
         Ok(p) => p,
         Err(c) => return c,
     };
     let mut rep = crate::report::Plain::new();
     use crate::report::Reporter;
     rep.line(&format!("{}; {}", hw.summary(), settings.summary()));
-    let log = coordinator::Layout::of(&plan).log(id);
+    let (target, what) = match (&a.id, a.index) {
+        (_, Some(i)) => (Target::Index(i), format!("--index {i}")),
+        (Some(id), None) => (Target::Id(id.clone()), crate::media::shell_quote(id)),
+        (None, None) => unreachable!("clap requires an id or --index"),
+    };
+    // The clip's log, streamed while it renders (a clip named by id that is not cut into
+    // chunks; the others' logs are in the work dir's logs/).
+    let log =
+        a.id.as_ref()
+            .map(|id| coordinator::Layout::of(&plan).log(id));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let tail = crate::report::follow_log(log.clone(), stop.clone());
+    let tail = log
+        .clone()
+        .map(|l| crate::report::follow_log(l, stop.clone()));
+    let mut rerun = rerun_command("render", &a.plan, &a.settings);
+    rerun.push(' ');
+    rerun.push_str(&what);
     let opts = RunOptions {
-        rerun: rerun_command("render", plan_path, a),
-        policy: policy.policy(),
-        wait_lock,
+        rerun,
+        policy: a.policy.policy(),
+        wait_lock: a.wait_lock,
+        plan_digest: a.plan_digest.clone(),
         ..Default::default()
     };
-    let result = coordinator::render_one(&plan, &settings, &tools, id, &opts, &mut rep);
+    let result = coordinator::render_one(&plan, &settings, &tools, &target, &opts, &mut rep);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    let _ = tail.join();
+    if let Some(t) = tail {
+        let _ = t.join();
+    }
     match result {
         Ok(s) => {
             rep.line(&format!(
-                "Done: clip '{id}' ({} frames) is in place; `farm run` will reuse it. Log: {}",
+                "Done: {} ({} clips, {} frames) in place; `farm run` or `farm join` will reuse it.{}",
+                what,
+                s.rendered,
                 s.frames,
-                log.display()
+                log.map(|l| format!(" Log: {}", l.display()))
+                    .unwrap_or_default()
+            ));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+pub(super) fn cmd_join(a: &JoinArgs) -> i32 {
+    let (plan, hw, tools, settings) = match prepare(&a.plan, &a.settings) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let mut rep = crate::report::auto();
+    rep.line(&format!("{}; {}", hw.summary(), settings.summary()));
+    let opts = RunOptions {
+        keep: a.keep,
+        rerun: a
+            .rerun
+            .clone()
+            .unwrap_or_else(|| rerun_command("run", &a.plan, &a.settings)),
+        wait_lock: a.wait_lock,
+        join_only: true,
+        plan_digest: a.plan_digest.clone(),
+        ..Default::default()
+    };
+    let t0 = std::time::Instant::now();
+    match coordinator::run(&plan, &settings, &tools, &opts, rep.as_mut()) {
+        Ok(s) => {
+            rep.line(&format!(
+                "Done: {} ({} frames, {} clips joined) in {:.1} s{}",
+                plan.output.display(),
+                s.frames,
+                s.reused,
+                t0.elapsed().as_secs_f64(),
+                if s.cleaned {
+                    ""
+                } else {
+                    "; intermediates kept"
+                }
             ));
             0
         }

@@ -54,24 +54,63 @@ pub(super) fn cmd_status(plan_path: &Path, a: &SettingsArgs) -> i32 {
         "{:<20} {:<12} {:>8} {:>9} {:>7} {:>8}  {:<34} log",
         "clip", "state", "frames", "time", "fps", "attempts", "next run"
     );
+    let layout = coordinator::Layout::of(&plan);
+    // Asked once, and only when a record names a Slurm task: no squeue on a laptop.
+    let mut queue: Option<Result<crate::slurm::queue::Queue, String>> = None;
     let mut render = Vec::new();
     for r in &rows {
         let in_flight = r
             .record
             .as_ref()
-            .is_some_and(|x| x.state == crate::manifest::ClipState::Running);
+            .filter(|x| x.state == crate::manifest::ClipState::Running);
+        // Who is rendering a clip recorded running: the run holding the work dir, a Slurm
+        // task still in the queue, or a `farm render` holding the clip's lock. None of them:
+        // it died without a word.
+        let (live, note) = match in_flight {
+            None => (None, None),
+            Some(_) if running.is_some() => (Some(pid.clone()), None),
+            Some(rec) => match &rec.slurm {
+                Some(task) => {
+                    let q = queue.get_or_insert_with(crate::slurm::queue::Queue::read);
+                    match q {
+                        Ok(q) => match crate::slurm::queue::gone(task, q) {
+                            None => (
+                                Some(format!(
+                                    "Slurm task {task}{}",
+                                    rec.host
+                                        .as_ref()
+                                        .map(|h| format!(" on {h}"))
+                                        .unwrap_or_default()
+                                )),
+                                None,
+                            ),
+                            Some(why) => (None, Some(why)),
+                        },
+                        Err(e) => (
+                            Some(format!("Slurm task {task}?")),
+                            Some(format!("cannot tell whether it still runs: {e}")),
+                        ),
+                    }
+                }
+                None => match coordinator::lock::WorkLock::clip_holder(&layout, &r.clip.id) {
+                    Some(h) => (Some(h.describe()), None),
+                    None => (None, None),
+                },
+            },
+        };
         let state = match (&r.record, &r.decision) {
             (_, coordinator::Decision::Stale) => "stale".to_string(),
-            _ if in_flight && running.is_some() => format!("running ({pid})"),
-            // Recorded running, but no run holds the lock: that run died.
-            _ if in_flight => "interrupted".to_string(),
+            _ if live.is_some() => "running".to_string(),
+            // Recorded running by a Slurm task that is gone: it failed.
+            _ if in_flight.is_some() && note.is_some() => "failed".to_string(),
+            // Recorded running, but nothing holds it: that run died.
+            _ if in_flight.is_some() => "interrupted".to_string(),
             (Some(rec), _) => rec.state.name().to_string(),
             (None, _) => "missing".to_string(),
         };
-        let next = if in_flight && running.is_some() {
-            format!("(being rendered by {pid})")
-        } else {
-            r.decision.word()
+        let next = match &live {
+            Some(who) => format!("(being rendered by {who})"),
+            None => r.decision.word(),
         };
         let secs = r.record.as_ref().and_then(|x| x.seconds);
         let time = secs
@@ -95,6 +134,9 @@ pub(super) fn cmd_status(plan_path: &Path, a: &SettingsArgs) -> i32 {
             "{:<20} {:<12} {:>8} {:>9} {:>7} {:>8}  {:<34} {log}",
             r.clip.id, state, r.clip.frames, time, fps, attempts, next
         );
+        if let Some(n) = &note {
+            println!("{:<20} {n}", "");
+        }
         if let Some(err) = r
             .record
             .as_ref()
@@ -103,7 +145,7 @@ pub(super) fn cmd_status(plan_path: &Path, a: &SettingsArgs) -> i32 {
         {
             println!("{:<20} last error: {err}", "");
         }
-        if r.decision != coordinator::Decision::Reuse {
+        if r.decision != coordinator::Decision::Reuse && live.is_none() {
             render.push(r.clip.id.as_str());
         }
     }

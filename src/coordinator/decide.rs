@@ -110,20 +110,19 @@ pub fn verify_files(
     out
 }
 
-/// Load the manifest; a damaged one is set aside (with a warning) and a fresh one begins.
-pub fn load_manifest(layout: &Layout, rep: &mut dyn Reporter) -> Manifest {
-    let path = layout.manifest();
-    match Manifest::load(&path) {
-        Ok(Some(m)) => m,
-        Ok(None) => Manifest::default(),
-        Err(e) => {
-            let aside = Manifest::quarantine(&path)
-                .map(|p| format!(" (kept as {})", p.display()))
-                .unwrap_or_default();
-            rep.line(&format!("farm: warning: {e}{aside}; starting a fresh manifest: every clip will be rendered again"));
-            Manifest::default()
-        }
+/// Load the manifest (every clip's record); a damaged record is set aside (with a warning) and
+/// only its clip is rendered again.
+pub fn load_manifest(layout: &Layout, rep: &mut dyn Reporter) -> Result<Manifest, RunError> {
+    let loaded = Manifest::load(&layout.state_dir()).map_err(RunError::Setup)?;
+    for (path, e) in &loaded.damaged {
+        let aside = Manifest::quarantine(path)
+            .map(|p| format!(" (kept as {})", p.display()))
+            .unwrap_or_default();
+        rep.line(&format!(
+            "farm: warning: {e}{aside}; its clip will be rendered again"
+        ));
     }
+    Ok(loaded.manifest)
 }
 
 /// One row of `farm status`.
@@ -149,19 +148,13 @@ pub fn status(
 ) -> Result<Vec<StatusRow>, RunError> {
     let clips = clips_of(plan, settings, track)?;
     let layout = Layout::of(plan);
-    let m = if layout.manifest().exists() {
-        match Manifest::load(&layout.manifest()) {
-            Ok(m) => m.unwrap_or_default(),
-            Err(e) => {
-                rep.line(&format!(
-                    "farm: warning: {e}; the next run will set it aside and render every clip"
-                ));
-                Manifest::default()
-            }
-        }
-    } else {
-        Manifest::default()
-    };
+    let loaded = Manifest::load(&layout.state_dir()).map_err(RunError::Setup)?;
+    for (_, e) in &loaded.damaged {
+        rep.line(&format!(
+            "farm: warning: {e}; the next run will set it aside and render its clip again"
+        ));
+    }
+    let m = loaded.manifest;
     let decisions = decide(&clips, &m, &HashSet::new(), |cands| {
         verify_files(&layout, &m, cands, false)
     });

@@ -4,8 +4,11 @@
 //! ```text
 //! <plan folder>/.farm/<stem>-<hash>/     the work dir (plan::work_dir_for)
 //!   .farm-workdir                        marker: farm made this folder (checked before removal)
-//!   lock                                 the work-dir lock (held by the run that owns it)
-//!   manifest.yaml                        clip states and hashes (written via .manifest.tmp-PID)
+//!   lock                                 the work-dir lock: exclusive for `farm run` and `farm
+//!                                        join`, shared by each `farm render` of one clip
+//!   state/<id>.yaml                      one clip's state and hash (the manifest; written via
+//!                                        state/.<id>.yaml.tmp-HOST-PID)
+//!   locks/<id>.lock                      held by the `farm render` (a Slurm task) of that clip
 //!   clips/<id>.mp4, clips/<id>.mp4.partial
 //!   logs/<id>.log                        one per clip: the ffmpeg command, then its stderr
 //!   run/join.log, run/concat.txt, run/worker-N.stderr   the run's own files
@@ -66,6 +69,15 @@ impl Layout {
         self.farm_dir().join("cache")
     }
 
+    /// The folder of `farm slurm`'s job scripts, Slurm's logs and the join's result, beside
+    /// the work dir (`<work dir>.slurm`): the join's cleanup of the work dir leaves it (the
+    /// join job's own log is open in it), `farm clean` removes it.
+    pub fn slurm_dir(&self) -> PathBuf {
+        let mut name = self.work.file_name().unwrap_or_default().to_owned();
+        name.push(".slurm");
+        self.farm_dir().join(name)
+    }
+
     /// The `.farm/` folder that holds the work dir.
     pub fn farm_dir(&self) -> PathBuf {
         self.work
@@ -114,14 +126,26 @@ impl Layout {
     pub fn join_log(&self) -> PathBuf {
         self.run_dir().join("join.log")
     }
-    /// The manifest.
-    pub fn manifest(&self) -> PathBuf {
-        self.work.join("manifest.yaml")
+    /// The manifest: a folder of one record per clip ([`crate::manifest`]).
+    pub fn state_dir(&self) -> PathBuf {
+        self.work.join("state")
     }
-    /// The temporary file the manifest is written to by process `pid` before it is renamed
-    /// over [`Layout::manifest`].
-    pub fn manifest_tmp(&self, pid: u32) -> PathBuf {
-        self.work.join(format!(".manifest.tmp-{pid}"))
+    /// A clip's record.
+    pub fn record(&self, id: &str) -> PathBuf {
+        self.state_dir().join(crate::manifest::record_file_name(id))
+    }
+    /// The temporary file this process writes a clip's record to before renaming it over
+    /// [`Layout::record`].
+    pub fn record_tmp(&self, id: &str) -> PathBuf {
+        crate::manifest::tmp_name(&self.state_dir(), id)
+    }
+    /// The folder of per-clip locks (a `farm render` of a clip holds its clip's).
+    pub fn locks_dir(&self) -> PathBuf {
+        self.work.join("locks")
+    }
+    /// A clip's lock file.
+    pub fn clip_lock(&self, id: &str) -> PathBuf {
+        self.locks_dir().join(format!("{id}.lock"))
     }
     /// The marker that says farm made this work dir.
     pub fn marker(&self) -> PathBuf {
@@ -167,11 +191,28 @@ impl Layout {
     /// [`Layout::create_root`] and after taking the lock. `plan` is named in the marker.
     pub fn init(&self, plan: &Path) -> Result<(), String> {
         if self.check_marker().is_err() {
+            // Written aside and renamed: Slurm tasks may init the same work dir at once, and
+            // none may read a half-written marker.
             let text = format!("{MARKER_LINE}\nplan: {}\n", plan.display());
-            std::fs::write(self.marker(), text)
-                .map_err(|e| format!("cannot write {}: {e}", self.marker().display()))?;
+            let tmp = self.work.join(format!(
+                ".marker.tmp-{}-{}",
+                crate::manifest::hostname(),
+                std::process::id()
+            ));
+            std::fs::write(&tmp, text)
+                .and_then(|()| std::fs::rename(&tmp, self.marker()))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    format!("cannot write {}: {e}", self.marker().display())
+                })?;
         }
-        for d in [self.clips_dir(), self.logs_dir(), self.run_dir()] {
+        for d in [
+            self.clips_dir(),
+            self.logs_dir(),
+            self.run_dir(),
+            self.state_dir(),
+            self.locks_dir(),
+        ] {
             std::fs::create_dir_all(&d)
                 .map_err(|e| format!("cannot create the work dir {}: {e}", d.display()))?;
         }
@@ -356,7 +397,7 @@ mod tests {
             l.join_log(),
             l.concat_list(),
             l.worker_log(1),
-            l.manifest_tmp(1),
+            l.record_tmp("a"),
         ];
         for id in [
             "join",
@@ -364,12 +405,19 @@ mod tests {
             "worker-1",
             "worker-1.stderr",
             "manifest",
-            ".manifest.tmp-1",
+            ".a.yaml.tmp-localhost-1",
             "lock",
+            "state",
         ] {
-            for f in [l.clip(id), l.partial(id), l.log(id)] {
+            for f in [
+                l.clip(id),
+                l.partial(id),
+                l.log(id),
+                l.record(id),
+                l.clip_lock(id),
+            ] {
                 assert!(!run_files.contains(&f), "{id}: {}", f.display());
-                assert!(f != l.manifest() && f != l.marker() && f != l.lock());
+                assert!(f != l.state_dir() && f != l.marker() && f != l.lock());
             }
         }
         assert_eq!(

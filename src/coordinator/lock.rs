@@ -1,4 +1,15 @@
-//! The work dir's lock: one farm process at a time works on a plan's work dir.
+//! The work dir's lock: one farm process at a time works on a plan's work dir, except that
+//! `farm render` processes of different clips (the tasks of a Slurm array) share it.
+//!
+//! - `farm run`, `farm join` and `farm clean` take [`Layout::lock`] exclusively: nothing else
+//!   works on the work dir meanwhile.
+//! - `farm render` takes it shared, then its clip's lock ([`Layout::clip_lock`]) exclusively:
+//!   tasks of different clips render side by side, two of the same clip never do, and no run,
+//!   join or clean starts while any renders. A shared holder writes nothing into the work dir's
+//!   lock file (several hold it at once); a clip lock names its holder, host included.
+//! - On NFS, Linux emulates `flock(2)` with POSIX byte-range locks, which the NFS lock manager
+//!   (NLM on v3, built in on v4) makes hold across nodes: the same rule holds cluster-wide. (A
+//!   share mounted with `nolock` keeps locks on each node only; the README says so.)
 //!
 //! An exclusive `flock(2)` on [`Layout::lock`] (std's `File::try_lock`), held for the whole run
 //! and released by the kernel when the holder exits, however it exits: a SIGKILLed run leaves no
@@ -39,6 +50,8 @@ const RETRY: Duration = Duration::from_millis(50);
 pub struct Holder {
     /// Its process id.
     pub pid: Option<u32>,
+    /// Its host (a Slurm node, for a clip lock).
+    pub host: Option<String>,
     /// When it took the lock, in seconds since the Unix epoch.
     pub started: Option<u64>,
     /// Its command line, shell-quoted.
@@ -50,6 +63,7 @@ impl Holder {
     fn me() -> Holder {
         Holder {
             pid: Some(std::process::id()),
+            host: Some(crate::manifest::hostname()),
             started: Some(crate::manifest::now()),
             command: Some(
                 std::env::args_os()
@@ -64,6 +78,9 @@ impl Holder {
         let mut s = String::new();
         if let Some(p) = self.pid {
             s.push_str(&format!("pid: {p}\n"));
+        }
+        if let Some(h) = &self.host {
+            s.push_str(&format!("host: {}\n", h.replace('\n', " ")));
         }
         if let Some(t) = self.started {
             s.push_str(&format!("started: {t}\n"));
@@ -81,6 +98,7 @@ impl Holder {
         for line in text.lines() {
             match line.split_once(": ") {
                 Some(("pid", v)) => h.pid = v.trim().parse().ok(),
+                Some(("host", v)) => h.host = Some(v.trim().to_string()),
                 Some(("started", v)) => h.started = v.trim().parse().ok(),
                 Some(("command", v)) => h.command = Some(v.to_string()),
                 _ => {}
@@ -97,9 +115,10 @@ impl Holder {
 
     /// "pid 4242, started 2026-05-01 12:00:03 (75 s ago), command: farm run plan.yaml".
     pub fn describe(&self) -> String {
-        let mut parts = vec![match self.pid {
-            Some(p) => format!("pid {p}"),
-            None => "a process that has not written its details yet".to_string(),
+        let mut parts = vec![match (self.pid, &self.host) {
+            (Some(p), Some(h)) if *h != crate::manifest::hostname() => format!("pid {p} on {h}"),
+            (Some(p), _) => format!("pid {p}"),
+            (None, _) => "`farm render` processes of single clips (Slurm tasks?), or a process that has not written its details yet".to_string(),
         }];
         if let Some(t) = self.started {
             let ago = crate::manifest::now().saturating_sub(t);
@@ -139,6 +158,8 @@ pub enum LockError {
     Held {
         /// The lock file.
         lock: PathBuf,
+        /// The clip, for a clip's lock.
+        clip: Option<String>,
         /// Who holds it, as far as its file says.
         holder: Holder,
     },
@@ -151,10 +172,23 @@ pub enum LockError {
 impl std::fmt::Display for LockError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LockError::Held { lock, holder } => write!(
+            LockError::Held {
+                lock,
+                clip: None,
+                holder,
+            } => write!(
                 f,
                 "another farm process is working on this plan's work dir ({}): {}; wait for it to finish (`--wait-lock` waits for it), or stop it",
                 lock.parent().unwrap_or(lock).display(),
+                holder.describe()
+            ),
+            LockError::Held {
+                clip: Some(id),
+                holder,
+                ..
+            } => write!(
+                f,
+                "clip '{id}' is being rendered by another farm process: {}; wait for it to finish (`--wait-lock` waits for it), or stop it",
                 holder.describe()
             ),
             LockError::Interrupted => {
@@ -167,11 +201,22 @@ impl std::fmt::Display for LockError {
 
 impl std::error::Error for LockError {}
 
-/// An exclusive lock on a plan's work dir, held until dropped (or the process exits).
+/// How a lock is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Alone; the holder writes its details into the file.
+    Exclusive,
+    /// With other shared holders; nobody writes.
+    Shared,
+}
+
+/// A lock on a plan's work dir (or on one clip of it), held until dropped (or the process
+/// exits).
 #[derive(Debug)]
 pub struct WorkLock {
     file: File,
     path: PathBuf,
+    mode: Mode,
 }
 
 fn alive(pid: u32) -> bool {
@@ -179,71 +224,41 @@ fn alive(pid: u32) -> bool {
 }
 
 impl WorkLock {
-    /// Lock the work dir of `layout`, creating the work dir and the lock file if needed (before
-    /// anything else in it is touched), then write this process's details into the lock file.
+    /// Lock the work dir of `layout` exclusively, creating the work dir and the lock file if
+    /// needed (before anything else in it is touched), then write this process's details into
+    /// the lock file.
     pub fn acquire(layout: &Layout, wait: Wait) -> Result<WorkLock, LockError> {
-        let path = layout.lock();
-        let t0 = Instant::now();
-        loop {
-            std::fs::create_dir_all(&layout.work).map_err(|e| {
-                LockError::Io(format!(
-                    "cannot create the work dir {}: {e}",
-                    layout.work.display()
-                ))
-            })?;
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(|e| LockError::Io(format!("cannot open {}: {e}", path.display())))?;
-            loop {
-                match file.try_lock() {
-                    Ok(()) => break,
-                    Err(TryLockError::WouldBlock) if wait == Wait::Yes => {
-                        if crate::procs::interrupts().any() {
-                            return Err(LockError::Interrupted);
-                        }
-                    }
-                    Err(TryLockError::WouldBlock) => {
-                        let holder = Holder::read(&path);
-                        // A holder that says who it is and is alive is in the way for real; one
-                        // that has not written yet (or a stale name) gets a moment.
-                        if holder.pid.is_some_and(alive) || t0.elapsed() > UNNAMED_HOLDER_GRACE {
-                            return Err(LockError::Held { lock: path, holder });
-                        }
-                    }
-                    Err(TryLockError::Error(e)) => {
-                        return Err(LockError::Io(format!(
-                            "cannot lock {}: {e}",
-                            path.display()
-                        )));
-                    }
-                }
-                std::thread::sleep(RETRY);
-            }
-            if !still_named(&file, &path) {
-                continue; // removed (a finished run's cleanup) or replaced: lock what is there now
-            }
-            let mut lock = WorkLock { file, path };
-            lock.write_holder()
-                .map_err(|e| LockError::Io(format!("cannot write {}: {e}", lock.path.display())))?;
-            return Ok(lock);
-        }
+        take(layout.lock(), &layout.work, None, Mode::Exclusive, wait)
+    }
+
+    /// Lock the work dir shared (`farm render` of single clips: see the module doc).
+    pub fn acquire_shared(layout: &Layout, wait: Wait) -> Result<WorkLock, LockError> {
+        take(layout.lock(), &layout.work, None, Mode::Shared, wait)
+    }
+
+    /// Lock clip `id` exclusively (with the work dir held shared), writing this process's
+    /// details (host included) into its lock file.
+    pub fn acquire_clip(layout: &Layout, id: &str, wait: Wait) -> Result<WorkLock, LockError> {
+        take(
+            layout.clip_lock(id),
+            &layout.locks_dir(),
+            Some(id),
+            Mode::Exclusive,
+            wait,
+        )
     }
 
     /// Who holds the lock of `layout`'s work dir, if anyone does; the lock is not taken (a
     /// shared lock is tried and let go at once, which is how a held lock is told from a file
     /// left by a holder that died).
     pub fn holder(layout: &Layout) -> Option<Holder> {
-        let path = layout.lock();
-        let file = File::open(&path).ok()?;
-        match file.try_lock_shared() {
-            Ok(()) => None,
-            Err(TryLockError::WouldBlock) => Some(Holder::read(&path)),
-            Err(TryLockError::Error(_)) => None,
-        }
+        holder_at(&layout.lock())
+    }
+
+    /// Who holds clip `id`'s lock (a `farm render` of it), if anyone does; see
+    /// [`WorkLock::holder`].
+    pub fn clip_holder(layout: &Layout, id: &str) -> Option<Holder> {
+        holder_at(&layout.clip_lock(id))
     }
 
     /// The lock file.
@@ -259,10 +274,96 @@ impl WorkLock {
     }
 }
 
+/// Who holds the lock file `path` exclusively, if anyone does (a shared lock is tried and let
+/// go at once).
+fn holder_at(path: &Path) -> Option<Holder> {
+    let file = File::open(path).ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => None,
+        Err(TryLockError::WouldBlock) => Some(Holder::read(path)),
+        Err(TryLockError::Error(_)) => None,
+    }
+}
+
+/// Take the lock file `path` in folder `dir` (created first) in `mode`; `clip` names the clip
+/// of a clip lock (for the error).
+fn take(
+    path: PathBuf,
+    dir: &Path,
+    clip: Option<&str>,
+    mode: Mode,
+    wait: Wait,
+) -> Result<WorkLock, LockError> {
+    let t0 = Instant::now();
+    loop {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            LockError::Io(format!("cannot create the folder {}: {e}", dir.display()))
+        })?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| LockError::Io(format!("cannot open {}: {e}", path.display())))?;
+        loop {
+            let tried = match mode {
+                Mode::Exclusive => file.try_lock(),
+                Mode::Shared => file.try_lock_shared(),
+            };
+            match tried {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if wait == Wait::Yes => {
+                    if crate::procs::interrupts().any() {
+                        return Err(LockError::Interrupted);
+                    }
+                }
+                Err(TryLockError::WouldBlock) => {
+                    let holder = Holder::read(&path);
+                    // A holder that says who it is and is alive (or on another host, where we
+                    // cannot look) is in the way for real; one that has not written yet (or a
+                    // stale name) gets a moment.
+                    let here = holder
+                        .host
+                        .as_ref()
+                        .is_none_or(|h| *h == crate::manifest::hostname());
+                    if holder.pid.is_some_and(|p| !here || alive(p))
+                        || t0.elapsed() > UNNAMED_HOLDER_GRACE
+                    {
+                        return Err(LockError::Held {
+                            lock: path,
+                            clip: clip.map(str::to_string),
+                            holder,
+                        });
+                    }
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(LockError::Io(format!(
+                        "cannot lock {}: {e}",
+                        path.display()
+                    )));
+                }
+            }
+            std::thread::sleep(RETRY);
+        }
+        if !still_named(&file, &path) {
+            continue; // removed (a finished run's cleanup) or replaced: lock what is there now
+        }
+        let mut lock = WorkLock { file, path, mode };
+        if mode == Mode::Exclusive {
+            lock.write_holder()
+                .map_err(|e| LockError::Io(format!("cannot write {}: {e}", lock.path.display())))?;
+        }
+        return Ok(lock);
+    }
+}
+
 impl Drop for WorkLock {
     fn drop(&mut self) {
         // Empty the file while still holding the lock: nobody reads a departed holder's name.
-        let _ = self.file.set_len(0);
+        if self.mode == Mode::Exclusive {
+            let _ = self.file.set_len(0);
+        }
         let _ = self.file.unlock();
     }
 }
@@ -343,10 +444,51 @@ mod tests {
         }
     }
 
+    /// `farm render` tasks of different clips share the work dir; two of one clip do not, and a
+    /// run waits for all of them (and they for it).
+    #[test]
+    fn renders_of_different_clips_share_the_work_dir_and_exclude_a_run() {
+        let d = tempfile::tempdir().unwrap();
+        let l = layout(d.path());
+        let s1 = WorkLock::acquire_shared(&l, Wait::No).unwrap();
+        let s2 = WorkLock::acquire_shared(&l, Wait::No).unwrap();
+        let a = WorkLock::acquire_clip(&l, "a", Wait::No).unwrap();
+        let _b = WorkLock::acquire_clip(&l, "b#2", Wait::No).unwrap();
+        match WorkLock::acquire_clip(&l, "a", Wait::No) {
+            Err(e @ LockError::Held { .. }) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.starts_with("clip 'a' is being rendered by another farm process: pid "),
+                    "{msg}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            read_lock_file(&l.lock()),
+            "",
+            "shared holders write nothing"
+        );
+        match WorkLock::acquire(&l, Wait::No) {
+            Err(e @ LockError::Held { .. }) => {
+                assert!(e.to_string().contains("Slurm tasks?"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        drop((s1, s2, a));
+        let run = WorkLock::acquire(&l, Wait::No).unwrap();
+        assert!(matches!(
+            WorkLock::acquire_shared(&l, Wait::No),
+            Err(LockError::Held { clip: None, .. })
+        ));
+        drop(run);
+    }
+
     #[test]
     fn holder_text_round_trips_and_describes() {
         let h = Holder {
             pid: Some(12),
+            host: Some(crate::manifest::hostname()),
             started: Some(1_700_000_000),
             command: Some("farm run 'my plan.yaml'".into()),
         };

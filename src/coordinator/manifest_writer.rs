@@ -1,11 +1,12 @@
 //! The manifest writer of a run: clip records changed as the run goes, written at most once a
-//! second (and at every end), atomically.
+//! second (and at every end), atomically, each in its own file: a run writes only the records
+//! it changed, so that `farm render` tasks of other clips (Slurm tasks) are never overwritten.
 
 use crate::coordinator::layout::Layout;
 use crate::coordinator::types::Clip;
-use crate::manifest::{ClipRecord, ClipState, Manifest};
+use crate::manifest::{self, ClipRecord, ClipState, Manifest, Writer};
 use crate::report::Reporter;
-use std::path::PathBuf;
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// What to change in a clip's manifest record along with its state.
@@ -33,22 +34,22 @@ pub enum Change {
 /// clip is always re-checked before it is reused.
 pub struct ManifestWriter {
     manifest: Manifest,
-    path: PathBuf,
-    tmp: PathBuf,
-    dirty: bool,
+    layout: Layout,
+    me: Writer,
+    dirty: BTreeSet<String>,
     last: Option<Instant>,
     warned: bool,
 }
 
 impl ManifestWriter {
-    /// Write to the work dir's manifest ([`Layout::manifest`], through
-    /// [`Layout::manifest_tmp`]), starting from `manifest`.
+    /// Write into the work dir's records ([`Layout::record`]), starting from `manifest`; no
+    /// record is written until it is changed.
     pub fn new(manifest: Manifest, layout: &Layout) -> ManifestWriter {
         ManifestWriter {
             manifest,
-            path: layout.manifest(),
-            tmp: layout.manifest_tmp(std::process::id()),
-            dirty: true,
+            layout: layout.clone(),
+            me: Writer::me(),
+            dirty: BTreeSet::new(),
             last: None,
             warned: false,
         }
@@ -57,6 +58,9 @@ impl ManifestWriter {
     /// Set a clip's state and make `change` to its record.
     pub fn set(&mut self, clip: &Clip, state: ClipState, change: Change) {
         let r = self.manifest.set(&clip.id, &clip.hash, clip.frames, state);
+        r.host = Some(self.me.host.clone());
+        r.pid = Some(self.me.pid);
+        r.slurm.clone_from(&self.me.slurm);
         match change {
             Change::None => {}
             Change::Attempt => r.attempts += 1,
@@ -72,7 +76,7 @@ impl ManifestWriter {
                 r.bytes = Some(bytes);
             }
         }
-        self.dirty = true;
+        self.dirty.insert(clip.id.clone());
     }
 
     /// The record of a clip.
@@ -80,10 +84,11 @@ impl ManifestWriter {
         self.manifest.clips.get(id)
     }
 
-    /// Write if something changed and (`force` or a second has passed). A failure is reported
-    /// once (the old manifest stays, which only makes the next run re-check more).
+    /// Write the changed records if (`force` or a second has passed). A failure is reported
+    /// once (the old record stays, which only makes the next run re-check more); its record is
+    /// tried again at the next flush.
     pub fn flush(&mut self, force: bool, rep: &mut dyn Reporter) {
-        if !self.dirty
+        if self.dirty.is_empty()
             || (!force
                 && self
                     .last
@@ -91,19 +96,23 @@ impl ManifestWriter {
         {
             return;
         }
-        match self.manifest.save_via(&self.path, &self.tmp) {
-            Ok(()) => {
-                self.dirty = false;
-                self.last = Some(Instant::now());
-            }
-            Err(e) => {
+        let dir = self.layout.state_dir();
+        let mut failed = BTreeSet::new();
+        for id in std::mem::take(&mut self.dirty) {
+            let Some(r) = self.manifest.clips.get(&id) else {
+                continue;
+            };
+            if let Err(e) = manifest::save_record(&dir, &id, r, &self.layout.record_tmp(&id)) {
                 if !self.warned {
                     rep.line(&format!(
                         "farm: warning: {e}; the next run will re-check these clips"
                     ));
                     self.warned = true;
                 }
+                failed.insert(id);
             }
         }
+        self.dirty = failed;
+        self.last = Some(Instant::now());
     }
 }

@@ -10,11 +10,12 @@
 //! - [`layout`]: the one owner of every path in the work dir ([`Layout`]).
 //! - [`decide`]: which clips to render ([`Decision`]), and `farm status` ([`status`]).
 //! - [`manifest_writer`]: the manifest as the run changes it ([`ManifestWriter`]).
-//! - [`run`]: `farm run` and `farm render`: preflight, lock, decide, dispatch, join.
+//! - [`run`]: `farm run`, `farm render` and `farm join`: preflight, lock, decide, dispatch, join.
 //! - [`dispatch`]: the loop; its logic is the pure state machine [`dispatch::machine`].
 //! - [`pool`]: worker processes: spawn + handshake, stop, kill, reap.
 //! - [`join`]: clip checks, concat + audio, verification, cleanup.
-//! - [`lock`]: the work dir's lock (one farm process per work dir at a time).
+//! - [`lock`]: the work dir's lock (one farm process per work dir at a time, or `farm render`s
+//!   of different clips side by side) and the clips' locks.
 //!
 //! Submodules import each other only through the module that defines a type, never through
 //! this one (no import cycles: `scripts/module-cycles.py --under coordinator`).
@@ -50,4 +51,7 @@ pub use dispatch::TAIL_LINES;
 pub use layout::Layout;
 pub use manifest_writer::ManifestWriter;
 pub use run::{clean, preflight_checks, render_one, run};
-pub use types::{Clip, FailedClip, Policy, RunError, RunOptions, RunSummary, Tools, clips_of};
+pub use types::{
+    Clip, FailedClip, Policy, RunError, RunOptions, RunSummary, Target, Tools, clips_of,
+    plan_digest,
+};

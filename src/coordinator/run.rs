@@ -1,14 +1,16 @@
 //! A run: preflight (checks, the work dir's lock, its folders), deciding, dispatching, and for
-//! `farm run` the join. `farm run` ([`run`]) and `farm render` ([`render_one`]) share one path
-//! ([`begin`], then [`render_clips`]); they differ in which clips they render and whether they
-//! join.
+//! `farm run` the join. `farm run` ([`run`]), `farm join` (the same with
+//! [`RunOptions::join_only`]) and `farm render` ([`render_one`]) share one path ([`begin`], then
+//! [`render_clips`]); they differ in which clips they render, whether they join, and how they
+//! lock: a run or a join holds the work dir alone, a render holds it shared with the renders of
+//! other clips (a Slurm array's tasks) and its own clip alone (see [`lock`]).
 
 use crate::coordinator::decide::{Decision, decide, load_manifest, verify_files};
 use crate::coordinator::layout::{self, Layout};
 use crate::coordinator::manifest_writer::{Change, ManifestWriter};
 use crate::coordinator::soundtrack::{self, CacheUse};
 use crate::coordinator::types::{
-    Clip, FailedClip, Policy, RunError, RunOptions, RunSummary, Tools, clips_of,
+    Clip, FailedClip, RunError, RunOptions, RunSummary, Target, Tools, clips_of, plan_digest,
 };
 use crate::coordinator::{dispatch, join, lock, pool};
 use crate::manifest::ClipState;
@@ -21,24 +23,31 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-/// Take the work dir's lock for a run or a render: at once, or (`wait`) after saying who
-/// holds it and waiting for them.
+/// Which locks a command takes (see [`lock`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Locking {
+    /// The work dir alone (`farm run`, `farm join`).
+    Whole,
+    /// The work dir shared, and each clip rendered alone (`farm render`).
+    Clips,
+}
+
+/// Take a lock (`take`) at once, or (`wait`) after saying who holds it and waiting for them.
 fn take_lock(
-    layout: &Layout,
     wait: bool,
     rep: &mut dyn Reporter,
+    take: impl Fn(lock::Wait) -> Result<lock::WorkLock, lock::LockError>,
 ) -> Result<lock::WorkLock, RunError> {
     let err = |e: lock::LockError| match e {
         lock::LockError::Interrupted => RunError::Interrupted,
         e => RunError::Setup(e.to_string()),
     };
-    match lock::WorkLock::acquire(layout, lock::Wait::No) {
-        Err(lock::LockError::Held { holder, .. }) if wait => {
-            rep.line(&format!(
-                "farm: waiting for the work dir's lock, held by {}",
-                holder.describe()
-            ));
-            lock::WorkLock::acquire(layout, lock::Wait::Yes).map_err(err)
+    match take(lock::Wait::No) {
+        Err(e @ lock::LockError::Held { .. }) if wait => {
+            let what = e.to_string();
+            let what = what.split("; wait for it").next().unwrap_or(&what);
+            rep.line(&format!("farm: waiting: {what}"));
+            take(lock::Wait::Yes).map_err(err)
         }
         r => r.map_err(err),
     }
@@ -110,14 +119,33 @@ fn prepare(plan: &Plan, layout: &Layout) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Create the work dir's root (refusing a symlinked or foreign one) and take its lock.
+/// Create the work dir's root (refusing a symlinked or foreign one) and take its lock, and
+/// with [`Locking::Clips`] the locks of the clips `ids`.
 fn lock_work_dir(
     layout: &Layout,
+    locking: Locking,
+    ids: &[&str],
     wait: bool,
     rep: &mut dyn Reporter,
-) -> Result<lock::WorkLock, RunError> {
+) -> Result<Vec<lock::WorkLock>, RunError> {
     layout.create_root().map_err(RunError::Setup)?;
-    take_lock(layout, wait, rep)
+    let mut held = Vec::new();
+    match locking {
+        Locking::Whole => held.push(take_lock(wait, rep, |w| {
+            lock::WorkLock::acquire(layout, w)
+        })?),
+        Locking::Clips => {
+            held.push(take_lock(wait, rep, |w| {
+                lock::WorkLock::acquire_shared(layout, w)
+            })?);
+            for id in ids {
+                held.push(take_lock(wait, rep, |w| {
+                    lock::WorkLock::acquire_clip(layout, id, w)
+                })?);
+            }
+        }
+    }
+    Ok(held)
 }
 
 /// `farm clean plan.yaml`: remove the plan's work dir, if farm made it (its marker), and
@@ -176,7 +204,7 @@ struct Begun {
     clips: Vec<Clip>,
     forced: HashSet<String>,
     layout: Layout,
-    _lock: lock::WorkLock,
+    _locks: Vec<lock::WorkLock>,
 }
 
 /// The shared start of a run: the clips and their hashes, the ids asked for (`ids`), signal
@@ -185,7 +213,8 @@ fn begin(
     plan: &Plan,
     settings: &RenderSettings,
     tools: &Tools,
-    ids: &[String],
+    targets: &[Target],
+    locking: Locking,
     opts: &RunOptions,
     rep: &mut dyn Reporter,
 ) -> Result<Begun, RunError> {
@@ -203,14 +232,37 @@ fn begin(
         rep,
     )?;
     let clips = clips_of(plan, settings, track.as_ref())?;
-    let forced = check_ids(&clips, ids)?;
-    let lock = lock_work_dir(&layout, opts.wait_lock, rep)?;
+    if let Some(want) = &opts.plan_digest {
+        let have = plan_digest(&clips);
+        if *want != have {
+            return Err(RunError::Setup(format!(
+                "the plan's clips are not those this job was submitted for (clip digest {have}, the job's script expects {want}): the plan, a file it reads or the settings changed since `farm slurm` wrote it; submit again with `farm slurm`"
+            )));
+        }
+    }
+    let ids = targets
+        .iter()
+        .map(|t| match t {
+            Target::Id(id) => Ok(id.clone()),
+            Target::Index(i) => clips.get(*i).map(|c| c.id.clone()).ok_or_else(|| {
+                RunError::Setup(format!(
+                    "no clip with index {i}: the plan has {} clips (indices 0 to {})",
+                    clips.len(),
+                    clips.len().saturating_sub(1)
+                ))
+            }),
+        })
+        .collect::<Result<Vec<String>, RunError>>()?;
+    let forced = check_ids(&clips, &ids)?;
+    let mut order: Vec<&str> = forced.iter().map(String::as_str).collect();
+    order.sort_unstable(); // one order for every process: no two wait on each other
+    let locks = lock_work_dir(&layout, locking, &order, opts.wait_lock, rep)?;
     prepare(plan, &layout)?;
     Ok(Begun {
         clips,
         forced,
         layout,
-        _lock: lock,
+        _locks: locks,
     })
 }
 
@@ -222,8 +274,10 @@ pub fn run(
     opts: &RunOptions,
     rep: &mut dyn Reporter,
 ) -> Result<RunSummary, RunError> {
-    let only = opts.only.clone().unwrap_or_default();
-    let b = begin(plan, settings, tools, &only, opts, rep)?;
+    let only: Vec<Target> = (opts.only.iter().flatten().cloned())
+        .map(Target::Id)
+        .collect();
+    let b = begin(plan, settings, tools, &only, Locking::Whole, opts, rep)?;
     for (p, pid) in join::remove_stale_partials(&plan.output) {
         rep.line(&format!(
             "farm: removed {}, left by the join of farm process {pid}, which is gone",
@@ -245,15 +299,12 @@ pub fn run(
             opts.policy.stall_timeout,
         );
     };
-    let rendered = render_clips(
-        settings,
-        tools,
-        &b,
-        false,
-        &opts.policy,
-        rep,
-        Some(&mut start),
-    );
+    let scope = if opts.join_only {
+        Scope::None
+    } else {
+        Scope::All
+    };
+    let rendered = render_clips(settings, tools, &b, scope, opts, rep, Some(&mut start));
     let Rendered {
         failed,
         reused,
@@ -316,45 +367,69 @@ pub fn run(
     })
 }
 
-/// `farm render plan ID`: render one clip (always), record it, do not join.
+/// `farm render plan ID` (or `--index I`): render one clip (a segment cut into chunks: all
+/// of them), always; record it, do not join.
 pub fn render_one(
     plan: &Plan,
     settings: &RenderSettings,
     tools: &Tools,
-    id: &str,
+    target: &Target,
     opts: &RunOptions,
     rep: &mut dyn Reporter,
 ) -> Result<RunSummary, RunError> {
-    let b = begin(plan, settings, tools, &[id.to_string()], opts, rep)?;
-    // Decide only for this clip; the others are left as they are.
+    let b = begin(
+        plan,
+        settings,
+        tools,
+        std::slice::from_ref(target),
+        Locking::Clips,
+        opts,
+        rep,
+    )?;
+    let mut ids: Vec<&str> = b.forced.iter().map(String::as_str).collect();
+    ids.sort_unstable();
+    // Decide only for these clips; the others are left as they are.
     let Rendered { failed, checks, .. } =
-        render_clips(settings, tools, &b, true, &opts.policy, rep, None)?;
+        render_clips(settings, tools, &b, Scope::Forced, opts, rep, None)?;
     rep.finish();
     if let Some(failed) = failed {
         return Err(RunError::Failed {
             clips: failed,
-            rerun: format!("{} {}", opts.rerun, media::shell_quote(id)),
+            rerun: opts.rerun.clone(),
         });
     }
-    if let Some(Err(e)) = checks.get(id) {
-        return Err(RunError::Join(format!(
-            "clip '{id}' finished but does not check out: {e}"
-        )));
+    for id in &ids {
+        if let Some(Err(e)) = checks.get(*id) {
+            return Err(RunError::Join(format!(
+                "clip '{id}' finished but does not check out: {e}"
+            )));
+        }
     }
     Ok(RunSummary {
         output: None,
         frames: b
             .clips
             .iter()
-            .filter(|c| c.id == id)
+            .filter(|c| b.forced.contains(&c.id))
             .map(|c| c.frames)
             .sum(),
-        rendered: 1,
+        rendered: ids.len(),
         reused: 0,
         cleaned: false,
         join_secs: 0.0,
         startup_ms: None,
     })
+}
+
+/// Which clips [`render_clips`] may render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Every clip not reused (`farm run`).
+    All,
+    /// Only the forced clips; the others are left alone (`farm render`).
+    Forced,
+    /// None: a clip that is not done fails the join (`farm join`).
+    None,
 }
 
 /// What rendering left: failures (None when every clip rendered), reuse count, checks
@@ -367,25 +442,27 @@ struct Rendered {
     startup_ms: Vec<(f64, f64)>,
 }
 
-/// Decide, then render what must be rendered. For `farm run` every clip not reused is rendered;
-/// with `only_forced` (`farm render`) only the forced clips, and the others are left alone.
-/// `on_started` is called once the first clip is handed to a worker (see
-/// [`dispatch::dispatch`]); not when nothing is rendered.
+/// Decide, then render what must be rendered ([`Scope`]). `on_started` is called once the
+/// first clip is handed to a worker (see [`dispatch::dispatch`]); not when nothing is rendered.
 fn render_clips(
     settings: &RenderSettings,
     tools: &Tools,
     b: &Begun,
-    only_forced: bool,
-    policy: &Policy,
+    scope: Scope,
+    opts: &RunOptions,
     rep: &mut dyn Reporter,
     on_started: Option<&mut dyn FnMut()>,
 ) -> Result<Rendered, RunError> {
-    let (clips, layout) = (&b.clips[..], &b.layout);
+    let (clips, layout, policy) = (&b.clips[..], &b.layout, &opts.policy);
     let forced: HashSet<&str> = b.forced.iter().map(String::as_str).collect();
-    let mut m = load_manifest(layout, rep);
-    // Records of clips the plan no longer has are dropped.
-    let ids: HashSet<&str> = clips.iter().map(|c| c.id.as_str()).collect();
-    m.clips.retain(|id, _| ids.contains(id.as_str()));
+    let m = load_manifest(layout, rep)?;
+    if scope == Scope::All {
+        // Records of clips the plan no longer has go (this run holds the work dir alone).
+        let ids: HashSet<&str> = clips.iter().map(|c| c.id.as_str()).collect();
+        for id in m.clips.keys().filter(|id| !ids.contains(id.as_str())) {
+            let _ = std::fs::remove_file(layout.record(id));
+        }
+    }
     // A done clip passed its check when it was rendered; it is reused only while its file is
     // byte for byte that file (size and BLAKE3 as recorded).
     let decisions = decide(clips, &m, &forced, |cands| {
@@ -394,12 +471,41 @@ fn render_clips(
     if crate::procs::interrupts().any() {
         return Err(RunError::Interrupted); // the probes were stopped: their verdicts mean nothing
     }
+    if scope == Scope::None {
+        let missing: Vec<FailedClip> = clips
+            .iter()
+            .zip(&decisions)
+            .filter(|(_, d)| **d != Decision::Reuse)
+            .map(|(c, d)| {
+                let log = layout.log(&c.id);
+                let why = m.clips.get(&c.id).and_then(|r| r.error.clone());
+                FailedClip {
+                    id: c.id.clone(),
+                    error: match why {
+                        Some(e) => format!("not done ({}): {e}", d.word()),
+                        None => format!("not done ({})", d.word()),
+                    },
+                    tail: media::log_tail(&log, dispatch::TAIL_LINES),
+                    log,
+                }
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Ok(Rendered {
+                failed: Some(missing),
+                reused: 0,
+                checks: HashMap::new(),
+                manifest: ManifestWriter::new(m, layout),
+                startup_ms: Vec::new(),
+            });
+        }
+    }
     let mut manifest = ManifestWriter::new(m, layout);
     let mut todo = Vec::new();
     let mut checks = HashMap::new();
     let mut reused = 0;
     for (c, d) in clips.iter().zip(&decisions) {
-        if only_forced && *d != Decision::Forced {
+        if scope == Scope::Forced && *d != Decision::Forced {
             continue; // farm render: leave the other clips alone
         }
         if *d == Decision::Reuse {

@@ -68,6 +68,33 @@ pub struct RunOptions {
     pub policy: Policy,
     /// Wait for another process holding the work dir's lock, instead of failing (exit 2) at once.
     pub wait_lock: bool,
+    /// `farm join`: render nothing; join when every clip is done, else fail naming the others.
+    pub join_only: bool,
+    /// The digest of the plan's clips ([`plan_digest`]) the caller expects (a Slurm job's
+    /// script carries the one of the plan it was written for): a run of a changed plan stops.
+    pub plan_digest: Option<String>,
+}
+
+/// Which clip `farm render` renders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// By id (a segment cut into chunks names all of its chunks).
+    Id(String),
+    /// By its index in the plan's clips, chunks counted (a Slurm array task's).
+    Index(usize),
+}
+
+/// BLAKE3 (hex, 16 digits) of the plan's clips: their ids and hashes, in order. Two plans, or
+/// one plan at two settings, with the same digest render the same clips.
+pub fn plan_digest(clips: &[Clip]) -> String {
+    let mut h = blake3::Hasher::new();
+    for c in clips {
+        h.update(c.id.as_bytes());
+        h.update(b"\0");
+        h.update(c.hash.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().to_hex()[..16].to_string()
 }
 
 /// A clip that failed.

@@ -34,8 +34,9 @@ pub struct EncoderSettings {
     pub preset: X264Preset,
     /// x264 CRF.
     pub crf: f32,
-    /// x264 threads (`-threads`), at least 1. The encoded bytes depend on it, so it is part of
-    /// the clip's hash, and it never depends on `--workers` (see `profile::x264_threads`).
+    /// x264 threads (`-threads`), at least 1. The encoded bytes depend on it, so it never
+    /// depends on `--workers` (see `profile::x264_threads`); it is left out of the clip's hash
+    /// (a clip encoded with another thread count is the same clip: `clip::ClipSpec::content_hash`).
     pub threads: u32,
 }
 

@@ -387,6 +387,29 @@ pub fn work_dir(plan: &Path) -> PathBuf {
     farm::plan::work_dir_for(&std::path::absolute(plan).unwrap())
 }
 
+/// The text of every clip record in the work dir `work` (`state/*.yaml`), one after another
+/// (empty when there are none).
+#[allow(dead_code)]
+pub fn state_text(work: &Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(work.join("state"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect()
+}
+
+/// The clip records of the work dir `work`; panics on a damaged one.
+#[allow(dead_code)]
+pub fn records(work: &Path) -> farm::manifest::Manifest {
+    let l = farm::manifest::Manifest::load(&work.join("state")).expect("state/ reads");
+    assert!(l.damaged.is_empty(), "damaged records: {:?}", l.damaged);
+    l.manifest
+}
+
 /// Run farm with `cwd` as its working folder (a folder whose path may hold a newline or bytes
 /// that are not UTF-8), killing it after `limit`; afterwards no process of this run may remain.
 pub fn run_in(s: &Scratch, cwd: &Path, args: &[&str], limit: Duration) -> Output {
