@@ -5,7 +5,16 @@ use std::path::Path;
 
 pub(super) fn cmd_clean(plan_path: &Path) -> i32 {
     use coordinator::layout::Removal;
-    match coordinator::clean(plan_path) {
+    let slurm = coordinator::Layout::for_plan_file(plan_path).slurm_dir();
+    let had_slurm = slurm.join("submit.sh").is_file();
+    let result = coordinator::clean(plan_path);
+    if had_slurm && !slurm.exists() {
+        println!(
+            "removed {} (farm slurm's scripts and Slurm's logs)",
+            slurm.display()
+        );
+    }
+    match result {
         Ok((layout, Removal::Nothing)) => {
             println!("nothing to clean: {} does not exist", layout.work.display());
             0

@@ -100,6 +100,7 @@ pub(super) fn cmd_status(plan_path: &Path, a: &SettingsArgs) -> i32 {
         };
         let state = match (&r.record, &r.decision) {
             (_, coordinator::Decision::Stale) => "stale".to_string(),
+            _ if live.is_some() && running.is_some() => format!("running ({pid})"),
             _ if live.is_some() => "running".to_string(),
             // Recorded running by a Slurm task that is gone: it failed.
             _ if in_flight.is_some() && note.is_some() => "failed".to_string(),

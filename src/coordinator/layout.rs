@@ -78,6 +78,21 @@ impl Layout {
         self.farm_dir().join(name)
     }
 
+    /// Remove [`Layout::slurm_dir`] if it is farm's (a real folder holding `submit.sh`); true
+    /// when it was removed.
+    pub fn remove_slurm_dir(&self) -> Result<bool, String> {
+        let dir = self.slurm_dir();
+        match std::fs::symlink_metadata(&dir) {
+            Ok(m) if m.is_dir() && dir.join("submit.sh").is_file() => {
+                std::fs::remove_dir_all(&dir)
+                    .map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
+                let _ = std::fs::remove_dir(self.farm_dir());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// The `.farm/` folder that holds the work dir.
     pub fn farm_dir(&self) -> PathBuf {
         self.work

@@ -43,10 +43,15 @@ fn take_lock(
         e => RunError::Setup(e.to_string()),
     };
     match take(lock::Wait::No) {
-        Err(e @ lock::LockError::Held { .. }) if wait => {
-            let what = e.to_string();
-            let what = what.split("; wait for it").next().unwrap_or(&what);
-            rep.line(&format!("farm: waiting: {what}"));
+        Err(lock::LockError::Held { clip, holder, .. }) if wait => {
+            let which = match clip {
+                None => "the work dir's lock".to_string(),
+                Some(id) => format!("the lock of clip '{id}'"),
+            };
+            rep.line(&format!(
+                "farm: waiting for {which}, held by {}",
+                holder.describe()
+            ));
             take(lock::Wait::Yes).map_err(err)
         }
         r => r.map_err(err),
@@ -149,10 +154,12 @@ fn lock_work_dir(
 }
 
 /// `farm clean plan.yaml`: remove the plan's work dir, if farm made it (its marker), and
-/// `.farm/` when that leaves it empty. The plan file need not parse.
+/// `.farm/` when that leaves it empty; `farm slurm`'s folder beside it goes too. The plan file
+/// need not parse.
 pub fn clean(plan_path: &Path) -> Result<(Layout, layout::Removal), RunError> {
     let layout = Layout::for_plan_file(plan_path);
     if std::fs::symlink_metadata(&layout.work).is_err() {
+        layout.remove_slurm_dir().map_err(RunError::Setup)?;
         return Ok((layout, layout::Removal::Nothing));
     }
     // Only a work dir farm made gets a lock file; then no run may lose it mid-way.
@@ -168,6 +175,7 @@ pub fn clean(plan_path: &Path) -> Result<(Layout, layout::Removal), RunError> {
         }
         Err(e) => return Err(RunError::Setup(e.to_string())),
     };
+    layout.remove_slurm_dir().map_err(RunError::Setup)?;
     let removal = layout.remove().map_err(RunError::Setup)?;
     Ok((layout, removal))
 }
