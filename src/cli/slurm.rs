@@ -65,30 +65,13 @@ fn slurm_inner(a: &SlurmArgs) -> Result<i32, Failure> {
     let indices: Vec<usize> = match &a.only {
         None => (0..clips.len()).collect(),
         Some(ids) => {
-            let mut unknown = Vec::new();
-            let mut picked = Vec::new();
-            for id in ids {
-                let named: Vec<usize> = clips
-                    .iter()
-                    .filter(|c| c.id == *id || crate::clip::unchunked_id(&c.id) == id)
-                    .map(|c| c.index)
-                    .collect();
-                if named.is_empty() {
-                    unknown.push(id.as_str());
-                }
-                picked.extend(named);
-            }
-            if !unknown.is_empty() {
-                let all: Vec<&str> = clips.iter().map(|c| c.id.as_str()).collect();
-                return Err(setup(format!(
-                    "no clip named {} in the plan; its clips are: {}",
-                    unknown.join(", "),
-                    all.join(", ")
-                )));
-            }
-            picked.sort_unstable();
-            picked.dedup();
-            picked
+            let named =
+                coordinator::check_ids(&clips, ids).map_err(|e| (e.to_string(), e.exit_code()))?;
+            clips
+                .iter()
+                .filter(|c| named.contains(&c.id))
+                .map(|c| c.index)
+                .collect()
         }
     };
     // The work dir, made now (not by many tasks at once), while no run holds it.

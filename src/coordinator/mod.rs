@@ -50,7 +50,7 @@ pub use decide::{Decision, StatusRow, status};
 pub use dispatch::TAIL_LINES;
 pub use layout::Layout;
 pub use manifest_writer::ManifestWriter;
-pub use run::{clean, preflight_checks, render_one, run};
+pub use run::{check_ids, clean, preflight_checks, render_one, run};
 pub use types::{
     Clip, FailedClip, Policy, RunError, RunOptions, RunSummary, Target, Tools, clips_of,
     plan_digest,

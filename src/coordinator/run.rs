@@ -182,7 +182,7 @@ pub fn clean(plan_path: &Path) -> Result<(Layout, layout::Removal), RunError> {
 
 /// The clips `ids` name: a clip's own id, or the id of a clip cut into chunks (`intro` names
 /// `intro#1`, `intro#2`, ...); an error lists the ids that name none.
-fn check_ids(clips: &[Clip], ids: &[String]) -> Result<HashSet<String>, RunError> {
+pub fn check_ids(clips: &[Clip], ids: &[String]) -> Result<HashSet<String>, RunError> {
     let mut forced = HashSet::new();
     let mut unknown = Vec::new();
     for id in ids {

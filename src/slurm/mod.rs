@@ -37,6 +37,18 @@ pub fn write(dir: &Path, s: &Scripts) -> Result<(), String> {
         .iter()
         .map(|a| (a.file.as_str(), a.text.as_str()))
         .collect();
+    // Arrays of an earlier, larger submission go: the folder shows this one's scripts only.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stale = name.starts_with("render-")
+                && name.ends_with(".sbatch")
+                && !files.iter().any(|(f, _)| *f == name);
+            if stale {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     files.push(("join.sbatch", &s.join));
     files.push(("submit.sh", &s.submit));
     for (name, text) in files {
