@@ -63,7 +63,25 @@ fn slurm_inner(a: &SlurmArgs) -> Result<i32, Failure> {
     let clips = coordinator::clips_of(&plan, &settings, track.as_ref())
         .map_err(|e: RunError| (e.to_string(), e.exit_code()))?;
     let indices: Vec<usize> = match &a.only {
-        None => (0..clips.len()).collect(),
+        // What a run would render: clips done already (by a local run, an earlier array) are
+        // not rendered again.
+        None => {
+            let rows = coordinator::status(&plan, &settings, track.as_ref(), &mut rep)
+                .map_err(|e| (e.to_string(), e.exit_code()))?;
+            let reused = rows
+                .iter()
+                .filter(|r| r.decision == coordinator::Decision::Reuse)
+                .count();
+            if reused > 0 {
+                rep.line(&format!(
+                    "farm: {reused} clip(s) are done already and will be reused by the join"
+                ));
+            }
+            rows.iter()
+                .filter(|r| r.decision != coordinator::Decision::Reuse)
+                .map(|r| r.clip.index)
+                .collect()
+        }
         Some(ids) => {
             let named =
                 coordinator::check_ids(&clips, ids).map_err(|e| (e.to_string(), e.exit_code()))?;

@@ -209,7 +209,9 @@ impl Layout {
             // Written aside and renamed: Slurm tasks may init the same work dir at once, and
             // none may read a half-written marker.
             let text = format!("{MARKER_LINE}\nplan: {}\n", plan.display());
-            let tmp = self.work.join(format!(
+            // (The temporary file is in `.farm/`, not in the work dir, which holds nothing but
+            // the lock until the marker is in: see `usable`.)
+            let tmp = self.farm_dir().join(format!(
                 ".marker.tmp-{}-{}",
                 crate::manifest::hostname(),
                 std::process::id()

@@ -128,6 +128,7 @@ fn prepare(plan: &Plan, layout: &Layout) -> Result<(), RunError> {
 /// with [`Locking::Clips`] the locks of the clips `ids`.
 fn lock_work_dir(
     layout: &Layout,
+    plan_path: &Path,
     locking: Locking,
     ids: &[&str],
     wait: bool,
@@ -143,6 +144,9 @@ fn lock_work_dir(
             held.push(take_lock(wait, rep, |w| {
                 lock::WorkLock::acquire_shared(layout, w)
             })?);
+            // The marker before anything else goes in (the clips' locks are in `locks/`): a
+            // work dir holding more than its lock and no marker is not farm's (`usable`).
+            layout.init(plan_path).map_err(RunError::Setup)?;
             for id in ids {
                 held.push(take_lock(wait, rep, |w| {
                     lock::WorkLock::acquire_clip(layout, id, w)
@@ -264,7 +268,7 @@ fn begin(
     let forced = check_ids(&clips, &ids)?;
     let mut order: Vec<&str> = forced.iter().map(String::as_str).collect();
     order.sort_unstable(); // one order for every process: no two wait on each other
-    let locks = lock_work_dir(&layout, locking, &order, opts.wait_lock, rep)?;
+    let locks = lock_work_dir(&layout, &plan.path, locking, &order, opts.wait_lock, rep)?;
     prepare(plan, &layout)?;
     Ok(Begun {
         clips,

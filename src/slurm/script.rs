@@ -41,7 +41,8 @@ pub struct Spec {
     pub args: Vec<String>,
     /// The digest of the plan's clips the tasks must find (`coordinator::plan_digest`).
     pub digest: String,
-    /// The clip indices to render (chunks counted), ascending, no repeats, at least one.
+    /// The clip indices to render (chunks counted), ascending, no repeats; none: only the join
+    /// (every clip is done).
     pub indices: Vec<usize>,
     /// At most this many tasks at once (`%K`).
     pub max_parallel: Option<u32>,
@@ -147,9 +148,6 @@ fn words(args: &[String]) -> String {
 
 /// The scripts of `s`.
 pub fn generate(s: &Spec) -> Result<Scripts, String> {
-    if s.indices.is_empty() {
-        return Err("no clip to submit".into());
-    }
     if s.indices.windows(2).any(|w| w[0] >= w[1]) {
         return Err("clip indices must ascend without repeats".into());
     }
@@ -270,7 +268,7 @@ pub fn generate(s: &Spec) -> Result<Scripts, String> {
         ));
     }
     submit.push_str(
-        "join=$(sbatch --parsable --kill-on-invalid-dep=yes --dependency=\"afterok$deps\" --chdir=\"$CHDIR\" --output=\"$DIR/logs/join-%j.out\" \"$DIR/join.sbatch\")\n\
+        "join=$(sbatch --parsable --kill-on-invalid-dep=yes ${deps:+--dependency=\"afterok$deps\"} --chdir=\"$CHDIR\" --output=\"$DIR/logs/join-%j.out\" \"$DIR/join.sbatch\")\n\
          join=${join%%;*}\n\
          submitted+=(\"$join\")\n\
          echo \"join $join\"\n",
@@ -506,7 +504,14 @@ mod tests {
         let mut s = spec(2);
         s.max_parallel = Some(0);
         assert!(generate(&s).is_err());
-        assert!(generate(&spec(0)).is_err());
+        // Nothing to render: the join alone, with no dependency.
+        let g = generate(&spec(0)).unwrap();
+        assert!(g.arrays.is_empty());
+        assert!(
+            g.submit.contains("${deps:+--dependency=\"afterok$deps\"}"),
+            "{}",
+            g.submit
+        );
         assert_eq!(job_name("a b/c'd"), "farm-a_b_c_d");
     }
 }
